@@ -1,0 +1,413 @@
+"""Stage 3: turn validated content into the edition every renderer draws from.
+
+This is where data is shaped for presentation, so templates only loop and filter:
+markdown is rendered once (safely), quotes and figures are grouped under the part
+they follow, labels and dates are resolved for each brief's language, and image
+sizes are read. Renderers differ only in how they turn an :class:`Image` into a URL.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from markupsafe import Markup
+
+from . import markdown
+from .layout import Layout, format_date
+from .models import PARTS, Author, Brief, Figure, Person
+from .validate import Content
+
+PART_HEADING_LEVEL = 4
+"""Brief title is h2, a part ("Methodology") h3: markdown sub-headings start at h4."""
+
+
+@dataclass(frozen=True)
+class Image:
+    """A local image: where it is, how renderers should name it, and its intrinsic size."""
+
+    source: Path  # the file on disk, inside the content tree
+    rel: str  # its path relative to the content tree, with forward slashes
+    alt: str
+    width: int | None = None
+    height: int | None = None
+
+    @property
+    def is_svg(self) -> bool:
+        return self.source.suffix.lower() == ".svg"
+
+    def height_for(self, width: int) -> int | None:
+        """Height at display ``width`` keeping the aspect ratio (for email's width/height attributes)."""
+        if self.width and self.height:
+            return round(self.height * width / self.width)
+        return None
+
+
+@dataclass
+class AuthorView:
+    name: str
+    role: str | None
+    affiliation: str | None
+    email: str | None
+    orcid: str | None
+    orcid_url: str | None
+    photo: Image | None
+    bio_html: Markup
+    bio_source: str | None
+
+
+@dataclass
+class QuoteView:
+    text: str
+    source: str | None
+
+
+@dataclass
+class FigureView:
+    id: str
+    number: int
+    image: Image
+    caption_html: Markup
+    caption_source: str | None
+    credit: str | None
+
+
+@dataclass
+class PartView:
+    """One of the four parts of a brief, with the quotes and figures placed after it."""
+
+    key: str
+    id: str
+    label: str
+    html: Markup | None  # when written as markdown text
+    items: list[Markup] | None  # when written as a list (always, for key_takeaways)
+    source: str | list[str]
+    quotes: list[QuoteView] = field(default_factory=list)
+    figures: list[FigureView] = field(default_factory=list)
+
+
+@dataclass
+class ReferenceView:
+    html: Markup
+    source: str
+    doi: str | None
+    url: str | None  # the DOI link when there is a DOI, else the given URL
+
+
+@dataclass
+class BriefView:
+    id: str
+    slug: str
+    title: str
+    subtitle: str | None
+    lang: str
+    labels: dict[str, Any]
+    authors: list[AuthorView]
+    parts: list[PartView]
+    references: list[ReferenceView]
+    keywords: list[str]
+    word_count: int
+
+    @property
+    def parts_by_key(self) -> dict[str, PartView]:
+        return {part.key: part for part in self.parts}
+
+    @property
+    def author_names(self) -> str:
+        return ", ".join(author.name for author in self.authors)
+
+
+@dataclass
+class SectionView:
+    id: str
+    title: str
+    briefs: list[BriefView]
+
+
+@dataclass
+class EventView:
+    date: dt.date
+    date_label: str
+    title: str
+    place: str | None
+    url: str | None
+    summary_html: Markup
+    summary_source: str | None
+
+
+@dataclass
+class NewsView:
+    title: str
+    source: str
+    url: str | None
+    summary_html: Markup
+    summary_source: str | None
+
+
+@dataclass
+class PublicationView:
+    name: str
+    series: str
+    tagline: str | None
+    about_html: Markup
+    about_source: str | None
+    website: str | None
+    web_base_url: str | None
+    logo: Image | None
+    primary: str | None
+    accent: str | None
+    email_from: str | None
+    reply_to: str | None
+    unsubscribe: str | None
+
+
+@dataclass
+class Edition:
+    """One issue, ready to render: everything templates need, nothing they must compute."""
+
+    slug: str
+    lang: str
+    labels: dict[str, Any]
+    number: int
+    date: dt.date
+    date_label: str
+    headline: str | None
+    preheader: str
+    editorial_html: Markup
+    editorial_source: str | None
+    publication: PublicationView
+    sections: list[SectionView]
+    events: list[EventView]
+    news: list[NewsView]
+    contacts: list[Person]
+    email_full_text: bool
+    root: Path
+    layout: Layout
+
+    @property
+    def briefs(self) -> list[BriefView]:
+        return [brief for section in self.sections for brief in section.briefs]
+
+    @property
+    def title(self) -> str:
+        """Document title: series, number and headline (PDF metadata, <title>)."""
+        base = f"{self.publication.series} {self.labels['issue'].lower()} {self.number}"
+        return f"{base}: {self.headline}" if self.headline else base
+
+    @property
+    def subject(self) -> str:
+        """Email subject: series, number and headline."""
+        base = f"{self.publication.series} #{self.number}"
+        return f"{base}: {self.headline}" if self.headline else base
+
+    @property
+    def keywords(self) -> list[str]:
+        return list(dict.fromkeys(k for brief in self.briefs for k in brief.keywords))
+
+    @property
+    def authors(self) -> list[str]:
+        return list(dict.fromkeys(a.name for brief in self.briefs for a in brief.authors))
+
+    @property
+    def pdf_name(self) -> str:
+        return f"{self.slug}.pdf"
+
+    @property
+    def web_url(self) -> str | None:
+        """Where the web edition of this issue is published, if the publication says."""
+        base = self.publication.web_base_url
+        return f"{base.rstrip('/')}/{self.slug}/" if base else None
+
+    @property
+    def images(self) -> list[Image]:
+        """Every image the edition shows (logo, photos, figures), once each."""
+        found: dict[Path, Image] = {}
+        if self.publication.logo:
+            found[self.publication.logo.source] = self.publication.logo
+        for brief in self.briefs:
+            for author in brief.authors:
+                if author.photo:
+                    found.setdefault(author.photo.source, author.photo)
+            for part in brief.parts:
+                for figure in part.figures:
+                    found.setdefault(figure.image.source, figure.image)
+        return list(found.values())
+
+
+# --- assembly ----------------------------------------------------------------------
+
+
+def assemble(content: Content) -> Edition:
+    """The edition of ``content``'s issue, in the layout its publication names."""
+    publication, issue = content.publication, content.issue
+    layout = Layout(content.root, publication.layout)
+    labels = layout.labels(issue.language)
+    sections = [
+        SectionView(
+            id=f"section-{index + 1}",
+            title=section.title,
+            briefs=[
+                _brief(content.briefs[(content.issue_dir / path).resolve()], issue.language, layout, content.root)
+                for path in section.briefs
+            ],
+        )
+        for index, section in enumerate(issue.sections)
+    ]
+    edition = Edition(
+        slug=content.issue_dir.resolve().name,
+        lang=issue.language,
+        labels=labels,
+        number=issue.number,
+        date=issue.date,
+        date_label=format_date(issue.date, labels),
+        headline=issue.headline,
+        preheader="",
+        editorial_html=markdown.render(issue.editorial, issue.language, 3),
+        editorial_source=issue.editorial,
+        publication=_publication(content, labels),
+        sections=sections,
+        events=[_event(e, issue.language, labels) for e in sorted(issue.events, key=lambda e: e.date)],
+        news=[NewsView(n.title, n.source, n.url, markdown.render(n.summary, issue.language), n.summary)
+              for n in issue.news],
+        contacts=list(issue.contacts if issue.contacts is not None else publication.team),
+        email_full_text=issue.email_full_text,
+        root=content.root,
+        layout=layout,
+    )
+    edition.preheader = issue.preheader or _first_takeaway(edition)
+    return edition
+
+
+def _publication(content: Content, labels: dict[str, Any]) -> PublicationView:
+    p = content.publication
+    logo = _image(content.root / p.logo, content.root, p.name) if p.logo else None
+    return PublicationView(
+        name=p.name, series=p.series, tagline=p.tagline,
+        about_html=markdown.render(p.about, content.issue.language, 3), about_source=p.about,
+        website=p.website, web_base_url=p.web_base_url, logo=logo,
+        primary=p.colors.primary, accent=p.colors.accent,
+        email_from=p.email.from_, reply_to=p.email.reply_to, unsubscribe=p.email.unsubscribe,
+    )
+
+
+def _brief(entry, issue_lang: str, layout: Layout, root: Path) -> BriefView:
+    brief: Brief = entry.brief
+    folder = entry.path.parent
+    lang = brief.language or issue_lang
+    labels = layout.labels(lang)
+    slug = entry.path.stem
+    parts = [_part(brief, key, slug, lang, labels) for key in PARTS]
+    by_key = {part.key: part for part in parts}
+    for quote in brief.quotes:
+        by_key[quote.after].quotes.append(QuoteView(quote.text, quote.source))
+    for number, figure in enumerate(brief.figures, start=1):
+        by_key[figure.after].figures.append(_figure(figure, number, slug, folder, root, lang))
+    return BriefView(
+        id=f"brief-{_anchor(slug)}",
+        slug=slug,
+        title=brief.title,
+        subtitle=brief.subtitle,
+        lang=lang,
+        labels=labels,
+        authors=[_author(author, folder, root, lang) for author in brief.authors],
+        parts=parts,
+        references=[_reference(ref, lang) for ref in brief.references],
+        keywords=list(brief.keywords),
+        word_count=sum(markdown.word_count(getattr(brief, key)) for key in PARTS),
+    )
+
+
+def _part(brief: Brief, key: str, slug: str, lang: str, labels: dict[str, Any]) -> PartView:
+    source = getattr(brief, key)
+    is_list = isinstance(source, list)
+    return PartView(
+        key=key,
+        id=f"{_anchor(slug)}-{key.replace('_', '-')}",
+        label=labels[key],
+        html=None if is_list else markdown.render(source, lang, PART_HEADING_LEVEL),
+        items=[markdown.render(item, lang, PART_HEADING_LEVEL) for item in source] if is_list else None,
+        source=source,
+    )
+
+
+def _author(author: Author, folder: Path, root: Path, lang: str) -> AuthorView:
+    return AuthorView(
+        name=author.name, role=author.role, affiliation=author.affiliation, email=author.email,
+        orcid=author.orcid, orcid_url=f"https://orcid.org/{author.orcid}" if author.orcid else None,
+        photo=_image(folder / author.photo, root, author.name) if author.photo else None,
+        bio_html=markdown.render(author.bio, lang, PART_HEADING_LEVEL), bio_source=author.bio,
+    )
+
+
+def _figure(figure: Figure, number: int, slug: str, folder: Path, root: Path, lang: str) -> FigureView:
+    return FigureView(
+        id=f"{_anchor(slug)}-figure-{number}", number=number,
+        image=_image(folder / figure.src, root, figure.alt),
+        caption_html=markdown.render(figure.caption, lang, PART_HEADING_LEVEL), caption_source=figure.caption,
+        credit=figure.credit,
+    )
+
+
+def _reference(reference, lang: str) -> ReferenceView:
+    url = f"https://doi.org/{reference.doi}" if reference.doi else reference.url
+    return ReferenceView(markdown.render_inline(reference.text, lang), reference.text, reference.doi, url)
+
+
+def _event(event, lang: str, labels: dict[str, Any]) -> EventView:
+    return EventView(event.date, format_date(event.date, labels), event.title, event.place, event.url,
+                     markdown.render(event.summary, lang), event.summary)
+
+
+def _image(path: Path, root: Path, alt: str) -> Image:
+    source = path.resolve()
+    width, height = image_size(source)
+    return Image(source, source.relative_to(root.resolve()).as_posix(), alt, width, height)
+
+
+def image_size(path: Path) -> tuple[int | None, int | None]:
+    """Intrinsic pixel size of a png/jpg (from its header) or an svg (width/height or viewBox)."""
+    if path.suffix.lower() == ".svg":
+        head = path.read_text(encoding="utf-8", errors="replace")[:4000]
+        tag = re.search(r"<svg\b[^>]*>", head, re.S)
+        if not tag:
+            return None, None
+        attrs = dict(re.findall(r'(\w+)\s*=\s*["\']([^"\']*)["\']', tag.group(0)))
+        box = attrs.get("viewBox", "").replace(",", " ").split()
+        try:
+            if "width" in attrs and "height" in attrs:
+                return round(float(re.sub(r"[a-z%]+$", "", attrs["width"]))), round(
+                    float(re.sub(r"[a-z%]+$", "", attrs["height"])))
+            if len(box) == 4:
+                return round(float(box[2])), round(float(box[3]))
+        except ValueError:
+            pass
+        return None, None
+    from PIL import Image as PILImage  # Pillow comes with WeasyPrint; only headers are read
+
+    try:
+        with PILImage.open(path) as picture:
+            return picture.size
+    except (OSError, SyntaxError):
+        return None, None
+
+
+def _first_takeaway(edition: Edition) -> str:
+    for brief in edition.briefs:
+        takeaways = brief.parts_by_key["key_takeaways"].source
+        if takeaways:
+            first = takeaways[0] if isinstance(takeaways, list) else takeaways
+            return _plain(first)[:150]
+    return edition.headline or ""
+
+
+def _plain(markdown_text: str) -> str:
+    """Markdown source reduced to its words, for preview lines."""
+    text = re.sub(r"\[([^\]]*)\]\([^)]*\)", r"\1", markdown_text)
+    return re.sub(r"[*_`#>]+", "", text).strip()
+
+
+def _anchor(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-") or "brief"

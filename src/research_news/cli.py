@@ -1,0 +1,66 @@
+"""The command line: parses arguments, calls the stage that does the work, and
+turns the errors users can see into messages and exit codes.
+
+Each verb lives in ``commands/<verb>.py``; this module only assembles them.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+
+from . import __version__
+from .commands import check as check_command
+from .commands import new as new_command
+from .commands import schema as schema_command
+from .exceptions import ContentError, ResearchNewsError
+
+app = typer.Typer(
+    name="research-news",
+    help="Turn research briefs written in YAML into a PDF, a web edition and an email.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"research-news {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: bool = typer.Option(
+        False, "--version", callback=_version, is_eager=True, help="Show the version and exit."
+    ),
+) -> None:
+    """Turn research briefs written in YAML into a PDF, a web edition and an email."""
+
+
+app.command("check")(check_command.check)
+app.add_typer(new_command.app, name="new")
+app.command("schema")(schema_command.schema)
+
+
+def report(error: ResearchNewsError) -> None:
+    """Print a user-visible error on stderr, one problem per line."""
+    if isinstance(error, ContentError):
+        for problem in error.problems:
+            typer.echo(str(problem), err=True)
+        count = sum(1 for p in error.problems if p.severity == "error")
+        typer.echo(f"{count} error{'s' if count != 1 else ''}; nothing was written.", err=True)
+    else:
+        typer.echo(f"error: {error}", err=True)
+
+
+def main() -> None:
+    """Console-script entry point."""
+    try:
+        app(standalone_mode=True)
+    except ResearchNewsError as error:  # raised from a command body
+        report(error)
+        sys.exit(error.exit_code)

@@ -1,0 +1,38 @@
+"""`research-news new`: commented templates for a brief or an issue."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from ..exceptions import UsageError
+from ..scaffold import new_brief, new_issue
+
+app = typer.Typer(help="Start a new brief or issue from a commented template.", no_args_is_help=True)
+
+
+@app.command("brief")
+def brief(path: Annotated[Path, typer.Argument(help="The brief file to create, e.g. issues/2024-05-x/briefs/my-study.yaml.")]) -> None:
+    """Write a brief template to PATH."""
+    _refuse_existing(path)
+    new_brief(path)
+    typer.echo(f"Wrote {path}. Fill in every TODO, then run: research-news check {path}")
+
+
+@app.command("issue")
+def issue(
+    path: Annotated[Path, typer.Argument(help="The issue folder to create, e.g. issues/2024-05-open-science.")],
+    date: Annotated[str, typer.Option(help="Publication date, YYYY-MM-DD.")] = dt.date.today().isoformat(),
+) -> None:
+    """Create an issue folder with issue.yaml, briefs/ (one brief template) and images/."""
+    _refuse_existing(path)
+    new_issue(path, date)
+    typer.echo(f"Created {path}/. Fill in every TODO, then run: research-news check {path}")
+
+
+def _refuse_existing(path: Path) -> None:
+    if path.exists():
+        raise UsageError(f"{path} already exists; choose another name (nothing was overwritten)")

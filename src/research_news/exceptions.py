@@ -1,0 +1,58 @@
+"""The errors a user can see.
+
+Everything the CLI reports to a person goes through these types: the CLI prints
+them and chooses the exit code. Any other exception is a bug in research-news and
+is allowed to surface as a traceback.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+@dataclass(frozen=True, order=True)
+class Problem:
+    """One thing wrong with a file, at a line and column (both 1-based)."""
+
+    path: Path
+    line: int
+    column: int
+    message: str
+    hint: str | None = field(default=None, compare=False)
+    severity: str = field(default="error", compare=False)  # "error" or "warning"
+
+    def __str__(self) -> str:
+        label = "warning: " if self.severity == "warning" else ""
+        text = f"{display_path(self.path)}:{self.line}:{self.column}: {label}{self.message}"
+        if self.hint:
+            text += f" ({self.hint})"
+        return text
+
+
+def display_path(path: Path) -> str:
+    """``path`` relative to the working folder when it is inside it: shorter, and clickable in editors."""
+    try:
+        return str(Path(path).resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)
+
+
+class ResearchNewsError(Exception):
+    """A failure the user can act on. The CLI prints it and exits with ``exit_code``."""
+
+    exit_code = 1
+
+
+class ContentError(ResearchNewsError):
+    """One or more problems in the content (briefs, issue, publication, recipients)."""
+
+    def __init__(self, problems: list[Problem]):
+        self.problems = sorted(problems)
+        super().__init__("\n".join(str(p) for p in self.problems))
+
+
+class UsageError(ResearchNewsError):
+    """The command line itself is wrong (bad option, missing path)."""
+
+    exit_code = 2

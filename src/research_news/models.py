@@ -1,0 +1,334 @@
+"""The content model: publication, issue and brief, exactly as FORMAT.md names them.
+
+Plain pydantic classes. Each rule carries the message a researcher reads when the
+rule is broken, so the wording lives next to the rule it explains. Markdown fields are
+kept as source text here; rendering happens later, in :mod:`research_news.markdown`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from typing import Annotated, Literal
+from urllib.parse import urlsplit
+
+from email_validator import EmailNotValidError, validate_email
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints
+from pydantic_core import PydanticCustomError
+
+Placement = Literal["why_it_matters", "methodology", "key_findings", "key_takeaways"]
+"""The four parts of a brief, in reading order; quotes and figures go after one of them."""
+
+PARTS: tuple[str, ...] = ("why_it_matters", "methodology", "key_findings", "key_takeaways")
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+_LINE_BREAK = re.compile(r"[\r\n\u2028\u2029\x85]")
+
+
+def _single_line(value: str) -> str:
+    """Plain text fields end up in headers, titles and metadata: one line, no control characters."""
+    value = value.strip()
+    if _LINE_BREAK.search(value):
+        raise PydanticCustomError("single_line", "must be a single line; remove the line break")
+    if _CONTROL.search(value):
+        raise PydanticCustomError("control_character", "contains an invisible control character; retype the text")
+    if not value:
+        raise PydanticCustomError("empty_text", "is empty; write some text or remove the field")
+    return value
+
+
+def _markdown_text(value: str) -> str:
+    if _CONTROL.sub("", value.replace("\t", "")) != value.replace("\t", ""):
+        raise PydanticCustomError("control_character", "contains an invisible control character; retype the text")
+    if not value.strip():
+        raise PydanticCustomError("empty_text", "is empty; write some text or remove the field")
+    return value
+
+
+Text = Annotated[str, AfterValidator(_single_line)]
+"""One line of plain text (titles, names, roles)."""
+
+Markdown = Annotated[str, AfterValidator(_markdown_text), Field(json_schema_extra={"format": "markdown"})]
+"""CommonMark source; raw HTML is never passed through when rendered."""
+
+
+def _email_address(value: str) -> str:
+    try:
+        return validate_email(value, check_deliverability=False).normalized
+    except EmailNotValidError:
+        raise PydanticCustomError(
+            "email", '"{value}" is not an email address', {"value": value}
+        ) from None
+
+
+EmailAddress = Annotated[str, AfterValidator(_email_address), Field(json_schema_extra={"format": "email"})]
+
+
+def orcid_checksum_ok(orcid: str) -> bool:
+    """ISO 7064 mod 11-2 over the 15 digits, as ORCID specifies."""
+    digits = orcid.replace("-", "")
+    total = 0
+    for char in digits[:-1]:
+        total = (total + int(char)) * 2
+    check = (12 - total % 11) % 11
+    return digits[-1] == ("X" if check == 10 else str(check))
+
+
+def _orcid(value: str) -> str:
+    value = value.strip().removeprefix("https://orcid.org/")
+    if not re.fullmatch(r"\d{4}-\d{4}-\d{4}-\d{3}[\dX]", value):
+        raise PydanticCustomError(
+            "orcid_format", '"{value}" is not an ORCID iD; write it as 0000-0002-1825-0097', {"value": value}
+        )
+    if not orcid_checksum_ok(value):
+        raise PydanticCustomError(
+            "orcid_checksum", '"{value}" is not a valid ORCID iD (its check digit is wrong); copy it from orcid.org',
+            {"value": value},
+        )
+    return value
+
+
+Orcid = Annotated[str, AfterValidator(_orcid), Field(pattern=r"^\d{4}-\d{4}-\d{4}-\d{3}[\dX]$")]
+
+
+def _link(schemes: tuple[str, ...]):
+    def check(value: str) -> str:
+        value = value.strip()
+        parts = urlsplit(value)
+        if parts.scheme.lower() not in schemes:
+            raise PydanticCustomError(
+                "url_scheme", '"{value}" is not allowed: links must start with {schemes}',
+                {"value": value, "schemes": " or ".join(f"{s}:" for s in schemes)},
+            )
+        if parts.scheme.lower() in ("http", "https") and not parts.netloc:
+            raise PydanticCustomError("url_host", '"{value}" has no host name', {"value": value})
+        if _LINE_BREAK.search(value) or " " in value:
+            raise PydanticCustomError("url_space", '"{value}" contains spaces or line breaks', {"value": value})
+        return value
+
+    return AfterValidator(check)
+
+
+WebUrl = Annotated[str, _link(("http", "https")), Field(json_schema_extra={"format": "uri"})]
+UnsubscribeUrl = Annotated[str, _link(("mailto", "https"))]
+
+ImagePath = Annotated[
+    str,
+    AfterValidator(_single_line),
+    Field(description="Path to a png, jpg or svg file, relative to this YAML file's folder."),
+]
+"""Checked against the file system (exists, inside the content tree) by :mod:`research_news.validate`."""
+
+BriefPath = Annotated[str, AfterValidator(_single_line), Field(description="Path to a brief, relative to issue.yaml.")]
+
+
+def _iso_date(value: object) -> object:
+    """Dates arrive as the text the author typed; say clearly what is wrong with them."""
+    if isinstance(value, str):
+        if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value.strip()):
+            raise PydanticCustomError("date_format", '"{value}" is not a date; write it as YYYY-MM-DD', {"value": value})
+        try:
+            return dt.date.fromisoformat(value.strip())
+        except ValueError as error:
+            raise PydanticCustomError(
+                "date_value", '"{value}" is not a real date ({reason})', {"value": value, "reason": str(error)}
+            ) from None
+    return value
+
+
+IsoDate = Annotated[dt.date, BeforeValidator(_iso_date)]
+
+Language = Annotated[
+    str,
+    StringConstraints(pattern=r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$"),
+    Field(description="A language code such as en, fr or pt-BR.", examples=["en", "fr"]),
+]
+Colour = Annotated[str, StringConstraints(pattern=r"^#[0-9a-fA-F]{6}$"), Field(examples=["#0b4f6c"])]
+
+
+class Strict(BaseModel):
+    """Base for every model: unknown fields are errors (they are usually typos)."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=False)
+
+
+# --- brief -------------------------------------------------------------------------
+
+
+class Author(Strict):
+    """A person who wrote the study, shown with photo and bio at the top of the brief."""
+
+    name: Text
+    role: Text | None = None
+    affiliation: Text | None = None
+    email: EmailAddress | None = None
+    orcid: Orcid | None = None
+    photo: ImagePath | None = None
+    bio: Markdown | None = None
+
+
+class Quote(Strict):
+    """A pull quote, set large after the part of the brief named by ``after``."""
+
+    text: Text
+    source: Text | None = None
+    after: Placement = "key_findings"
+
+
+class Figure(Strict):
+    """An image with its caption and credit, placed after the part named by ``after``."""
+
+    src: ImagePath
+    alt: Text = Field(description="What the image shows, for screen readers and blocked images.")
+    caption: Markdown | None = None
+    credit: Text | None = None
+    after: Placement = "methodology"
+
+
+class Reference(Strict):
+    """A publication the brief is based on."""
+
+    text: Markdown
+    doi: Annotated[str, StringConstraints(pattern=r"^10\.\d{4,9}/\S+$")] | None = None
+    url: WebUrl | None = None
+
+
+def _findings_shape(value: object) -> object:
+    if not isinstance(value, (str, list)):
+        raise PydanticCustomError("findings_type", "must be markdown text or a list of markdown items")
+    return value
+
+
+class Brief(Strict):
+    """One study, written by its researchers: the unit of content."""
+
+    title: Annotated[Text, StringConstraints(max_length=150)]
+    subtitle: Text | None = None
+    authors: Annotated[list[Author], Field(min_length=1, max_length=10)]
+    why_it_matters: Markdown
+    methodology: Markdown
+    key_findings: Annotated[Markdown | Annotated[list[Markdown], Field(min_length=1)], BeforeValidator(_findings_shape)]
+    key_takeaways: Annotated[list[Markdown], Field(min_length=1, max_length=6)]
+    quotes: list[Quote] = []
+    figures: list[Figure] = []
+    references: list[Reference] = []
+    keywords: list[Text] = []
+    language: Language | None = None
+
+
+# --- issue -------------------------------------------------------------------------
+
+
+class Person(Strict):
+    """Someone readers can contact: the editorial team or an issue's contacts."""
+
+    name: Text
+    role: Text | None = None
+    email: EmailAddress | None = None
+
+
+class Section(Strict):
+    """A theme of the issue and the briefs under it, in order."""
+
+    title: Text
+    briefs: Annotated[list[BriefPath], Field(min_length=1)]
+
+
+class Event(Strict):
+    """An upcoming seminar, webinar or conference."""
+
+    date: IsoDate
+    title: Text
+    place: Text | None = None
+    url: WebUrl | None = None
+    summary: Markdown | None = None
+
+
+class NewsItem(Strict):
+    """A short item from a partner centre."""
+
+    title: Text
+    source: Text
+    url: WebUrl | None = None
+    summary: Markdown | None = None
+
+
+class Issue(Strict):
+    """One number of the series: which briefs, in which order, under which themes."""
+
+    number: Annotated[int, Field(gt=0, strict=True)]
+    date: IsoDate
+    language: Language = "en"
+    headline: Text | None = None
+    preheader: Annotated[Text, StringConstraints(max_length=150)] | None = None
+    editorial: Markdown | None = None
+    sections: Annotated[list[Section], Field(min_length=1)]
+    events: list[Event] = []
+    news: list[NewsItem] = []
+    contacts: list[Person] | None = None
+    email_full_text: bool = Field(
+        False, description="Put each brief's full text in the email instead of a summary and a link."
+    )
+
+
+# --- publication -------------------------------------------------------------------
+
+
+class Colors(Strict):
+    """Theme colours; the layout derives tints from them."""
+
+    primary: Colour | None = None
+    accent: Colour | None = None
+
+
+def _mailbox(value: str) -> str:
+    """`Name <address>` or a bare address; the address must be valid."""
+    from email.utils import parseaddr
+
+    value = _single_line(value)
+    name, address = parseaddr(value)
+    if not address or "@" not in address:
+        raise PydanticCustomError(
+            "mailbox", '"{value}" is not a sender; write it as `Name <address@example.org>`', {"value": value}
+        )
+    _email_address(address)
+    return value
+
+
+Mailbox = Annotated[str, AfterValidator(_mailbox)]
+
+
+class EmailSettings(Strict):
+    """Who the email edition comes from and how readers leave the list."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    from_: Mailbox | None = Field(None, alias="from")
+    reply_to: Mailbox | None = None
+    unsubscribe: UnsubscribeUrl | None = Field(
+        None, description="A mailto: or https: address; `{email}` is replaced by each reader's address."
+    )
+
+
+LIMITED_FIELDS = ("why_it_matters", "methodology", "key_findings", "key_takeaways", "bio", "editorial", "about")
+
+
+class Publication(Strict):
+    """What every issue of the series shares: name, look, team, sender."""
+
+    name: Text
+    series: Text = "Research News"
+    tagline: Text | None = None
+    about: Markdown | None = None
+    website: WebUrl | None = None
+    web_base_url: WebUrl | None = None
+    logo: ImagePath | None = None
+    colors: Colors = Colors()
+    layout: Text = "default"
+    languages: list[Language] = []
+    team: list[Person] = []
+    email: EmailSettings = EmailSettings()
+    limits: dict[Literal[LIMITED_FIELDS], Annotated[int, Field(gt=0, strict=True)]] = {}  # type: ignore[valid-type]
+
+
+MODELS: dict[str, type[Strict]] = {"brief": Brief, "issue": Issue, "publication": Publication}

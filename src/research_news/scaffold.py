@@ -1,0 +1,55 @@
+"""Templates for new content: a brief or an issue folder, with comments that teach the format."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from jinja2 import Environment, PackageLoader, StrictUndefined
+
+from .load import LoadFailed, load_document
+from .validate import find_root
+from .write import write_text
+
+
+def _templates() -> Environment:
+    return Environment(loader=PackageLoader("research_news", "templates/new"), undefined=StrictUndefined,
+                       keep_trailing_newline=True, autoescape=False)
+
+
+def new_brief(path: Path) -> None:
+    """Write the commented brief template to ``path``."""
+    write_text(path, _templates().get_template("brief.yaml").render(path=path))
+
+
+def new_issue(folder: Path, date: str) -> None:
+    """Create ``folder`` with issue.yaml (next number in the series), briefs/ and images/."""
+    root = find_root(folder.parent) if folder.parent.exists() else None
+    brief_name = "first-brief.yaml"
+    (folder / "images").mkdir(parents=True)
+    text = _templates().get_template("issue.yaml").render(
+        folder=folder, number=_next_number(root), date=date, brief=brief_name, series=_series(root)
+    )
+    write_text(folder / "issue.yaml", text)
+    new_brief(folder / "briefs" / brief_name)
+
+
+def _next_number(root: Path | None) -> int:
+    """One more than the highest issue number already in the content tree."""
+    numbers = [0]
+    for issue_file in root.rglob("issue.yaml") if root else []:
+        try:
+            number = load_document(issue_file).data.get("number")
+        except LoadFailed:
+            continue
+        if isinstance(number, int):
+            numbers.append(number)
+    return max(numbers) + 1
+
+
+def _series(root: Path | None) -> str:
+    if root:
+        try:
+            return str(load_document(root / "publication.yaml").data.get("series", "Research News"))
+        except LoadFailed:
+            pass
+    return "Research News"

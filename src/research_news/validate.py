@@ -1,0 +1,531 @@
+"""Stage 2: check loaded documents against the model and against the file system.
+
+Every problem is reported with the file, line and column of the value (or key) at
+fault, in words a researcher understands, and every problem of a file is reported at
+once. Cross-file rules live here too: brief paths of an issue, image paths, and the
+content tree boundary (the folder holding ``publication.yaml``).
+"""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterable
+
+from pydantic import BaseModel, ValidationError
+from ruamel.yaml.comments import CommentedMap, CommentedSeq
+from ruamel.yaml.scalarstring import FoldedScalarString, LiteralScalarString
+
+from . import markdown
+from .exceptions import ContentError, Problem
+from .layout import find_layout, layout_candidates
+from .load import Document, LoadFailed, load_document
+from .models import LIMITED_FIELDS, Brief, Issue, Publication, Strict
+
+PUBLICATION_FILE = "publication.yaml"
+ISSUE_FILE = "issue.yaml"
+IMAGE_TYPES = {".png": b"\x89PNG\r\n\x1a\n", ".jpg": b"\xff\xd8\xff", ".jpeg": b"\xff\xd8\xff", ".svg": None}
+
+Loc = tuple[Any, ...]
+
+
+# --- positions ---------------------------------------------------------------------
+
+
+def _walk(data: Any, loc: Loc) -> tuple[list[tuple[Any, Any]], Loc]:
+    """Follow ``loc`` into ``data``: the (container, key) pairs passed, and the real path.
+
+    Pydantic inserts names of union members into error locations (``str``,
+    ``list[...]``); segments that are not keys of the data are skipped.
+    """
+    steps: list[tuple[Any, Any]] = []
+    real: list[Any] = []
+    node = data
+    for segment in loc:
+        if isinstance(node, CommentedMap) and segment in node:
+            steps.append((node, segment))
+            real.append(segment)
+            node = node[segment]
+        elif isinstance(node, CommentedSeq) and isinstance(segment, int) and 0 <= segment < len(node):
+            steps.append((node, segment))
+            real.append(segment)
+            node = node[segment]
+    return steps, tuple(real)
+
+
+def _container_position(node: Any) -> tuple[int, int]:
+    return node.lc.line + 1, node.lc.col + 1
+
+
+def position_of(data: Any, loc: Loc, *, key: bool = False) -> tuple[int, int]:
+    """1-based line and column of the value at ``loc`` (or of its key when ``key``)."""
+    steps, _ = _walk(data, loc)
+    if not steps:
+        return _container_position(data)
+    container, segment = steps[-1]
+    if isinstance(container, CommentedMap):
+        line, column = container.lc.key(segment) if key else container.lc.value(segment)
+    else:
+        line, column = container.lc.item(segment)
+    return line + 1, column + 1
+
+
+def _missing_position(data: Any, loc: Loc) -> tuple[int, int]:
+    """A missing field is reported at the mapping that should hold it (or the key naming it)."""
+    steps, _ = _walk(data, loc[:-1])
+    node = steps[-1][0][steps[-1][1]] if steps else data
+    if isinstance(node, (CommentedMap, CommentedSeq)) and len(node):
+        return _container_position(node)
+    return position_of(data, loc[:-1], key=True) if steps else (1, 1)
+
+
+def field_path(loc: Loc) -> str:
+    """``('authors', 0, 'email')`` → ``authors[0].email``."""
+    text = ""
+    for segment in loc:
+        text += f"[{segment}]" if isinstance(segment, int) else (f".{segment}" if text else str(segment))
+    return text
+
+
+def position_in_text(doc: Document, loc: Loc, offset: int) -> tuple[int, int]:
+    """Line and column of character ``offset`` inside the text value at ``loc``.
+
+    Exact for block scalars (``|`` and ``>``), which is how long markdown is written;
+    for other scalars, the start of the value.
+    """
+    line, column = position_of(doc.data, loc)
+    steps, _ = _walk(doc.data, loc)
+    value = steps[-1][0][steps[-1][1]] if steps else None
+    if not isinstance(value, (LiteralScalarString, FoldedScalarString)):
+        return line, column
+    before = value[:offset]
+    index = before.count("\n")
+    in_line = len(before) - (before.rfind("\n") + 1)
+    file_line = line + index  # content starts on the line after the indicator
+    if file_line < len(doc.lines):
+        text_line = value.split("\n")[index]
+        start = doc.lines[file_line].find(text_line) if text_line else -1
+        if start >= 0:
+            return file_line + 1, start + in_line + 1
+    return line, column
+
+
+# --- messages ----------------------------------------------------------------------
+
+
+def _describe(value: Any) -> str:
+    if isinstance(value, bool):
+        return f"`{str(value).lower()}` (true/false)"
+    if isinstance(value, (int, float)):
+        return f"the number {value}"
+    if isinstance(value, (list, CommentedSeq)):
+        return "a list"
+    if isinstance(value, (dict, CommentedMap)):
+        return "a mapping"
+    if value is None:
+        return "empty"
+    return f'"{value}"'
+
+
+def _suggestion(wrong: str, choices: Iterable[str]) -> str | None:
+    close = difflib.get_close_matches(str(wrong), list(choices), n=1, cutoff=0.6)
+    return f"did you mean `{close[0]}`?" if close else None
+
+
+def _fields_of(model: type[BaseModel], loc: Loc) -> list[str]:
+    """Field names (as written in YAML) of the model that owns ``loc``."""
+    current: Any = model
+    for segment in loc:
+        if isinstance(segment, int) or not (isinstance(current, type) and issubclass(current, BaseModel)):
+            continue
+        info = current.model_fields.get(segment) or next(
+            (f for f in current.model_fields.values() if f.alias == segment), None
+        )
+        if info is None:
+            break
+        current = _model_inside(info.annotation)
+    if isinstance(current, type) and issubclass(current, BaseModel):
+        return [f.alias or name for name, f in current.model_fields.items()]
+    return []
+
+
+def _model_inside(annotation: Any) -> Any:
+    """The pydantic model inside ``list[Model]``, ``Model | None`` and the like."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for arg in getattr(annotation, "__args__", ()):
+        found = _model_inside(arg)
+        if found is not None:
+            return found
+    return None
+
+
+PATTERN_MESSAGES = {
+    "primary": "is not a colour; write it as #rrggbb, e.g. #0b4f6c",
+    "accent": "is not a colour; write it as #rrggbb, e.g. #e07a1f",
+    "language": "is not a language code; write it like en, fr or pt-BR",
+    "languages": "is not a language code; write it like en, fr or pt-BR",
+    "doi": "is not a DOI; write it like 10.1234/abcd (without https://doi.org/)",
+    "orcid": "is not an ORCID iD; write it as 0000-0002-1825-0097",
+}
+
+
+def _message(error: dict, model: type[BaseModel]) -> tuple[str, str | None, bool]:
+    """(message, hint, points_at_key) for one pydantic error."""
+    kind, ctx, value = error["type"], error.get("ctx", {}), error.get("input")
+    loc = error["_real_loc"]
+    name = field_path(loc)
+    last = next((s for s in reversed(loc) if isinstance(s, str)), "")
+    if kind == "missing":
+        missing = error["loc"][-1]
+        return f"missing required field `{missing}`", f"add `{missing}: …`", False
+    if kind == "extra_forbidden":
+        allowed = _fields_of(model, loc[:-1])
+        hint = _suggestion(loc[-1], allowed) or ("allowed fields: " + ", ".join(allowed) if allowed else None)
+        return f"unknown field `{loc[-1]}`", hint, True
+    if kind in {"string_type"}:
+        hint = "put the value in quotes" if isinstance(value, (int, float, bool)) else None
+        return f"{name}: expected text, got {_describe(value)}", hint, False
+    if kind in {"list_type"}:
+        return f"{name}: expected a list (lines starting with `- `), got {_describe(value)}", None, False
+    if kind in {"model_type", "model_attributes_type", "dict_type"}:
+        return f"{name}: expected a mapping of fields (`key: value` lines), got {_describe(value)}", None, False
+    if kind == "too_short":
+        need = ctx.get("min_length", 1)
+        return f"{name}: needs at least {need} item{'s' if need != 1 else ''}", None, False
+    if kind == "too_long":
+        return (f"{name}: has {ctx.get('actual_length')} items; at most {ctx.get('max_length')} are allowed",
+                None, False)
+    if kind == "string_too_long":
+        return (f"{name}: is {len(value)} characters long; the limit is {ctx.get('max_length')}",
+                "shorten it; a subtitle can hold the rest" if last == "title" else None, False)
+    if kind == "string_pattern_mismatch":
+        return f"{name}: {_describe(value)} {PATTERN_MESSAGES.get(last, 'is not in the expected form')}", None, False
+    if kind == "literal_error":
+        expected = [c.strip(" '") for c in str(ctx.get("expected", "")).replace(" or ", ",").split(",") if c.strip()]
+        about_key = "[key]" in error["loc"]  # a mapping key (e.g. under `limits`) is wrong, not a value
+        return (f"{name}: {_describe(value)} is not one of {', '.join(expected)}",
+                _suggestion(str(value), expected), about_key)
+    if kind in {"int_type", "int_parsing", "int_from_float", "greater_than"}:
+        return f"{name}: expected a positive whole number, got {_describe(value)}", None, False
+    if kind in {"bool_type", "bool_parsing"}:
+        return f"{name}: expected true or false, got {_describe(value)}", None, False
+    if kind in {"date_type", "date_parsing", "date_from_datetime_parsing"}:
+        return f"{name}: {_describe(value)} is not a date; write it as YYYY-MM-DD", None, False
+    return f"{name}: {error['msg']}", None, False
+
+
+def model_problems(doc: Document, model: type[Strict], error: ValidationError) -> list[Problem]:
+    """Located, plain-words problems for every error pydantic found in ``doc``."""
+    problems = []
+    for raw in error.errors(include_url=False):
+        raw = dict(raw)
+        _, raw["_real_loc"] = _walk(doc.data, raw["loc"])
+        message, hint, at_key = _message(raw, model)
+        if raw["type"] == "missing":
+            line, column = _missing_position(doc.data, raw["loc"])
+        else:
+            line, column = position_of(doc.data, raw["_real_loc"], key=at_key)
+        problems.append(Problem(doc.path, line, column, message, hint))
+    return problems
+
+
+# --- the checker -------------------------------------------------------------------
+
+
+@dataclass
+class BriefEntry:
+    """A validated brief with where it came from."""
+
+    path: Path
+    brief: Brief
+    doc: Document
+
+
+@dataclass
+class Content:
+    """Everything one issue needs, validated: what the assembly stage works from."""
+
+    root: Path
+    publication: Publication
+    issue_dir: Path
+    issue: Issue
+    briefs: dict[Path, BriefEntry]
+    warnings: list[Problem] = field(default_factory=list)
+
+
+def find_root(start: Path) -> Path | None:
+    """The content tree holding ``start``: the nearest folder above it with publication.yaml."""
+    folder = start if start.is_dir() else start.parent
+    for candidate in [folder, *folder.parents]:
+        if (candidate / PUBLICATION_FILE).is_file():
+            return candidate
+    return None
+
+
+class Checker:
+    """Collects problems across many files; each file is read and checked once."""
+
+    def __init__(self) -> None:
+        self.problems: list[Problem] = []
+        self._models: dict[Path, tuple[Document, Any] | None] = {}
+
+    # files
+
+    def _model(self, path: Path, model: type[Strict]) -> tuple[Document | None, Any]:
+        """(document or None if unreadable, validated model or None) for ``path``, read once."""
+        key = path.resolve()
+        if key not in self._models:
+            self._models[key] = self._validate(path, model)
+        return self._models[key]
+
+    def _validate(self, path: Path, model: type[Strict]) -> tuple[Document | None, Any]:
+        try:
+            doc = load_document(path)
+        except LoadFailed as failure:
+            self.problems.append(failure.problem)
+            return None, None
+        self._check_markdown_links(doc)
+        self._check_placeholders(doc)
+        try:
+            return doc, model.model_validate(doc.data)
+        except ValidationError as error:
+            self.problems.extend(model_problems(doc, model, error))
+            return doc, None
+
+    def _seen(self, path: Path) -> bool:
+        return path.resolve() in self._models
+
+    def publication(self, root: Path) -> Publication | None:
+        """The publication of the content tree at ``root``, with its logo checked."""
+        first = not self._seen(root / PUBLICATION_FILE)
+        doc, publication = self._model(root / PUBLICATION_FILE, Publication)
+        if doc and first:
+            for loc, written in _raw_strings(doc.data, [("logo",)]):
+                self._check_image(doc, loc, written, root)
+            if publication and find_layout(root, publication.layout) is None:
+                tried = ", ".join(str(p) for p in layout_candidates(root, publication.layout))
+                self._add(doc, ("layout",), f'layout: no layout "{publication.layout}"', f"looked in {tried}")
+        return publication
+
+    def brief(self, path: Path, root: Path | None = None) -> BriefEntry | None:
+        """A validated brief; its images are checked against the content tree."""
+        root = root or self._root_for(path)
+        if root is None:
+            return None
+        first = not self._seen(path)
+        doc, brief = self._model(path, Brief)
+        if doc and first:
+            # Image paths are checked even when other fields are wrong: all errors at once.
+            for loc, written in _raw_strings(doc.data, [("authors", "*", "photo"), ("figures", "*", "src")]):
+                self._check_image(doc, loc, written, root)
+            publication = self.publication(root)
+            if brief and publication:
+                self._check_limits(doc, brief, publication.limits)
+        return BriefEntry(path, brief, doc) if brief else None
+
+    def issue(self, issue_dir: Path) -> Content | None:
+        """The issue in ``issue_dir`` with its publication and every brief it lists."""
+        path = issue_dir / ISSUE_FILE
+        root = self._root_for(path)
+        if root is None:
+            return None
+        publication = self.publication(root)
+        doc, issue = self._model(path, Issue)
+        if doc is None:
+            return None
+        briefs: dict[Path, BriefEntry] = {}
+        seen: dict[Path, int] = {}
+        for loc, relative in _raw_strings(doc.data, [("sections", "*", "briefs", "*")]):
+            brief_path = self._contained_path(doc, loc, relative, root, kinds=(".yaml", ".yml"), what="brief")
+            if brief_path is None:
+                continue
+            line, _ = position_of(doc.data, loc)
+            if brief_path in seen:
+                self._add(doc, loc, f"{field_path(loc)}: this brief is already listed",
+                          f"a brief appears once per issue; see line {seen[brief_path]}")
+                continue
+            seen[brief_path] = line
+            entry = self.brief(brief_path, root)
+            if entry:
+                briefs[brief_path] = entry
+        if publication and issue and issue.editorial and "editorial" in publication.limits:
+            self._limit(doc, ("editorial",), issue.editorial, publication.limits["editorial"])
+        if not (publication and issue):
+            return None
+        return Content(root, publication, issue_dir, issue, briefs)
+
+    # rules
+
+    def _root_for(self, path: Path) -> Path | None:
+        root = find_root(path)
+        if root is None:
+            self.problems.append(Problem(
+                path, 1, 1, f"no {PUBLICATION_FILE} in this folder or any folder above it",
+                "content lives in a tree whose top folder holds publication.yaml",
+            ))
+        return root
+
+    def _add(self, doc: Document, loc: Loc, message: str, hint: str | None = None, *, severity="error") -> None:
+        line, column = position_of(doc.data, loc)
+        self.problems.append(Problem(doc.path, line, column, message, hint, severity))
+
+    def _contained_path(self, doc: Document, loc: Loc, written: str, root: Path, *,
+                        kinds: tuple[str, ...], what: str) -> Path | None:
+        """The file ``written`` names, if it is a local file inside the content tree."""
+        name = field_path(loc)
+        if "://" in written or written.split(":", 1)[0].lower() in ("http", "https", "data", "file", "ftp"):
+            self._add(doc, loc, f'{name}: "{written}" is a URL; nothing is downloaded',
+                      f"save the file under images/ and write its path relative to {doc.path.name}")
+            return None
+        if Path(written).is_absolute() or written.startswith("~"):
+            self._add(doc, loc, f'{name}: "{written}" is an absolute path',
+                      f"write the path relative to the folder of {doc.path.name}, e.g. ../images/photo.png")
+            return None
+        target = (doc.path.parent / written)
+        resolved = target.resolve()
+        if not resolved.is_relative_to(root.resolve()):
+            self._add(doc, loc, f'{name}: "{written}" points outside the content tree ({root.resolve()})',
+                      "keep every file inside the folder that holds publication.yaml")
+            return None
+        if resolved.suffix.lower() not in kinds:
+            self._add(doc, loc, f'{name}: "{written}" is not a {what} file ({", ".join(kinds)})')
+            return None
+        if not resolved.is_file():
+            hint = _suggestion(target.name, [p.name for p in target.parent.glob("*")]) if target.parent.is_dir() else None
+            self._add(doc, loc, f'{name}: "{written}" does not exist', hint or "check the spelling and the folder")
+            return None
+        return resolved
+
+    def _check_image(self, doc: Document, loc: Loc, written: str, root: Path) -> None:
+        path = self._contained_path(doc, loc, written, root, kinds=tuple(IMAGE_TYPES), what="png, jpg or svg image")
+        if path is None:
+            return
+        magic = IMAGE_TYPES[path.suffix.lower()]
+        head = path.read_bytes()[:512]
+        looks_right = head.startswith(magic) if magic else b"<svg" in head or head.lstrip().startswith(b"<?xml")
+        if not looks_right:
+            self._add(doc, loc, f'{field_path(loc)}: "{written}" is not really a {path.suffix.lower()[1:]} image',
+                      "re-export the image in the format its name says")
+
+    def _check_markdown_links(self, doc: Document) -> None:
+        """Links in every markdown value: only http, https and mailto; no images."""
+        for loc, text in _strings(doc.data, ()):
+            if "](" not in text and "<" not in text:
+                continue
+            for link in markdown.links_in(text):
+                line, column = position_in_text(doc, loc, link.offset)
+                name = field_path(loc)
+                if link.is_image:
+                    self.problems.append(Problem(doc.path, line, column,
+                                                 f"{name}: images are not allowed inside text",
+                                                 "add it under `figures:` with alt text and a credit"))
+                elif not markdown.link_allowed(link.href):
+                    self.problems.append(Problem(doc.path, line, column,
+                                                 f'{name}: the link "{link.href}" is not allowed',
+                                                 "links must start with http:, https: or mailto:"))
+
+    def _check_placeholders(self, doc: Document) -> None:
+        """Values still holding a `research-news new` placeholder."""
+        for loc, text in _strings(doc.data, ()):
+            if text.lstrip().upper().startswith("TODO"):
+                line, column = position_in_text(doc, loc, text.upper().find("TODO"))
+                self.problems.append(Problem(doc.path, line, column,
+                                             f"{field_path(loc)}: still holds the template's TODO placeholder",
+                                             "replace it with your text, or delete the line if the field is optional"))
+
+    def _check_limits(self, doc: Document, brief: Brief, limits: dict[str, int]) -> None:
+        for name, limit in limits.items():
+            if name in ("why_it_matters", "methodology", "key_findings", "key_takeaways"):
+                self._limit(doc, (name,), getattr(brief, name), limit)
+            elif name == "bio":
+                for index, author in enumerate(brief.authors):
+                    self._limit(doc, ("authors", index, "bio"), author.bio, limit)
+
+    def _limit(self, doc: Document, loc: Loc, text: Any, limit: int) -> None:
+        words = markdown.word_count(text)
+        if words > limit:
+            self._add(doc, loc, f"{field_path(loc)}: {words} words; the publication's limit is {limit}",
+                      f"cut {words - limit} words", severity="warning")
+
+    # entry points
+
+    def check_path(self, path: Path) -> None:
+        """Check whatever ``path`` is: a brief, an issue, a publication, or a folder of them."""
+        if path.is_dir():
+            if (path / ISSUE_FILE).is_file():
+                self.issue(path)
+                self._check_unlisted(path)
+            elif (path / PUBLICATION_FILE).is_file():
+                self.publication(path)
+                for issue_file in sorted(path.rglob(ISSUE_FILE)):
+                    self.issue(issue_file.parent)
+                    self._check_unlisted(issue_file.parent)
+            else:
+                files = sorted([*path.glob("*.yaml"), *path.glob("*.yml")])
+                if not files:
+                    self.problems.append(Problem(path, 1, 1, "no YAML files in this folder"))
+                for file in files:
+                    self.brief(file)
+        elif path.name == PUBLICATION_FILE:
+            self.publication(path.parent)
+        elif path.name == ISSUE_FILE:
+            self.issue(path.parent)
+        elif not path.exists():
+            self.problems.append(Problem(path, 1, 1, "no such file or folder"))
+        else:
+            self.brief(path)
+
+    def _check_unlisted(self, issue_dir: Path) -> None:
+        """Briefs in briefs/ that no section lists are checked too, and pointed out."""
+        for file in sorted((issue_dir / "briefs").glob("*.y*ml")):
+            if not self._seen(file):
+                self.brief(file)
+                self.problems.append(Problem(file, 1, 1, "this brief is not listed in issue.yaml",
+                                             "add it to a section's `briefs:` or move it out of briefs/",
+                                             "warning"))
+
+
+def _strings(node: Any, loc: Loc) -> Iterable[tuple[Loc, str]]:
+    if isinstance(node, CommentedMap):
+        for key, value in node.items():
+            yield from _strings(value, (*loc, key))
+    elif isinstance(node, CommentedSeq):
+        for index, value in enumerate(node):
+            yield from _strings(value, (*loc, index))
+    elif isinstance(node, str):
+        yield loc, node
+
+
+def _raw_strings(data: Any, patterns: list[Loc]) -> Iterable[tuple[Loc, str]]:
+    """String values of the raw data at locations matching ``patterns`` (``*`` = every item)."""
+    for pattern in patterns:
+        yield from _match(data, pattern, ())
+
+
+def _match(node: Any, pattern: Loc, loc: Loc) -> Iterable[tuple[Loc, str]]:
+    if not pattern:
+        if isinstance(node, str):
+            yield loc, node
+        return
+    head, rest = pattern[0], pattern[1:]
+    if head == "*" and isinstance(node, CommentedSeq):
+        for index, item in enumerate(node):
+            yield from _match(item, rest, (*loc, index))
+    elif isinstance(node, CommentedMap) and head in node:
+        yield from _match(node[head], rest, (*loc, head))
+
+
+def errors_only(problems: list[Problem]) -> list[Problem]:
+    return [p for p in problems if p.severity == "error"]
+
+
+def load_content(issue_dir: Path) -> Content:
+    """Load and validate one issue for building; raise :class:`ContentError` on any error."""
+    checker = Checker()
+    content = checker.issue(issue_dir)
+    if errors_only(checker.problems) or content is None:
+        raise ContentError(checker.problems)
+    content.warnings = checker.problems
+    return content

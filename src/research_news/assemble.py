@@ -184,7 +184,8 @@ class Edition:
     news: list[NewsView]
     contacts: list[Person]
     email_full_text: bool
-    root: Path
+    root: Path  # the content tree (folder of publication.yaml)
+    issue_dir: Path
     layout: Layout
 
     @property
@@ -275,6 +276,7 @@ def assemble(content: Content) -> Edition:
         contacts=list(issue.contacts if issue.contacts is not None else publication.team),
         email_full_text=issue.email_full_text,
         root=content.root,
+        issue_dir=content.issue_dir.resolve(),
         layout=layout,
     )
     edition.preheader = issue.preheader or _first_takeaway(edition)

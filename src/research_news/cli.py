@@ -6,17 +6,29 @@ Each verb lives in ``commands/<verb>.py``; this module only assembles them.
 
 from __future__ import annotations
 
-import sys
-
 import typer
+from typer.core import TyperGroup
 
 from . import __version__
+from .commands import build as build_command
 from .commands import check as check_command
 from .commands import new as new_command
 from .commands import schema as schema_command
 from .exceptions import ContentError, ResearchNewsError
 
+class _ReportingGroup(TyperGroup):
+    """Turns the errors users can see into messages and exit codes, for every command."""
+
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except ResearchNewsError as error:
+            report(error)
+            ctx.exit(error.exit_code)
+
+
 app = typer.Typer(
+    cls=_ReportingGroup,
     name="research-news",
     help="Turn research briefs written in YAML into a PDF, a web edition and an email.",
     no_args_is_help=True,
@@ -42,6 +54,7 @@ def _root(
 
 
 app.command("check")(check_command.check)
+app.command("build")(build_command.build)
 app.add_typer(new_command.app, name="new")
 app.command("schema")(schema_command.schema)
 
@@ -59,8 +72,4 @@ def report(error: ResearchNewsError) -> None:
 
 def main() -> None:
     """Console-script entry point."""
-    try:
-        app(standalone_mode=True)
-    except ResearchNewsError as error:  # raised from a command body
-        report(error)
-        sys.exit(error.exit_code)
+    app()

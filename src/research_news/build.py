@@ -1,0 +1,141 @@
+"""The build pipeline, top to bottom: load → validate → assemble → render → write.
+
+Everything is rendered in memory first and written only when every requested edition
+rendered, each file atomically: a failed or interrupted build leaves the previous
+outputs as they were.
+"""
+
+from __future__ import annotations
+
+import shutil
+import time
+from contextlib import nullcontext
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, ContextManager
+
+from .assemble import Edition, assemble
+from .exceptions import Problem, ResearchNewsError
+from .validate import load_content
+from .write import atomic_path, write_bytes, write_text
+
+EDITIONS = ("pdf", "web", "email")
+"""What ``--only`` can name: the print PDF, the web edition, the email (html, text, .eml)."""
+
+
+@dataclass
+class Output:
+    """One file to write: where, and either its bytes or a file to copy."""
+
+    path: Path
+    data: bytes | None = None
+    copy_of: Path | None = None
+    note: str = ""
+
+    @property
+    def size(self) -> int:
+        return len(self.data) if self.data is not None else self.copy_of.stat().st_size  # type: ignore[union-attr]
+
+
+@dataclass
+class BuildResult:
+    """What a build wrote, what it noticed, and how long it took."""
+
+    out_dir: Path
+    outputs: list[Output] = field(default_factory=list)
+    warnings: list[Problem] = field(default_factory=list)
+    pages: int | None = None
+    seconds: float = 0.0
+
+
+Step = Callable[[str], ContextManager]
+"""Progress reporting: ``with step("Rendering PDF"): …``."""
+
+
+def _no_progress(label: str) -> ContextManager:
+    return nullcontext()
+
+
+def build(issue_dir: Path, out: Path, *, only: tuple[str, ...] = EDITIONS, offprints: bool = False,
+          pdf_variant: str | None = "pdf/ua-1", attach_pdf: bool = False, step: Step = _no_progress) -> BuildResult:
+    """Build the requested editions of the issue in ``issue_dir`` into ``out/<slug>/``."""
+    started = time.perf_counter()
+    with step("Checking content"):
+        content = load_content(issue_dir)
+    with step("Assembling the issue"):
+        edition = assemble(content)
+    result = BuildResult(out / edition.slug, warnings=list(content.warnings))
+    pdf: bytes | None = None
+    if "pdf" in only or attach_pdf:
+        with step("Rendering the print edition"):
+            pdf = _pdf(edition, result, pdf_variant)
+    if offprints:
+        with step("Rendering offprints"):
+            _offprints(edition, result, pdf_variant)
+    if "web" in only:
+        with step("Rendering the web edition"):
+            _web(edition, result)
+    if "email" in only:
+        with step("Rendering the email edition"):
+            _email(edition, result, pdf if attach_pdf else None)
+    with step("Writing files"):
+        write_outputs(result.outputs)
+    result.seconds = time.perf_counter() - started
+    return result
+
+
+def _pdf(edition: Edition, result: BuildResult, variant: str | None) -> bytes:
+    from .render.pdf import render_pdf  # WeasyPrint is slow to import: only when a PDF is wanted
+
+    rendered = render_pdf(edition, variant=variant)
+    result.pages = rendered.pages
+    result.warnings.extend(rendered.refused)
+    result.outputs.append(Output(result.out_dir / edition.pdf_name, rendered.data, note=f"{rendered.pages} pages"))
+    return rendered.data
+
+
+def _offprints(edition: Edition, result: BuildResult, variant: str | None) -> None:
+    from .render.pdf import render_offprints
+
+    for slug, rendered in render_offprints(edition, variant=variant).items():
+        result.warnings.extend(rendered.refused)
+        result.outputs.append(Output(result.out_dir / "offprints" / f"{slug}.pdf", rendered.data,
+                                     note=f"{rendered.pages} pages"))
+
+
+def _web(edition: Edition, result: BuildResult) -> None:
+    from .render.web import render_web
+
+    web = render_web(edition)
+    result.outputs.append(Output(result.out_dir / "index.html", web.html.encode("utf-8")))
+    for relative, source in web.files.items():
+        result.outputs.append(Output(result.out_dir / relative, copy_of=source))
+
+
+def _email(edition: Edition, result: BuildResult, pdf: bytes | None) -> None:
+    from .message import build_message
+    from .render.email import editorial_checks, render_email
+    from .render.text import render_text
+
+    html = render_email(edition)
+    text = render_text(edition)
+    result.warnings.extend(editorial_checks(edition, html))
+    message = build_message(edition, html, text, pdf)
+    result.outputs.append(Output(result.out_dir / "email.html", html.encode("utf-8")))
+    result.outputs.append(Output(result.out_dir / "email.txt", text.encode("utf-8")))
+    result.outputs.append(Output(result.out_dir / f"{edition.slug}.eml", message.as_bytes()))
+
+
+def write_outputs(outputs: list[Output]) -> None:
+    """Write every output atomically (bytes, or a copy of an asset)."""
+    for output in outputs:
+        if output.data is not None:
+            write_bytes(output.path, output.data)
+        elif output.copy_of is not None:
+            if output.path.exists() and output.path.stat().st_size == output.copy_of.stat().st_size \
+                    and output.path.stat().st_mtime >= output.copy_of.stat().st_mtime:
+                continue  # unchanged asset: copying photos again on every build is wasted time
+            with atomic_path(output.path) as temporary:
+                shutil.copyfile(output.copy_of, temporary)
+        else:  # pragma: no cover - an Output is always one or the other
+            raise ResearchNewsError(f"nothing to write for {output.path}")

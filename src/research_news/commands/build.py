@@ -1,0 +1,71 @@
+"""`research-news build`: every edition of an issue, into build/<slug>/."""
+
+from __future__ import annotations
+
+import contextlib
+from pathlib import Path
+from typing import Annotated, Iterator
+
+import typer
+from rich.console import Console
+
+from ..build import EDITIONS, build as build_issue
+from ..exceptions import UsageError
+
+PDF_VARIANTS = ("pdf/ua-1", "pdf/a-3b", "pdf/a-3u", "pdf/ua-2", "none")
+
+
+def build(
+    issue_dir: Annotated[Path, typer.Argument(help="The issue folder (holding issue.yaml).")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="Where build/<slug>/ goes.")] = Path("build"),
+    only: Annotated[str, typer.Option(help=f"Comma-separated editions to build: {','.join(EDITIONS)}.")] =
+        ",".join(EDITIONS),
+    offprints: Annotated[bool, typer.Option("--offprints", help="Also write one PDF per brief.")] = False,
+    pdf_variant: Annotated[str, typer.Option(help="pdf/ua-1 (tagged, accessible; default), pdf/a-3b for "
+                                                  "archives, or none.")] = "pdf/ua-1",
+    attach_pdf: Annotated[bool, typer.Option("--attach-pdf", help="Attach the PDF to the .eml message.")] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print only the summary line.")] = False,
+) -> None:
+    """Build the print PDF, the web edition and the email edition of an issue."""
+    wanted = tuple(part.strip() for part in only.split(",") if part.strip())
+    unknown = [part for part in wanted if part not in EDITIONS]
+    if unknown or not wanted:
+        raise UsageError(f"--only takes {', '.join(EDITIONS)}; got {only!r}")
+    if pdf_variant not in PDF_VARIANTS:
+        raise UsageError(f"--pdf-variant takes {', '.join(PDF_VARIANTS)}; got {pdf_variant!r}")
+    if not (issue_dir / "issue.yaml").is_file():
+        raise UsageError(f"{issue_dir} is not an issue folder (it has no issue.yaml)")
+    console = Console(stderr=True, quiet=quiet)
+    result = build_issue(
+        issue_dir, out, only=wanted, offprints=offprints,
+        pdf_variant=None if pdf_variant == "none" else pdf_variant, attach_pdf=attach_pdf,
+        step=_stepper(console),
+    )
+    for warning in result.warnings:
+        typer.echo(str(warning), err=True)
+    typer.echo(_summary(result))
+
+
+def _stepper(console: Console):
+    @contextlib.contextmanager
+    def step(label: str) -> Iterator[None]:
+        with console.status(f"{label}…"):
+            yield
+        console.print(f"[green]✓[/green] {label}")
+
+    return step
+
+
+def _summary(result) -> str:
+    total = sum(output.size for output in result.outputs)
+    pages = f", {result.pages} PDF pages" if result.pages else ""
+    return (f"Built {result.out_dir}/: {len(result.outputs)} files{pages}, {_size(total)} "
+            f"in {result.seconds:.1f} s" + (f", {len(result.warnings)} warnings" if result.warnings else ""))
+
+
+def _size(count: int) -> str:
+    for unit in ("bytes", "KB", "MB"):
+        if count < 1024 or unit == "MB":
+            return f"{count:.0f} {unit}" if unit == "bytes" else f"{count:.1f} {unit}"
+        count /= 1024
+    return ""

@@ -164,6 +164,9 @@ def _yaml_problem(path: Path, error: MarkedYAMLError) -> Problem:
         return Problem(path, line, column, error.problem)
     what = (error.problem or "invalid YAML").strip()
     context = f" {error.context.strip()}" if error.context else ""
+    began = error.context_mark
+    if began and mark and began.line != mark.line:
+        context += f" that began on line {began.line + 1}, column {began.column + 1}"
     return Problem(path, line, column, f"invalid YAML: {what}{context}",
                    "check indentation and quote values that contain ': ' or start with a symbol")
 

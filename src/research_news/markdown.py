@@ -99,7 +99,8 @@ def links_in(text: str) -> list[Link]:
                 found.append(Link(href, False, _offset_of(text, token.markup == "autolink", href)))
             elif token.type == "image":
                 href = str(token.attrGet("src") or "")
-                found.append(Link(href, True, _offset_of(text, False, href)))
+                at = _offset_of(text, False, href)
+                found.append(Link(href, True, max(text.rfind("![", 0, at), 0)))
     return found
 
 

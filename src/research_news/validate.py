@@ -97,8 +97,12 @@ def position_in_text(doc: Document, loc: Loc, offset: int) -> tuple[int, int]:
     line, column = position_of(doc.data, loc)
     steps, _ = _walk(doc.data, loc)
     value = steps[-1][0][steps[-1][1]] if steps else None
-    if not isinstance(value, (LiteralScalarString, FoldedScalarString)):
+    if not isinstance(value, str):
         return line, column
+    if not isinstance(value, (LiteralScalarString, FoldedScalarString)):
+        # A plain one-line scalar can be found in its source line; quoted ones with escapes cannot.
+        start = doc.lines[line - 1].find(value, column - 1) if "\n" not in value and line <= len(doc.lines) else -1
+        return (line, start + offset + 1) if start >= 0 else (line, column)
     before = value[:offset]
     index = before.count("\n")
     in_line = len(before) - (before.rfind("\n") + 1)
@@ -194,6 +198,8 @@ def _message(error: dict, model: type[BaseModel]) -> tuple[str, str | None, bool
     if kind == "too_short":
         need = ctx.get("min_length", 1)
         return f"{name}: needs at least {need} item{'s' if need != 1 else ''}", None, False
+    if kind == "too_long" and isinstance(value, str):
+        return f"{name}: is {len(value)} characters long; the limit is {ctx.get('max_length')}", None, False
     if kind == "too_long":
         return (f"{name}: has {ctx.get('actual_length')} items; at most {ctx.get('max_length')} are allowed",
                 None, False)

@@ -1,0 +1,117 @@
+"""The CLI as a user meets it: exit codes, output formats, schema, templates."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+from research_news import __version__
+
+from .conftest import run_cli
+
+
+def break_the_brief(issue: Path) -> Path:
+    brief = issue / "briefs" / "one.yaml"
+    brief.write_text(brief.read_text().replace("ada@example.org", "ada at example"))
+    return brief
+
+
+def test_clean_content_exits_zero(minimal_tree: Path) -> None:
+    result = run_cli("check", minimal_tree)
+    assert result.exit_code == 0, result.stdout
+    assert "No problems found." in result.stdout
+
+
+def test_errors_exit_one_with_located_messages(minimal_issue: Path, monkeypatch) -> None:
+    monkeypatch.chdir(minimal_issue.parent)
+    break_the_brief(minimal_issue)
+    result = run_cli("check", "2024-05-minimal")
+    assert result.exit_code == 1
+    assert result.stdout.splitlines()[0] == (
+        '2024-05-minimal/briefs/one.yaml:6:12: authors[0].email: "ada at example" is not an email address')
+    assert "1 error, 0 warnings." in result.stdout
+
+
+def test_a_single_brief_can_be_checked(minimal_issue: Path) -> None:
+    brief = break_the_brief(minimal_issue)
+    result = run_cli("check", brief)
+    assert result.exit_code == 1
+    assert "is not an email address" in result.stdout
+
+
+def test_json_format(minimal_issue: Path) -> None:
+    break_the_brief(minimal_issue)
+    result = run_cli("check", "--format", "json", minimal_issue)
+    [problem] = json.loads(result.stdout)
+    assert problem["line"] == 6 and problem["column"] == 12 and problem["severity"] == "error"
+    assert problem["path"].endswith("briefs/one.yaml")
+
+
+def test_github_format(minimal_issue: Path) -> None:
+    break_the_brief(minimal_issue)
+    result = run_cli("check", "--format", "github", minimal_issue)
+    assert re.fullmatch(r"::error file=[^,]*one\.yaml,line=6,col=12::authors\[0\]\.email: .*\n", result.stdout)
+
+
+def test_missing_path_is_an_error_not_a_traceback(tmp_path: Path) -> None:
+    result = run_cli("check", tmp_path / "nope.yaml")
+    assert result.exit_code == 1
+    assert "nope.yaml:1:1: no such file or folder" in result.stdout
+
+
+def test_usage_errors_exit_two(minimal_issue: Path) -> None:
+    assert run_cli("check").exit_code == 2
+    assert run_cli("check", "--format", "xml", minimal_issue).exit_code == 2
+    assert run_cli("frobnicate").exit_code == 2
+
+
+def test_version_and_help() -> None:
+    assert run_cli("--version").stdout.strip() == f"research-news {__version__}"
+    for command in ([], ["check"], ["build"], ["new"], ["new", "brief"], ["schema"]):
+        result = run_cli(*command, "--help")
+        assert result.exit_code == 0 and "Usage" in result.stdout
+
+
+def test_schema_describes_every_field() -> None:
+    result = run_cli("schema", "brief")
+    schema = json.loads(result.stdout)
+    assert schema["$schema"].startswith("https://json-schema.org/")
+    assert {"title", "authors", "why_it_matters", "methodology", "key_findings", "key_takeaways"} <= set(
+        schema["required"])
+    assert schema["additionalProperties"] is False
+    publication = json.loads(run_cli("schema", "publication").stdout)
+    assert "from" in publication["$defs"]["EmailSettings"]["properties"]
+
+
+def test_new_brief_fails_check_until_filled_then_passes(minimal_issue: Path) -> None:
+    path = minimal_issue / "briefs" / "fresh.yaml"
+    assert run_cli("new", "brief", path).exit_code == 0
+    result = run_cli("check", path)
+    assert result.exit_code == 1
+    assert "still holds the template's TODO placeholder" in result.stdout
+    filled = re.sub(r'"TODO[^"]*"', '"Filled in"', path.read_text())
+    filled = filled.replace("todo@example.org", "ada@example.org")
+    filled = re.sub(r"TODO[^\n]*", "Filled in.", filled)
+    path.write_text(filled)
+    result = run_cli("check", path)
+    assert result.exit_code == 0, result.stdout
+
+
+def test_new_refuses_to_overwrite(minimal_issue: Path) -> None:
+    path = minimal_issue / "briefs" / "one.yaml"
+    before = path.read_text()
+    result = run_cli("new", "brief", path)
+    assert result.exit_code == 2
+    assert "already exists" in result.stderr
+    assert path.read_text() == before
+
+
+def test_new_issue_takes_the_next_number(minimal_tree: Path) -> None:
+    folder = minimal_tree / "2024-06-next"
+    assert run_cli("new", "issue", folder, "--date", "2024-06-20").exit_code == 0
+    text = (folder / "issue.yaml").read_text()
+    assert "number: 4\n" in text and "date: 2024-06-20" in text
+    assert (folder / "briefs" / "first-brief.yaml").is_file() and (folder / "images").is_dir()
+    result = run_cli("check", folder)
+    assert result.exit_code == 1 and "TODO placeholder" in result.stdout

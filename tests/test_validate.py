@@ -1,0 +1,238 @@
+"""Validation: each rule reports the exact line and column, in plain words, all at once."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from research_news.exceptions import ContentError
+from research_news.models import orcid_checksum_ok
+from research_news.validate import Checker, load_content
+
+from .conftest import SAMPLE_ROOT
+
+GOOD_BRIEF = """\
+title: A study
+authors:
+  - name: Ada Example
+    email: ada@example.org
+    photo: ../images/ada.png
+why_it_matters: Because.
+methodology: Carefully.
+key_findings: Many.
+key_takeaways:
+  - One.
+"""
+
+
+def problems_for(path: Path) -> list[str]:
+    checker = Checker()
+    checker.check_path(path)
+    return [f"{p.line}:{p.column}: {p.message}" + (f" ({p.hint})" if p.hint else "")
+            for p in sorted(checker.problems)]
+
+
+def brief_problems(issue: Path, text: str) -> list[str]:
+    path = issue / "briefs" / "one.yaml"
+    path.write_text(text, encoding="utf-8")
+    return problems_for(path)
+
+
+def replace(text: str, old: str, new: str) -> str:
+    assert old in text, old
+    return text.replace(old, new)
+
+
+def test_the_sample_content_checks_clean() -> None:
+    assert problems_for(SAMPLE_ROOT) == []
+
+
+def test_the_minimal_fixture_checks_clean(minimal_tree: Path) -> None:
+    assert problems_for(minimal_tree) == []
+
+
+BRIEF_CASES = {
+    "missing field points at the mapping": (
+        GOOD_BRIEF.replace("methodology: Carefully.\n", ""), "1:1: missing required field `methodology`"),
+    "misspelt key suggests the right one": (
+        GOOD_BRIEF.replace("methodology:", "methodolgy:"), "7:1: unknown field `methodolgy` (did you mean `methodology`?)"),
+    "number where text is expected": (
+        GOOD_BRIEF.replace("title: A study", "title: 2023"), "1:8: title: expected text, got the number 2023"),
+    "bad email": (
+        GOOD_BRIEF.replace("ada@example.org", "ada at example"),
+        '4:12: authors[0].email: "ada at example" is not an email address'),
+    "orcid checksum": (
+        GOOD_BRIEF.replace("    email: ada@example.org\n", "    orcid: 0000-0002-1825-0098\n"),
+        '4:12: authors[0].orcid: "0000-0002-1825-0098" is not a valid ORCID iD'),
+    "orcid form": (
+        GOOD_BRIEF.replace("    email: ada@example.org\n", "    orcid: 1825-0097\n"),
+        '4:12: authors[0].orcid: "1825-0097" is not an ORCID iD'),
+    "too many takeaways": (
+        GOOD_BRIEF.replace("  - One.\n", "".join(f"  - Item {i}.\n" for i in range(7))),
+        "10:3: key_takeaways: has 7 items; at most 6 are allowed"),
+    "no authors": (
+        replace(GOOD_BRIEF, "authors:\n  - name: Ada Example\n    email: ada@example.org\n    photo: ../images/ada.png\n",
+                "authors: []\n"),
+        "2:10: authors: needs at least 1 item"),
+    "title too long": (
+        GOOD_BRIEF.replace("A study", "A" * 151), "1:8: title: is 151 characters long; the limit is 150"),
+    "javascript link in markdown": (
+        GOOD_BRIEF.replace("why_it_matters: Because.", "why_it_matters: |\n  Because.\n  See [this](javascript:alert(1))."),
+        '8:14: why_it_matters: the link "javascript:alert(1)" is not allowed'),
+    "data link in a list item": (
+        GOOD_BRIEF.replace("  - One.", "  - One [x](data:text/html;base64,PHNjcmlwdD4=)."),
+        '10:13: key_takeaways[0]: the link "data:text/html;base64,PHNjcmlwdD4=" is not allowed'),
+    "image inside markdown": (
+        GOOD_BRIEF.replace("methodology: Carefully.", "methodology: |\n  Carefully.\n\n  ![chart](../images/chart.png)"),
+        "10:3: methodology: images are not allowed inside text"),
+    "placement typo": (
+        GOOD_BRIEF + "quotes:\n  - text: Hello\n    after: method\n",
+        '13:12: quotes[0].after: "method" is not one of why_it_matters, methodology, key_findings, key_takeaways'),
+    "figure without alt": (
+        GOOD_BRIEF + "figures:\n  - src: ../images/chart.png\n", "12:5: missing required field `alt`"),
+    "absolute image path": (
+        GOOD_BRIEF.replace("../images/ada.png", "/etc/passwd"), '5:12: authors[0].photo: "/etc/passwd" is an absolute path'),
+    "remote image": (
+        GOOD_BRIEF.replace("../images/ada.png", "https://example.org/ada.png"),
+        '5:12: authors[0].photo: "https://example.org/ada.png" is a URL; nothing is downloaded'),
+    "missing image": (
+        GOOD_BRIEF.replace("../images/ada.png", "../images/adda.png"),
+        '5:12: authors[0].photo: "../images/adda.png" does not exist (did you mean `ada.png`?)'),
+    "image climbing out of the tree": (
+        GOOD_BRIEF.replace("../images/ada.png", "../../../outside.png"),
+        '5:12: authors[0].photo: "../../../outside.png" points outside the content tree'),
+    "not an image type": (
+        GOOD_BRIEF.replace("../images/ada.png", "../issue.yaml"),
+        '5:12: authors[0].photo: "../issue.yaml" is not a png, jpg or svg image file'),
+    "line break in a title": (
+        GOOD_BRIEF.replace("title: A study", 'title: "A study\\r\\nBcc: x@example.org"'),
+        "1:8: title: must be a single line; remove the line break"),
+    "template placeholder left": (
+        GOOD_BRIEF.replace("title: A study", 'title: "TODO: the title"'),
+        "1:9: title: still holds the template's TODO placeholder"),
+    "wrong findings type": (
+        GOOD_BRIEF.replace("key_findings: Many.", "key_findings: 42"),
+        "8:15: key_findings: must be markdown text or a list of markdown items"),
+    "bad language code": (
+        GOOD_BRIEF + "language: English\n", '11:11: language: "English" is not a language code'),
+}
+
+
+@pytest.mark.parametrize("name", BRIEF_CASES)
+def test_brief_rule_is_reported_at_the_right_place(minimal_issue: Path, name: str) -> None:
+    text, expected = BRIEF_CASES[name]
+    found = brief_problems(minimal_issue, text)
+    assert any(line.startswith(expected) for line in found), "\n".join(found)
+
+
+def test_all_problems_of_a_file_are_reported_at_once(minimal_issue: Path) -> None:
+    text = (GOOD_BRIEF.replace("ada@example.org", "nope").replace("title: A study", "title: 7")
+            .replace("../images/ada.png", "/abs.png").replace("methodology:", "methodolgy:"))
+    found = brief_problems(minimal_issue, text)
+    assert len(found) == 5, found  # bad email, title type, photo path, unknown key, missing methodology
+
+
+def test_image_content_must_match_its_extension(minimal_issue: Path) -> None:
+    (minimal_issue / "images" / "fake.png").write_text("<html>not a picture</html>")
+    found = brief_problems(minimal_issue, GOOD_BRIEF.replace("ada.png", "fake.png"))
+    assert found == ['5:12: authors[0].photo: "../images/fake.png" is not really a png image '
+                     "(re-export the image in the format its name says)"]
+
+
+ISSUE = """\
+number: 3
+date: 2024-05-14
+sections:
+  - title: Theme
+    briefs:
+      - briefs/one.yaml
+"""
+
+ISSUE_CASES = {
+    "impossible date": (ISSUE.replace("2024-05-14", "2023-02-30"),
+                        '2:7: date: "2023-02-30" is not a real date (day is out of range for month)'),
+    "date in the wrong form": (ISSUE.replace("2024-05-14", "14/05/2024"),
+                               '2:7: date: "14/05/2024" is not a date; write it as YYYY-MM-DD'),
+    "number as text": (ISSUE.replace("number: 3", "number: three"),
+                       '1:9: number: expected a positive whole number, got "three"'),
+    "negative number": (ISSUE.replace("number: 3", "number: -1"),
+                        "1:9: number: expected a positive whole number, got the number -1"),
+    "no sections": (ISSUE.split("sections:")[0] + "sections: []\n", "3:11: sections: needs at least 1 item"),
+    "brief listed twice": (ISSUE + "      - briefs/one.yaml\n",
+                           "7:9: sections[0].briefs[1]: this brief is already listed (a brief appears once per issue; see line 6)"),
+    "missing brief": (ISSUE.replace("briefs/one.yaml", "briefs/two.yaml"),
+                      '6:9: sections[0].briefs[0]: "briefs/two.yaml" does not exist'),
+    "brief outside the tree": (ISSUE.replace("briefs/one.yaml", "../../../../etc/passwd.yaml"),
+                               '6:9: sections[0].briefs[0]: "../../../../etc/passwd.yaml" points outside the content tree'),
+    "header injection in headline": (ISSUE + 'headline: "Hello\\r\\nBcc: x@y.org"\n',
+                                     "7:11: headline: must be a single line; remove the line break"),
+    "javascript event url": (ISSUE + "events:\n  - date: 2024-06-01\n    title: Talk\n    url: javascript:alert(1)\n",
+                             '10:10: events[0].url: "javascript:alert(1)" is not allowed: links must start with http: or https:'),
+    "preheader too long": (ISSUE + f"preheader: {'x' * 151}\n", "7:12: preheader: is 151 characters long; the limit is 150"),
+}
+
+
+@pytest.mark.parametrize("name", ISSUE_CASES)
+def test_issue_rule_is_reported_at_the_right_place(minimal_issue: Path, name: str) -> None:
+    text, expected = ISSUE_CASES[name]
+    (minimal_issue / "issue.yaml").write_text(text)
+    found = problems_for(minimal_issue)
+    assert any(line.startswith(expected) for line in found), "\n".join(found)
+
+
+PUBLICATION_CASES = {
+    "colour": ("colors:\n  primary: teal\n", '4:12: colors.primary: "teal" is not a colour; write it as #rrggbb'),
+    "unsubscribe scheme": ("email:\n  unsubscribe: javascript:alert(1)\n",
+                           '4:16: email.unsubscribe: "javascript:alert(1)" is not allowed: links must start with mailto: or https:'),
+    "sender": ("email:\n  from: not a sender\n", '4:9: email.from: "not a sender" is not a sender'),
+    "missing logo": ("logo: assets/logo.png\n", '3:7: logo: "assets/logo.png" does not exist'),
+    "unknown layout": ("layout: fancy\n", '3:9: layout: no layout "fancy"'),
+    "unknown limit": ("limits:\n  why_matters: 100\n", '4:3: limits.why_matters: "why_matters" is not one of'),
+}
+
+
+@pytest.mark.parametrize("name", PUBLICATION_CASES)
+def test_publication_rule_is_reported_at_the_right_place(minimal_tree: Path, name: str) -> None:
+    extra, expected = PUBLICATION_CASES[name]
+    (minimal_tree / "publication.yaml").write_text("name: Chair\nweb_base_url: https://example.org/n\n" + extra)
+    found = problems_for(minimal_tree)
+    assert any(line.startswith(expected) for line in found), "\n".join(found)
+
+
+def test_word_limits_are_warnings(minimal_tree: Path) -> None:
+    publication = minimal_tree / "publication.yaml"
+    publication.write_text(publication.read_text() + "limits:\n  why_it_matters: 2\n")
+    checker = Checker()
+    checker.check_path(minimal_tree)
+    [warning] = checker.problems
+    assert warning.severity == "warning"
+    assert (warning.line, warning.column) == (10, 17)
+    assert warning.message == "why_it_matters: 4 words; the publication's limit is 2"
+
+
+def test_a_brief_outside_any_content_tree(tmp_path: Path) -> None:
+    path = tmp_path / "lonely.yaml"
+    path.write_text(GOOD_BRIEF)
+    assert problems_for(path) == ["1:1: no publication.yaml in this folder or any folder above it "
+                                  "(content lives in a tree whose top folder holds publication.yaml)"]
+
+
+def test_unlisted_brief_is_checked_and_pointed_out(minimal_issue: Path) -> None:
+    (minimal_issue / "briefs" / "stray.yaml").write_text("title: [\n")
+    found = problems_for(minimal_issue)
+    assert any(line.startswith("1:1: this brief is not listed") for line in found)
+    assert any("invalid YAML" in line for line in found)
+
+
+def test_load_content_raises_with_every_problem(minimal_issue: Path) -> None:
+    (minimal_issue / "issue.yaml").write_text(ISSUE.replace("2024-05-14", "2023-02-30"))
+    with pytest.raises(ContentError) as error:
+        load_content(minimal_issue)
+    assert "is not a real date" in str(error.value)
+
+
+@pytest.mark.parametrize("orcid, valid", [("0000-0002-1825-0097", True), ("0000-0001-5109-3700", True),
+                                          ("0000-0002-1694-233X", True), ("0000-0002-1825-0098", False)])
+def test_orcid_checksum(orcid: str, valid: bool) -> None:
+    assert orcid_checksum_ok(orcid) is valid

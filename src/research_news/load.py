@@ -9,57 +9,91 @@ crashing on it.
 
 from __future__ import annotations
 
-import functools
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ruamel.yaml import YAML
-from ruamel.yaml.comments import CommentedMap, CommentedSeq
-from ruamel.yaml.composer import Composer
-from ruamel.yaml.constructor import DuplicateKeyError, RoundTripConstructor
 from ruamel.yaml.error import MarkedYAMLError
-from ruamel.yaml.events import AliasEvent
+from ruamel.yaml.events import (
+    AliasEvent,
+    DocumentStartEvent,
+    MappingEndEvent,
+    MappingStartEvent,
+    ScalarEvent,
+    SequenceEndEvent,
+    SequenceStartEvent,
+)
+from ruamel.yaml.scalarstring import FoldedScalarString, LiteralScalarString
 
 from .exceptions import Problem
+
+try:  # libyaml through ruamel.yaml.clib: about ten times faster than the pure-Python parser
+    from _ruamel_yaml import CParser as _Parser
+except ImportError:  # pragma: no cover - the wheel is available for every platform we support
+    from ruamel.yaml.parser import Parser as _PureParser
+    from ruamel.yaml.reader import Reader
+    from ruamel.yaml.scanner import RoundTripScanner
+
+    class _Parser:  # type: ignore[no-redef]
+        """The pure-Python parser behind the same three calls as CParser."""
+
+        def __init__(self, text: str):
+            self.reader, self.scanner = Reader(text, self), RoundTripScanner(self)
+            self.parser = _PureParser(self)
+            self.get_event, self.peek_event, self.check_event = (
+                self.parser.get_event, self.parser.peek_event, self.parser.check_event)
 
 MAX_FILE_BYTES = 1_000_000
 """Larger than any real brief by two orders of magnitude; refuses accidental binaries."""
 
+MAX_DEPTH = 50
+"""Real content nests four levels deep; a deeper file is a mistake or an attack."""
+
+
+class Positions:
+    """Where a mapping or list starts, and where each of its keys, values or items is (0-based).
+
+    Named and shaped like ruamel.yaml's ``lc`` so code reads the same as with its loader.
+    """
+
+    __slots__ = ("line", "col", "data")
+
+    def __init__(self, line: int, col: int):
+        self.line, self.col, self.data = line, col, {}
+
+    def key(self, key: Any) -> tuple[int, int]:
+        return self.data[key][0:2]
+
+    def value(self, key: Any) -> tuple[int, int]:
+        return self.data[key][2:4]
+
+    def item(self, index: int) -> tuple[int, int]:
+        return self.data[index][0:2]
+
+
+class YamlMap(dict):
+    """A mapping read from YAML; ``lc`` holds the positions of its keys and values."""
+
+    __slots__ = ("lc",)
+
+
+class YamlList(list):
+    """A list read from YAML; ``lc`` holds the positions of its items."""
+
+    __slots__ = ("lc",)
+
 
 class _Refused(MarkedYAMLError):
-    """A YAML feature we do not accept, raised while composing with its position."""
+    """A YAML feature we do not accept, raised while composing, with its position."""
+
+    hint: str | None = None
 
 
-class _StrictComposer(Composer):
-    """Refuses aliases and explicit tags at the point where they appear."""
-
-    def compose_node(self, parent: Any, index: Any) -> Any:
-        event = self.parser.peek_event()
-        if isinstance(event, AliasEvent):
-            raise _Refused(
-                problem=f"YAML aliases (*{event.anchor}) are not allowed; write the value out in full",
-                problem_mark=event.start_mark,
-            )
-        tag = getattr(event, "tag", None)
-        if tag is not None and tag != "!":
-            raise _Refused(
-                problem=f"YAML tags such as {tag.replace('tag:yaml.org,2002:', '!!')} are not allowed; remove the tag",
-                problem_mark=event.start_mark,
-            )
-        return super().compose_node(parent, index)
-
-
-class _TextDatesConstructor(RoundTripConstructor):
-    """Keeps timestamps as the text the author wrote; the model validates dates."""
-
-    def construct_yaml_timestamp(self, node: Any, values: Any = None) -> Any:
-        return self.construct_scalar(node)
-
-
-_TextDatesConstructor.add_constructor(
-    "tag:yaml.org,2002:timestamp", _TextDatesConstructor.construct_yaml_timestamp
-)
+def _refuse(message: str, mark: Any, hint: str | None = None) -> _Refused:
+    error = _Refused(problem=message, problem_mark=mark)
+    error.hint = hint
+    return error
 
 
 @dataclass
@@ -67,7 +101,7 @@ class Document:
     """A loaded YAML file: its top-level mapping and the lines it came from."""
 
     path: Path
-    data: CommentedMap
+    data: YamlMap
     lines: list[str]
 
 
@@ -79,13 +113,107 @@ class LoadFailed(Exception):
         self.problem = problem
 
 
-@functools.cache
-def _yaml() -> YAML:
-    yaml = YAML(typ="rt", pure=True)
-    yaml.Composer = _StrictComposer
-    yaml.Constructor = _TextDatesConstructor
-    yaml.allow_duplicate_keys = False
-    return yaml
+class _Composer:
+    """Builds mappings and lists from parser events, keeping every key's and value's position.
+
+    Doing this ourselves (instead of ruamel's round-trip loader) is what lets the fast C
+    parser keep line and column for each value, and it is also where the restrictions are
+    enforced: no aliases, no tags, no duplicate keys, no complex keys, one document.
+    Scalars are resolved with the YAML 1.2 core schema, except that timestamps stay text.
+    """
+
+    def __init__(self, text: str):
+        self.parser = _Parser(text)
+        self.depth = 0
+
+    def document(self) -> Any:
+        self.parser.get_event()  # stream start
+        if not self.parser.check_event(DocumentStartEvent):
+            return None
+        self.parser.get_event()
+        node = self.node()
+        self.parser.get_event()  # document end
+        if self.parser.check_event(DocumentStartEvent):
+            raise _refuse("a second YAML document (after ---) is not allowed", self.parser.peek_event().start_mark,
+                          "one file holds one brief, issue or publication")
+        return node
+
+    def node(self) -> Any:
+        event = self.parser.get_event()
+        if isinstance(event, AliasEvent):
+            raise _refuse(f"YAML aliases (*{event.anchor}) are not allowed", event.start_mark,
+                          "write the value out in full")
+        tag = event.tag
+        if tag is not None and tag != "!":
+            raise _refuse(f"YAML tags such as {tag.replace('tag:yaml.org,2002:', '!!')} are not allowed",
+                          event.start_mark, "remove the tag")
+        if isinstance(event, ScalarEvent):
+            return _scalar(event)
+        self.depth += 1
+        if self.depth > MAX_DEPTH:
+            raise _refuse("the YAML is nested too deeply", event.start_mark)
+        try:
+            if isinstance(event, SequenceStartEvent):
+                return self.sequence(event)
+            if isinstance(event, MappingStartEvent):
+                return self.mapping(event)
+        finally:
+            self.depth -= 1
+        raise AssertionError(f"unexpected YAML event {event!r}")  # the parser guarantees a node here
+
+    def sequence(self, start: Any) -> YamlList:
+        items = YamlList()
+        items.lc = positions = Positions(start.start_mark.line, start.start_mark.column)
+        while not self.parser.check_event(SequenceEndEvent):
+            mark = self.parser.peek_event().start_mark
+            positions.data[len(items)] = (mark.line, mark.column)
+            items.append(self.node())
+        self.parser.get_event()
+        return items
+
+    def mapping(self, start: Any) -> YamlMap:
+        fields = YamlMap()
+        fields.lc = positions = Positions(start.start_mark.line, start.start_mark.column)
+        while not self.parser.check_event(MappingEndEvent):
+            key_mark = self.parser.peek_event().start_mark
+            key = self.node()
+            if isinstance(key, (YamlMap, YamlList)) or key is None:
+                raise _refuse("a field name must be plain text", key_mark)
+            key = str(key)
+            if key in fields:
+                first = fields.lc.key(key)[0] + 1
+                raise _refuse(f"duplicate field `{key}`", key_mark, f"it is already set on line {first}; keep one")
+            value_mark = self.parser.peek_event().start_mark
+            fields[key] = self.node()
+            positions.data[key] = (key_mark.line, key_mark.column, value_mark.line, value_mark.column)
+        self.parser.get_event()
+        return fields
+
+
+_INT = re.compile(r"[-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+")
+_FLOAT = re.compile(r"[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?")
+
+
+def _scalar(event: Any) -> Any:
+    """The value of a scalar: YAML 1.2 core schema for plain scalars, text otherwise."""
+    value = event.value
+    if event.style == "|":
+        return LiteralScalarString(value)
+    if event.style == ">":
+        return FoldedScalarString(value)
+    if event.style or event.tag == "!":  # quoted, or explicitly marked as text with `!`
+        return value
+    if value in ("", "~", "null", "Null", "NULL"):
+        return None
+    if value in ("true", "True", "TRUE", "false", "False", "FALSE"):
+        return value.lower() == "true"
+    if _INT.fullmatch(value):
+        return int(value, 0) if value[:2] in ("0o", "0x") else int(value)
+    if _FLOAT.fullmatch(value):
+        return float(value)
+    if value.lower() in (".inf", "+.inf", "-.inf", ".nan"):
+        return float(value.replace(".", ""))
+    return value
 
 
 def load_document(path: Path) -> Document:
@@ -96,17 +224,13 @@ def load_document(path: Path) -> Document:
     if not text.strip() or all(not ln.strip() or ln.lstrip().startswith("#") for ln in lines):
         raise LoadFailed(Problem(path, 1, 1, "the file is empty", "write the fields described in FORMAT.md"))
     try:
-        data = _yaml().load(text)
-    except DuplicateKeyError as error:
-        raise LoadFailed(_duplicate_key_problem(path, error)) from None
+        data = _Composer(text).document()
     except MarkedYAMLError as error:
         raise LoadFailed(_yaml_problem(path, error)) from None
-    except RecursionError:
-        raise LoadFailed(Problem(path, 1, 1, "the YAML is nested too deeply")) from None
     if data is None:
         raise LoadFailed(Problem(path, 1, 1, "the file is empty", "write the fields described in FORMAT.md"))
-    if not isinstance(data, CommentedMap):
-        kind = "a list" if isinstance(data, CommentedSeq) else "a single value"
+    if not isinstance(data, YamlMap):
+        kind = "a list" if isinstance(data, YamlList) else "a single value"
         first = next((i for i, ln in enumerate(lines) if ln.strip() and not ln.lstrip().startswith("#")), 0)
         raise LoadFailed(
             Problem(path, first + 1, 1, f"the file holds {kind}; it must be a mapping of fields",
@@ -161,7 +285,7 @@ def _yaml_problem(path: Path, error: MarkedYAMLError) -> Problem:
     mark = error.problem_mark or error.context_mark
     line, column = (mark.line + 1, mark.column + 1) if mark else (1, 1)
     if isinstance(error, _Refused):
-        return Problem(path, line, column, error.problem)
+        return Problem(path, line, column, error.problem, error.hint)
     what = (error.problem or "invalid YAML").strip()
     context = f" {error.context.strip()}" if error.context else ""
     began = error.context_mark
@@ -169,12 +293,3 @@ def _yaml_problem(path: Path, error: MarkedYAMLError) -> Problem:
         context += f" that began on line {began.line + 1}, column {began.column + 1}"
     return Problem(path, line, column, f"invalid YAML: {what}{context}",
                    "check indentation and quote values that contain ': ' or start with a symbol")
-
-
-def _duplicate_key_problem(path: Path, error: DuplicateKeyError) -> Problem:
-    mark = error.problem_mark
-    first = error.context_mark
-    key = str(error.problem).split('"')[1] if '"' in str(error.problem) else "a key"
-    message = f"duplicate field `{key}`"
-    hint = f"it is already set on line {first.line + 1}; keep one" if first else "keep one"
-    return Problem(path, mark.line + 1, mark.column + 1, message, hint)

@@ -14,13 +14,12 @@ from pathlib import Path
 from typing import Any, Iterable
 
 from pydantic import BaseModel, ValidationError
-from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.scalarstring import FoldedScalarString, LiteralScalarString
 
 from . import markdown
 from .exceptions import ContentError, Problem
 from .layout import find_layout, layout_candidates
-from .load import Document, LoadFailed, load_document
+from .load import Document, LoadFailed, YamlList, YamlMap, load_document
 from .models import LIMITED_FIELDS, Brief, Issue, Publication, Strict
 
 PUBLICATION_FILE = "publication.yaml"
@@ -43,11 +42,11 @@ def _walk(data: Any, loc: Loc) -> tuple[list[tuple[Any, Any]], Loc]:
     real: list[Any] = []
     node = data
     for segment in loc:
-        if isinstance(node, CommentedMap) and segment in node:
+        if isinstance(node, YamlMap) and segment in node:
             steps.append((node, segment))
             real.append(segment)
             node = node[segment]
-        elif isinstance(node, CommentedSeq) and isinstance(segment, int) and 0 <= segment < len(node):
+        elif isinstance(node, YamlList) and isinstance(segment, int) and 0 <= segment < len(node):
             steps.append((node, segment))
             real.append(segment)
             node = node[segment]
@@ -64,7 +63,7 @@ def position_of(data: Any, loc: Loc, *, key: bool = False) -> tuple[int, int]:
     if not steps:
         return _container_position(data)
     container, segment = steps[-1]
-    if isinstance(container, CommentedMap):
+    if isinstance(container, YamlMap):
         line, column = container.lc.key(segment) if key else container.lc.value(segment)
     else:
         line, column = container.lc.item(segment)
@@ -75,7 +74,7 @@ def _missing_position(data: Any, loc: Loc) -> tuple[int, int]:
     """A missing field is reported at the mapping that should hold it (or the key naming it)."""
     steps, _ = _walk(data, loc[:-1])
     node = steps[-1][0][steps[-1][1]] if steps else data
-    if isinstance(node, (CommentedMap, CommentedSeq)) and len(node):
+    if isinstance(node, (YamlMap, YamlList)) and len(node):
         return _container_position(node)
     return position_of(data, loc[:-1], key=True) if steps else (1, 1)
 
@@ -123,9 +122,9 @@ def _describe(value: Any) -> str:
         return f"`{str(value).lower()}` (true/false)"
     if isinstance(value, (int, float)):
         return f"the number {value}"
-    if isinstance(value, (list, CommentedSeq)):
+    if isinstance(value, (list, YamlList)):
         return "a list"
-    if isinstance(value, (dict, CommentedMap)):
+    if isinstance(value, (dict, YamlMap)):
         return "a mapping"
     if value is None:
         return "empty"
@@ -275,7 +274,21 @@ class Checker:
 
     def __init__(self) -> None:
         self.problems: list[Problem] = []
-        self._models: dict[Path, tuple[Document, Any] | None] = {}
+        self._models: dict[Path, tuple[Document | None, Any]] = {}
+        # A thousand briefs share a handful of folders and images: ask the file system once.
+        self._real_paths: dict[Path, Path] = {}
+        self._files: dict[Path, bool] = {}
+        self._image_types: dict[Path, bool] = {}
+
+    def _resolved(self, path: Path) -> Path:
+        if path not in self._real_paths:
+            self._real_paths[path] = path.resolve()
+        return self._real_paths[path]
+
+    def _is_file(self, path: Path) -> bool:
+        if path not in self._files:
+            self._files[path] = path.is_file()
+        return self._files[path]
 
     # files
 
@@ -292,8 +305,7 @@ class Checker:
         except LoadFailed as failure:
             self.problems.append(failure.problem)
             return None, None
-        self._check_markdown_links(doc)
-        self._check_placeholders(doc)
+        self._check_strings(doc)
         try:
             return doc, model.model_validate(doc.data)
         except ValidationError as error:
@@ -390,15 +402,15 @@ class Checker:
                       f"write the path relative to the folder of {doc.path.name}, e.g. ../images/photo.png")
             return None
         target = (doc.path.parent / written)
-        resolved = target.resolve()
-        if not resolved.is_relative_to(root.resolve()):
+        resolved = self._resolved(target)
+        if not resolved.is_relative_to(self._resolved(root)):
             self._add(doc, loc, f'{name}: "{written}" points outside the content tree ({root.resolve()})',
                       "keep every file inside the folder that holds publication.yaml")
             return None
         if resolved.suffix.lower() not in kinds:
             self._add(doc, loc, f'{name}: "{written}" is not a {what} file ({", ".join(kinds)})')
             return None
-        if not resolved.is_file():
+        if not self._is_file(resolved):
             hint = _suggestion(target.name, [p.name for p in target.parent.glob("*")]) if target.parent.is_dir() else None
             self._add(doc, loc, f'{name}: "{written}" does not exist', hint or "check the spelling and the folder")
             return None
@@ -408,38 +420,38 @@ class Checker:
         path = self._contained_path(doc, loc, written, root, kinds=tuple(IMAGE_TYPES), what="png, jpg or svg image")
         if path is None:
             return
-        magic = IMAGE_TYPES[path.suffix.lower()]
-        head = path.read_bytes()[:512]
-        looks_right = head.startswith(magic) if magic else b"<svg" in head or head.lstrip().startswith(b"<?xml")
-        if not looks_right:
+        if path not in self._image_types:
+            self._image_types[path] = _content_matches_extension(path)
+        if not self._image_types[path]:
             self._add(doc, loc, f'{field_path(loc)}: "{written}" is not really a {path.suffix.lower()[1:]} image',
                       "re-export the image in the format its name says")
 
-    def _check_markdown_links(self, doc: Document) -> None:
-        """Links in every markdown value: only http, https and mailto; no images."""
+    def _check_strings(self, doc: Document) -> None:
+        """Rules for every text value, whatever its field: placeholders and links."""
         for loc, text in _strings(doc.data, ()):
-            if "](" not in text and "<" not in text:
-                continue
-            for link in markdown.links_in(text):
-                line, column = position_in_text(doc, loc, link.offset)
-                name = field_path(loc)
-                if link.is_image:
-                    self.problems.append(Problem(doc.path, line, column,
-                                                 f"{name}: images are not allowed inside text",
-                                                 "add it under `figures:` with alt text and a credit"))
-                elif not markdown.link_allowed(link.href):
-                    self.problems.append(Problem(doc.path, line, column,
-                                                 f'{name}: the link "{link.href}" is not allowed',
-                                                 "links must start with http:, https: or mailto:"))
+            if text.lstrip()[:4].upper() == "TODO":
+                self._placeholder(doc, loc, text)
+            if "](" in text or "<" in text:
+                self._check_links(doc, loc, text)
 
-    def _check_placeholders(self, doc: Document) -> None:
-        """Values still holding a `research-news new` placeholder."""
-        for loc, text in _strings(doc.data, ()):
-            if text.lstrip().upper().startswith("TODO"):
-                line, column = position_in_text(doc, loc, text.upper().find("TODO"))
-                self.problems.append(Problem(doc.path, line, column,
-                                             f"{field_path(loc)}: still holds the template's TODO placeholder",
-                                             "replace it with your text, or delete the line if the field is optional"))
+    def _check_links(self, doc: Document, loc: Loc, text: str) -> None:
+        """Links in markdown: only http, https and mailto; no images."""
+        for link in markdown.links_in(text):
+            line, column = position_in_text(doc, loc, link.offset)
+            name = field_path(loc)
+            if link.is_image:
+                self.problems.append(Problem(doc.path, line, column, f"{name}: images are not allowed inside text",
+                                             "add it under `figures:` with alt text and a credit"))
+            elif not markdown.link_allowed(link.href):
+                self.problems.append(Problem(doc.path, line, column, f'{name}: the link "{link.href}" is not allowed',
+                                             "links must start with http:, https: or mailto:"))
+
+    def _placeholder(self, doc: Document, loc: Loc, text: str) -> None:
+        """A value still holding a `research-news new` placeholder."""
+        line, column = position_in_text(doc, loc, text.upper().find("TODO"))
+        self.problems.append(Problem(doc.path, line, column,
+                                     f"{field_path(loc)}: still holds the template's TODO placeholder",
+                                     "replace it with your text, or delete the line if the field is optional"))
 
     def _check_limits(self, doc: Document, brief: Brief, limits: dict[str, int]) -> None:
         for name, limit in limits.items():
@@ -493,11 +505,19 @@ class Checker:
                                              "warning"))
 
 
+def _content_matches_extension(path: Path) -> bool:
+    """A file named .png starts like a PNG (and so on): catches renamed or wrong exports."""
+    with path.open("rb") as stream:
+        head = stream.read(512)
+    magic = IMAGE_TYPES[path.suffix.lower()]
+    return head.startswith(magic) if magic else b"<svg" in head or head.lstrip().startswith(b"<?xml")
+
+
 def _strings(node: Any, loc: Loc) -> Iterable[tuple[Loc, str]]:
-    if isinstance(node, CommentedMap):
+    if isinstance(node, YamlMap):
         for key, value in node.items():
             yield from _strings(value, (*loc, key))
-    elif isinstance(node, CommentedSeq):
+    elif isinstance(node, YamlList):
         for index, value in enumerate(node):
             yield from _strings(value, (*loc, index))
     elif isinstance(node, str):
@@ -516,10 +536,10 @@ def _match(node: Any, pattern: Loc, loc: Loc) -> Iterable[tuple[Loc, str]]:
             yield loc, node
         return
     head, rest = pattern[0], pattern[1:]
-    if head == "*" and isinstance(node, CommentedSeq):
+    if head == "*" and isinstance(node, YamlList):
         for index, item in enumerate(node):
             yield from _match(item, rest, (*loc, index))
-    elif isinstance(node, CommentedMap) and head in node:
+    elif isinstance(node, YamlMap) and head in node:
         yield from _match(node[head], rest, (*loc, head))
 
 

@@ -115,3 +115,13 @@ def test_new_issue_takes_the_next_number(minimal_tree: Path) -> None:
     assert (folder / "briefs" / "first-brief.yaml").is_file() and (folder / "images").is_dir()
     result = run_cli("check", folder)
     assert result.exit_code == 1 and "TODO placeholder" in result.stdout
+
+
+def test_committed_schemas_are_up_to_date() -> None:
+    """issues/schemas/*.json are what editors point at; regenerate with `research-news schema`."""
+    from .conftest import SAMPLE_ROOT
+
+    for kind in ("brief", "issue", "publication"):
+        committed = (SAMPLE_ROOT / "schemas" / f"{kind}.json").read_text()
+        assert committed == run_cli("schema", kind).stdout, (
+            f"run: research-news schema {kind} > issues/schemas/{kind}.json")

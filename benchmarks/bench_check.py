@@ -29,14 +29,14 @@ def generate_tree(destination: Path, count: int) -> Path:
     root = destination / "issues"
     shutil.copytree(SAMPLE_ROOT, root)
     issue = root / SAMPLE_ISSUE.name
-    templates = sorted((issue / "briefs").glob("*.yaml"))
-    for old in templates:
+    templates = [path.read_text(encoding="utf-8") for path in sorted((issue / "briefs").glob("*.yaml"))]
+    for old in (issue / "briefs").glob("*.yaml"):
         old.unlink()
     names = []
     for index in range(count):
         template = templates[index % len(templates)]
         name = f"brief-{index:04d}.yaml"
-        text = template.read_text(encoding="utf-8").replace("title: ", f"title: ({index}) ", 1)
+        text = f"# generated copy {index}\n{template}"
         (issue / "briefs" / name).write_text(text, encoding="utf-8")
         names.append(name)
     yaml = YAML()  # round-trip: keeps the sample's events, news and comments
@@ -55,7 +55,7 @@ def best_of(runs: int, command: list[str]) -> float:
         completed = subprocess.run(command, capture_output=True, text=True, env={**os.environ, "NO_COLOR": "1"})
         times.append(time.perf_counter() - started)
         if completed.returncode != 0:
-            sys.exit(f"check failed:\n{completed.stdout}{completed.stderr}")
+            sys.exit("check failed:\n" + "\n".join((completed.stdout + completed.stderr).splitlines()[:20]))
     return min(times)
 
 

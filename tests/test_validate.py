@@ -236,3 +236,20 @@ def test_load_content_raises_with_every_problem(minimal_issue: Path) -> None:
                                           ("0000-0002-1694-233X", True), ("0000-0002-1825-0098", False)])
 def test_orcid_checksum(orcid: str, valid: bool) -> None:
     assert orcid_checksum_ok(orcid) is valid
+
+
+def test_language_must_be_one_the_publication_lists(minimal_tree: Path) -> None:
+    publication = minimal_tree / "publication.yaml"
+    publication.write_text(publication.read_text() + "languages: [en, fr]\n")
+    (minimal_tree / "2024-05-minimal" / "issue.yaml").write_text(ISSUE + "language: de\n")
+    found = problems_for(minimal_tree)
+    assert found == ['7:11: language: "de" is not one of the publication\'s languages (en, fr) '
+                     "(add it to `languages:` in publication.yaml)"]
+
+
+def test_missing_web_base_url_is_a_warning(minimal_tree: Path) -> None:
+    (minimal_tree / "publication.yaml").write_text("name: Chair\n")
+    checker = Checker()
+    checker.check_path(minimal_tree)
+    [warning] = checker.problems
+    assert warning.severity == "warning" and "web_base_url" in warning.message

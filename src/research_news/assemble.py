@@ -110,6 +110,7 @@ class BriefView:
     references: list[ReferenceView]
     keywords: list[str]
     word_count: int
+    path: Path | None = None  # the brief's YAML file, to locate editorial warnings
 
     @property
     def parts_by_key(self) -> dict[str, PartView]:
@@ -319,6 +320,7 @@ def _brief(entry, issue_lang: str, layout: Layout, root: Path) -> BriefView:
         references=[_reference(ref, lang) for ref in brief.references],
         keywords=list(brief.keywords),
         word_count=sum(markdown.word_count(getattr(brief, key)) for key in PARTS),
+        path=entry.path,
     )
 
 

@@ -322,6 +322,9 @@ class Checker:
         if doc and first:
             for loc, written in _raw_strings(doc.data, [("logo",)]):
                 self._check_image(doc, loc, written, root)
+            if publication and not publication.web_base_url:
+                self._add(doc, (), "no `web_base_url`: the email edition needs it for its links and images",
+                          "add `web_base_url: https://…` where the web editions will be published", severity="warning")
             if publication and find_layout(root, publication.layout) is None:
                 tried = ", ".join(str(p) for p in layout_candidates(root, publication.layout))
                 self._add(doc, ("layout",), f'layout: no layout "{publication.layout}"', f"looked in {tried}")
@@ -341,6 +344,8 @@ class Checker:
             publication = self.publication(root)
             if brief and publication:
                 self._check_limits(doc, brief, publication.limits)
+                if brief.language:
+                    self._check_language(doc, brief.language, publication)
         return BriefEntry(path, brief, doc) if brief else None
 
     def issue(self, issue_dir: Path) -> Content | None:
@@ -368,6 +373,8 @@ class Checker:
             entry = self.brief(brief_path, root)
             if entry:
                 briefs[brief_path] = entry
+        if publication and issue:
+            self._check_language(doc, issue.language, publication)
         if publication and issue and issue.editorial and "editorial" in publication.limits:
             self._limit(doc, ("editorial",), issue.editorial, publication.limits["editorial"])
         if not (publication and issue):
@@ -452,6 +459,14 @@ class Checker:
         self.problems.append(Problem(doc.path, line, column,
                                      f"{field_path(loc)}: still holds the template's TODO placeholder",
                                      "replace it with your text, or delete the line if the field is optional"))
+
+    def _check_language(self, doc: Document, language: str, publication: Publication) -> None:
+        """A publication that lists its languages accepts only those (catches `language: eng`)."""
+        if publication.languages and language not in publication.languages:
+            where = ("language",) if "language" in doc.data else ()
+            self._add(doc, where, f'language: "{language}" is not one of the publication\'s languages '
+                      f'({", ".join(publication.languages)})', _suggestion(language, publication.languages)
+                      or "add it to `languages:` in publication.yaml")
 
     def _check_limits(self, doc: Document, brief: Brief, limits: dict[str, int]) -> None:
         for name, limit in limits.items():

@@ -1,0 +1,46 @@
+"""Markdown: the only way researchers' text becomes markup, so it must be safe."""
+
+from __future__ import annotations
+
+from research_news.markdown import links_in, render, render_inline, word_count
+
+
+def test_raw_html_is_shown_as_typed() -> None:
+    html = render('<script>alert(1)</script> and <img src=x onerror="alert(1)">')
+    assert "<script" not in html and "<img" not in html
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+    assert "onerror=" in html  # as text, inside an escaped tag
+
+
+def test_only_safe_link_schemes_become_links() -> None:
+    html = render("[a](javascript:alert(1)) [b](data:text/html,x) [c](https://ok.example) [d](mailto:x@y.org)")
+    assert html.count("<a ") == 2
+    assert 'href="https://ok.example"' in html and 'href="mailto:x@y.org"' in html
+    assert 'href="javascript' not in html and 'href="data' not in html
+
+
+def test_images_are_not_rendered() -> None:
+    assert "<img" not in render("![x](file:///etc/passwd)")
+
+
+def test_sub_headings_sit_below_the_part_heading() -> None:
+    html = render("### Sample\n\n#### Detail\n\n# Big", heading_level=4)
+    assert "<h4>Sample</h4>" in html and "<h5>Detail</h5>" in html and "<h4>Big</h4>" in html
+
+
+def test_quotes_follow_the_language() -> None:
+    assert "«\u00a0oui\u00a0»" in render_inline('"oui"', "fr")
+    assert "“yes”" in render_inline('"yes"', "en")
+
+
+def test_links_in_reports_every_link_with_its_offset() -> None:
+    text = "see [x](javascript:alert(1)) and ![i](/etc/passwd)"
+    links = links_in(text)
+    assert [(link.href, link.is_image) for link in links] == [("javascript:alert(1)", False), ("/etc/passwd", True)]
+    assert text[links[0].offset:].startswith("javascript:")
+    assert text[links[1].offset:].startswith("![i]")
+
+
+def test_word_count_ignores_markup_and_link_targets() -> None:
+    assert word_count("Hello **world**, see [the site](https://example.org/a-b-c).") == 5
+    assert word_count(["one two", "three"]) == 3

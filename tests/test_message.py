@@ -1,0 +1,168 @@
+"""The .eml: a strict RFC 5322 message that send can transmit as is."""
+
+from __future__ import annotations
+
+import dataclasses
+import email
+from email import policy
+from email.utils import parsedate_to_datetime
+from pathlib import Path
+
+import pytest
+
+from research_news.assemble import assemble
+from research_news.build import build
+from research_news.exceptions import ResearchNewsError
+from research_news.message import build_message
+from research_news.validate import load_content
+
+HTML = "<!doctype html><html><body><p>Bonjour, \u00e9t\u00e9 {email}</p></body></html>\n"
+TEXT = "Bonjour, \u00e9t\u00e9\n\nUnsubscribe:\nhttps://news.example.org/unsubscribe?email={email}\n"
+
+
+def parse(message) -> email.message.EmailMessage:
+    """The bytes a mail server would receive, read back by a strict parser."""
+    return email.message_from_bytes(message.as_bytes(), policy=policy.default)
+
+
+def body(part) -> str:
+    """A decoded body part; on the wire text lines end in CRLF, in files and templates in LF."""
+    return part.get_content().replace("\r\n", "\n")
+
+
+@pytest.fixture
+def edition(minimal_edition):
+    return minimal_edition
+
+
+def test_alternative_text_then_html(edition):
+    parsed = parse(build_message(edition, HTML, TEXT))
+    assert parsed.get_content_type() == "multipart/alternative"
+    parts = list(parsed.iter_parts())
+    assert [part.get_content_type() for part in parts] == ["text/plain", "text/html"]
+    assert body(parts[0]) == TEXT
+    assert body(parts[1]) == HTML
+    assert all(part.get_content_charset() == "utf-8" for part in parts)
+    assert all(part["Content-Transfer-Encoding"] in ("quoted-printable", "base64") for part in parts)
+
+
+def test_headers(edition):
+    parsed = parse(build_message(edition, HTML, TEXT))
+    assert parsed["Subject"] == "Research News #3: A minimal issue" == edition.subject
+    assert parsed["From"] == "Minimal News <news@example.org>"
+    assert parsed["Reply-To"] is None  # the fixture sets none
+    assert parsed["MIME-Version"] == "1.0"
+    assert parsedate_to_datetime(parsed["Date"]).tzinfo is not None
+    assert parsed["Message-ID"].startswith("<") and parsed["Message-ID"].endswith("@example.org>")
+    assert parsed["List-Unsubscribe"] == "<https://news.example.org/unsubscribe?email={email}>"
+    assert parsed["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    assert parsed["To"] is None and parsed["Bcc"] is None and parsed["Cc"] is None  # send adds To
+
+
+def test_sample_issue_headers(sample_edition):
+    parsed = parse(build_message(sample_edition, HTML, TEXT))
+    assert parsed["Subject"] == "Research News #1: Data, regulation and responsible innovation"
+    assert parsed["Reply-To"] == "editor@example.org"
+    assert parsed["Content-Language"] == "en"
+
+
+def test_wire_format_is_crlf_and_short_lines(sample_edition):
+    raw = build_message(sample_edition, HTML * 50, TEXT * 50).as_bytes()
+    assert b"\n" not in raw.replace(b"\r\n", b"")
+    assert max(len(line) for line in raw.split(b"\r\n")) <= 998
+    raw.decode("ascii")  # 7-bit clean: bodies are encoded, headers RFC 2047
+
+
+def test_non_ascii_subject_is_encoded_and_round_trips(edition):
+    headline = "Données et société : un été très long, plié sur plusieurs lignes sans rien perdre du tout"
+    parsed = parse(build_message(dataclasses.replace(edition, headline=headline), HTML, TEXT))
+    assert parsed["Subject"] == f"Research News #3: {headline}"
+
+
+def test_pdf_attached_in_mixed(edition):
+    pdf = b"%PDF-1.7\n% test\n" + bytes(range(256))
+    parsed = parse(build_message(edition, HTML, TEXT, pdf))
+    assert parsed.get_content_type() == "multipart/mixed"
+    alternative, attachment = parsed.iter_parts()
+    assert alternative.get_content_type() == "multipart/alternative"
+    assert [p.get_content_type() for p in alternative.iter_parts()] == ["text/plain", "text/html"]
+    assert attachment.get_content_type() == "application/pdf"
+    assert attachment.get_filename() == "2024-05-minimal.pdf"
+    assert attachment.get_content() == pdf
+    assert parsed["Subject"] == edition.subject
+
+
+def test_mailto_unsubscribe_has_no_one_click_post(edition):
+    publication = dataclasses.replace(edition.publication, unsubscribe="mailto:leave@example.org?subject=leave")
+    parsed = parse(build_message(dataclasses.replace(edition, publication=publication), HTML, TEXT))
+    assert parsed["List-Unsubscribe"] == "<mailto:leave@example.org?subject=leave>"
+    assert parsed["List-Unsubscribe-Post"] is None
+
+
+def test_no_unsubscribe_no_list_headers(edition):
+    publication = dataclasses.replace(edition.publication, unsubscribe=None)
+    parsed = parse(build_message(dataclasses.replace(edition, publication=publication), HTML, TEXT))
+    assert parsed["List-Unsubscribe"] is None and parsed["List-Unsubscribe-Post"] is None
+
+
+def test_a_sender_is_required(edition):
+    publication = dataclasses.replace(edition.publication, email_from=None)
+    with pytest.raises(ResearchNewsError, match="email.from"):
+        build_message(dataclasses.replace(edition, publication=publication), HTML, TEXT)
+
+
+# --- header injection ------------------------------------------------------------------
+
+
+def test_check_reports_a_headline_with_a_line_break(minimal_issue, cli):
+    issue = minimal_issue / "issue.yaml"
+    issue.write_text(issue.read_text(encoding="utf-8").replace(
+        "headline: A minimal issue", 'headline: "A minimal issue\\r\\nBcc: x@y"'), encoding="utf-8")
+    result = cli("check", minimal_issue)
+    assert result.exit_code == 1
+    assert "headline" in result.stdout and "line break" in result.stdout
+
+
+@pytest.mark.parametrize("field, value", [
+    ("headline", "A minimal issue\r\nBcc: x@y"),
+    ("headline", "A minimal issue\nBcc: x@y"),
+    ("headline", "A minimal issue\rBcc: x@y"),
+])
+def test_build_message_refuses_line_breaks_in_headers(edition, field, value):
+    """Defence in depth: an edition assembled without check must not smuggle in a Bcc."""
+    with pytest.raises(ResearchNewsError, match="line break"):
+        build_message(dataclasses.replace(edition, **{field: value}), HTML, TEXT)
+
+
+@pytest.mark.parametrize("field", ["email_from", "reply_to", "unsubscribe"])
+def test_publication_header_fields_refuse_line_breaks(edition, field):
+    value = {"email_from": "News <news@example.org>\r\nBcc: x@y", "reply_to": "a@example.org\nBcc: x@y",
+             "unsubscribe": "https://example.org/u\r\nBcc: x@y"}[field]
+    publication = dataclasses.replace(edition.publication, **{field: value})
+    with pytest.raises(ResearchNewsError, match="line break"):
+        build_message(dataclasses.replace(edition, publication=publication), HTML, TEXT)
+
+
+# --- the build writes it --------------------------------------------------------------
+
+
+def test_build_writes_a_parseable_eml(minimal_issue, tmp_path: Path):
+    result = build(minimal_issue, tmp_path / "build", only=("email",))
+    folder = result.out_dir
+    assert sorted(p.name for p in folder.iterdir()) == ["2024-05-minimal.eml", "email.html", "email.txt"]
+    parsed = email.message_from_bytes((folder / "2024-05-minimal.eml").read_bytes(), policy=policy.default)
+    text, html = parsed.iter_parts()
+    assert body(text) == (folder / "email.txt").read_text(encoding="utf-8")
+    assert body(html) == (folder / "email.html").read_text(encoding="utf-8")
+    assert "{email}" in body(text) and "{email}" in body(html)
+    assert parsed["Subject"] == "Research News #3: A minimal issue"
+
+
+def test_sample_issue_builds_its_eml(sample_tree, tmp_path: Path):
+    result = build(sample_tree / "2023-01-data-and-society", tmp_path / "build", only=("email",))
+    raw = (result.out_dir / "2023-01-data-and-society.eml").read_bytes()
+    parsed = email.message_from_bytes(raw, policy=policy.default)
+    assert [p.get_content_type() for p in parsed.iter_parts()] == ["text/plain", "text/html"]
+    assert result.warnings == []
+    edition = assemble(load_content(sample_tree / "2023-01-data-and-society"))
+    assert parsed["Subject"] == edition.subject

@@ -14,6 +14,7 @@ from .commands import build as build_command
 from .commands import check as check_command
 from .commands import new as new_command
 from .commands import schema as schema_command
+from .commands import send as send_command
 from .exceptions import ContentError, ResearchNewsError
 
 class _ReportingGroup(TyperGroup):
@@ -57,6 +58,7 @@ app.command("check")(check_command.check)
 app.command("build")(build_command.build)
 app.add_typer(new_command.app, name="new")
 app.command("schema")(schema_command.schema)
+app.command("send")(send_command.send)
 
 
 def report(error: ResearchNewsError) -> None:

@@ -1,0 +1,121 @@
+"""`research-news send`: the built issue to a subscriber list, through the publisher's SMTP relay."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+from .. import send as sending
+from ..exceptions import ResearchNewsError, UsageError
+from ..recipients import read_recipients
+
+
+def send(
+    issue_dir: Annotated[Path, typer.Argument(help="The issue folder; its build/<slug>/<slug>.eml is sent.")],
+    recipients: Annotated[Path | None, typer.Option(
+        "--recipients", "-r", help="CSV file with an email column and optional name, language.")] = None,
+    out: Annotated[Path, typer.Option("--out", "-o", help="Where build put <slug>/.")] = Path("build"),
+    smtp_url: Annotated[str | None, typer.Option(
+        envvar=sending.URL_VARIABLE, show_envvar=True,
+        help="smtps://user@host[:465], smtp+starttls://user@host[:587] or smtp://localhost[:25]; the "
+             f"password is read from {sending.PASSWORD_VARIABLE}.")] = None,
+    dry_run: Annotated[bool, typer.Option(
+        "--dry-run", help="Print what would be sent; send nothing.")] = False,
+    test_to: Annotated[str | None, typer.Option(
+        "--test-to", metavar="ADDRESS",
+        help="Send one copy marked [TEST] to ADDRESS; record nothing.")] = None,
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation (scripts).")] = False,
+    rate: Annotated[str, typer.Option(help="At most this many messages: 10/s, 600/min, 5000/h.")] =
+        sending.DEFAULT_RATE,
+    resend_uncertain: Annotated[bool, typer.Option(
+        "--resend-uncertain", help="Resend messages an interrupted run handed over without a recorded "
+                                   "acceptance (check the relay's log first).")] = False,
+    retry_failed: Annotated[bool, typer.Option(
+        "--retry-failed", help="Try again the recipients the relay refused (5xx) in earlier runs.")] = False,
+    skip_invalid: Annotated[bool, typer.Option(
+        "--skip-invalid", help="Leave out invalid rows of the recipients file, with a warning.")] = False,
+    retry_delay: Annotated[float, typer.Option(
+        min=0, help="Seconds before the first retry after a temporary (4xx) failure; doubles each time.")] =
+        sending.RetryPolicy.delay,
+) -> None:
+    """Send the built issue to every recipient exactly once, through your SMTP relay."""
+    if recipients is None and test_to is None:
+        raise UsageError("--recipients is required (or --test-to ADDRESS for a test copy)")
+    per_second = sending.parse_rate(rate)
+    password = os.environ.get(sending.PASSWORD_VARIABLE)
+    settings = None
+    if smtp_url or not dry_run:  # checked before any file is read or connection made
+        settings = sending.smtp_settings(smtp_url, password, need_password=not dry_run)
+    issue = sending.load_built_issue(issue_dir, out)
+    if test_to is not None:
+        _send_test(issue, sending.check_address(test_to), settings, recipients, skip_invalid, dry_run)
+        return
+    subscribers = read_recipients(recipients, skip_invalid=skip_invalid)
+    for warning in subscribers.skipped:
+        typer.echo(str(warning), err=True)
+    options = {"resend_uncertain": resend_uncertain, "retry_failed": retry_failed}
+    earlier = sending.read_ledger(issue.ledger_path, issue.slug)  # read only: a dry run creates nothing
+    plan = sending.plan_send(subscribers.recipients, earlier, **options)
+    if dry_run:
+        typer.echo("\n".join(sending.dry_run_lines(issue, plan, settings)))
+        return
+    for line in sending.plan_lines(plan):
+        typer.echo(line, err=True)
+    if plan.to_send and not yes:
+        _confirm(sending.confirmation(issue, plan, settings))
+    with sending.Ledger(issue.ledger_path, issue.slug) as ledger:
+        # Planned again under the lock: the ledger is the truth, whatever happened since the question.
+        plan = sending.plan_send(subscribers.recipients, ledger.rows(), **options)
+        report = _deliver(issue, plan, settings, ledger, per_second, retry_delay)
+    typer.echo(sending.summary(report))
+    if report.stopped == "interrupted":
+        raise sending.Interrupted("interrupted; run the same command again to resume")
+    if report.stopped:
+        raise ResearchNewsError(f"{report.stopped}; run the same command again to resume")
+    if not report.complete:
+        raise typer.Exit(1)
+
+
+def _send_test(issue, address: str, settings, recipients: Path | None, skip_invalid: bool,
+               dry_run: bool) -> None:
+    """The ``--test-to`` path: one copy to ``address``; the ledger is never opened."""
+    if recipients is not None:  # a chance to check the list before the real send
+        count = len(read_recipients(recipients, skip_invalid=skip_invalid).recipients)
+        typer.echo(f"{recipients}: {count} valid recipients (not sent to).", err=True)
+    if dry_run:
+        typer.echo(f"Dry run: would send a test copy of “{issue.subject}” to {address}. "
+                   "Nothing was sent.")
+        return
+    reply = sending.send_test(issue, address, settings)
+    typer.echo(f"Sent a test copy of “{issue.subject}” to {address} via {settings.where} ({reply}). "
+               "Nothing was recorded.")
+
+
+def _confirm(question: str) -> None:
+    """Ask before a real send; without a terminal to ask on, refuse rather than hang."""
+    if sys.stdin is None or not sys.stdin.isatty():
+        raise UsageError("a real send asks for confirmation and there is no terminal to ask on: "
+                         "pass --yes (after a --dry-run)")
+    if not typer.confirm(question, err=True):
+        raise typer.Exit(1)
+
+
+def _deliver(issue, plan, settings, ledger, per_second: float, retry_delay: float) -> sending.Report:
+    """``sending.deliver`` with a progress bar on the terminal (none in logs and pipes)."""
+    console = Console(stderr=True)
+    columns = (TextColumn("Sending"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
+               TextColumn("{task.fields[last]}"))
+    with Progress(*columns, console=console, disable=not console.is_terminal) as progress:
+        task = progress.add_task("send", total=len(plan.to_send), last="")
+
+        def advance(recipient, outcome: str) -> None:
+            progress.update(task, advance=1, last=f"{outcome}: {recipient.email}")
+
+        return sending.deliver(issue, plan, sending.Relay(settings), ledger, on_progress=advance,
+                               retry=sending.RetryPolicy(delay=retry_delay), rate=per_second)

@@ -1,0 +1,223 @@
+"""The subscriber list: a CSV file with an ``email`` column and optional ``name`` and ``language``.
+
+Every problem in the file is reported at once, each at its CSV line and column, before
+anything is sent: a malformed address, the same address twice (case-insensitively), a
+name that could smuggle headers into the message (a line break or another control
+character), an unknown column, an empty list. ``skip_invalid`` turns the problems of
+single rows into warnings and drops those rows; problems of the file as a whole
+(encoding, header row, no recipient left) always stop the send.
+"""
+
+from __future__ import annotations
+
+import csv
+import difflib
+import io
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from email_validator import EmailNotValidError, validate_email
+
+from .exceptions import ContentError, Problem, UsageError
+
+COLUMNS = ("email", "name", "language")
+_LANGUAGE = re.compile(r"[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*")
+
+
+@dataclass(frozen=True)
+class Recipient:
+    """One subscriber, as the relay and the ledger see them."""
+
+    email: str  # the address as sent: domain in ASCII (IDNA), local part as written
+    name: str = ""
+    language: str = ""
+    line: int = 0  # where the row starts in the CSV file, for reports
+
+    @property
+    def key(self) -> str:
+        """The ledger key: addresses differ only in case are the same mailbox in practice."""
+        return self.email.lower()
+
+
+@dataclass
+class RecipientList:
+    """The recipients to send to, and the rows dropped with ``skip_invalid`` (as warnings)."""
+
+    path: Path
+    recipients: list[Recipient]
+    skipped: list[Problem] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class _Row:
+    """One CSV record: its values, and the (line, column) where each value starts."""
+
+    values: list[str]
+    positions: list[tuple[int, int]]
+
+    @property
+    def line(self) -> int:
+        return self.positions[0][0]
+
+
+def read_recipients(path: Path, skip_invalid: bool = False) -> RecipientList:
+    """The recipients in ``path``; raises ``ContentError`` listing every problem found."""
+    rows = _records(path, _text(path))
+    if not rows:
+        raise ContentError([Problem(path, 1, 1, "the recipients file is empty",
+                                    hint="the first line names the columns: email,name,language")])
+    header, body = rows[0], rows[1:]
+    columns = _check_header(path, header)  # raises: a bad header spoils every row
+    recipients: list[Recipient] = []
+    row_problems: list[Problem] = []
+    first_line: dict[str, int] = {}
+    for row in body:
+        recipient, problems = _recipient(path, row, columns, first_line)
+        row_problems += problems
+        if recipient and not problems:
+            first_line[recipient.key] = row.line
+            recipients.append(recipient)
+    if row_problems and not skip_invalid:
+        raise ContentError(row_problems)
+    if not recipients:
+        last = body[-1].line if body else header.line
+        hint = "every row was invalid and skipped" if row_problems else "add one address per line"
+        nobody = Problem(path, last, 1, "the recipients file lists nobody", hint=hint)
+        raise ContentError(row_problems + [nobody])
+    warnings = [Problem(p.path, p.line, p.column, f"skipped: {p.message}", p.hint, severity="warning")
+                for p in sorted(row_problems)]
+    return RecipientList(path, recipients, warnings)
+
+
+def _text(path: Path) -> str:
+    """The file's text; UTF-8 only, a byte-order mark (Excel's "CSV UTF-8") tolerated."""
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise UsageError(f"the recipients file {path} does not exist") from None
+    except IsADirectoryError:
+        raise UsageError(f"{path} is a folder; --recipients takes a CSV file") from None
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        before = data[: error.start]
+        line = before.count(b"\n") + 1
+        column = len(before) - (before.rfind(b"\n") + 1) + 1
+        raise ContentError([Problem(path, line, column, "the recipients file is not UTF-8 text",
+                                    hint="save it as CSV UTF-8")]) from None
+
+
+def _records(path: Path, text: str) -> list[_Row]:
+    """The non-blank CSV records of ``text``, each with the position of each of its values."""
+    lines = io.StringIO(text, newline="").readlines()
+    reader = csv.reader(iter(lines), strict=True)
+    rows: list[_Row] = []
+    start = 0  # index in ``lines`` of the record being read
+    try:
+        for values in reader:
+            raw = "".join(lines[start:reader.line_num])
+            positions = _field_positions(raw, start + 1)
+            start = reader.line_num
+            if any(value.strip() for value in values):
+                rows.append(_Row(values, positions[: len(values)]))
+    except csv.Error as error:
+        raise ContentError([Problem(path, start + 1, 1, f"malformed CSV: {error}",
+                                    hint='quote values holding commas: "Lovelace, Ada"')]) from None
+    return rows
+
+
+def _field_positions(raw: str, first_line: int) -> list[tuple[int, int]]:
+    """(line, column) where each value of the raw record ``raw`` starts, quotes respected."""
+    positions = [(first_line, 1)]
+    line, column, quoted = first_line, 1, False
+    for index, char in enumerate(raw):
+        if char == '"':
+            quoted = not quoted  # a doubled quote toggles twice: still inside
+        elif char == "," and not quoted:
+            positions.append((line, column + 1))
+        # A value in quotes may span lines: CRLF, LF or a lone CR each end one.
+        if char == "\n" or (char == "\r" and raw[index + 1: index + 2] != "\n"):
+            line, column = line + 1, 0
+        column += 1
+    return positions
+
+
+def _check_header(path: Path, header: _Row) -> dict[str, int]:
+    """Column name → index; raises ``ContentError`` when the header row is unusable."""
+    if any("@" in name for name in header.values):
+        raise ContentError([Problem(path, header.line, 1, "the first line must name the columns, "
+                                    "not hold an address", hint="add a first line: email,name,language")])
+    problems: list[Problem] = []
+    columns: dict[str, int] = {}
+    for index, raw_name in enumerate(header.values):
+        name = raw_name.strip().lower()
+        line, column = header.positions[index]
+        if name in columns:
+            problems.append(Problem(path, line, column, f"the column `{name}` appears twice"))
+        elif name not in COLUMNS:
+            close = difflib.get_close_matches(name, COLUMNS, n=1)
+            hint = f"did you mean `{close[0]}`?" if close else f"the columns are {', '.join(COLUMNS)}"
+            problems.append(Problem(path, line, column, f"unknown column `{raw_name.strip()}`", hint=hint))
+        columns.setdefault(name, index)
+    if "email" not in columns and not problems:
+        problems.append(Problem(path, header.line, 1, "the first line must name the columns, "
+                                "with one called `email`", hint="e.g. email,name,language"))
+    if problems:
+        raise ContentError(problems)
+    return columns
+
+
+def _recipient(path: Path, row: _Row, columns: dict[str, int],
+               first_line: dict[str, int]) -> tuple[Recipient | None, list[Problem]]:
+    """The recipient of one row, or the problems that keep it from being one."""
+    problems: list[Problem] = []
+
+    def value(name: str) -> str:
+        index = columns.get(name)
+        return row.values[index] if index is not None and index < len(row.values) else ""
+
+    def problem(name: str, message: str, hint: str | None = None) -> None:
+        index = columns[name]
+        line, column = row.positions[min(index, len(row.positions) - 1)]
+        problems.append(Problem(path, line, column, message, hint=hint))
+
+    if len(row.values) > len(columns):
+        line, column = row.positions[len(columns)]
+        problems.append(Problem(path, line, column, f"this row has {len(row.values)} values but the "
+                                f"header names {len(columns)} columns",
+                                hint='quote values holding commas: "Lovelace, Ada"'))
+    for name in columns:
+        if _control_character(value(name)):
+            problem(name, f"{name} contains {_control_character(value(name))}",
+                    hint="a value must be one line: a line break in a header could add headers "
+                         "such as Bcc to every message")
+    raw_email = value("email").strip(" ")
+    email = ""
+    if not raw_email:
+        problem("email", "no email address")
+    elif not _control_character(raw_email):
+        try:
+            email = validate_email(raw_email, check_deliverability=False, allow_smtputf8=False).ascii_email
+        except EmailNotValidError as error:
+            problem("email", f'"{raw_email}" is not an email address: {error}')
+    if email and email.lower() in first_line:
+        problem("email", f"{email} is listed twice (first on line {first_line[email.lower()]})",
+                hint="addresses are compared ignoring case")
+    language = value("language").strip(" ")
+    if language and not _control_character(language) and not _LANGUAGE.fullmatch(language):
+        problem("language", f'"{language}" is not a language tag', hint="e.g. en, fr, pt-BR")
+    if problems or not email:
+        return None, problems
+    return Recipient(email, value("name").strip(" "), language, row.line), []
+
+
+def _control_character(text: str) -> str | None:
+    """A description of the first control or line-separator character in ``text``, if any."""
+    for char in text:
+        if char in "\r\n":
+            return "a line break"
+        if unicodedata.category(char) in ("Cc", "Zl", "Zp"):
+            return f"the control character U+{ord(char):04X}"
+    return None

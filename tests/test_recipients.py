@@ -1,0 +1,135 @@
+"""The recipients file: every problem reported at once, at its CSV line and column."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from research_news.exceptions import ContentError, UsageError
+from research_news.recipients import read_recipients
+
+
+def csv_file(tmp_path: Path, text: str, encoding: str = "utf-8") -> Path:
+    path = tmp_path / "subscribers.csv"
+    path.write_bytes(text.encode(encoding))
+    return path
+
+
+def problems(path: Path, **options) -> list[tuple[int, int, str]]:
+    """(line, column, message) of each problem ``read_recipients`` raises."""
+    with pytest.raises(ContentError) as caught:
+        read_recipients(path, **options)
+    return [(p.line, p.column, p.message) for p in caught.value.problems]
+
+
+def test_reads_names_languages_and_normalises_domains(tmp_path: Path) -> None:
+    path = csv_file(tmp_path, "\ufeffemail,name,language\r\n"
+                              "ada@example.org,\"Lovelace, Ada\",en\r\n"
+                              "\r\n"
+                              "  zoe@exämple.org ,Zoë O'Brien,fr-CA\r\n"
+                              "bob@example.org,,\r\n")
+    result = read_recipients(path)
+    assert [(r.email, r.name, r.language, r.line) for r in result.recipients] == [
+        ("ada@example.org", "Lovelace, Ada", "en", 2),
+        ("zoe@xn--exmple-cua.org", "Zoë O'Brien", "fr-CA", 4),  # sent as IDNA: every relay takes it
+        ("bob@example.org", "", "", 5),
+    ]
+    assert result.skipped == []
+
+
+def test_email_column_alone_is_enough_and_header_case_is_free(tmp_path: Path) -> None:
+    path = csv_file(tmp_path, "Email\nada@example.org\n")
+    assert [r.email for r in read_recipients(path).recipients] == ["ada@example.org"]
+
+
+def test_every_row_problem_is_reported_at_once_with_line_and_column(tmp_path: Path) -> None:
+    path = csv_file(tmp_path, "email,name,language\n"
+                              "ada@example.org,Ada,en\n"
+                              "ada at example,Bob,en\n"          # line 3: malformed
+                              "carol@example.org,Carol,english\n"  # line 4: language
+                              "ADA@Example.org,Ada again,en\n"    # line 5: duplicate of line 2
+                              ",Nobody,en\n"                      # line 6: no address
+                              "dan@example.org,Dan,en,extra\n")   # line 7: too many values
+    assert problems(path) == [
+        (3, 1, '"ada at example" is not an email address: An email address must have an @-sign.'),
+        (4, 25, '"english" is not a language tag'),
+        (5, 1, "ADA@example.org is listed twice (first on line 2)"),
+        (6, 1, "no email address"),
+        (7, 24, "this row has 4 values but the header names 3 columns"),
+    ]
+
+
+def test_header_injection_in_a_name_is_refused_where_it_is(tmp_path: Path) -> None:
+    path = csv_file(tmp_path, 'email,name\n'
+                              'ada@example.org,Ada\n'
+                              'eve@example.org,"Eve\r\nBcc: everyone@example.org"\n'
+                              'mallory@example.org,"Mallory\x00"\n'
+                              'trent@example.org,Trent\n')
+    assert problems(path) == [
+        (3, 17, "name contains a line break"),
+        (5, 21, "name contains the control character U+0000"),  # line 5: the quoted value spans 3-4
+    ]
+
+
+def test_columns_are_located_after_quoted_values_with_commas(tmp_path: Path) -> None:
+    path = csv_file(tmp_path, 'name,email\n"Lovelace, Ada",ada@@example.org\n')
+    assert problems(path)[0][:2] == (2, 17)
+
+
+def test_unknown_and_duplicate_columns_stop_everything(tmp_path: Path) -> None:
+    path = csv_file(tmp_path, "email,nmae,email,city\nada@example.org,Ada,x,y\n")
+    with pytest.raises(ContentError) as caught:
+        read_recipients(path, skip_invalid=True)  # a bad header spoils every row: no skipping
+    assert [(p.line, p.column, p.message, p.hint) for p in caught.value.problems] == [
+        (1, 7, "unknown column `nmae`", "did you mean `name`?"),
+        (1, 12, "the column `email` appears twice", None),
+        (1, 18, "unknown column `city`", "the columns are email, name, language"),
+    ]
+
+
+def test_a_missing_header_row_is_explained(tmp_path: Path) -> None:
+    path = csv_file(tmp_path, "ada@example.org,Ada\n")
+    assert problems(path) == [(1, 1, "the first line must name the columns, not hold an address")]
+
+
+@pytest.mark.parametrize("text", ["", "\n\n", "email,name\n", "email\n  \n"])
+def test_an_empty_list_is_an_error(tmp_path: Path, text: str) -> None:
+    [(line, column, message)] = problems(csv_file(tmp_path, text))
+    assert message in ("the recipients file is empty", "the recipients file lists nobody")
+
+
+def test_not_utf8_is_located(tmp_path: Path) -> None:
+    path = csv_file(tmp_path, "email,name\nzoe@example.org,Zoë\n", encoding="latin-1")
+    assert problems(path) == [(2, 19, "the recipients file is not UTF-8 text")]
+
+
+def test_malformed_csv_is_located(tmp_path: Path) -> None:
+    path = csv_file(tmp_path, 'email,name\nada@example.org,"Ada\n')
+    [(line, column, message)] = problems(path)
+    assert line == 2 and message.startswith("malformed CSV")
+
+
+def test_a_missing_file_is_a_usage_error(tmp_path: Path) -> None:
+    with pytest.raises(UsageError, match="does not exist"):
+        read_recipients(tmp_path / "nope.csv")
+
+
+def test_skip_invalid_keeps_the_good_rows_and_warns_about_the_rest(tmp_path: Path) -> None:
+    path = csv_file(tmp_path, "email,name\n"
+                              "ada@example.org,Ada\n"
+                              "nope,Bob\n"
+                              "ADA@example.org,Ada twice\n"
+                              'eve@example.org,"Eve\nBcc: x@example.org"\n'
+                              "carol@example.org,Carol\n")
+    result = read_recipients(path, skip_invalid=True)
+    assert [r.email for r in result.recipients] == ["ada@example.org", "carol@example.org"]
+    assert [(w.line, w.severity) for w in result.skipped] == [(3, "warning"), (4, "warning"), (5, "warning")]
+    assert str(result.skipped[0]).endswith("subscribers.csv:3:1: warning: skipped: \"nope\" is not an email "
+                                           "address: An email address must have an @-sign.")
+
+
+def test_skip_invalid_with_nothing_left_is_still_an_error(tmp_path: Path) -> None:
+    path = csv_file(tmp_path, "email\nnope\nalso nope\n")
+    messages = [message for _, _, message in problems(path, skip_invalid=True)]
+    assert messages[-1] == "the recipients file lists nobody"

@@ -1,0 +1,118 @@
+"""How long `research-news build --only pdf` takes, next to bare WeasyPrint on the same HTML.
+
+Run with `make bench` or `.venv/bin/python benchmarks/bench_build.py [--briefs 48] [--runs 3]`.
+
+Both sides are timed the same way: wall-clock of a fresh process, best of ``--runs``.
+
+- build: ``research-news build ISSUE --only pdf`` (interpreter start-up, loading and
+  validating the YAML, assembling, templates, the safe fetcher, rendering, atomic write);
+- bare: the ``weasyprint`` command on the HTML our templates make for that issue, with
+  the same PDF variant (``pdf/ua-1``, so the same tagging work) and WeasyPrint's own
+  fetcher reading the same images and fonts.
+
+The ratio build / bare is what research-news costs on top of WeasyPrint itself
+(target: at most 1.15). Run on the sample issue and on a generated 48-brief issue.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from ruamel.yaml import YAML
+
+REPO = Path(__file__).resolve().parents[1]
+SAMPLE_ROOT = REPO / "issues"
+SAMPLE_ISSUE = SAMPLE_ROOT / "2023-01-data-and-society"
+VENV_BIN = Path(sys.executable).parent
+VARIANT = "pdf/ua-1"
+
+
+def generate_tree(destination: Path, count: int) -> Path:
+    """A content tree whose one issue has ``count`` briefs copied from the sample's, in four sections."""
+    root = destination / "issues"
+    shutil.copytree(SAMPLE_ROOT, root)
+    issue = root / SAMPLE_ISSUE.name
+    templates = [path.read_text(encoding="utf-8") for path in sorted((issue / "briefs").glob("*.yaml"))]
+    for old in (issue / "briefs").glob("*.yaml"):
+        old.unlink()
+    names = []
+    for index in range(count):
+        name = f"brief-{index:03d}.yaml"
+        (issue / "briefs" / name).write_text(templates[index % len(templates)], encoding="utf-8")
+        names.append(f"briefs/{name}")
+    yaml = YAML()  # round trip: keeps the sample's events and news
+    issue_file = issue / "issue.yaml"
+    data = yaml.load(issue_file.read_text(encoding="utf-8"))
+    quarter = (count + 3) // 4
+    data["sections"] = [{"title": f"Theme {n + 1}", "briefs": names[n * quarter:(n + 1) * quarter]}
+                        for n in range(4) if names[n * quarter:(n + 1) * quarter]]
+    with issue_file.open("w", encoding="utf-8") as stream:
+        yaml.dump(data, stream)
+    return issue
+
+
+def write_html(issue: Path, destination: Path) -> tuple[Path, str]:
+    """The HTML research-news renders for ``issue``, saved for bare WeasyPrint, and its base URL."""
+    from research_news.assemble import assemble
+    from research_news.render.pdf import base_url, render_html
+    from research_news.validate import load_content
+
+    edition = assemble(load_content(issue))
+    html = destination / "issue.html"
+    html.write_text(render_html(edition), encoding="utf-8")
+    return html, base_url(edition)
+
+
+def best_of(runs: int, command: list[str]) -> float:
+    times = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        completed = subprocess.run(command, capture_output=True, text=True, env={**os.environ, "NO_COLOR": "1"})
+        times.append(time.perf_counter() - started)
+        if completed.returncode != 0:
+            sys.exit(f"{command[0]} failed:\n" + "\n".join((completed.stdout + completed.stderr).splitlines()[-20:]))
+    return min(times)
+
+
+def compare(label: str, issue: Path, runs: int) -> None:
+    with tempfile.TemporaryDirectory() as folder:
+        work = Path(folder)
+        html, base = write_html(issue, work)
+        build = best_of(runs, [str(VENV_BIN / "research-news"), "build", str(issue), "--out", str(work / "build"),
+                               "--only", "pdf", "--quiet"])
+        bare = best_of(runs, [str(VENV_BIN / "weasyprint"), "--quiet", "--base-url", base, "--pdf-variant", VARIANT,
+                              str(html), str(work / "bare.pdf")])
+        pdf = work / "build" / issue.name / f"{issue.name}.pdf"
+        pages = _pages(pdf)
+        print(f"{label}: {pages} pages, build {build:.2f} s, bare WeasyPrint {bare:.2f} s, "
+              f"ratio {build / bare:.3f} (target <= 1.15)")
+
+
+def _pages(pdf: Path) -> int | str:
+    try:
+        from pypdf import PdfReader
+    except ImportError:  # pypdf is a test dependency; the count is only informative
+        return "?"
+    return len(PdfReader(pdf).pages)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--briefs", type=int, default=48)
+    parser.add_argument("--runs", type=int, default=3)
+    args = parser.parse_args()
+    print(f"machine: {os.cpu_count()} cores, Python {sys.version.split()[0]}, best of {args.runs}")
+    compare("sample issue", SAMPLE_ISSUE, args.runs)
+    with tempfile.TemporaryDirectory() as folder:
+        compare(f"{args.briefs}-brief issue", generate_tree(Path(folder), args.briefs), args.runs)
+
+
+if __name__ == "__main__":
+    main()

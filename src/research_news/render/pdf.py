@@ -1,0 +1,258 @@
+"""The print edition: the layout's ``print/`` templates rendered to HTML, then WeasyPrint to PDF.
+
+Python only picks the template and hands it the edition; pages, type, colours and
+running footers live in ``layouts/<name>/print/``. Everything WeasyPrint reads goes
+through :class:`~research_news.urls.SafeFetcher`, whose refusals come back as warning
+:class:`~research_news.exceptions.Problem` s located at the file that named the
+resource (the figure's ``src`` in its brief, when an SVG figure named it).
+
+Offprints (one PDF per brief) are rendered in parallel processes; each process
+rebuilds the edition from the issue folder, since jinja and Markup objects do not
+travel well between processes.
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+import math
+import os
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from multiprocessing import get_context
+from pathlib import Path
+from typing import Any
+
+from weasyprint import HTML
+from weasyprint.urls import path2url
+
+from ..assemble import BriefView, Edition, Image, assemble
+from ..exceptions import Problem, ResearchNewsError
+from ..load import LoadFailed, load_document
+from ..urls import Refusal, SafeFetcher, file_url_path, normal_url, svg_references
+from ..validate import ISSUE_FILE, PUBLICATION_FILE, load_content, position_of
+from .theme import palette
+
+ISSUE_TEMPLATE = "issue.html.j2"
+OFFPRINT_TEMPLATE = "offprint.html.j2"
+DEFAULT_VARIANT = "pdf/ua-1"
+
+
+@dataclass
+class RenderedPdf:
+    """A rendered PDF, its page count, and the resources the fetcher refused (as warnings)."""
+
+    data: bytes
+    pages: int
+    refused: list[Problem] = field(default_factory=list)
+
+
+# --- the issue -------------------------------------------------------------------------
+
+
+def render_pdf(edition: Edition, *, variant: str | None = DEFAULT_VARIANT) -> RenderedPdf:
+    """The print edition of ``edition`` as PDF bytes (tagged, with outline and metadata)."""
+    return html_to_pdf(edition, render_html(edition, ISSUE_TEMPLATE), variant)
+
+
+def render_html(edition: Edition, template: str = ISSUE_TEMPLATE, **context: Any) -> str:
+    """The HTML the print template makes of ``edition`` (also used by the benchmark)."""
+    env = edition.layout.environment("print")
+    env.filters["asset_url"] = asset_url
+    env.globals["layout_url"] = lambda relative: layout_url(edition, relative)
+    return env.get_template(template).render(
+        edition=edition, publication=edition.publication, labels=edition.labels, theme=palette(edition), **context)
+
+
+def pdf_options(variant: str | None) -> dict[str, Any]:
+    """WeasyPrint options: the variant, and tags always (a plain PDF should be accessible too)."""
+    return {"pdf_variant": variant, "pdf_tags": True}
+
+
+def base_url(edition: Edition) -> str:
+    """Relative URLs in the HTML resolve inside the issue folder, never in the working folder."""
+    return path2url(str(edition.issue_dir) + os.sep)
+
+
+def html_to_pdf(edition: Edition, html: str, variant: str | None) -> RenderedPdf:
+    """Lay out ``html`` and write the PDF; every resource goes through a fresh :class:`SafeFetcher`."""
+    patch_weasyprint()
+    fetcher = SafeFetcher.for_edition(edition)
+    options = pdf_options(variant)
+    document = HTML(string=html, base_url=base_url(edition), url_fetcher=fetcher).render(**options)
+    data = document.write_pdf(**options)
+    return RenderedPdf(data, len(document.pages), refusal_problems(edition, fetcher.refused))
+
+
+def asset_url(image: Image) -> str:
+    """The ``file:`` URL of an image in the content tree (the fetcher serves it from there)."""
+    return path2url(image.source)
+
+
+def layout_url(edition: Edition, relative: str) -> str:
+    """The ``file:`` URL of a layout file, from the first layout folder that has it."""
+    found = edition.layout.file(relative)
+    if found is None:
+        raise ResearchNewsError(f"the layout has no {relative} (looked in {', '.join(map(str, edition.layout.folders))})")
+    return path2url(found)
+
+
+# --- a WeasyPrint line-breaking fix ------------------------------------------------------
+
+
+def patch_weasyprint() -> None:
+    """Let a line's trailing space hang, so a line that fits is not broken after its first word.
+
+    WeasyPrint 70 compares a text's width *including* its trailing space with the line
+    width. When the words fit but the space after them does not (a text node that ends
+    just before ``<strong>``, for instance), it concludes that nothing fits and breaks
+    after the first word, leaving "people," alone on a line. CSS Text 3 says trailing
+    spaces hang; this wrapper lays such a text out whole when its words alone fit.
+    Idempotent, and skipped when WeasyPrint's function is not the one this was written
+    for (a test renders the failing paragraph, so an upgrade that needs a new fix shows).
+    """
+    from weasyprint.layout import inline
+
+    original = getattr(inline, "split_first_line", None)
+    if original is None or getattr(original, "hangs_trailing_space", False):
+        return
+    if list(inspect.signature(original).parameters) != _SPLIT_FIRST_LINE_PARAMETERS:
+        return
+    inline.split_first_line = _hanging_space(original)
+
+
+_SPLIT_FIRST_LINE_PARAMETERS = ["text", "style", "context", "max_width", "justification_spacing",
+                                "is_line_start", "minimum"]
+
+
+def _hanging_space(original):
+    @functools.wraps(original)
+    def split_first_line(text, style, context, max_width, justification_spacing, is_line_start=True,
+                         minimum=False):
+        result = original(text, style, context, max_width, justification_spacing, is_line_start, minimum)
+        if (result[2] is None or max_width is None or not text.endswith(" ")
+                or style["white_space"] not in ("normal", "nowrap", "pre-line")):
+            return result
+        if " " in text.encode()[:result[2]].decode(errors="ignore").strip():
+            return result  # more than one word fits: not the symptom, and no second layout to pay for
+        words = original(text.rstrip(" "), style, context, max_width, justification_spacing, is_line_start,
+                         minimum)
+        if words[2] is not None:
+            return result  # the words alone do not fit either: WeasyPrint's break stands
+        return original(text, style, context, math.inf, justification_spacing, is_line_start, minimum)
+
+    split_first_line.hangs_trailing_space = True
+    return split_first_line
+
+
+# --- offprints -------------------------------------------------------------------------
+
+
+def render_offprints(edition: Edition, *, variant: str | None = DEFAULT_VARIANT) -> dict[str, RenderedPdf]:
+    """One short PDF per brief, keyed by the brief's slug, rendered in parallel processes."""
+    slugs = [brief.slug for brief in edition.briefs]
+    if len(slugs) <= 1:  # a pool would only add start-up time
+        return {slug: render_offprint(edition, slug, variant=variant) for slug in slugs}
+    workers = min(os.cpu_count() or 1, len(slugs))
+    # spawn, not fork: the parent may run threads (the progress spinner) and has Pango
+    # loaded; a forked child could inherit a lock held by one of them.
+    with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn")) as pool:
+        futures = {slug: pool.submit(_offprint_in_worker, edition.issue_dir, slug, variant) for slug in slugs}
+        return {slug: future.result() for slug, future in futures.items()}
+
+
+def render_offprint(edition: Edition, slug: str, *, variant: str | None = DEFAULT_VARIANT) -> RenderedPdf:
+    """The offprint of the brief ``slug``: a masthead line, then the brief as in the issue."""
+    brief = next((b for b in edition.briefs if b.slug == slug), None)
+    if brief is None:
+        raise ResearchNewsError(f"no brief {slug!r} in this issue")
+    section = next(s for s in edition.sections if brief in s.briefs)
+    html = render_html(edition, OFFPRINT_TEMPLATE, brief=brief, section=section)
+    return html_to_pdf(edition, html, variant)
+
+
+_WORKER_EDITIONS: dict[Path, Edition] = {}
+
+
+def _offprint_in_worker(issue_dir: Path, slug: str, variant: str | None) -> RenderedPdf:
+    """Process-pool entry point: rebuild the edition once per process, render one offprint."""
+    edition = _WORKER_EDITIONS.get(issue_dir)
+    if edition is None:
+        edition = _WORKER_EDITIONS[issue_dir] = assemble(load_content(issue_dir))
+    return render_offprint(edition, slug, variant=variant)
+
+
+# --- refusals as problems ------------------------------------------------------------
+
+
+def refusal_problems(edition: Edition, refused: list[Refusal]) -> list[Problem]:
+    """Each refused URL once, as a warning at the place in the content that led to it."""
+    if not refused:
+        return []
+    owners = _svg_owners(edition)
+    problems: list[Problem] = []
+    for refusal in dict.fromkeys(refused):
+        image = owners.get(normal_url(refusal.url))
+        if image:
+            path, line, column = _image_location(edition, image)
+        else:  # nothing in the content names it: the layout's HTML or CSS does
+            path, line, column = edition.layout.file("print/print.css") or edition.issue_dir / ISSUE_FILE, 1, 1
+        what = image.rel if image else "the print layout"
+        problems.append(Problem(
+            path, line, column,
+            f"{what} names {refusal.url}, which was not loaded: {refusal.reason}",
+            hint="the PDF was built without it; images and fonts may only come from files inside the "
+                 "content tree, never from the network",
+            severity="warning",
+        ))
+    return problems
+
+
+def _svg_owners(edition: Edition) -> dict[str, Image]:
+    """URL → the edition's SVG image that names it (directly, or through SVGs it names)."""
+    owners: dict[str, Image] = {}
+    for image in edition.images:
+        if not image.is_svg:
+            continue
+        pending, seen = [image.source], set()
+        while pending:
+            svg = pending.pop()
+            if svg in seen:
+                continue
+            seen.add(svg)
+            for url in svg_references(svg):
+                owners.setdefault(url, image)
+                if url.startswith("file:") and url.lower().endswith(".svg"):
+                    nested = file_url_path(url).resolve()
+                    if nested.is_file() and nested.is_relative_to(edition.root.resolve()):
+                        pending.append(nested)
+    return owners
+
+
+def _image_location(edition: Edition, image: Image) -> tuple[Path, int, int]:
+    """The file, line and column where ``image`` is named: a figure's or photo's brief, or the logo."""
+    for brief in edition.briefs:
+        for loc in _image_fields(brief, image):
+            return (brief.path or edition.issue_dir / ISSUE_FILE, *_position(brief.path, loc))
+    publication = edition.root / PUBLICATION_FILE
+    return (publication, *_position(publication, ("logo",)))
+
+
+def _image_fields(brief: BriefView, image: Image):
+    """Where in ``brief``'s YAML the image is named, as a field location."""
+    for part in brief.parts:
+        for figure in part.figures:
+            if figure.image.source == image.source:
+                yield ("figures", figure.number - 1, "src")
+    for index, author in enumerate(brief.authors):
+        if author.photo and author.photo.source == image.source:
+            yield ("authors", index, "photo")
+
+
+def _position(path: Path | None, loc: tuple) -> tuple[int, int]:
+    if path is None:
+        return 1, 1
+    try:
+        return position_of(load_document(path).data, loc)
+    except (LoadFailed, OSError, KeyError):
+        return 1, 1

@@ -1,0 +1,317 @@
+"""The print edition, read back from the PDF: pages, text, outline, tags, language, metadata.
+
+The sample issue is built once per session through the CLI (with offprints) and every
+test reads that output; the other trees are small and render in about a second.
+"""
+
+from __future__ import annotations
+
+import re
+from html.parser import HTMLParser
+from io import BytesIO
+from pathlib import Path
+
+import pytest
+from pypdf import PdfReader
+from pypdf.generic import IndirectObject
+
+from research_news.assemble import Edition, assemble
+from research_news.render import pdf as pdf_module
+from research_news.render.pdf import render_html, render_offprint, render_pdf
+from research_news.validate import load_content
+
+from .conftest import FIXTURES, SAMPLE_ISSUE, run_cli
+
+SLUG = SAMPLE_ISSUE.name
+
+
+# --- helpers ---------------------------------------------------------------------------
+
+
+def canon(text: str) -> str:
+    """Letters and digits only, lower case: survives line breaks, hyphenation and typographic quotes."""
+    text = re.sub(r"\[([^\]]*)\]\([^)]*\)", r"\1", text)  # markdown links show their text only
+    return re.sub(r"[\W_]+", "", text).casefold()
+
+
+def pdf_text(reader: PdfReader) -> str:
+    return "\n".join(page.extract_text() for page in reader.pages)
+
+
+def outline(reader: PdfReader, items=None, depth=0) -> list[tuple[int, str, int]]:
+    """(depth, title, 1-based page) for every bookmark, in order."""
+    found = []
+    for item in reader.outline if items is None else items:
+        if isinstance(item, list):
+            found.extend(outline(reader, item, depth + 1))
+        else:
+            found.append((depth, item.title, reader.get_destination_page_number(item) + 1))
+    return found
+
+
+def resolve(value):
+    return value.get_object() if isinstance(value, IndirectObject) else value
+
+
+@pytest.fixture(scope="session")
+def sample_build(tmp_path_factory) -> tuple[Path, str]:
+    """The sample issue built once with `build --only pdf --offprints`: (output folder, CLI stdout)."""
+    out = tmp_path_factory.mktemp("build")
+    result = run_cli("build", SAMPLE_ISSUE, "--out", out, "--only", "pdf", "--offprints")
+    assert result.exit_code == 0, result.stderr
+    return out / SLUG, result.stdout
+
+
+@pytest.fixture(scope="session")
+def sample_pdf(sample_build) -> PdfReader:
+    return PdfReader(sample_build[0] / f"{SLUG}.pdf")
+
+
+@pytest.fixture(scope="session")
+def sample_text(sample_pdf) -> str:
+    return pdf_text(sample_pdf)
+
+
+# --- the sample issue ------------------------------------------------------------------
+
+
+def test_build_writes_the_pdf_and_a_summary(sample_build, sample_pdf):
+    folder, stdout = sample_build
+    assert (folder / f"{SLUG}.pdf").is_file()
+    summary = stdout.strip().splitlines()[-1]
+    assert f"{len(sample_pdf.pages)} PDF pages" in summary
+    assert re.search(r"\d+(\.\d)? (KB|MB)", summary) and re.search(r"in \d+\.\d s", summary)
+
+
+def test_page_count(sample_pdf, sample_edition: Edition):
+    # cover, contents, about, at least one page per brief, events/news, back page
+    assert len(sample_pdf.pages) >= 3 + len(sample_edition.briefs) + 2
+    assert len(sample_pdf.pages) <= 3 + 4 * len(sample_edition.briefs) + 3
+
+
+def test_every_title_and_takeaway_is_in_the_text(sample_text, sample_edition: Edition):
+    text = canon(sample_text)
+    for brief in sample_edition.briefs:
+        assert canon(brief.title) in text, brief.title
+        for takeaway in brief.parts_by_key["key_takeaways"].source:
+            assert canon(takeaway) in text, takeaway
+    assert canon(sample_edition.publication.name) in text
+    for person in sample_edition.contacts:
+        assert canon(person.name) in text
+
+
+def test_outline_is_section_then_brief(sample_pdf, sample_edition: Edition):
+    entries = outline(sample_pdf)
+    titles = [(depth, title) for depth, title, _ in entries]
+    for section in sample_edition.sections:
+        at = titles.index((0, section.title))
+        assert titles[at + 1: at + 1 + len(section.briefs)] == [(1, b.title) for b in section.briefs]
+    assert (0, sample_edition.labels["contents"]) in titles
+    pages = [page for _, _, page in entries]
+    assert pages == sorted(pages)  # bookmarks follow the reading order
+
+
+def test_each_brief_starts_a_page_and_cover_has_no_number(sample_pdf, sample_edition: Edition):
+    starts = {title: page for depth, title, page in outline(sample_pdf) if depth == 1}
+    for brief in sample_edition.briefs:
+        first_line = sample_pdf.pages[starts[brief.title] - 1].extract_text()
+        assert canon(brief.title) in canon(first_line)
+    cover = sample_pdf.pages[0].extract_text()
+    assert not re.search(r"^\s*1\s*$", cover, re.M)
+    assert canon(f"{sample_edition.labels['issue']} {sample_edition.number}") in canon(cover)
+    # running footer: publication and issue number on inner pages
+    assert canon(sample_edition.publication.name) in canon(sample_pdf.pages[3].extract_text())
+
+
+def test_tagged_pdf_with_language(sample_pdf):
+    root = sample_pdf.trailer["/Root"]
+    assert "/StructTreeRoot" in root
+    assert bool(resolve(root["/MarkInfo"])["/Marked"])
+    assert root["/Lang"] == "en"
+    tree = resolve(root["/StructTreeRoot"])
+    kinds = set()
+
+    def walk(node, depth=0):
+        node = resolve(node)
+        if depth > 60 or not hasattr(node, "get"):
+            return
+        if "/S" in node:
+            kinds.add(str(node["/S"]))
+        kids = node.get("/K")
+        for kid in (kids if isinstance(kids, list) else [kids] if kids is not None else []):
+            walk(kid, depth + 1)
+
+    walk(tree)
+    assert {"/H1", "/H2", "/H3", "/P", "/Figure", "/L", "/LI"} <= kinds
+
+
+def test_metadata(sample_pdf, sample_edition: Edition):
+    info = sample_pdf.metadata
+    assert info["/Title"] == sample_edition.title
+    for name in sample_edition.authors:
+        assert name in info["/Author"]
+    assert info["/Subject"] == sample_edition.headline
+    for keyword in sample_edition.keywords:
+        assert keyword in info["/Keywords"]
+    assert info["/CreationDate"].startswith(f"D:{sample_edition.date:%Y%m%d}")
+
+
+def test_contents_links_to_every_brief(sample_pdf, sample_edition: Edition):
+    contents_page = next(page for depth, title, page in outline(sample_pdf)
+                         if title == sample_edition.labels["contents"]) - 1
+    links = [resolve(a) for a in sample_pdf.pages[contents_page].get("/Annots", [])]
+    internal = [a for a in links if a.get("/Subtype") == "/Link" and ("/Dest" in a or "/A" in a)]
+    assert len(internal) >= len(sample_edition.briefs)
+    # target-counter: the page numbers printed in the contents are where the briefs start
+    starts = {title: page for depth, title, page in outline(sample_pdf) if depth == 1}
+    contents = sample_pdf.pages[contents_page].extract_text()
+    for brief in sample_edition.briefs:
+        assert re.search(rf"\.\s*{starts[brief.title]}\s*$", contents, re.M), (brief.title, starts[brief.title])
+
+
+def test_no_script_or_external_actions(sample_build):
+    data = (sample_build[0] / f"{SLUG}.pdf").read_bytes()
+    assert b"/JavaScript" not in data and b"/JS " not in data and b"/Launch" not in data
+
+
+# --- HTML the templates make -----------------------------------------------------------
+
+
+class _Collector(HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.images: list[dict] = []
+        self.headings: list[int] = []
+        self.langs: list[str] = []
+
+    def handle_starttag(self, tag, attrs):
+        attributes = dict(attrs)
+        if tag == "img":
+            self.images.append(attributes)
+        if re.fullmatch(r"h[1-6]", tag):
+            self.headings.append(int(tag[1]))
+        if "lang" in attributes:
+            self.langs.append(attributes["lang"])
+
+
+def test_html_is_accessible(sample_edition: Edition):
+    collector = _Collector()
+    collector.feed(render_html(sample_edition))
+    assert collector.images and all(image.get("alt", "").strip() for image in collector.images)
+    assert collector.headings[0] == 1
+    for before, after in zip(collector.headings, collector.headings[1:]):
+        assert after <= before + 1, collector.headings  # never skip a level going down
+    assert collector.langs[0] == "en" and len(collector.langs) == 1 + len(sample_edition.briefs)
+
+
+def test_markdown_subheadings_sit_below_the_part(minimal_edition: Edition):
+    html = render_html(minimal_edition)
+    methodology = html[html.index('class="part part--methodology"'):]
+    assert re.search(r"<h3[^>]*>Methodology</h3>.*?<h4>Sample</h4>", methodology, re.S)
+
+
+# --- other trees -----------------------------------------------------------------------
+
+
+def test_french_issue_gets_french_labels(tmp_path: Path):
+    edition = assemble(load_content(FIXTURES / "print-french" / "2024-09-numero-francais"))
+    rendered = render_pdf(edition)
+    reader = PdfReader(BytesIO(rendered.data))
+    text = pdf_text(reader)
+    for label in ("Sommaire", "Pourquoi ce sujet est-il important ?", "Méthodologie", "Principaux résultats",
+                  "À retenir", "Événements à venir", "3 septembre 2024"):
+        assert canon(label) in canon(text), label
+    assert "«" in text and "»" in text  # French quotation marks around the pull quote
+    assert reader.trailer["/Root"]["/Lang"] == "fr"
+    assert "Key findings" not in text
+
+
+def test_hostile_markdown_is_shown_as_typed(tmp_path: Path):
+    edition = assemble(load_content(FIXTURES / "print-hostile" / "2024-06-hostile"))
+    html = render_html(edition)
+    assert "<script>" not in html and "<img src=x" not in html  # escaped, never markup
+    rendered = render_pdf(edition)
+    squashed = re.sub(r"\s+", "", pdf_text(PdfReader(BytesIO(rendered.data))))
+    assert "<script>alert(1)</script>" in squashed
+    assert "<imgsrc=xonerror=alert(1)>" in squashed
+    assert b"/JavaScript" not in rendered.data
+
+
+def test_a_layout_can_override_the_cover_alone(minimal_tree: Path):
+    cover = minimal_tree / "layouts" / "mylayout" / "print" / "cover.html.j2"
+    cover.parent.mkdir(parents=True)
+    cover.write_text('<header class="cover"><h1>{{ publication.name }}: a restyled cover</h1></header>\n')
+    publication = minimal_tree / "publication.yaml"
+    publication.write_text(publication.read_text() + "layout: mylayout\n")
+    edition = assemble(load_content(minimal_tree / "2024-05-minimal"))
+    text = pdf_text(PdfReader(BytesIO(render_pdf(edition).data)))
+    assert "Minimal Chair: a restyled cover" in text
+    assert canon("Contents") in canon(text) and canon("Key takeaways") in canon(text)  # the rest is default
+
+
+def test_archival_variant(minimal_edition: Edition):
+    rendered = render_pdf(minimal_edition, variant="pdf/a-3b")
+    reader = PdfReader(BytesIO(rendered.data))
+    root = reader.trailer["/Root"]
+    assert "/OutputIntents" in root
+    assert b"pdfaid:part" in resolve(root["/Metadata"]).get_data()
+
+
+def test_offprints_one_per_brief(sample_build, sample_edition: Edition):
+    folder = sample_build[0] / "offprints"
+    assert sorted(p.stem for p in folder.glob("*.pdf")) == sorted(b.slug for b in sample_edition.briefs)
+    for brief in sample_edition.briefs:
+        reader = PdfReader(folder / f"{brief.slug}.pdf")
+        first = canon(reader.pages[0].extract_text())
+        assert canon(sample_edition.labels["offprint"]) in first
+        assert canon(sample_edition.publication.name) in first and canon(brief.title) in first
+        assert len(reader.pages) <= 4
+        assert [title for _, title, _ in outline(reader)][0] == brief.title
+        assert reader.metadata["/Title"] == brief.title
+
+
+def test_offprint_renders_in_process_too(minimal_edition: Edition):
+    brief = minimal_edition.briefs[0]
+    rendered = render_offprint(minimal_edition, brief.slug)
+    assert rendered.pages >= 1 and rendered.refused == []
+
+
+def test_a_failed_render_leaves_the_previous_pdf(minimal_tree: Path, tmp_path: Path, monkeypatch):
+    issue = minimal_tree / "2024-05-minimal"
+    assert run_cli("build", issue, "--out", tmp_path, "--only", "pdf").exit_code == 0
+    target = tmp_path / "2024-05-minimal" / "2024-05-minimal.pdf"
+    good = target.read_bytes()
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("renderer crashed")
+
+    monkeypatch.setattr(pdf_module, "render_pdf", broken)
+    with pytest.raises(RuntimeError):
+        run_cli("build", issue, "--out", tmp_path, "--only", "pdf")
+    assert target.read_bytes() == good
+    assert not [p for p in target.parent.iterdir() if p.name.endswith(".tmp")]
+
+
+def test_trailing_space_does_not_break_a_line_early(minimal_edition: Edition):
+    """WeasyPrint 70 broke "people," onto a line of its own when only a trailing space overflowed."""
+    from research_news.render.pdf import html_to_pdf, layout_url
+
+    paragraph = ("Because most of these records describe identifiable people, one question runs through "
+                 "the whole study: <strong>how far does privacy, and the law that protects it, actually "
+                 "limit what marketers do with personal data?</strong> Answering it helps regulators.")
+    html = f"""<html lang="en"><style>
+      @font-face {{ font-family: T; src: url("{layout_url(minimal_edition, 'fonts/SourceSerif4-Regular.ttf')}"); }}
+      @font-face {{ font-family: T; font-weight: 600;
+                    src: url("{layout_url(minimal_edition, 'fonts/SourceSerif4-Semibold.ttf')}"); }}
+      @page {{ size: 81.5mm 60mm; margin: 0 }} html {{ font: 10pt/1.45 T; hyphens: manual }}
+      strong {{ font-weight: 600 }}</style><p>{paragraph}</p></html>"""
+    lines = PdfReader(BytesIO(html_to_pdf(minimal_edition, html, None).data)).pages[0].extract_text().splitlines()
+    assert all(len(line.split()) > 1 for line in lines[:-1]), lines
+
+
+def test_package_layout_ships_fonts_with_licences():
+    fonts = Path(pdf_module.__file__).resolve().parents[3] / "layouts" / "default" / "fonts"
+    files = list(fonts.glob("*.ttf"))
+    assert len(files) >= 4 and sum(f.stat().st_size for f in files) < 3_000_000
+    licences = list(fonts.glob("LICENSE-*"))
+    assert licences and all("SIL Open Font License" in f.read_text() for f in licences)

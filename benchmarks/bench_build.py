@@ -18,44 +18,15 @@ from __future__ import annotations
 
 import argparse
 import os
-import shutil
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-from ruamel.yaml import YAML
-
-REPO = Path(__file__).resolve().parents[1]
-SAMPLE_ROOT = REPO / "issues"
-SAMPLE_ISSUE = SAMPLE_ROOT / "2023-01-data-and-society"
+from generated import SAMPLE_ISSUE, generate_issue
 VENV_BIN = Path(sys.executable).parent
 VARIANT = "pdf/ua-1"
-
-
-def generate_tree(destination: Path, count: int) -> Path:
-    """A content tree whose one issue has ``count`` briefs copied from the sample's, in four sections."""
-    root = destination / "issues"
-    shutil.copytree(SAMPLE_ROOT, root)
-    issue = root / SAMPLE_ISSUE.name
-    templates = [path.read_text(encoding="utf-8") for path in sorted((issue / "briefs").glob("*.yaml"))]
-    for old in (issue / "briefs").glob("*.yaml"):
-        old.unlink()
-    names = []
-    for index in range(count):
-        name = f"brief-{index:03d}.yaml"
-        (issue / "briefs" / name).write_text(templates[index % len(templates)], encoding="utf-8")
-        names.append(f"briefs/{name}")
-    yaml = YAML()  # round trip: keeps the sample's events and news
-    issue_file = issue / "issue.yaml"
-    data = yaml.load(issue_file.read_text(encoding="utf-8"))
-    quarter = (count + 3) // 4
-    data["sections"] = [{"title": f"Theme {n + 1}", "briefs": names[n * quarter:(n + 1) * quarter]}
-                        for n in range(4) if names[n * quarter:(n + 1) * quarter]]
-    with issue_file.open("w", encoding="utf-8") as stream:
-        yaml.dump(data, stream)
-    return issue
 
 
 def write_html(issue: Path, destination: Path) -> tuple[Path, str]:
@@ -111,7 +82,7 @@ def main() -> None:
     print(f"machine: {os.cpu_count()} cores, Python {sys.version.split()[0]}, best of {args.runs}")
     compare("sample issue", SAMPLE_ISSUE, args.runs)
     with tempfile.TemporaryDirectory() as folder:
-        compare(f"{args.briefs}-brief issue", generate_tree(Path(folder), args.briefs), args.runs)
+        compare(f"{args.briefs}-brief issue", generate_issue(Path(folder), args.briefs, sections=4), args.runs)
 
 
 if __name__ == "__main__":

@@ -134,7 +134,7 @@ def test_a_refusal_is_not_fatal(tree: Path):
     """WeasyPrint stops rendering on FatalURLFetchingError only; a refusal must skip the resource."""
     assert not issubclass(RefusedURL, FatalURLFetchingError)
     fetcher = SafeFetcher([tree])
-    html = f'<html lang="en"><p>kept</p><img src="file:///etc/passwd" alt="x"><img src="chart.png" alt="y"></html>'
+    html = '<html lang="en"><p>kept</p><img src="file:///etc/passwd" alt="x"><img src="chart.png" alt="y"></html>'
     document = HTML(string=html, base_url=path2url(tree / "images") + "/", url_fetcher=fetcher).render()
     assert len(document.pages) == 1
     assert [r.url for r in fetcher.refused] == ["file:///etc/passwd"]

@@ -17,7 +17,7 @@ from typing import Callable, ContextManager
 from .assemble import Edition, assemble
 from .exceptions import Problem, ResearchNewsError
 from .validate import load_content
-from .write import atomic_path, write_bytes, write_text
+from .write import atomic_path, write_bytes
 
 EDITIONS = ("pdf", "web", "email")
 """What ``--only`` can name: the print PDF, the web edition, the email (html, text, .eml)."""

@@ -22,7 +22,6 @@ still renders, without the refused image or font.
 
 from __future__ import annotations
 
-import mimetypes
 import os
 import re
 import stat

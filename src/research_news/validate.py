@@ -20,7 +20,7 @@ from . import markdown
 from .exceptions import ContentError, Problem
 from .layout import find_layout, layout_candidates
 from .load import Document, LoadFailed, YamlList, YamlMap, load_document
-from .models import LIMITED_FIELDS, Brief, Issue, Publication, Strict
+from .models import Brief, Issue, Publication, Strict
 
 PUBLICATION_FILE = "publication.yaml"
 ISSUE_FILE = "issue.yaml"

@@ -56,15 +56,22 @@ def _no_progress(label: str) -> ContextManager:
     return nullcontext()
 
 
-def build(issue_dir: Path, out: Path, *, only: tuple[str, ...] = EDITIONS, offprints: bool = False,
+def build(issue_dir: Path, out: Path, *, only: tuple[str, ...] | None = None, offprints: bool = False,
           pdf_variant: str | None = "pdf/ua-1", attach_pdf: bool = False, step: Step = _no_progress) -> BuildResult:
-    """Build the requested editions of the issue in ``issue_dir`` into ``out/<slug>/``."""
+    """Build the requested editions of the issue in ``issue_dir`` into ``out/<slug>/``.
+
+    ``only=None`` means every edition the publication is set up for: the email edition
+    needs ``web_base_url`` and ``email.from``, and is skipped with a warning without them.
+    Naming ``email`` in ``only`` makes their absence an error instead.
+    """
     started = time.perf_counter()
     with step("Checking content"):
         content = load_content(issue_dir)
     with step("Assembling the issue"):
         edition = assemble(content)
     result = BuildResult(out / edition.slug, warnings=list(content.warnings))
+    if only is None:
+        only = _editions_for(edition, result)
     pdf: bytes | None = None
     if "pdf" in only or attach_pdf:
         with step("Rendering the print edition"):
@@ -82,6 +89,19 @@ def build(issue_dir: Path, out: Path, *, only: tuple[str, ...] = EDITIONS, offpr
         write_outputs(result.outputs)
     result.seconds = time.perf_counter() - started
     return result
+
+
+def _editions_for(edition: Edition, result: BuildResult) -> tuple[str, ...]:
+    """Every edition, less the email when the publication lacks what it needs (with a warning)."""
+    missing = [name for name, value in (("web_base_url", edition.publication.web_base_url),
+                                        ("email.from", edition.publication.email_from)) if not value]
+    if not missing:
+        return EDITIONS
+    result.warnings.append(Problem(
+        edition.root / "publication.yaml", 1, 1,
+        f"the email edition was not built: publication.yaml has no {' and no '.join(missing)}",
+        "set them to build it", "warning"))
+    return tuple(name for name in EDITIONS if name != "email")
 
 
 def _pdf(edition: Edition, result: BuildResult, variant: str | None) -> bytes:

@@ -18,8 +18,8 @@ PDF_VARIANTS = ("pdf/ua-1", "pdf/a-3b", "pdf/a-3u", "pdf/ua-2", "none")
 def build(
     issue_dir: Annotated[Path, typer.Argument(help="The issue folder (holding issue.yaml).")],
     out: Annotated[Path, typer.Option("--out", "-o", help="Where build/<slug>/ goes.")] = Path("build"),
-    only: Annotated[str, typer.Option(help=f"Comma-separated editions to build: {','.join(EDITIONS)}.")] =
-        ",".join(EDITIONS),
+    only: Annotated[str | None, typer.Option(help=f"Comma-separated editions to build: {','.join(EDITIONS)} "
+                                                  "(default: all the publication is set up for).")] = None,
     offprints: Annotated[bool, typer.Option("--offprints", help="Also write one PDF per brief.")] = False,
     pdf_variant: Annotated[str, typer.Option(help="pdf/ua-1 (tagged, accessible; default), pdf/a-3b for "
                                                   "archives, or none.")] = "pdf/ua-1",
@@ -27,9 +27,8 @@ def build(
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print only the summary line.")] = False,
 ) -> None:
     """Build the print PDF, the web edition and the email edition of an issue."""
-    wanted = tuple(part.strip() for part in only.split(",") if part.strip())
-    unknown = [part for part in wanted if part not in EDITIONS]
-    if unknown or not wanted:
+    wanted = None if only is None else tuple(part.strip() for part in only.split(",") if part.strip())
+    if wanted is not None and (not wanted or any(part not in EDITIONS for part in wanted)):
         raise UsageError(f"--only takes {', '.join(EDITIONS)}; got {only!r}")
     if pdf_variant not in PDF_VARIANTS:
         raise UsageError(f"--pdf-variant takes {', '.join(PDF_VARIANTS)}; got {pdf_variant!r}")

@@ -83,6 +83,10 @@ def test_build_writes_the_pdf_and_a_summary(sample_build, sample_pdf):
     assert re.search(r"\d+(\.\d)? (KB|MB)", summary) and re.search(r"in \d+\.\d s", summary)
 
 
+def test_the_sample_builds_without_warnings(sample_build):
+    assert "warning" not in sample_build[1]
+
+
 def test_page_count(sample_pdf, sample_edition: Edition):
     # cover, contents, about, at least one page per brief, events/news, back page
     assert len(sample_pdf.pages) >= 3 + len(sample_edition.briefs) + 2
@@ -273,7 +277,7 @@ def test_offprints_one_per_brief(sample_build, sample_edition: Edition):
 def test_offprint_renders_in_process_too(minimal_edition: Edition):
     brief = minimal_edition.briefs[0]
     rendered = render_offprint(minimal_edition, brief.slug)
-    assert rendered.pages >= 1 and rendered.refused == []
+    assert rendered.pages >= 1 and rendered.warnings == []
 
 
 def test_a_failed_render_leaves_the_previous_pdf(minimal_tree: Path, tmp_path: Path, monkeypatch):
@@ -290,6 +294,21 @@ def test_a_failed_render_leaves_the_previous_pdf(minimal_tree: Path, tmp_path: P
         run_cli("build", issue, "--out", tmp_path, "--only", "pdf")
     assert target.read_bytes() == good
     assert not [p for p in target.parent.iterdir() if p.name.endswith(".tmp")]
+
+
+@pytest.mark.parametrize("blocks, warned", [(50, False), (67, True), (100, False)])
+def test_a_brief_ending_on_a_nearly_empty_page_is_reported(minimal_edition: Edition, blocks, warned):
+    """A4 with 20 mm margins holds 64 blocks of 4 mm: 67 leave 3 blocks (5%) for page 2."""
+    from weasyprint import HTML
+
+    brief = minimal_edition.briefs[0]
+    html = f"""<style>@page {{ size: A4; margin: 20mm }} body {{ margin: 0 }}</style>
+      <article id="{brief.id}">{'<div style="height: 4mm"></div>' * blocks}</article>"""
+    problems = pdf_module.short_last_pages(minimal_edition, HTML(string=html).render().pages)
+    assert [p.severity for p in problems] == (["warning"] if warned else [])
+    if warned:
+        assert problems[0].path == brief.path and (problems[0].line, problems[0].column) == (1, 1)
+        assert "page 2" in problems[0].message and "5% of the page" in problems[0].message
 
 
 def test_trailing_space_does_not_break_a_line_early(minimal_edition: Edition):

@@ -216,6 +216,6 @@ def test_a_layout_stylesheet_cannot_reach_out_either(minimal_tree: Path, http_se
 
     assert requests == []
     assert rendered.pages >= 1
-    refused = {problem.message.split(" names ")[1].split(",")[0]: problem for problem in rendered.refused}
+    refused = {problem.message.split(" names ")[1].split(",")[0]: problem for problem in rendered.warnings}
     assert set(refused) == {f"http://127.0.0.1:{port}/theme.css", "file:///etc/passwd"}
     assert all(problem.path == css and problem.severity == "warning" for problem in refused.values())

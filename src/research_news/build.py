@@ -109,7 +109,7 @@ def _pdf(edition: Edition, result: BuildResult, variant: str | None) -> bytes:
 
     rendered = render_pdf(edition, variant=variant)
     result.pages = rendered.pages
-    result.warnings.extend(rendered.refused)
+    result.warnings.extend(rendered.warnings)
     result.outputs.append(Output(result.out_dir / edition.pdf_name, rendered.data, note=f"{rendered.pages} pages"))
     return rendered.data
 
@@ -118,7 +118,7 @@ def _offprints(edition: Edition, result: BuildResult, variant: str | None) -> No
     from .render.pdf import render_offprints
 
     for slug, rendered in render_offprints(edition, variant=variant).items():
-        result.warnings.extend(rendered.refused)
+        result.warnings.extend(rendered.warnings)
         result.outputs.append(Output(result.out_dir / "offprints" / f"{slug}.pdf", rendered.data,
                                      note=f"{rendered.pages} pages"))
 

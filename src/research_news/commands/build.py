@@ -59,7 +59,11 @@ def _summary(result) -> str:
     total = sum(output.size for output in result.outputs)
     pages = f", {result.pages} PDF pages" if result.pages else ""
     return (f"Built {result.out_dir}/: {len(result.outputs)} files{pages}, {_size(total)} "
-            f"in {result.seconds:.1f} s" + (f", {len(result.warnings)} warnings" if result.warnings else ""))
+            f"in {result.seconds:.1f} s" + (f", {_count(len(result.warnings), 'warning')}" if result.warnings else ""))
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}" + ("" if number == 1 else "s")
 
 
 def _size(count: int) -> str:

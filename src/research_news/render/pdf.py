@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from weasyprint import HTML
+from weasyprint.document import Document, Page
 from weasyprint.urls import path2url
 
 from ..assemble import BriefView, Edition, Image, assemble
@@ -40,11 +41,12 @@ DEFAULT_VARIANT = "pdf/ua-1"
 
 @dataclass
 class RenderedPdf:
-    """A rendered PDF, its page count, and the resources the fetcher refused (as warnings)."""
+    """A rendered PDF, its page count, and what the editor should hear about it (warnings):
+    resources the fetcher refused, briefs whose last page holds only a few lines."""
 
     data: bytes
     pages: int
-    refused: list[Problem] = field(default_factory=list)
+    warnings: list[Problem] = field(default_factory=list)
 
 
 # --- the issue -------------------------------------------------------------------------
@@ -52,7 +54,9 @@ class RenderedPdf:
 
 def render_pdf(edition: Edition, *, variant: str | None = DEFAULT_VARIANT) -> RenderedPdf:
     """The print edition of ``edition`` as PDF bytes (tagged, with outline and metadata)."""
-    return html_to_pdf(edition, render_html(edition, ISSUE_TEMPLATE), variant)
+    document, rendered = _render(edition, render_html(edition, ISSUE_TEMPLATE), variant)
+    rendered.warnings.extend(short_last_pages(edition, document.pages))
+    return rendered
 
 
 def render_html(edition: Edition, template: str = ISSUE_TEMPLATE, **context: Any) -> str:
@@ -76,12 +80,17 @@ def base_url(edition: Edition) -> str:
 
 def html_to_pdf(edition: Edition, html: str, variant: str | None) -> RenderedPdf:
     """Lay out ``html`` and write the PDF; every resource goes through a fresh :class:`SafeFetcher`."""
+    return _render(edition, html, variant)[1]
+
+
+def _render(edition: Edition, html: str, variant: str | None) -> tuple[Document, RenderedPdf]:
+    """The laid-out document (its pages say where things fell) and the PDF written from it."""
     patch_weasyprint()
     fetcher = SafeFetcher.for_edition(edition)
     options = pdf_options(variant)
     document = HTML(string=html, base_url=base_url(edition), url_fetcher=fetcher).render(**options)
     data = document.write_pdf(**options)
-    return RenderedPdf(data, len(document.pages), refusal_problems(edition, fetcher.refused))
+    return document, RenderedPdf(data, len(document.pages), refusal_problems(edition, fetcher.refused))
 
 
 def asset_url(image: Image) -> str:
@@ -95,6 +104,41 @@ def layout_url(edition: Edition, relative: str) -> str:
     if found is None:
         raise ResearchNewsError(f"the layout has no {relative} (looked in {', '.join(map(str, edition.layout.folders))})")
     return path2url(found)
+
+
+# --- briefs that end with a nearly empty page ------------------------------------------
+
+SHORT_LAST_PAGE = 0.25
+"""A brief whose last page is filled less than this is worth a word to the editor."""
+
+
+def short_last_pages(edition: Edition, pages: list[Page]) -> list[Problem]:
+    """A warning for each brief whose last page holds only a few lines.
+
+    Each brief starts on a new page, so a brief that runs a few lines over costs a whole
+    page, mostly blank, which is easy to fix in the text and hard to see before printing.
+    WeasyPrint records the box of every element with an id on each page it spans: the
+    brief's box on its second-to-last page gives the full height of the text area, its box
+    on the last page how much of that is used.
+    """
+    problems = []
+    for brief in edition.briefs:
+        boxes = [(number, page.anchors[brief.id]) for number, page in enumerate(pages, 1) if brief.id in page.anchors]
+        if len(boxes) < 2:
+            continue
+        (_, full), (last_page, last) = boxes[-2], boxes[-1]
+        page_height = full[3] - last[1]
+        filled = (last[3] - last[1]) / page_height if page_height > 0 else 1
+        if filled < SHORT_LAST_PAGE:
+            problems.append(Problem(
+                brief.path or edition.issue_dir / ISSUE_FILE, 1, 1,
+                f"the brief \"{brief.title}\" ends with a page that is nearly empty: page {last_page} "
+                f"holds only its last few lines ({round(filled * 100)}% of the page)",
+                hint="shorten the text, the biographies or the references a little and the brief "
+                     "ends a page earlier",
+                severity="warning",
+            ))
+    return problems
 
 
 # --- a WeasyPrint line-breaking fix ------------------------------------------------------

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from html.parser import HTMLParser
+from io import BytesIO
 from pathlib import Path
 
 import pytest
@@ -127,14 +128,25 @@ def test_builds_into_a_folder_with_its_assets(minimal_issue, tmp_path: Path):
     assert (folder / "assets" / "2024-05-minimal" / "images" / "ada.png").is_file()
 
 
-def test_print_fonts_are_copied_unmodified_with_their_licence(web, sample_edition):
-    """The web edition uses the print edition's faces: the same files, declared for the page."""
-    fonts = {destination: source for destination, source in web.files.items() if destination.startswith("assets/fonts/")}
-    if not sample_edition.layout.file("fonts/SourceSerif4-Regular.ttf"):
+def test_print_fonts_are_served_as_woff_with_their_licence(web, sample_edition):
+    """The web edition uses the print edition's faces, wrapped as WOFF: same font data, half the bytes."""
+    from fontTools.ttLib import TTFont
+
+    source = sample_edition.layout.file("fonts/SourceSerif4-Regular.ttf")
+    if not source:
         pytest.skip("the default layout ships no fonts")  # system font stacks then; nothing to copy
-    assert "assets/fonts/SourceSerif4-Regular.ttf" in fonts
-    assert any("LICENSE" in name for name in fonts)  # the SIL OFL travels with the fonts
-    assert '@font-face { font-family: "RN Serif"; src: url("assets/fonts/SourceSerif4-Regular.ttf")' in web.html
+    woff = web.data["assets/fonts/SourceSerif4-Regular.woff"]
+    assert woff[:4] == b"wOFF" and len(woff) < source.stat().st_size / 2
+    wrapped, original = TTFont(BytesIO(woff)), TTFont(source)
+    assert sorted(wrapped.reader.keys()) == sorted(original.reader.keys())
+    for tag in original.reader.keys():
+        if tag == "head":  # bytes 8-11 hold the whole-file checksum, which any writer recomputes
+            assert wrapped.reader[tag][:8] + wrapped.reader[tag][12:] == original.reader[tag][:8] + original.reader[tag][12:]
+        else:
+            assert wrapped.reader[tag] == original.reader[tag], tag
+    assert any("LICENSE" in name for name in web.files)  # the SIL OFL travels with the fonts
+    assert not [name for name in web.files if name.endswith(".ttf")]
+    assert '@font-face { font-family: "RN Serif"; src: url("assets/fonts/SourceSerif4-Regular.woff")' in web.html
 
 
 def test_a_layout_without_some_fonts_falls_back_to_system_fonts(minimal_tree):
@@ -182,6 +194,9 @@ def test_axe_finds_no_violations(built, tmp_path, width, dark):
         violations = run_axe(page)
         assert page.evaluate("document.documentElement.scrollWidth") <= width  # no sideways scrolling
         assert page.evaluate("Array.from(document.images).every(img => img.naturalWidth > 0)")
+        faces = page.evaluate("document.fonts.ready.then(fonts => Array.from(fonts).map(f => [f.family, f.status]))")
+        assert ["RN Serif", "loaded"] in [[family.strip('"'), status] for family, status in faces], faces
+        assert "error" not in [status for _, status in faces], faces  # every WOFF the browser tried, it read
         screenshot(page, tmp_path / f"web-{width}.png")
         page.context.close()
     assert not violations, "axe-core:\n" + describe(violations)

@@ -130,6 +130,8 @@ def _web(edition: Edition, result: BuildResult) -> None:
     result.outputs.append(Output(result.out_dir / "index.html", web.html.encode("utf-8")))
     for relative, source in web.files.items():
         result.outputs.append(Output(result.out_dir / relative, copy_of=source))
+    for relative, data in web.data.items():
+        result.outputs.append(Output(result.out_dir / relative, data))
 
 
 def _email(edition: Edition, result: BuildResult, pdf: bytes | None) -> None:

@@ -8,6 +8,8 @@ only decides where each asset goes and how the page names it, so that publishing
 
 from __future__ import annotations
 
+import io
+import struct
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import quote
@@ -22,10 +24,15 @@ STYLESHEET = f"{ASSETS}/web.css"
 
 @dataclass
 class WebEdition:
-    """The page and the files to copy beside it (destination relative to build/<slug>/ → source)."""
+    """The page, the files to copy beside it and the files made for it (the web fonts).
+
+    Destinations are relative to build/<slug>/; ``files`` maps them to a source to copy,
+    ``data`` to the bytes to write.
+    """
 
     html: str
     files: dict[str, Path] = field(default_factory=dict)
+    data: dict[str, bytes] = field(default_factory=dict)
 
 
 def render_web(edition: Edition) -> WebEdition:
@@ -44,7 +51,7 @@ def render_web(edition: Edition) -> WebEdition:
         theme=palette(edition), stylesheet=STYLESHEET,
     )
     files.update(fonts.files)  # known only once the template has asked for them
-    return WebEdition(html=html, files=files)
+    return WebEdition(html=html, files=files, data=fonts.data)
 
 
 def image_path(image: Image) -> str:
@@ -61,25 +68,49 @@ def image_url(image: Image) -> str:
 
 
 class LayoutFonts:
-    """The layout's font files the page asks for, copied unmodified beside it.
+    """The layout's font files the page asks for, as WOFF files beside it.
 
     The template names each face it wants (the same files as print, from the layout's
     ``fonts/`` folder) through ``font_url``; a face the layout lacks gives None and the
-    template leaves it to the system font stack. The fonts' licence files travel with
-    them: the SIL OFL asks for that, and its Reserved Font Name forbids renaming or
-    subsetting here, so the files are copied as they are.
+    template leaves it to the system font stack. A TrueType or OpenType file is wrapped
+    as WOFF 1.0, which compresses it to less than half its size: the font data itself is
+    left unchanged, which is what the SIL OFL FAQ asks of a WOFF version that keeps a
+    Reserved Font Name (subsetting, or WOFF 2's glyph transform, would need a new name).
+    The fonts' licence files travel with them, as the OFL asks.
     """
 
     def __init__(self, edition: Edition):
         self.layout = edition.layout
         self.files: dict[str, Path] = {}
+        self.data: dict[str, bytes] = {}
 
     def url(self, name: str) -> str | None:
         source = self.layout.file(f"fonts/{name}")
         if source is None:
             return None
-        destination = f"{ASSETS}/fonts/{name}"
-        self.files[destination] = source
+        woff = woff_of(source) if source.suffix.lower() in (".ttf", ".otf") else None
+        if woff is None:  # already a web format, or not a font WOFF can wrap: served as it is
+            destination = f"{ASSETS}/fonts/{name}"
+            self.files[destination] = source
+        else:
+            destination = f"{ASSETS}/fonts/{source.stem}.woff"
+            self.data[destination] = woff
         for licence in sorted(source.parent.glob("LICENSE*")) + sorted(source.parent.glob("OFL*")):
             self.files[f"{ASSETS}/fonts/{licence.name}"] = licence
         return quote(destination)
+
+
+def woff_of(font: Path) -> bytes | None:
+    """``font`` wrapped as WOFF 1.0 (its tables zlib-compressed, unchanged), or None if it is no font."""
+    from fontTools.ttLib import TTFont, TTLibError  # WeasyPrint's own dependency; loaded only here
+
+    try:
+        # Tables are read lazily and written back byte for byte; only the header's
+        # checksum is recomputed, as any font writer must.
+        with TTFont(font, lazy=True, recalcBBoxes=False, recalcTimestamp=False) as opened:
+            opened.flavor = "woff"
+            buffer = io.BytesIO()
+            opened.save(buffer, reorderTables=False)
+    except (TTLibError, OSError, AssertionError, struct.error):
+        return None
+    return buffer.getvalue()

@@ -9,14 +9,32 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import sysconfig
 from pathlib import Path
 from typing import Any
 
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from ruamel.yaml import YAML
 
-BUILTIN_LAYOUTS = Path(__file__).resolve().parents[2] / "layouts"
 DEFAULT = "default"
+
+
+def builtin_layouts_folder(candidates: list[Path] | None = None) -> Path:
+    """The folder holding the layouts that ship with research-news.
+
+    In a checkout (and an editable install) that is ``layouts/`` at the top of the
+    repository; an installed wheel puts it under ``<prefix>/share/research-news/``
+    (pyproject.toml's data-files), for the environment or for the user.
+    """
+    if candidates is None:
+        share = Path("share") / "research-news" / "layouts"
+        candidates = [Path(__file__).resolve().parents[2] / "layouts",
+                      Path(sysconfig.get_path("data")) / share,
+                      Path(sysconfig.get_path("data", sysconfig.get_preferred_scheme("user"))) / share]
+    return next((folder for folder in candidates if (folder / DEFAULT / "print").is_dir()), candidates[0])
+
+
+BUILTIN_LAYOUTS = builtin_layouts_folder()
 
 
 def layout_candidates(root: Path, name: str) -> list[Path]:

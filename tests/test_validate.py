@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import re
+import struct
+import zlib
 from pathlib import Path
 
 import pytest
 
 from research_news.exceptions import ContentError
+from research_news.images import image_size
 from research_news.models import orcid_checksum_ok
 from research_news.validate import Checker, load_content
 
-from .conftest import SAMPLE_ROOT
+from .conftest import SAMPLE_ROOT, run_cli
 
 GOOD_BRIEF = """\
 title: A study
@@ -136,8 +140,51 @@ def test_all_problems_of_a_file_are_reported_at_once(minimal_issue: Path) -> Non
 def test_image_content_must_match_its_extension(minimal_issue: Path) -> None:
     (minimal_issue / "images" / "fake.png").write_text("<html>not a picture</html>")
     found = brief_problems(minimal_issue, GOOD_BRIEF.replace("ada.png", "fake.png"))
-    assert found == ['5:12: authors[0].photo: "../images/fake.png" is not really a png image '
+    assert found == ['5:12: authors[0].photo: "../images/fake.png" is not really a PNG image '
                      "(re-export the image in the format its name says)"]
+
+
+def png_header(width: int, height: int) -> bytes:
+    """A small PNG file claiming ``width`` × ``height`` pixels (its pixel data is a few bytes)."""
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(b"")) + chunk(b"IEND", b"")
+
+
+SVG_SCRIPT = '<svg xmlns="http://www.w3.org/2000/svg"><script>alert(document.domain)</script></svg>'
+IMAGE_CASES = {
+    "decompression bomb": ("chart.png", png_header(100_000, 100_000), "claims more than 50 million pixels"),
+    "too many pixels": ("chart.png", png_header(12_000, 12_000), "is 12,000 × 12,000 pixels, more than 50 million"),
+    "cut short": ("chart.png", None, "is damaged or cut short"),
+    "svg script": ("chart.svg", SVG_SCRIPT, "contains a <script> element"),
+    "svg handler": ("chart.svg", '<svg xmlns="http://www.w3.org/2000/svg"><rect ONLOAD ="x()"/></svg>',
+                    "contains an event handler"),
+    "svg hidden scheme": ("chart.svg", '<svg><a href="&#106;ava&#x09;script:alert(1)"><text>x</text></a></svg>',
+                          "contains a javascript: link"),
+    "svg foreign object": ("chart.svg", "<svg><svg:foreignObject><iframe/></svg:foreignObject></svg>",
+                           "contains a <foreignObject> element"),
+}
+
+
+@pytest.mark.parametrize("name", IMAGE_CASES)
+def test_unsafe_or_broken_images_are_refused(minimal_issue: Path, name: str) -> None:
+    file, content, words = IMAGE_CASES[name]
+    target = minimal_issue / "images" / file
+    if content is None:  # the first 100 bytes of a real PNG
+        content = (minimal_issue / "images" / "chart.png").read_bytes()[:100]
+    target.write_bytes(content.encode() if isinstance(content, str) else content)
+    brief = (minimal_issue / "briefs" / "one.yaml").read_text().replace("chart.png", file)
+    found = brief_problems(minimal_issue, brief)
+    assert len(found) == 1 and words in found[0], found
+    assert re.match(r"\d+:\d+: figures\[0\]\.src: ", found[0]), found
+
+
+def test_an_svg_with_an_infinite_size_has_no_size(tmp_path: Path) -> None:
+    svg = tmp_path / "huge.svg"
+    svg.write_text('<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 1e999 10"></svg>')
+    assert image_size(svg) == (None, None)
 
 
 ISSUE = """\
@@ -170,6 +217,14 @@ ISSUE_CASES = {
     "javascript event url": (ISSUE + "events:\n  - date: 2024-06-01\n    title: Talk\n    url: javascript:alert(1)\n",
                              '10:10: events[0].url: "javascript:alert(1)" is not allowed: links must start with http: or https:'),
     "preheader too long": (ISSUE + f"preheader: {'x' * 151}\n", "7:12: preheader: is 151 characters long; the limit is 150"),
+    "issue file as a brief": (ISSUE.replace("briefs/one.yaml", "issue.yaml"),
+                              '6:9: sections[0].briefs[0]: "issue.yaml" is the issue file, not a brief'),
+    "publication file as a brief": (ISSUE.replace("briefs/one.yaml", "../publication.yaml"),
+                                    '6:9: sections[0].briefs[0]: "../publication.yaml" is the publication file'),
+    "nul in a brief path": (ISSUE.replace("briefs/one.yaml", '"briefs/o\\0ne.yaml"'),
+                            '6:9: sections[0].briefs[0]: "briefs/o\\x00ne.yaml" contains an invisible character'),
+    "overlong number": (ISSUE.replace("number: 3", "number: " + "9" * 5000),
+                        '1:9: number: expected a positive whole number, got "99999'),
 }
 
 
@@ -185,9 +240,17 @@ PUBLICATION_CASES = {
     "colour": ("colors:\n  primary: teal\n", '4:12: colors.primary: "teal" is not a colour; write it as #rrggbb'),
     "unsubscribe scheme": ("email:\n  unsubscribe: javascript:alert(1)\n",
                            '4:16: email.unsubscribe: "javascript:alert(1)" is not allowed: links must start with mailto: or https:'),
-    "sender": ("email:\n  from: not a sender\n", '4:9: email.from: "not a sender" is not a sender'),
+    "sender": ("email:\n  from: not a sender\n", '4:9: email.from: "not a sender" is not one sender'),
+    "two senders": ("email:\n  from: a@example.org, b@evil.example\n", '4:9: email.from: "a@example.org, b@evil.example" is not one sender'),
+    "sender with junk": ("email:\n  reply_to: <a@example.org> junk\n", '4:13: email.reply_to: "<a@example.org> junk" is not one sender'),
+    "encoded word": ("tagline: Hi =?utf-8?b?QmNjOiB4QHkuY29t?=\n", '3:10: tagline: contains =?utf-8?b?QmNjOiB4QHkuY29t?='),
+    "bidi override": ('tagline: "abc\\u202edef"\n', "3:10: tagline: contains an invisible control character"),
+    "empty mailto": ("email:\n  unsubscribe: 'mailto:'\n", '4:16: email.unsubscribe: "mailto:" names no address'),
+    "tab in url": ('website: "https://example.org/\\tx"\n', '3:10: website: "https://example.org/\\tx" contains spaces'),
     "missing logo": ("logo: assets/logo.png\n", '3:7: logo: "assets/logo.png" does not exist'),
     "unknown layout": ("layout: fancy\n", '3:9: layout: no layout "fancy"'),
+    "layout outside": ("layout: /etc\n", '3:9: layout: "/etc" is outside the content tree and its layouts/ folder'),
+    "layout climbing out": ("layout: ../../..\n", '3:9: layout: "../../.." is outside the content tree'),
     "unknown limit": ("limits:\n  why_matters: 100\n", '4:3: limits.why_matters: "why_matters" is not one of'),
 }
 
@@ -216,6 +279,24 @@ def test_a_brief_outside_any_content_tree(tmp_path: Path) -> None:
     path.write_text(GOOD_BRIEF)
     assert problems_for(path) == ["1:1: no publication.yaml in this folder or any folder above it "
                                   "(content lives in a tree whose top folder holds publication.yaml)"]
+
+
+def test_a_symlink_out_of_the_tree_is_never_read(minimal_issue: Path, tmp_path: Path) -> None:
+    secret = tmp_path / "secret.yaml"
+    secret.write_text("private_field: the secret\n")
+    (minimal_issue / "briefs" / "stray.yaml").symlink_to(secret)
+    found = problems_for(minimal_issue)
+    assert any(line.startswith("1:1: this brief is outside the content tree") for line in found), found
+    assert not any("private_field" in line for line in found)  # never read, so never echoed
+
+
+def test_a_value_cannot_forge_a_problem_line(minimal_issue: Path) -> None:
+    (minimal_issue / "issue.yaml").write_text(ISSUE.replace("2024-05-14", '"x\\nfake.yaml:1:1: error: \\e]0;title\\a"'))
+    checker = Checker()
+    checker.check_path(minimal_issue)
+    printed = "\n".join(str(p) for p in checker.problems)
+    assert "\nfake.yaml" not in printed and "\x1b" not in printed and "\x07" not in printed
+    assert "\\nfake.yaml:1:1" in printed  # shown, escaped, inside the one real problem
 
 
 def test_unlisted_brief_is_checked_and_pointed_out(minimal_issue: Path) -> None:
@@ -253,3 +334,64 @@ def test_missing_web_base_url_is_a_warning(minimal_tree: Path) -> None:
     checker.check_path(minimal_tree)
     [warning] = checker.problems
     assert warning.severity == "warning" and "web_base_url" in warning.message
+
+
+# --- a layout is code: contained and sandboxed ------------------------------------------
+
+
+def house_layout(tree: Path) -> Path:
+    """A `house` layout beside the issues, chosen in publication.yaml; returns its folder."""
+    folder = tree / "layouts" / "house"
+    (folder / "web").mkdir(parents=True)
+    publication = tree / "publication.yaml"
+    publication.write_text(publication.read_text(encoding="utf-8") + "layout: house\n", encoding="utf-8")
+    return folder
+
+
+def build_web(tree: Path, out: Path):
+    return run_cli("build", tree / "2024-05-minimal", "--out", out, "--only", "web")
+
+
+def test_a_layout_file_linking_outside_is_refused(minimal_tree: Path, tmp_path: Path):
+    secret = tmp_path / "secret.txt"
+    secret.write_text("the secret")
+    (house_layout(minimal_tree) / "web" / "web.css").symlink_to(secret)
+    result = build_web(minimal_tree, tmp_path / "out")
+    assert result.exit_code == 1 and "links to a file outside its layout folder" in result.stderr
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_template_linking_outside_is_refused(minimal_tree: Path, tmp_path: Path):
+    secret = tmp_path / "secret.j2"
+    secret.write_text("the secret")
+    folder = house_layout(minimal_tree)
+    (folder / "web" / "secret.j2").symlink_to(secret)
+    (folder / "web" / "footer.html.j2").write_text('{% include "secret.j2" %}')
+    result = build_web(minimal_tree, tmp_path / "out")
+    assert result.exit_code == 1 and "links to a file outside its layout folder" in result.stderr
+    assert "the secret" not in result.stdout + result.stderr
+
+
+def test_templates_are_sandboxed(minimal_tree: Path, tmp_path: Path):
+    folder = house_layout(minimal_tree)
+    (folder / "web" / "footer.html.j2").write_text('{{ cycler.__init__.__globals__.os.popen("id").read() }}')
+    result = build_web(minimal_tree, tmp_path / "out")
+    assert result.exit_code == 1 and "uid=" not in result.stderr
+    assert re.search(r"house/web/footer\.html\.j2:1:1: template error: .*unsafe", result.stderr), result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_a_template_syntax_error_points_at_its_line(minimal_tree: Path, tmp_path: Path):
+    folder = house_layout(minimal_tree)
+    (folder / "web" / "footer.html.j2").write_text("<footer>\n{% if %}\n</footer>\n")
+    result = build_web(minimal_tree, tmp_path / "out")
+    assert result.exit_code == 1
+    assert re.search(r"footer\.html\.j2:2:1: template error: ", result.stderr), result.stderr
+
+
+def test_bad_labels_point_at_their_line(minimal_tree: Path, tmp_path: Path):
+    folder = house_layout(minimal_tree)
+    (folder / "labels").mkdir()
+    (folder / "labels" / "en.yaml").write_text("contents: Contents\nabout: [unclosed\n")
+    result = build_web(minimal_tree, tmp_path / "out")
+    assert result.exit_code == 1 and re.search(r"en\.yaml:\d+:\d+: invalid YAML", result.stderr), result.stderr

@@ -17,6 +17,7 @@ from typing import Any
 from markupsafe import Markup
 
 from . import markdown
+from .images import image_size
 from .layout import Layout, format_date
 from .models import PARTS, Author, Brief, Figure, Person
 from .validate import Content
@@ -369,33 +370,6 @@ def _image(path: Path, root: Path, alt: str) -> Image:
     source = path.resolve()
     width, height = image_size(source)
     return Image(source, source.relative_to(root.resolve()).as_posix(), alt, width, height)
-
-
-def image_size(path: Path) -> tuple[int | None, int | None]:
-    """Intrinsic pixel size of a png/jpg (from its header) or an svg (width/height or viewBox)."""
-    if path.suffix.lower() == ".svg":
-        head = path.read_text(encoding="utf-8", errors="replace")[:4000]
-        tag = re.search(r"<svg\b[^>]*>", head, re.S)
-        if not tag:
-            return None, None
-        attrs = dict(re.findall(r'(\w+)\s*=\s*["\']([^"\']*)["\']', tag.group(0)))
-        box = attrs.get("viewBox", "").replace(",", " ").split()
-        try:
-            if "width" in attrs and "height" in attrs:
-                return round(float(re.sub(r"[a-z%]+$", "", attrs["width"]))), round(
-                    float(re.sub(r"[a-z%]+$", "", attrs["height"])))
-            if len(box) == 4:
-                return round(float(box[2])), round(float(box[3]))
-        except ValueError:
-            pass
-        return None, None
-    from PIL import Image as PILImage  # Pillow comes with WeasyPrint; only headers are read
-
-    try:
-        with PILImage.open(path) as picture:
-            return picture.size
-    except (OSError, SyntaxError):
-        return None, None
 
 
 def _first_takeaway(edition: Edition) -> str:

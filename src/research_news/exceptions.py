@@ -22,12 +22,26 @@ class Problem:
     hint: str | None = field(default=None, compare=False)
     severity: str = field(default="error", compare=False)  # "error" or "warning"
 
+    def __post_init__(self) -> None:
+        # Messages quote what the user wrote; a newline or a terminal escape in it must not
+        # forge another problem line or reach the terminal.
+        object.__setattr__(self, "message", visible(self.message))
+        if self.hint is not None:
+            object.__setattr__(self, "hint", visible(self.hint))
+
     def __str__(self) -> str:
         label = "warning: " if self.severity == "warning" else ""
         text = f"{display_path(self.path)}:{self.line}:{self.column}: {label}{self.message}"
         if self.hint:
             text += f" ({self.hint})"
         return text
+
+
+def visible(text: str) -> str:
+    """``text`` with every non-printing character (controls, bidi overrides…) written as an escape."""
+    if text.isprintable():
+        return text
+    return "".join(ch if ch.isprintable() else ch.encode("unicode_escape").decode("ascii") for ch in text)
 
 
 def display_path(path: Path) -> str:

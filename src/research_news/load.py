@@ -10,6 +10,7 @@ crashing on it.
 from __future__ import annotations
 
 import re
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -190,6 +191,7 @@ class _Composer:
         return fields
 
 
+MAX_INT_DIGITS = 30
 _INT = re.compile(r"[-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+")
 _FLOAT = re.compile(r"[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?")
 
@@ -208,6 +210,8 @@ def _scalar(event: Any) -> Any:
     if value in ("true", "True", "TRUE", "false", "False", "FALSE"):
         return value.lower() == "true"
     if _INT.fullmatch(value):
+        if len(value) > MAX_INT_DIGITS:  # no field wants such a number; as text, the model explains
+            return value
         return int(value, 0) if value[:2] in ("0o", "0x") else int(value)
     if _FLOAT.fullmatch(value):
         return float(value)
@@ -219,6 +223,7 @@ def _scalar(event: Any) -> Any:
 def load_document(path: Path) -> Document:
     """Read ``path`` as a YAML mapping, or raise :class:`LoadFailed` with a located problem."""
     text = _read_text(path)
+    _refuse_invisible_characters(path, text)
     lines = text.splitlines()
     _refuse_tab_indentation(path, lines)
     if not text.strip() or all(not ln.strip() or ln.lstrip().startswith("#") for ln in lines):
@@ -241,7 +246,12 @@ def load_document(path: Path) -> Document:
 
 def _read_text(path: Path) -> str:
     try:
-        size = path.stat().st_size
+        status = path.stat()
+        if stat.S_ISDIR(status.st_mode):
+            raise IsADirectoryError
+        if not stat.S_ISREG(status.st_mode):  # a FIFO or a device would block or never end
+            raise LoadFailed(Problem(path, 1, 1, "is not a regular file", "a brief is a plain YAML file"))
+        size = status.st_size
         if size > MAX_FILE_BYTES:
             raise LoadFailed(Problem(path, 1, 1, f"the file is {size:,} bytes; the limit is {MAX_FILE_BYTES:,}"))
         raw = path.read_bytes()
@@ -269,6 +279,29 @@ def _position_of_offset(raw: bytes, offset: int) -> tuple[int, int]:
     line_start = before.rfind(b"\n") + 1
     column = len(before[line_start:].decode("utf-8", errors="replace")) + 1
     return line, column
+
+
+# Characters YAML does not allow in a file (C0 and C1 controls but tab and line breaks,
+# DEL, surrogates, U+FFFE/FFFF), and the line breaks other than \n and \r that YAML
+# honours but editors do not show, which would shift every line number after them.
+_NOT_ALLOWED = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x84\x86-\x9f\ud800-\udfff\ufffe\uffff]")
+_HIDDEN_BREAKS = re.compile(r"[\x85\u2028\u2029]")
+
+
+def _refuse_invisible_characters(path: Path, text: str) -> None:
+    """A control character or a hidden line break, located, before the parser trips on it."""
+    found = _NOT_ALLOWED.search(text) or _HIDDEN_BREAKS.search(text)
+    if not found:
+        return
+    line = text.count("\n", 0, found.start()) + 1
+    column = found.start() - (text.rfind("\n", 0, found.start()) + 1) + 1
+    code = f"U+{ord(found.group()):04X}"
+    if _HIDDEN_BREAKS.fullmatch(found.group()):
+        raise LoadFailed(Problem(path, line, column, f"an invisible line separator ({code}) is in the text",
+                                 "it often comes with text pasted from a PDF or a word processor; "
+                                 "replace it with a space or a normal line break"))
+    raise LoadFailed(Problem(path, line, column, f"an invisible control character ({code}) is in the text",
+                             "delete it; it often comes with text pasted from another program"))
 
 
 def _refuse_tab_indentation(path: Path, lines: list[str]) -> None:

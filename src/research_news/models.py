@@ -21,8 +21,12 @@ Placement = Literal["why_it_matters", "methodology", "key_findings", "key_takeaw
 
 PARTS: tuple[str, ...] = ("why_it_matters", "methodology", "key_findings", "key_takeaways")
 
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+# Controls, and the bidirectional overrides that make text display other than it reads.
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x84\x86-\x9f\u202a-\u202e\u2066-\u2069]")
 _LINE_BREAK = re.compile(r"[\r\n\u2028\u2029\x85]")
+# An RFC 2047 encoded word: mail programs decode it in a header, so text that looks like
+# one could show readers (or the To: line) something other than what was written.
+_ENCODED_WORD = re.compile(r"=\?[^?\s]+\?[bBqQ]\?[^?\s]*\?=")
 
 
 def _single_line(value: str) -> str:
@@ -32,6 +36,10 @@ def _single_line(value: str) -> str:
         raise PydanticCustomError("single_line", "must be a single line; remove the line break")
     if _CONTROL.search(value):
         raise PydanticCustomError("control_character", "contains an invisible control character; retype the text")
+    if _ENCODED_WORD.search(value):
+        raise PydanticCustomError(
+            "encoded_word", "contains {word}, which mail programs would decode as a hidden header; write the text itself",
+            {"word": _ENCODED_WORD.search(value).group()})
     if not value:
         raise PydanticCustomError("empty_text", "is empty; write some text or remove the field")
     return value
@@ -102,8 +110,11 @@ def _link(schemes: tuple[str, ...]):
             )
         if parts.scheme.lower() in ("http", "https") and not parts.netloc:
             raise PydanticCustomError("url_host", '"{value}" has no host name', {"value": value})
-        if _LINE_BREAK.search(value) or " " in value:
+        if re.search(r"[\s\x00-\x1f\x7f]", value):
             raise PydanticCustomError("url_space", '"{value}" contains spaces or line breaks', {"value": value})
+        if parts.scheme.lower() == "mailto" and "@" not in parts.path:
+            raise PydanticCustomError("url_mailto", '"{value}" names no address; write mailto:someone@example.org',
+                                      {"value": value})
         return value
 
     return AfterValidator(check)
@@ -282,17 +293,32 @@ class Colors(Strict):
 
 
 def _mailbox(value: str) -> str:
-    """`Name <address>` or a bare address; the address must be valid."""
-    from email.utils import parseaddr
+    """`Name <address>` or a bare address: exactly one mailbox, as a header will carry it.
+
+    Parsed as a ``From`` header is, so that what is checked is what mail programs will
+    read: one address, nothing left over, nothing repaired. An international domain is
+    written in its ASCII (IDNA) form, which every relay accepts.
+    """
+    from email import policy
+    from email.headerregistry import Address
 
     value = _single_line(value)
-    name, address = parseaddr(value)
-    if not address or "@" not in address:
+    header = policy.default.header_factory("From", value)
+    mailboxes = [mailbox for group in header.groups for mailbox in group.addresses]
+    if len(mailboxes) != 1 or header.defects or not mailboxes[0].domain:
         raise PydanticCustomError(
-            "mailbox", '"{value}" is not a sender; write it as `Name <address@example.org>`', {"value": value}
+            "mailbox", '"{value}" is not one sender; write it as `Name <address@example.org>`', {"value": value}
         )
-    _email_address(address)
-    return value
+    mailbox = mailboxes[0]
+    try:
+        checked = validate_email(mailbox.addr_spec, check_deliverability=False)
+    except EmailNotValidError:
+        raise PydanticCustomError("email", '"{value}" is not an email address', {"value": mailbox.addr_spec}) from None
+    if checked.ascii_email is None:
+        raise PydanticCustomError(
+            "mailbox_ascii", '"{value}" has letters beyond ASCII before the @, which most relays refuse',
+            {"value": mailbox.addr_spec})
+    return str(Address(display_name=mailbox.display_name, addr_spec=checked.ascii_email))
 
 
 Mailbox = Annotated[str, AfterValidator(_mailbox)]

@@ -193,6 +193,10 @@ def _recipient(path: Path, row: _Row, columns: dict[str, int],
             problem(name, f"{name} contains {_control_character(value(name))}",
                     hint="a value must be one line: a line break in a header could add headers "
                          "such as Bcc to every message")
+    name = value("name").strip(" ")
+    if _ENCODED_WORD.search(name):
+        problem("name", f'name contains "{_ENCODED_WORD.search(name).group()}", which mail programs would '
+                        "decode as a hidden header", hint="write the name itself, in any alphabet")
     raw_email = value("email").strip(" ")
     email = ""
     if not raw_email:
@@ -210,7 +214,12 @@ def _recipient(path: Path, row: _Row, columns: dict[str, int],
         problem("language", f'"{language}" is not a language tag', hint="e.g. en, fr, pt-BR")
     if problems or not email:
         return None, problems
-    return Recipient(email, value("name").strip(" "), language, row.line), []
+    return Recipient(email, name, language, row.line), []
+
+
+# An RFC 2047 encoded word (`=?utf-8?b?…?=`): in a To: header it would be decoded, so a
+# name could turn into another address (`Bcc: x@y`) in what the reader's program shows.
+_ENCODED_WORD = re.compile(r"=\?[^?\s]+\?[bBqQ]\?[^?\s]*\?=")
 
 
 def _control_character(text: str) -> str | None:

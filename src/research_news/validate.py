@@ -18,13 +18,14 @@ from ruamel.yaml.scalarstring import FoldedScalarString, LiteralScalarString
 
 from . import markdown
 from .exceptions import ContentError, Problem
+from .images import SIGNATURES, image_problem
 from .layout import find_layout, layout_candidates
 from .load import Document, LoadFailed, YamlList, YamlMap, load_document
 from .models import Brief, Issue, Publication, Strict
 
 PUBLICATION_FILE = "publication.yaml"
 ISSUE_FILE = "issue.yaml"
-IMAGE_TYPES = {".png": b"\x89PNG\r\n\x1a\n", ".jpg": b"\xff\xd8\xff", ".jpeg": b"\xff\xd8\xff", ".svg": None}
+IMAGE_TYPES = SIGNATURES
 
 Loc = tuple[Any, ...]
 
@@ -121,14 +122,19 @@ def _describe(value: Any) -> str:
     if isinstance(value, bool):
         return f"`{str(value).lower()}` (true/false)"
     if isinstance(value, (int, float)):
-        return f"the number {value}"
+        return f"the number {value}" if len(str(value)) <= 40 else "a very long number"
     if isinstance(value, (list, YamlList)):
         return "a list"
     if isinstance(value, (dict, YamlMap)):
         return "a mapping"
     if value is None:
         return "empty"
-    return f'"{value}"'
+    return f'"{shorten(str(value))}"'
+
+
+def shorten(text: str, limit: int = 80) -> str:
+    """``text`` cut to ``limit`` characters for quoting in a message."""
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def _suggestion(wrong: str, choices: Iterable[str]) -> str | None:
@@ -274,11 +280,11 @@ class Checker:
 
     def __init__(self) -> None:
         self.problems: list[Problem] = []
-        self._models: dict[Path, tuple[Document | None, Any]] = {}
+        self._models: dict[tuple[Path, type], tuple[Document | None, Any]] = {}
         # A thousand briefs share a handful of folders and images: ask the file system once.
         self._real_paths: dict[Path, Path] = {}
         self._files: dict[Path, bool] = {}
-        self._image_types: dict[Path, bool] = {}
+        self._image_types: dict[Path, tuple[str, str] | None] = {}
 
     def _resolved(self, path: Path) -> Path:
         if path not in self._real_paths:
@@ -294,7 +300,7 @@ class Checker:
 
     def _model(self, path: Path, model: type[Strict]) -> tuple[Document | None, Any]:
         """(document or None if unreadable, validated model or None) for ``path``, read once."""
-        key = path.resolve()
+        key = (path.resolve(), model)
         if key not in self._models:
             self._models[key] = self._validate(path, model)
         return self._models[key]
@@ -312,12 +318,12 @@ class Checker:
             self.problems.extend(model_problems(doc, model, error))
             return doc, None
 
-    def _seen(self, path: Path) -> bool:
-        return path.resolve() in self._models
+    def _seen(self, path: Path, model: type[Strict]) -> bool:
+        return (path.resolve(), model) in self._models
 
     def publication(self, root: Path) -> Publication | None:
         """The publication of the content tree at ``root``, with its logo checked."""
-        first = not self._seen(root / PUBLICATION_FILE)
+        first = not self._seen(root / PUBLICATION_FILE, Publication)
         doc, publication = self._model(root / PUBLICATION_FILE, Publication)
         if doc and first:
             for loc, written in _raw_strings(doc.data, [("logo",)]):
@@ -326,16 +332,22 @@ class Checker:
                 self._add(doc, (), "no `web_base_url`: the email edition needs it for its links and images",
                           "add `web_base_url: https://…` where the web editions will be published", severity="warning")
             if publication and find_layout(root, publication.layout) is None:
-                tried = ", ".join(str(p) for p in layout_candidates(root, publication.layout))
-                self._add(doc, ("layout",), f'layout: no layout "{publication.layout}"', f"looked in {tried}")
+                candidates = layout_candidates(root, publication.layout)
+                if any(folder.is_dir() for folder in candidates):
+                    self._add(doc, ("layout",), f'layout: "{publication.layout}" is outside the content tree '
+                              "and its layouts/ folder", "put the layout in layouts/ next to the issues and "
+                              "write its name, e.g. `layout: house`")
+                else:
+                    tried = ", ".join(str(p) for p in candidates)
+                    self._add(doc, ("layout",), f'layout: no layout "{publication.layout}"', f"looked in {tried}")
         return publication
 
     def brief(self, path: Path, root: Path | None = None) -> BriefEntry | None:
         """A validated brief; its images are checked against the content tree."""
         root = root or self._root_for(path)
-        if root is None:
+        if root is None or not self._brief_file(path, root):
             return None
-        first = not self._seen(path)
+        first = not self._seen(path, Brief)
         doc, brief = self._model(path, Brief)
         if doc and first:
             # Image paths are checked even when other fields are wrong: all errors at once.
@@ -364,6 +376,10 @@ class Checker:
             brief_path = self._contained_path(doc, loc, relative, root, kinds=(".yaml", ".yml"), what="brief")
             if brief_path is None:
                 continue
+            if brief_path.name in (ISSUE_FILE, PUBLICATION_FILE):
+                self._add(doc, loc, f'{field_path(loc)}: "{relative}" is the {brief_path.stem} file, not a brief',
+                          "list the briefs' own files, e.g. briefs/my-study.yaml")
+                continue
             line, _ = position_of(doc.data, loc)
             if brief_path in seen:
                 self._add(doc, loc, f"{field_path(loc)}: this brief is already listed",
@@ -383,6 +399,20 @@ class Checker:
 
     # rules
 
+    def _brief_file(self, path: Path, root: Path) -> bool:
+        """A brief is read only if it lies inside the content tree and is not one of its other files."""
+        resolved = self._resolved(path)
+        if not resolved.is_relative_to(self._resolved(root)):
+            self.problems.append(Problem(path, 1, 1, f"this brief is outside the content tree ({root.resolve()}), "
+                                         "so it was not read", "a symbolic link may point out of the tree; "
+                                         "copy the brief into the issue's briefs/ folder"))
+            return False
+        if resolved.name in (ISSUE_FILE, PUBLICATION_FILE):
+            self.problems.append(Problem(path, 1, 1, f"{resolved.name} is not a brief",
+                                         "list the briefs' own files, e.g. briefs/my-study.yaml"))
+            return False
+        return True
+
     def _root_for(self, path: Path) -> Path | None:
         root = find_root(path)
         if root is None:
@@ -400,6 +430,9 @@ class Checker:
                         kinds: tuple[str, ...], what: str) -> Path | None:
         """The file ``written`` names, if it is a local file inside the content tree."""
         name = field_path(loc)
+        if not written.isprintable():
+            self._add(doc, loc, f'{name}: "{written}" contains an invisible character', "retype the path")
+            return None
         if "://" in written or written.split(":", 1)[0].lower() in ("http", "https", "data", "file", "ftp"):
             self._add(doc, loc, f'{name}: "{written}" is a URL; nothing is downloaded',
                       f"save the file under images/ and write its path relative to {doc.path.name}")
@@ -428,10 +461,10 @@ class Checker:
         if path is None:
             return
         if path not in self._image_types:
-            self._image_types[path] = _content_matches_extension(path)
-        if not self._image_types[path]:
-            self._add(doc, loc, f'{field_path(loc)}: "{written}" is not really a {path.suffix.lower()[1:]} image',
-                      "re-export the image in the format its name says")
+            self._image_types[path] = image_problem(path)
+        if self._image_types[path]:
+            what, hint = self._image_types[path]
+            self._add(doc, loc, f'{field_path(loc)}: "{written}" {what}', hint)
 
     def _check_strings(self, doc: Document) -> None:
         """Rules for every text value, whatever its field: placeholders and links."""
@@ -513,19 +546,11 @@ class Checker:
     def _check_unlisted(self, issue_dir: Path) -> None:
         """Briefs in briefs/ that no section lists are checked too, and pointed out."""
         for file in sorted((issue_dir / "briefs").glob("*.y*ml")):
-            if not self._seen(file):
+            if not self._seen(file, Brief):
                 self.brief(file)
                 self.problems.append(Problem(file, 1, 1, "this brief is not listed in issue.yaml",
                                              "add it to a section's `briefs:` or move it out of briefs/",
                                              "warning"))
-
-
-def _content_matches_extension(path: Path) -> bool:
-    """A file named .png starts like a PNG (and so on): catches renamed or wrong exports."""
-    with path.open("rb") as stream:
-        head = stream.read(512)
-    magic = IMAGE_TYPES[path.suffix.lower()]
-    return head.startswith(magic) if magic else b"<svg" in head or head.lstrip().startswith(b"<?xml")
 
 
 def _strings(node: Any, loc: Loc) -> Iterable[tuple[Loc, str]]:

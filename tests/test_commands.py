@@ -6,6 +6,8 @@ import json
 import re
 from pathlib import Path
 
+import pytest
+
 from research_news import __version__
 
 from .conftest import run_cli
@@ -105,6 +107,20 @@ def test_new_refuses_to_overwrite(minimal_issue: Path) -> None:
     assert result.exit_code == 2
     assert "already exists" in result.stderr
     assert path.read_text() == before
+
+
+@pytest.mark.parametrize("date", ["2024-02-30", "soon", "2024-06-20\nevil: 1", "20240620"])
+def test_new_issue_refuses_a_date_that_is_not_one(minimal_tree: Path, date: str) -> None:
+    result = run_cli("new", "issue", minimal_tree / "2024-06-next", "--date", date)
+    assert result.exit_code == 2 and "--date" in result.stderr
+    assert not (minimal_tree / "2024-06-next").exists()
+
+
+def test_new_into_an_impossible_place_is_an_error(tmp_path: Path) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    result = run_cli("new", "brief", blocker / "briefs" / "x.yaml")
+    assert result.exit_code == 1 and result.stderr.startswith(f"error: could not write {blocker}")
 
 
 def test_new_issue_takes_the_next_number(minimal_tree: Path) -> None:

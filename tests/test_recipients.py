@@ -133,3 +133,10 @@ def test_skip_invalid_with_nothing_left_is_still_an_error(tmp_path: Path) -> Non
     path = csv_file(tmp_path, "email\nnope\nalso nope\n")
     messages = [message for _, _, message in problems(path, skip_invalid=True)]
     assert messages[-1] == "the recipients file lists nobody"
+
+
+def test_a_name_that_mail_programs_would_decode_is_refused(tmp_path: Path) -> None:
+    """=?utf-8?b?QmNjOiB4QHkuY29t?= decodes to "Bcc: x@y.com": the To line would show another address."""
+    path = csv_file(tmp_path, 'email,name\na@example.org,"=?utf-8?b?QmNjOiB4QHkuY29t?="\n')
+    assert problems(path) == [(2, 15, 'name contains "=?utf-8?b?QmNjOiB4QHkuY29t?=", which mail programs '
+                                      "would decode as a hidden header")]

@@ -482,6 +482,7 @@ def test_smtp_urls(url: str, expected: tuple) -> None:
     ("smtps://smtp.example.org:port", "invalid port"),
     ("smtps://smtp.example.org/path", "scheme://[user@]host[:port]"),
     ("smtps://u:p@smtp.example.org", "contains a password"),
+    ("smtp://[::1", "cannot be read"),
 ])
 def test_bad_smtp_urls(url: str | None, message: str) -> None:
     with pytest.raises(UsageError, match=re.escape(message)):

@@ -395,3 +395,10 @@ def test_bad_labels_point_at_their_line(minimal_tree: Path, tmp_path: Path):
     (folder / "labels" / "en.yaml").write_text("contents: Contents\nabout: [unclosed\n")
     result = build_web(minimal_tree, tmp_path / "out")
     assert result.exit_code == 1 and re.search(r"en\.yaml:\d+:\d+: invalid YAML", result.stderr), result.stderr
+
+
+def test_the_issue_folder_name_is_a_safe_slug(minimal_tree: Path) -> None:
+    issue = (minimal_tree / "2024-05-minimal").rename(minimal_tree / 'bad "<img src=x>"')
+    found = problems_for(issue)
+    assert any(line.startswith('1:1: the issue folder "bad "<img src=x>"" names the output files')
+               for line in found), found

@@ -6,7 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from research_news.write import atomic_path, write_bytes, write_text
+from research_news.write import WriteFailed, bytes_filler, replace_all, write_bytes, write_text
+
+from .conftest import run_cli
 
 
 def test_write_replaces_the_file(tmp_path: Path) -> None:
@@ -17,23 +19,38 @@ def test_write_replaces_the_file(tmp_path: Path) -> None:
     assert [p.name for p in target.parent.iterdir()] == ["issue.pdf"]
 
 
-def test_a_failure_while_writing_keeps_the_old_file(tmp_path: Path) -> None:
-    target = tmp_path / "issue.pdf"
-    target.write_bytes(b"good")
-    with pytest.raises(RuntimeError):
-        with atomic_path(target) as temporary:
-            temporary.write_bytes(b"half-writ")
-            raise RuntimeError("renderer crashed")
-    assert target.read_bytes() == b"good"
-    assert [p.name for p in tmp_path.iterdir()] == ["issue.pdf"]  # no temporary left behind
+def crashing(error: BaseException):
+    def fill(temporary: Path) -> None:
+        temporary.write_bytes(b"half-writ")
+        raise error
+
+    return fill
 
 
-def test_an_interrupt_while_writing_keeps_the_old_file(tmp_path: Path) -> None:
-    target = tmp_path / "issue.pdf"
-    target.write_bytes(b"good")
-    with pytest.raises(KeyboardInterrupt):
-        with atomic_path(target) as temporary:
-            temporary.write_bytes(b"half")
-            raise KeyboardInterrupt
-    assert target.read_bytes() == b"good"
-    assert len(list(tmp_path.iterdir())) == 1
+@pytest.mark.parametrize("error", [RuntimeError("renderer crashed"), KeyboardInterrupt()])
+def test_a_failure_while_writing_replaces_nothing(tmp_path: Path, error: BaseException) -> None:
+    first, second = tmp_path / "issue.pdf", tmp_path / "email.html"
+    first.write_bytes(b"good pdf")
+    second.write_bytes(b"good html")
+    with pytest.raises(type(error)):
+        replace_all({first: bytes_filler(b"new pdf"), second: crashing(error)})
+    assert first.read_bytes() == b"good pdf" and second.read_bytes() == b"good html"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["email.html", "issue.pdf"]  # no temporary left
+
+
+def test_a_folder_in_the_way_replaces_nothing(tmp_path: Path) -> None:
+    first, blocked = tmp_path / "issue.pdf", tmp_path / "email.html"
+    first.write_bytes(b"good pdf")
+    blocked.mkdir()
+    with pytest.raises(WriteFailed) as failure:
+        replace_all({first: bytes_filler(b"new pdf"), blocked: bytes_filler(b"new html")})
+    assert "email.html" in str(failure.value) and "a folder is in the way" in str(failure.value)
+    assert first.read_bytes() == b"good pdf"
+
+
+def test_an_unwritable_output_is_an_error_not_a_traceback(minimal_issue: Path, tmp_path: Path) -> None:
+    not_a_folder = tmp_path / "afile"
+    not_a_folder.write_text("")
+    result = run_cli("build", minimal_issue, "--out", not_a_folder, "--only", "pdf")
+    assert result.exit_code == 1
+    assert result.stderr.splitlines()[-1].startswith(f"error: could not write {not_a_folder}")

@@ -7,7 +7,6 @@ outputs as they were.
 
 from __future__ import annotations
 
-import shutil
 import time
 from contextlib import nullcontext
 from dataclasses import dataclass, field
@@ -17,7 +16,7 @@ from typing import Callable, ContextManager
 from .assemble import Edition, assemble
 from .exceptions import Problem, ResearchNewsError
 from .validate import load_content
-from .write import atomic_path, write_bytes
+from .write import bytes_filler, copy_filler, replace_all
 
 EDITIONS = ("pdf", "web", "email")
 """What ``--only`` can name: the print PDF, the web edition, the email (html, text, .eml)."""
@@ -149,15 +148,16 @@ def _email(edition: Edition, result: BuildResult, pdf: bytes | None) -> None:
 
 
 def write_outputs(outputs: list[Output]) -> None:
-    """Write every output atomically (bytes, or a copy of an asset)."""
+    """Write every output: each is staged beside its target, then all are renamed (see write.py)."""
+    files = {}
     for output in outputs:
         if output.data is not None:
-            write_bytes(output.path, output.data)
+            files[output.path] = bytes_filler(output.data)
         elif output.copy_of is not None:
-            if output.path.exists() and output.path.stat().st_size == output.copy_of.stat().st_size \
+            if output.path.is_file() and output.path.stat().st_size == output.copy_of.stat().st_size \
                     and output.path.stat().st_mtime >= output.copy_of.stat().st_mtime:
                 continue  # unchanged asset: copying photos again on every build is wasted time
-            with atomic_path(output.path) as temporary:
-                shutil.copyfile(output.copy_of, temporary)
+            files[output.path] = copy_filler(output.copy_of)
         else:  # pragma: no cover - an Output is always one or the other
             raise ResearchNewsError(f"nothing to write for {output.path}")
+    replace_all(files)

@@ -17,6 +17,7 @@ from .commands import schema as schema_command
 from .commands import send as send_command
 from .exceptions import ContentError, ResearchNewsError
 
+
 class _ReportingGroup(TyperGroup):
     """Turns the errors users can see into messages and exit codes, for every command."""
 
@@ -24,7 +25,7 @@ class _ReportingGroup(TyperGroup):
         try:
             return super().invoke(ctx)
         except ResearchNewsError as error:
-            report(error)
+            report(error, OUTCOMES.get(ctx.invoked_subcommand or "", "nothing was written"))
             ctx.exit(error.exit_code)
 
 
@@ -61,13 +62,17 @@ app.command("schema")(schema_command.schema)
 app.command("send")(send_command.send)
 
 
-def report(error: ResearchNewsError) -> None:
+OUTCOMES = {"send": "nothing was sent"}
+"""What a command did not do when it stopped on content errors (default: nothing was written)."""
+
+
+def report(error: ResearchNewsError, outcome: str = "nothing was written") -> None:
     """Print a user-visible error on stderr, one problem per line."""
     if isinstance(error, ContentError):
         for problem in error.problems:
             typer.echo(str(problem), err=True)
         count = sum(1 for p in error.problems if p.severity == "error")
-        typer.echo(f"{count} error{'s' if count != 1 else ''}; nothing was written.", err=True)
+        typer.echo(f"{count} error{'s' if count != 1 else ''}; {outcome}.", err=True)
     else:
         typer.echo(f"error: {error}", err=True)
 

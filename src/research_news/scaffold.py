@@ -8,7 +8,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined
 
 from .load import LoadFailed, load_document
 from .validate import find_root
-from .write import write_text
+from .write import WriteFailed, write_text
 
 
 def _templates() -> Environment:
@@ -25,7 +25,10 @@ def new_issue(folder: Path, date: str) -> None:
     """Create ``folder`` with issue.yaml (next number in the series), briefs/ and images/."""
     root = find_root(folder.parent) if folder.parent.exists() else None
     brief_name = "first-brief.yaml"
-    (folder / "images").mkdir(parents=True)
+    try:
+        (folder / "images").mkdir(parents=True)
+    except OSError as error:
+        raise WriteFailed.from_os_error(error, folder) from None
     text = _templates().get_template("issue.yaml").render(
         folder=folder, number=_next_number(root), date=date, brief=brief_name, series=_series(root)
     )

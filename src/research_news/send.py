@@ -241,7 +241,10 @@ def smtp_settings(url: str | None, password: str | None, need_password: bool = T
     example = "e.g. smtp+starttls://you@smtp.example.org:587"
     if not url:
         raise UsageError(f"no SMTP relay: pass --smtp-url or set {URL_VARIABLE} ({example})")
-    parts = urlsplit(url.strip())
+    try:
+        parts = urlsplit(url.strip())
+    except ValueError as error:  # an unclosed [ipv6 address, for one
+        raise UsageError(f"the SMTP URL cannot be read ({error}; {example})") from None
     scheme = parts.scheme.lower()
     if scheme not in _SCHEMES:
         raise UsageError(f"the SMTP URL must start with smtps://, smtp+starttls:// or smtp:// ({example})")

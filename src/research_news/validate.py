@@ -9,6 +9,7 @@ content tree boundary (the folder holding ``publication.yaml``).
 from __future__ import annotations
 
 import difflib
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable
@@ -26,6 +27,9 @@ from .models import Brief, Issue, Publication, Strict
 PUBLICATION_FILE = "publication.yaml"
 ISSUE_FILE = "issue.yaml"
 IMAGE_TYPES = SIGNATURES
+
+ISSUE_FOLDER_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")
+"""The issue folder's name is the slug of every output file and URL."""
 
 Loc = tuple[Any, ...]
 
@@ -370,6 +374,10 @@ class Checker:
         doc, issue = self._model(path, Issue)
         if doc is None:
             return None
+        if not ISSUE_FOLDER_NAME.fullmatch(issue_dir.resolve().name):
+            self._add(doc, (), f'the issue folder "{shorten(issue_dir.resolve().name)}" names the output files '
+                      "and web addresses, so it may only hold letters, digits, dots, hyphens and underscores",
+                      "rename the folder, e.g. 2024-06-open-science")
         briefs: dict[Path, BriefEntry] = {}
         seen: dict[Path, int] = {}
         for loc, relative in _raw_strings(doc.data, [("sections", "*", "briefs", "*")]):

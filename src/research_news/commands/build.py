@@ -58,7 +58,7 @@ def _stepper(console: Console):
 def _summary(result) -> str:
     total = sum(output.size for output in result.outputs)
     pages = f", {result.pages} PDF pages" if result.pages else ""
-    return (f"Built {result.out_dir}/: {len(result.outputs)} files{pages}, {_size(total)} "
+    return (f"Built {result.out_dir}/: {_count(len(result.outputs), 'file')}{pages}, {_size(total)} "
             f"in {result.seconds:.1f} s" + (f", {_count(len(result.warnings), 'warning')}" if result.warnings else ""))
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from pathlib import Path
 from typing import Annotated
 
@@ -29,8 +30,19 @@ def issue(
 ) -> None:
     """Create an issue folder with issue.yaml, briefs/ (one brief template) and images/."""
     _refuse_existing(path)
-    new_issue(path, date)
+    new_issue(path, _checked_date(date))
     typer.echo(f"Created {path}/. Fill in every TODO, then run: research-news check {path}")
+
+
+def _checked_date(text: str) -> str:
+    """``text`` if it is a real YYYY-MM-DD date: it goes into issue.yaml as written."""
+    if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
+        raise UsageError(f"--date {text!r} is not a date; write it as YYYY-MM-DD")
+    try:
+        dt.date.fromisoformat(text)
+    except ValueError:
+        raise UsageError(f"--date {text!r} is not a real date") from None
+    return text
 
 
 def _refuse_existing(path: Path) -> None:

@@ -41,6 +41,11 @@ def test_links_in_reports_every_link_with_its_offset() -> None:
     assert text[links[1].offset:].startswith("![i]")
 
 
+def test_the_same_link_twice_is_found_at_each_place() -> None:
+    text = "[a](javascript:x) then [b](javascript:x)"
+    assert [link.offset for link in links_in(text)] == [4, 27]
+
+
 def test_word_count_ignores_markup_and_link_targets() -> None:
     assert word_count("Hello **world**, see [the site](https://example.org/a-b-c).") == 5
     assert word_count(["one two", "three"]) == 3

@@ -84,6 +84,10 @@ BRIEF_CASES = {
     "javascript link in markdown": (
         GOOD_BRIEF.replace("why_it_matters: Because.", "why_it_matters: |\n  Because.\n  See [this](javascript:alert(1))."),
         '8:14: why_it_matters: the link "javascript:alert(1)" is not allowed'),
+    "reference-style javascript link": (
+        GOOD_BRIEF.replace("why_it_matters: Because.",
+                           "why_it_matters: |\n  Because, see [the study][s].\n\n  [s]: javascript:alert(1)"),
+        '9:8: why_it_matters: the link "javascript:alert(1)" is not allowed'),
     "data link in a list item": (
         GOOD_BRIEF.replace("  - One.", "  - One [x](data:text/html;base64,PHNjcmlwdD4=)."),
         '10:13: key_takeaways[0]: the link "data:text/html;base64,PHNjcmlwdD4=" is not allowed'),

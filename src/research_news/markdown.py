@@ -92,23 +92,30 @@ def _scanner() -> MarkdownIt:
 def links_in(text: str) -> list[Link]:
     """Every link and image in markdown ``text``, including ones rendering would drop."""
     found: list[Link] = []
+    cursor = 0  # links come in source order: the same href twice is found at each place
     for block in _scanner().parse(text):
         for token in block.children or []:
             if token.type == "link_open":
                 href = str(token.attrGet("href") or "")
-                found.append(Link(href, False, _offset_of(text, token.markup == "autolink", href)))
+                at = _offset_of(text, href, cursor)
+                found.append(Link(href, False, at))
             elif token.type == "image":
                 href = str(token.attrGet("src") or "")
-                at = _offset_of(text, False, href)
+                at = _offset_of(text, href, cursor)
                 found.append(Link(href, True, max(text.rfind("![", 0, at), 0)))
+            else:
+                continue
+            cursor = at + 1
     return found
 
 
-def _offset_of(text: str, autolink: bool, href: str) -> int:
-    position = text.find(href)
+def _offset_of(text: str, href: str, cursor: int) -> int:
+    position = text.find(href, cursor)
+    if position < 0:  # before the cursor: a reference definition used twice
+        position = text.find(href)
     if position < 0:  # markdown-it normalised it (percent-encoding); fall back to the scheme
         scheme = href.split(":", 1)[0]
-        position = max(text.lower().find(scheme.lower() + ":"), 0)
+        position = max(text.lower().find(scheme.lower() + ":", cursor), text.lower().find(scheme.lower() + ":"), 0)
     return position
 
 

@@ -479,7 +479,7 @@ class Checker:
         for loc, text in _strings(doc.data, ()):
             if text.lstrip()[:4].upper() == "TODO":
                 self._placeholder(doc, loc, text)
-            if "](" in text or "<" in text:
+            if "](" in text or "<" in text or "]:" in text:  # inline links, autolinks, reference definitions
                 self._check_links(doc, loc, text)
 
     def _check_links(self, doc: Document, loc: Loc, text: str) -> None:

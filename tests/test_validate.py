@@ -84,6 +84,10 @@ BRIEF_CASES = {
     "javascript link in markdown": (
         GOOD_BRIEF.replace("why_it_matters: Because.", "why_it_matters: |\n  Because.\n  See [this](javascript:alert(1))."),
         '8:14: why_it_matters: the link "javascript:alert(1)" is not allowed'),
+    "javascript link in a folded block": (
+        GOOD_BRIEF.replace("why_it_matters: Because.",
+                           "why_it_matters: >\n  Because the study, which is long,\n  matters; see\n  [this](javascript:alert(1))."),
+        '9:10: why_it_matters: the link "javascript:alert(1)" is not allowed'),
     "reference-style javascript link": (
         GOOD_BRIEF.replace("why_it_matters: Because.",
                            "why_it_matters: |\n  Because, see [the study][s].\n\n  [s]: javascript:alert(1)"),

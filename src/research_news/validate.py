@@ -107,6 +107,8 @@ def position_in_text(doc: Document, loc: Loc, offset: int) -> tuple[int, int]:
         # A plain one-line scalar can be found in its source line; quoted ones with escapes cannot.
         start = doc.lines[line - 1].find(value, column - 1) if "\n" not in value and line <= len(doc.lines) else -1
         return (line, start + offset + 1) if start >= 0 else (line, column)
+    if isinstance(value, FoldedScalarString):
+        return _position_in_folded(doc, line, value, offset) or (line, column)
     before = value[:offset]
     index = before.count("\n")
     in_line = len(before) - (before.rfind("\n") + 1)
@@ -117,6 +119,32 @@ def position_in_text(doc: Document, loc: Loc, offset: int) -> tuple[int, int]:
         if start >= 0:
             return file_line + 1, start + in_line + 1
     return line, column
+
+
+def _position_in_folded(doc: Document, line: int, value: str, offset: int) -> tuple[int, int] | None:
+    """Where the word at ``offset`` of a folded (``>``) value is in the source.
+
+    Folding turns line breaks into spaces, so offsets do not map to lines by counting;
+    the word starting at ``offset`` is looked for instead, as many times as it occurs
+    before it, in the block's lines (those indented more than its indicator's line).
+    """
+    word = re.match(r"\S+", value[offset:])
+    if not word or line > len(doc.lines):
+        return None
+    indicator = doc.lines[line - 1]
+    indent = len(indicator) - len(indicator.lstrip())
+    wanted = value[:offset].count(word.group())
+    for index in range(line, len(doc.lines)):
+        source = doc.lines[index]
+        if source.strip() and len(source) - len(source.lstrip()) <= indent:
+            break  # past the block
+        start = source.find(word.group())
+        while start >= 0:
+            if wanted == 0:
+                return index + 1, start + 1
+            wanted -= 1
+            start = source.find(word.group(), start + 1)
+    return None
 
 
 # --- messages ----------------------------------------------------------------------
@@ -457,6 +485,9 @@ class Checker:
             return None
         if resolved.suffix.lower() not in kinds:
             self._add(doc, loc, f'{name}: "{written}" is not a {what} file ({", ".join(kinds)})')
+            return None
+        if not self._is_file(resolved) and resolved.is_dir():
+            self._add(doc, loc, f'{name}: "{written}" is a folder, not a {what} file')
             return None
         if not self._is_file(resolved):
             hint = _suggestion(target.name, [p.name for p in target.parent.glob("*")]) if target.parent.is_dir() else None

@@ -2,7 +2,8 @@
 
 Run with `make bench` or `.venv/bin/python benchmarks/bench_build.py [--briefs 48] [--runs 3]`.
 
-Both sides are timed the same way: wall-clock of a fresh process, best of ``--runs``.
+Both sides are timed the same way: wall-clock of a fresh process. They take turns,
+``--runs`` rounds; the ratio reported is the median of the rounds' ratios.
 
 - build: ``research-news build ISSUE --only pdf`` (interpreter start-up, loading and
   validating the YAML, assembling, templates, the safe fetcher, rendering, atomic write);
@@ -18,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -41,29 +43,43 @@ def write_html(issue: Path, destination: Path) -> tuple[Path, str]:
     return html, base_url(edition)
 
 
-def best_of(runs: int, command: list[str]) -> float:
-    times = []
+def timed(command: list[str]) -> float:
+    started = time.perf_counter()
+    completed = subprocess.run(command, capture_output=True, text=True, env={**os.environ, "NO_COLOR": "1"})
+    if completed.returncode != 0:
+        sys.exit(f"{command[0]} failed:\n" + "\n".join((completed.stdout + completed.stderr).splitlines()[-20:]))
+    return time.perf_counter() - started
+
+
+def interleaved(runs: int, build: list[str], bare: list[str]) -> tuple[float, float, float]:
+    """(best build time, best bare time, median of the rounds' build/bare ratios).
+
+    The two commands take turns, and each round's ratio compares runs a few seconds
+    apart: on a shared VM whose speed drifts by a quarter from one minute to the next,
+    that median is steadier than a ratio of two best times taken minutes apart.
+    """
+    builds, bares = [], []
     for _ in range(runs):
-        started = time.perf_counter()
-        completed = subprocess.run(command, capture_output=True, text=True, env={**os.environ, "NO_COLOR": "1"})
-        times.append(time.perf_counter() - started)
-        if completed.returncode != 0:
-            sys.exit(f"{command[0]} failed:\n" + "\n".join((completed.stdout + completed.stderr).splitlines()[-20:]))
-    return min(times)
+        builds.append(timed(build))
+        bares.append(timed(bare))
+    return min(builds), min(bares), statistics.median(b / w for b, w in zip(builds, bares))
 
 
 def compare(label: str, issue: Path, runs: int) -> None:
     with tempfile.TemporaryDirectory() as folder:
         work = Path(folder)
         html, base = write_html(issue, work)
-        build = best_of(runs, [str(VENV_BIN / "research-news"), "build", str(issue), "--out", str(work / "build"),
-                               "--only", "pdf", "--quiet"])
-        bare = best_of(runs, [str(VENV_BIN / "weasyprint"), "--quiet", "--base-url", base, "--pdf-variant", VARIANT,
-                              str(html), str(work / "bare.pdf")])
+        build, bare, ratio = interleaved(
+            runs,
+            [str(VENV_BIN / "research-news"), "build", str(issue), "--out", str(work / "build"), "--only", "pdf",
+             "--quiet"],
+            [str(VENV_BIN / "weasyprint"), "--quiet", "--base-url", base, "--pdf-variant", VARIANT, str(html),
+             str(work / "bare.pdf")],
+        )
         pdf = work / "build" / issue.name / f"{issue.name}.pdf"
         pages = _pages(pdf)
-        print(f"{label}: {pages} pages, build {build:.2f} s, bare WeasyPrint {bare:.2f} s, "
-              f"ratio {build / bare:.3f} (target <= 1.15)")
+        print(f"{label}: {pages} pages, build {build:.2f} s, bare WeasyPrint {bare:.2f} s (best of {runs}), "
+              f"ratio {ratio:.3f} (median of {runs} rounds; target <= 1.15)")
 
 
 def _pages(pdf: Path) -> int | str:
@@ -77,7 +93,7 @@ def _pages(pdf: Path) -> int | str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--briefs", type=int, default=48)
-    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--runs", type=int, default=5)
     args = parser.parse_args()
     print(f"machine: {os.cpu_count()} cores, Python {sys.version.split()[0]}, best of {args.runs}")
     compare("sample issue", SAMPLE_ISSUE, args.runs)

@@ -166,3 +166,14 @@ def test_sample_issue_builds_its_eml(sample_tree, tmp_path: Path):
     assert result.warnings == []
     edition = assemble(load_content(sample_tree / "2023-01-data-and-society"))
     assert parsed["Subject"] == edition.subject
+
+
+def test_an_international_sender_domain_is_sent_as_idna(minimal_tree, cli, tmp_path):
+    publication = minimal_tree / "publication.yaml"
+    publication.write_text(publication.read_text(encoding="utf-8").replace(
+        "from: Minimal News <news@example.org>", "from: Minimal News <news@exämple.org>"), encoding="utf-8")
+    result = cli("build", minimal_tree / "2024-05-minimal", "--out", tmp_path, "--only", "email")
+    assert result.exit_code == 0, result.stderr
+    sent = email.message_from_bytes((tmp_path / "2024-05-minimal" / "2024-05-minimal.eml").read_bytes(),
+                                    policy=policy.default)
+    assert sent["From"].addresses[0].addr_spec == "news@xn--exmple-cua.org"

@@ -140,3 +140,13 @@ def test_a_name_that_mail_programs_would_decode_is_refused(tmp_path: Path) -> No
     path = csv_file(tmp_path, 'email,name\na@example.org,"=?utf-8?b?QmNjOiB4QHkuY29t?="\n')
     assert problems(path) == [(2, 15, 'name contains "=?utf-8?b?QmNjOiB4QHkuY29t?=", which mail programs '
                                       "would decode as a hidden header")]
+
+
+def test_a_bidi_override_in_a_name_is_refused(tmp_path: Path) -> None:
+    path = csv_file(tmp_path, "email,name\na@example.org,Ada \u202egro.live\n")
+    assert problems(path) == [(2, 15, "name contains the control character U+202E")]
+
+
+def test_utf16_without_a_byte_order_mark_is_named(tmp_path: Path) -> None:
+    path = csv_file(tmp_path, "email\na@example.org\n", encoding="utf-16-le")
+    assert problems(path) == [(1, 1, "the recipients file is not UTF-8 text (it looks like UTF-16)")]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 import struct
 import zlib
@@ -11,10 +12,11 @@ import pytest
 
 from research_news.exceptions import ContentError
 from research_news.images import image_size
+from research_news.layout import format_date
 from research_news.models import orcid_checksum_ok
 from research_news.validate import Checker, load_content
 
-from .conftest import SAMPLE_ROOT, run_cli
+from .conftest import REPO, SAMPLE_ROOT, run_cli
 
 GOOD_BRIEF = """\
 title: A study
@@ -171,8 +173,17 @@ IMAGE_CASES = {
                     "contains an event handler"),
     "svg hidden scheme": ("chart.svg", '<svg><a href="&#106;ava&#x09;script:alert(1)"><text>x</text></a></svg>',
                           "contains a javascript: link"),
-    "svg foreign object": ("chart.svg", "<svg><svg:foreignObject><iframe/></svg:foreignObject></svg>",
-                           "contains a <foreignObject> element"),
+    "svg foreign object": ("chart.svg", '<svg xmlns:svg="http://www.w3.org/2000/svg"><svg:foreignObject><iframe/>'
+                                        "</svg:foreignObject></svg>", "contains a <foreignObject> element"),
+    "svg script in an entity": ("chart.svg", '<!DOCTYPE svg [<!ENTITY s "&#60;script&#62;alert(1)&#60;/script&#62;">]>'
+                                             '<svg xmlns="http://www.w3.org/2000/svg">&s;</svg>', "contains a <script> element"),
+    "svg scheme in an entity": ("chart.svg", '<!DOCTYPE svg [<!ENTITY j "javascript">]>'
+                                             '<svg><a href="&j;:alert(2)"><text>x</text></a></svg>', "contains a javascript: link"),
+    "svg handler after a quoted >": ("chart.svg", '<svg><g title=">" onclick="alert(3)"/></svg>', "contains an event handler"),
+    "svg stylesheet instruction": ("chart.svg", '<?xml-stylesheet type="text/xsl" href="x.xsl"?><svg/>', "names a stylesheet"),
+    "svg style url": ("chart.svg", "<svg><style>rect { fill: url(javascript:alert(1)) }</style></svg>",
+                      "contains a javascript: link"),
+    "svg not well formed": ("chart.svg", "<svg><g></svg>", "is not well-formed SVG"),
 }
 
 
@@ -410,3 +421,78 @@ def test_the_issue_folder_name_is_a_safe_slug(minimal_tree: Path) -> None:
     found = problems_for(issue)
     assert any(line.startswith('1:1: the issue folder "bad "<img src=x>"" names the output files')
                for line in found), found
+
+
+def test_templates_cannot_open_paths(minimal_tree: Path, tmp_path: Path):
+    folder = house_layout(minimal_tree)
+    (folder / "web" / "footer.html.j2").write_text('{{ (edition.root / "publication.yaml").read_text() }}')
+    result = build_web(minimal_tree, tmp_path / "out")
+    assert result.exit_code == 1 and "template error" in result.stderr and "Minimal Chair" not in result.stderr
+    assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("code, words", [
+    ("{{ 1 / 0 }}", "ZeroDivisionError"),
+    ('{{ "a" * 10**10 }}', "longer than 1,000,000"),
+    ("{% for x in range(10**9) %}{% endfor %}", "range"),
+    ('{% include "footer.html.j2" %}', "RecursionError"),
+])
+def test_a_failing_template_is_reported_at_its_line(minimal_tree: Path, tmp_path: Path, code: str, words: str):
+    folder = house_layout(minimal_tree)
+    (folder / "web" / "footer.html.j2").write_text("<footer>\n" + code + "\n</footer>\n")
+    result = build_web(minimal_tree, tmp_path / "out")
+    assert result.exit_code == 1 and "Traceback" not in result.stderr
+    assert re.search(r"footer\.html\.j2:2:1: template error: ", result.stderr) and words in result.stderr, result.stderr
+
+
+def test_font_names_and_licences_stay_in_the_layout(minimal_tree: Path, tmp_path: Path):
+    folder = house_layout(minimal_tree)
+    (folder / "web" / "footer.html.j2").write_text('{{ font_url("../../../../evil.sh") }}')
+    result = build_web(minimal_tree, tmp_path / "out")
+    assert result.exit_code == 1 and "name a file in the layout's fonts/ folder" in result.stderr
+
+    (folder / "web" / "footer.html.j2").unlink()
+    fonts = folder / "fonts"
+    fonts.mkdir()
+    (fonts / "SourceSans3-Semibold.ttf").write_bytes((REPO / "layouts/default/fonts/SourceSans3-Semibold.ttf").read_bytes())
+    secret = tmp_path / "secret.txt"
+    secret.write_text("the secret")
+    (fonts / "OFL.txt").symlink_to(secret)
+    result = build_web(minimal_tree, tmp_path / "out")
+    assert result.exit_code == 1 and "links to a file outside its layout folder" in result.stderr
+    assert not (tmp_path / "out").exists()
+
+
+def test_labels_must_be_text_and_twelve_months(minimal_tree: Path, tmp_path: Path):
+    folder = house_layout(minimal_tree)
+    (folder / "labels").mkdir()
+    (folder / "labels" / "en.yaml").write_text("contents: Contents\nmonths: 5\n")
+    result = build_web(minimal_tree, tmp_path / "out")
+    assert result.exit_code == 1
+    assert re.search(r"en\.yaml:2:9: months: a label must be a list of the twelve month names", result.stderr)
+
+
+def test_a_date_format_cannot_reach_python_internals():
+    labels = {"months": [f"M{n}" for n in range(1, 13)], "date_format": "{day.__class__} {month} {day}, {year}"}
+    assert format_date(dt.date(2024, 5, 14), labels) == "{day.__class__} M5 14, 2024"
+
+
+def test_a_symbolic_link_loop_is_an_error_not_a_traceback(minimal_issue: Path) -> None:
+    (minimal_issue / "briefs" / "loop.yaml").symlink_to(minimal_issue / "briefs" / "loop.yaml")
+    found = problems_for(minimal_issue)
+    assert any("Too many levels of symbolic links" in line for line in found), found
+
+
+def test_a_file_name_too_long_is_an_error(minimal_issue: Path) -> None:
+    brief = (minimal_issue / "briefs" / "one.yaml").read_text().replace("chart.png", "c" * 300 + ".png")
+    found = brief_problems(minimal_issue, brief)
+    assert len(found) == 1 and "is too long for a file name" in found[0], found
+
+
+def test_a_file_name_cannot_forge_a_problem_line(minimal_issue: Path) -> None:
+    (minimal_issue / "briefs" / "evil\nFAKE.yaml:9:9: forged.yaml").write_text("title: [\n")
+    checker = Checker()
+    checker.check_path(minimal_issue)
+    printed = "\n".join(str(p) for p in checker.problems)
+    assert not any(line.startswith("FAKE.yaml") for line in printed.splitlines()), printed
+    assert "evil\\nFAKE.yaml" in printed

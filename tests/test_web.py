@@ -200,3 +200,18 @@ def test_axe_finds_no_violations(built, tmp_path, width, dark):
         screenshot(page, tmp_path / f"web-{width}.png")
         page.context.close()
     assert not violations, "axe-core:\n" + describe(violations)
+
+
+def test_a_changed_image_is_copied_again_whatever_its_size_and_date(minimal_issue, tmp_path: Path):
+    """Assets are always copied: a same-size replacement with an old date must not leave the old picture."""
+    import os
+
+    from PIL import Image as PILImage
+
+    photo = minimal_issue / "images" / "ada.png"
+    PILImage.new("RGB", (40, 40), "red").save(photo, compress_level=0)
+    build(minimal_issue, tmp_path / "build", only=("web",))
+    PILImage.new("RGB", (40, 40), "blue").save(photo, compress_level=0)  # uncompressed: the same size
+    os.utime(photo, (978307200, 978307200))  # 2001-01-01, older than the copy
+    result = build(minimal_issue, tmp_path / "build", only=("web",))
+    assert (result.out_dir / "assets" / "2024-05-minimal" / "images" / "ada.png").read_bytes() == photo.read_bytes()

@@ -85,7 +85,7 @@ def build(issue_dir: Path, out: Path, *, only: tuple[str, ...] | None = None, of
         with step("Rendering the email edition"):
             _email(edition, result, pdf if attach_pdf else None)
     with step("Writing files"):
-        write_outputs(result.outputs)
+        write_outputs(result.outputs, inside=result.out_dir)
     result.seconds = time.perf_counter() - started
     return result
 
@@ -147,16 +147,19 @@ def _email(edition: Edition, result: BuildResult, pdf: bytes | None) -> None:
     result.outputs.append(Output(result.out_dir / f"{edition.slug}.eml", message.as_bytes()))
 
 
-def write_outputs(outputs: list[Output]) -> None:
-    """Write every output: each is staged beside its target, then all are renamed (see write.py)."""
+def write_outputs(outputs: list[Output], inside: Path) -> None:
+    """Write every output: each is staged beside its target, then all are renamed (see write.py).
+
+    Every target must lie in ``inside`` (build/<slug>/): names come partly from the
+    content and the layout, and a ``..`` must never put a file anywhere else.
+    """
     files = {}
     for output in outputs:
+        if not output.path.resolve().is_relative_to(inside.resolve()):
+            raise ResearchNewsError(f"refusing to write {output.path}: it is outside {inside}")
         if output.data is not None:
             files[output.path] = bytes_filler(output.data)
         elif output.copy_of is not None:
-            if output.path.is_file() and output.path.stat().st_size == output.copy_of.stat().st_size \
-                    and output.path.stat().st_mtime >= output.copy_of.stat().st_mtime:
-                continue  # unchanged asset: copying photos again on every build is wasted time
             files[output.path] = copy_filler(output.copy_of)
         else:  # pragma: no cover - an Output is always one or the other
             raise ResearchNewsError(f"nothing to write for {output.path}")

@@ -47,9 +47,10 @@ def visible(text: str) -> str:
 def display_path(path: Path) -> str:
     """``path`` relative to the working folder when it is inside it: shorter, and clickable in editors."""
     try:
-        return str(Path(path).resolve().relative_to(Path.cwd().resolve()))
-    except ValueError:
-        return str(path)
+        shown = str(Path(path).resolve().relative_to(Path.cwd().resolve()))
+    except (ValueError, RuntimeError, OSError):  # outside the working folder, a link loop, a name too long
+        shown = str(path)
+    return visible(shown)  # a file name may hold a newline: it must not start a forged problem line
 
 
 class ResearchNewsError(Exception):

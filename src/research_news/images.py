@@ -9,11 +9,11 @@ that ``check`` reports them before anything is rendered.
 
 from __future__ import annotations
 
-import html
 import math
 import re
 import warnings
 from pathlib import Path
+from xml.etree import ElementTree
 
 SIGNATURES = {".png": b"\x89PNG\r\n\x1a\n", ".jpg": b"\xff\xd8\xff", ".jpeg": b"\xff\xd8\xff", ".svg": None}
 """The image types a brief may use, and how each file starts."""
@@ -60,27 +60,48 @@ def _bitmap_problem(path: Path) -> tuple[str, str] | None:
 
 
 # An SVG shown with <img> cannot run scripts, but one opened on its own (a reader who
-# clicks the figure) runs them with the publisher's site as origin.
-_SCRIPT_ELEMENT = re.compile(r"<\s*(?:[\w-]+:)?(script|foreignObject|iframe|embed|object)\b", re.I)
-_TAG = re.compile(r"<[^>]*>", re.S)
-_EVENT_ATTRIBUTE = re.compile(r"\son[a-z]+\s*=", re.I)
+# clicks the figure) runs them with the publisher's site as origin. The file is parsed
+# as XML (expat expands its internal entities, within limits, and never fetches external
+# ones), so what is checked is the tree a browser would build, not the text.
+_ACTIVE_ELEMENTS = {"script", "foreignobject", "iframe", "embed", "object", "handler", "listener"}
+_STYLESHEET_INSTRUCTION = re.compile(r"<\?xml-stylesheet", re.I)
 
 
 def _svg_problem(path: Path) -> tuple[str, str] | None:
     hint = "export the figure again as a plain drawing, without interactivity or scripts"
     if path.stat().st_size > MAX_SVG_BYTES:
         return f"is over {MAX_SVG_BYTES // 1_000_000} MB", "simplify the drawing or export it as PNG"
-    text = path.read_text(encoding="utf-8", errors="replace")
-    found = _SCRIPT_ELEMENT.search(text)
-    if found:
-        return f"contains a <{found.group(1)}> element", hint
-    if any(_EVENT_ATTRIBUTE.search(tag) for tag in _TAG.findall(text)):
-        return "contains an event handler (an on…= attribute), which is a script", hint
-    # Character references and blanks can hide a scheme from a plain search: decode them first.
-    squeezed = re.sub(r"[\s\x00-\x1f]+", "", html.unescape(text)).lower()
-    if "javascript:" in squeezed or "vbscript:" in squeezed:
-        return "contains a javascript: link", hint
+    data = path.read_bytes()
+    if _STYLESHEET_INSTRUCTION.search(data.decode("utf-8", errors="replace")):
+        return "names a stylesheet (<?xml-stylesheet?>), which could transform it into a page", hint
+    try:
+        root = ElementTree.fromstring(data)
+    except ElementTree.ParseError as error:
+        return f"is not well-formed SVG ({error})", "export it again from your drawing program"
+    if _local(root.tag) != "svg":
+        return "is not really an SVG image", "re-export the image in the format its name says"
+    for element in root.iter():
+        if _local(element.tag) in _ACTIVE_ELEMENTS:
+            return f"contains a <{element.tag.rsplit('}', 1)[-1]}> element", hint
+        for attribute, value in element.attrib.items():
+            if _local(attribute).startswith("on"):
+                return f"contains an event handler ({_local(attribute)}=), which is a script", hint
+            if _is_script_url(value):
+                return "contains a javascript: link", hint
+        if _is_script_url(element.text or "") or _is_script_url(element.tail or ""):  # <style> url(javascript:…)
+            return "contains a javascript: link", hint
     return None
+
+
+def _local(name: str) -> str:
+    """An XML name without its namespace, lower case: ``{http://www.w3.org/2000/svg}Script`` → ``script``."""
+    return name.rsplit("}", 1)[-1].lower()
+
+
+def _is_script_url(text: str) -> bool:
+    # Browsers skip blanks and control characters inside a URL's scheme.
+    squeezed = re.sub(r"[\s\x00-\x1f]+", "", text).lower()
+    return "javascript:" in squeezed or "vbscript:" in squeezed
 
 
 def image_size(path: Path) -> tuple[int | None, int | None]:

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import re
 import sysconfig
 import traceback
-from pathlib import Path
+from pathlib import Path, PurePath
 from typing import Any
 
 from jinja2 import (
@@ -26,7 +27,7 @@ from jinja2 import (
     TemplateSyntaxError,
     select_autoescape,
 )
-from jinja2.sandbox import SandboxedEnvironment
+from jinja2.sandbox import SandboxedEnvironment, SecurityError
 
 from .exceptions import ContentError, Problem, ResearchNewsError
 from .load import LoadFailed, load_document
@@ -123,12 +124,25 @@ class Layout:
 
 @functools.cache
 def _read_labels(path: Path) -> dict[str, Any]:
+    """A layout's labels file: text labels, and ``months``, a list of twelve names."""
     if not path.is_file():
         return {}
     try:
-        return dict(load_document(path).data)
+        document = load_document(path)
     except LoadFailed as failure:
         raise ContentError([failure.problem]) from None
+    problems = []
+    for key, value in document.data.items():
+        months = key == "months"
+        if (months and not (isinstance(value, list) and len(value) == 12 and all(isinstance(m, str) for m in value))) \
+                or (not months and not isinstance(value, str)):
+            line, column = document.data.lc.value(key)
+            what = "a list of the twelve month names" if months else "text"
+            problems.append(Problem(path, line + 1, column + 1, f"{key}: a label must be {what}",
+                                    'quote it if it looks like a number or yes/no: "…"'))
+    if problems:
+        raise ContentError(problems)
+    return dict(document.data)
 
 
 # --- templates: sandboxed, contained, and their errors told as the layout's -----------
@@ -157,12 +171,44 @@ class _LayoutTemplate(Template):
     def render(self, *args: Any, **kwargs: Any) -> str:
         try:
             return super().render(*args, **kwargs)
-        except TemplateError as error:
+        except ResearchNewsError:
+            raise
+        except (TemplateError, ArithmeticError, LookupError, TypeError, ValueError, AttributeError,
+                RecursionError, MemoryError) as error:  # a layout's own mistake, at its line
             raise _layout_error(error, self.filename or self.name) from None
 
 
+MAX_PRODUCT = 1_000_000
+"""The longest string or list a template may make with ``*`` (``"a" * 10**10`` would exhaust memory)."""
+
+
 class _LayoutEnvironment(SandboxedEnvironment):
+    """jinja2's sandbox, made stricter for layouts that come with the content.
+
+    The edition handed to templates holds paths and the layout itself; a template may
+    show a path's name, never open, read or write it, and never reach the layout's
+    methods. ``*`` and ``**`` are bounded so a template cannot exhaust memory.
+    """
+
     template_class = _LayoutTemplate
+    intercepted_binops = frozenset(["*", "**"])
+
+    def is_safe_attribute(self, obj: Any, attr: str, value: Any) -> bool:
+        if isinstance(obj, PurePath):
+            return attr in ("name", "stem", "suffix")
+        if isinstance(obj, (Layout, Environment)):
+            return False
+        return super().is_safe_attribute(obj, attr, value)
+
+    def call_binop(self, context: Any, operator: str, left: Any, right: Any) -> Any:
+        if operator == "**" and isinstance(right, (int, float)) and abs(right) > 100:
+            raise SecurityError("an exponent over 100 is not allowed in a template")
+        if operator == "*":
+            for sequence, count in ((left, right), (right, left)):
+                if isinstance(sequence, (str, list, tuple)) and isinstance(count, int) \
+                        and len(sequence) * count > MAX_PRODUCT:
+                    raise SecurityError(f"a template may not make text or lists longer than {MAX_PRODUCT:,}")
+        return super().call_binop(context, operator, left, right)
 
     def get_template(self, name: Any, *args: Any, **kwargs: Any) -> Template:
         try:
@@ -171,14 +217,16 @@ class _LayoutEnvironment(SandboxedEnvironment):
             raise _layout_error(error, str(name)) from None
 
 
-def _layout_error(error: TemplateError, template: str | None) -> ResearchNewsError:
+def _layout_error(error: Exception, template: str | None) -> ResearchNewsError:
     """The template's own file and line when jinja knows them, else the template's name."""
     if isinstance(error, TemplateSyntaxError) and error.filename:
         return ContentError([Problem(Path(error.filename), error.lineno or 1, 1,
                                      f"template error: {error.message}", "fix the layout's template")])
     if isinstance(error, TemplateNotFound):
         return LayoutError(f"the layout has no template {error.name!r} (asked for by {template})")
-    message = f"template error: {error.message or type(error).__name__}"
+    text = getattr(error, "message", None) or str(error) or type(error).__name__
+    message = f"template error: {text}" if isinstance(error, TemplateError) else \
+        f"template error: {type(error).__name__}: {text}"
     located = _innermost_template_line(error)
     if located:
         return ContentError([Problem(located[0], located[1], 1, message, "fix the layout's template")])
@@ -196,5 +244,10 @@ def _innermost_template_line(error: Exception) -> tuple[Path, int] | None:
 
 
 def format_date(date: dt.date, labels: dict[str, Any]) -> str:
-    """``date`` spelled out with the language's month names and order."""
-    return labels["date_format"].format(day=date.day, month=labels["months"][date.month - 1], year=date.year)
+    """``date`` spelled out with the language's month names and order.
+
+    Plain substitution of ``{day}``, ``{month}`` and ``{year}``, not ``str.format``,
+    whose ``{day.__class__}`` would reach Python's internals from a labels file.
+    """
+    parts = {"{day}": str(date.day), "{month}": labels["months"][date.month - 1], "{year}": str(date.year)}
+    return re.sub(r"\{day\}|\{month\}|\{year\}", lambda found: parts[found.group()], labels["date_format"])

@@ -99,6 +99,11 @@ def _text(path: Path) -> str:
         raise UsageError(f"the recipients file {path} does not exist") from None
     except IsADirectoryError:
         raise UsageError(f"{path} is a folder; --recipients takes a CSV file") from None
+    sample = data[:200]
+    if sample and max(sample[0::2].count(0), sample[1::2].count(0)) > len(sample) // 4:
+        # UTF-16 without a byte-order mark: every other byte of ASCII text is NUL
+        raise ContentError([Problem(path, 1, 1, "the recipients file is not UTF-8 text (it looks like UTF-16)",
+                                    hint="save it as CSV UTF-8")])
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as error:
@@ -227,6 +232,7 @@ def _control_character(text: str) -> str | None:
     for char in text:
         if char in "\r\n":
             return "a line break"
-        if unicodedata.category(char) in ("Cc", "Zl", "Zp"):
+        if unicodedata.category(char) in ("Cc", "Zl", "Zp") or "\u202a" <= char <= "\u202e" \
+                or "\u2066" <= char <= "\u2069":  # bidirectional overrides make a name display reversed
             return f"the control character U+{ord(char):04X}"
     return None

@@ -320,19 +320,25 @@ class Checker:
 
     def _resolved(self, path: Path) -> Path:
         if path not in self._real_paths:
-            self._real_paths[path] = path.resolve()
+            try:
+                self._real_paths[path] = path.resolve()
+            except (RuntimeError, OSError):  # a symbolic link loop, a name too long: reading it will say so
+                self._real_paths[path] = path.absolute()
         return self._real_paths[path]
 
     def _is_file(self, path: Path) -> bool:
         if path not in self._files:
-            self._files[path] = path.is_file()
+            try:
+                self._files[path] = path.is_file()
+            except OSError:  # a name too long for the file system
+                self._files[path] = False
         return self._files[path]
 
     # files
 
     def _model(self, path: Path, model: type[Strict]) -> tuple[Document | None, Any]:
         """(document or None if unreadable, validated model or None) for ``path``, read once."""
-        key = (path.resolve(), model)
+        key = (self._resolved(path), model)
         if key not in self._models:
             self._models[key] = self._validate(path, model)
         return self._models[key]
@@ -351,7 +357,7 @@ class Checker:
             return doc, None
 
     def _seen(self, path: Path, model: type[Strict]) -> bool:
-        return (path.resolve(), model) in self._models
+        return (self._resolved(path), model) in self._models
 
     def publication(self, root: Path) -> Publication | None:
         """The publication of the content tree at ``root``, with its logo checked."""
@@ -439,7 +445,7 @@ class Checker:
         """A brief is read only if it lies inside the content tree and is not one of its other files."""
         resolved = self._resolved(path)
         if not resolved.is_relative_to(self._resolved(root)):
-            self.problems.append(Problem(path, 1, 1, f"this brief is outside the content tree ({root.resolve()}), "
+            self.problems.append(Problem(path, 1, 1, f"this brief is outside the content tree ({self._resolved(root)}), "
                                          "so it was not read", "a symbolic link may point out of the tree; "
                                          "copy the brief into the issue's briefs/ folder"))
             return False
@@ -469,6 +475,10 @@ class Checker:
         if not written.isprintable():
             self._add(doc, loc, f'{name}: "{written}" contains an invisible character', "retype the path")
             return None
+        if len(written) > 1000 or any(len(part.encode()) > 255 for part in written.split("/")):
+            self._add(doc, loc, f'{name}: "{shorten(written)}" is too long for a file name',
+                      "use short file names: at most 255 bytes per folder or file name")
+            return None
         if "://" in written or written.split(":", 1)[0].lower() in ("http", "https", "data", "file", "ftp"):
             self._add(doc, loc, f'{name}: "{written}" is a URL; nothing is downloaded',
                       f"save the file under images/ and write its path relative to {doc.path.name}")
@@ -480,7 +490,7 @@ class Checker:
         target = (doc.path.parent / written)
         resolved = self._resolved(target)
         if not resolved.is_relative_to(self._resolved(root)):
-            self._add(doc, loc, f'{name}: "{written}" points outside the content tree ({root.resolve()})',
+            self._add(doc, loc, f'{name}: "{written}" points outside the content tree ({self._resolved(root)})',
                       "keep every file inside the folder that holds publication.yaml")
             return None
         if resolved.suffix.lower() not in kinds:
@@ -558,6 +568,12 @@ class Checker:
 
     def check_path(self, path: Path) -> None:
         """Check whatever ``path`` is: a brief, an issue, a publication, or a folder of them."""
+        try:
+            self._check_path(path)
+        except OSError as error:  # a name too long, a symbolic link loop, a folder we may not list
+            self.problems.append(Problem(path, 1, 1, f"cannot be read: {error.strerror or error}"))
+
+    def _check_path(self, path: Path) -> None:
         if path.is_dir():
             if (path / ISSUE_FILE).is_file():
                 self.issue(path)

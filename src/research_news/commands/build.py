@@ -32,7 +32,11 @@ def build(
         raise UsageError(f"--only takes {', '.join(EDITIONS)}; got {only!r}")
     if pdf_variant not in PDF_VARIANTS:
         raise UsageError(f"--pdf-variant takes {', '.join(PDF_VARIANTS)}; got {pdf_variant!r}")
-    if not (issue_dir / "issue.yaml").is_file():
+    try:
+        is_issue = (issue_dir / "issue.yaml").is_file()
+    except OSError as error:  # a name too long, a symbolic link loop
+        raise UsageError(f"{issue_dir}: {error.strerror or error}") from None
+    if not is_issue:
         raise UsageError(f"{issue_dir} is not an issue folder (it has no issue.yaml)")
     console = Console(stderr=True, quiet=quiet)
     result = build_issue(

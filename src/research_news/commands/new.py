@@ -46,5 +46,9 @@ def _checked_date(text: str) -> str:
 
 
 def _refuse_existing(path: Path) -> None:
-    if path.exists():
+    try:
+        exists = path.exists()
+    except OSError as error:  # a name too long for the file system
+        raise UsageError(f"{path}: {error.strerror or error}") from None
+    if exists:
         raise UsageError(f"{path} already exists; choose another name (nothing was overwritten)")

@@ -9,6 +9,7 @@ only decides where each asset goes and how the page names it, so that publishing
 from __future__ import annotations
 
 import io
+import re
 import struct
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,6 +17,7 @@ from urllib.parse import quote
 
 from ..assemble import Edition, Image
 from ..exceptions import ResearchNewsError
+from ..layout import LayoutError
 from .theme import palette
 
 ASSETS = "assets"
@@ -85,6 +87,8 @@ class LayoutFonts:
         self.data: dict[str, bytes] = {}
 
     def url(self, name: str) -> str | None:
+        if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]*", name):  # a file name, never a path
+            raise LayoutError(f"font_url({name!r}): name a file in the layout's fonts/ folder")
         source = self.layout.file(f"fonts/{name}")
         if source is None:
             return None
@@ -96,6 +100,8 @@ class LayoutFonts:
             destination = f"{ASSETS}/fonts/{source.stem}.woff"
             self.data[destination] = woff
         for licence in sorted(source.parent.glob("LICENSE*")) + sorted(source.parent.glob("OFL*")):
+            if not licence.resolve().is_relative_to(source.parent.resolve()):
+                raise LayoutError(f"{licence} links to a file outside its layout folder")
             self.files[f"{ASSETS}/fonts/{licence.name}"] = licence
         return quote(destination)
 

@@ -46,6 +46,11 @@ def test_the_same_link_twice_is_found_at_each_place() -> None:
     assert [link.offset for link in links_in(text)] == [4, 27]
 
 
+def test_an_encoded_link_is_found_in_its_own_paragraph() -> None:
+    text = "See [e](&#106;avascript:alert(1)) now.\n\nLater, JAVASCRIPT: is only a word."
+    assert [text[link.offset:].startswith("&#106;avascript") for link in links_in(text)] == [True]
+
+
 def test_word_count_ignores_markup_and_link_targets() -> None:
     assert word_count("Hello **world**, see [the site](https://example.org/a-b-c).") == 5
     assert word_count(["one two", "three"]) == 3

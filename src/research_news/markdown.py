@@ -92,33 +92,40 @@ def _scanner() -> MarkdownIt:
 def links_in(text: str) -> list[Link]:
     """Every link and image in markdown ``text``, including ones rendering would drop."""
     found: list[Link] = []
+    line_starts = [0] + [index + 1 for index, char in enumerate(text) if char == "\n"]
     cursor = 0  # links come in source order: the same href twice is found at each place
     for block in _scanner().parse(text):
-        for token in block.children or []:
+        if not block.children:
+            continue
+        # The block's own lines bound the search, so a fallback never lands in a later paragraph.
+        first, last = block.map or (0, len(line_starts))
+        start = max(cursor, line_starts[min(first, len(line_starts) - 1)])
+        end = line_starts[last] if last < len(line_starts) else len(text)
+        for token in block.children:
             if token.type == "link_open":
                 href = str(token.attrGet("href") or "")
-                at = _offset_of(text, href, cursor)
+                at = _offset_of(text, href, start, end)
                 found.append(Link(href, False, at))
             elif token.type == "image":
                 href = str(token.attrGet("src") or "")
-                at = _offset_of(text, href, cursor)
+                at = _offset_of(text, href, start, end)
                 found.append(Link(href, True, max(text.rfind("![", 0, at), 0)))
             else:
                 continue
-            cursor = at + 1
+            start = cursor = at + 1
     return found
 
 
-def _offset_of(text: str, href: str, cursor: int) -> int:
-    position = text.find(href, cursor)
-    if position < 0:  # before the cursor: a reference definition used twice
-        position = text.find(href)
-    if position < 0:  # markdown-it normalised it (percent-encoding); fall back to the scheme
-        scheme = href.split(":", 1)[0]
-        position = max(text.lower().find(scheme.lower() + ":", cursor), text.lower().find(scheme.lower() + ":"), 0)
-    return position
+def _offset_of(text: str, href: str, start: int, end: int) -> int:
+    """Where ``href`` is written, searching its block from ``start``.
 
-
+    markdown-it hands back the href decoded (entities, percent-encoding), so it may not
+    appear as written: then the link's ``](``, or failing that the block's start.
+    """
+    for position in (text.find(href, start, end), text.find("](", start, end), text.find(href)):
+        if position >= 0:
+            return position + 2 if text.startswith("](", position) and not href.startswith("](") else position
+    return start
 _WORD = re.compile(r"[\w’'-]+", re.UNICODE)
 
 

@@ -11,7 +11,7 @@ RN     := $(VENV)/bin/research-news
 SAMPLE := issues/2023-01-data-and-society
 
 BUILD_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core
-TEST_PACKAGES  := chromium poppler-utils
+TEST_PACKAGES  := chromium poppler-utils openssl
 
 .PHONY: demo test bench system-build system-test node clean
 

@@ -18,6 +18,9 @@ from __future__ import annotations
 
 import asyncio
 import socket
+import ssl
+import subprocess
+from pathlib import Path
 import threading
 import time
 from dataclasses import dataclass
@@ -48,8 +51,11 @@ class SmtpServer:
     """An SMTP server on 127.0.0.1 at a free port; ``user`` and ``password`` turn on AUTH
     (without TLS). The attributes below are the knobs; aiosmtpd calls the ``handle_*`` hooks."""
 
-    def __init__(self, user: str | None = None, password: str | None = None):
+    def __init__(self, user: str | None = None, password: str | None = None, *,
+                 tls: ssl.SSLContext | None = None, implicit_tls: bool = False):
         self.port = _free_port()
+        self._tls = tls  # a server context: STARTTLS offered (and required), or TLS from the start
+        self._implicit_tls = implicit_tls
         self.received: list[Received] = []
         self.temporary_failures: dict[str, int] = {}  # address -> how many 451 replies before a 250
         self.permanent_failures: set[str] = set()  # addresses answered 550
@@ -70,7 +76,13 @@ class SmtpServer:
     def start(self) -> SmtpServer:
         options = {}
         if self._credentials:
-            options = {"authenticator": self._authenticate, "auth_require_tls": False}
+            # aiosmtpd counts only STARTTLS as TLS; with implicit TLS the whole session already is.
+            options = {"authenticator": self._authenticate,
+                       "auth_require_tls": self._tls is not None and not self._implicit_tls}
+        if self._tls is not None and self._implicit_tls:
+            options["ssl_context"] = self._tls
+        elif self._tls is not None:
+            options.update(tls_context=self._tls, require_starttls=True)
         self._controller = Controller(self, hostname="127.0.0.1", port=self.port, **options)
         self._controller.start()
         return self
@@ -160,3 +172,22 @@ def _free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]
+
+
+def self_signed_certificate(folder: Path) -> tuple[Path, Path]:
+    """A certificate for 127.0.0.1 and its key, made with the openssl command (a day's validity).
+
+    Tests make clients trust it through SSL_CERT_FILE, which OpenSSL reads whenever a default
+    context loads its certificates: the client code under test stays exactly as in production.
+    """
+    certificate, key = folder / "relay.pem", folder / "relay.key"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+                    "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost",
+                    "-keyout", str(key), "-out", str(certificate)], check=True, capture_output=True)
+    return certificate, key
+
+
+def server_context(certificate: Path, key: Path) -> ssl.SSLContext:
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(certificate, key)
+    return context

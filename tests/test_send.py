@@ -25,7 +25,7 @@ from research_news.exceptions import UsageError
 from research_news.message import POLICY
 
 from .conftest import run_cli
-from .smtp_server import SmtpServer
+from .smtp_server import SmtpServer, self_signed_certificate, server_context
 
 
 SLUG = "2024-06-open-science"
@@ -449,6 +449,38 @@ def test_login_with_the_password_from_the_environment(issue, tmp_path, monkeypat
         right = run_cli("send", issue, "-r", path, "--smtp-url", url, *FAST)
         assert right.exit_code == 0, right.stderr
         assert sorted(server.recipients()) == addresses
+
+
+@pytest.fixture(scope="module")
+def certificate(tmp_path_factory) -> tuple[Path, Path]:
+    return self_signed_certificate(tmp_path_factory.mktemp("tls"))
+
+
+@pytest.mark.parametrize("scheme, implicit", [("smtp+starttls", False), ("smtps", True)])
+def test_a_tls_relay_with_a_trusted_certificate_gets_every_message(issue, tmp_path, monkeypatch, certificate,
+                                                                   scheme, implicit) -> None:
+    """The success path over TLS: certificate checked, login only inside TLS, every message delivered."""
+    path, addresses = subscribers(tmp_path, 5)
+    monkeypatch.setenv("SSL_CERT_FILE", str(certificate[0]))  # trust this relay's certificate, as a CA bundle would
+    monkeypatch.setenv(sending.PASSWORD_VARIABLE, "s3cret")
+    with SmtpServer(user="news@example.org", password="s3cret", tls=server_context(*certificate),
+                    implicit_tls=implicit) as server:
+        url = f"{scheme}://news%40example.org@127.0.0.1:{server.port}"
+        result = run_cli("send", issue, "-r", path, "--smtp-url", url, *FAST)
+        assert result.exit_code == 0, result.stderr
+        assert sorted(server.recipients()) == addresses
+
+
+def test_an_untrusted_certificate_stops_before_anything_is_sent(issue, tmp_path, monkeypatch, certificate) -> None:
+    path, _ = subscribers(tmp_path, 2)
+    monkeypatch.setenv("SSL_CERT_FILE", str(tmp_path / "no-such-bundle.pem"))  # trusts nothing
+    monkeypatch.setenv(sending.PASSWORD_VARIABLE, "s3cret")
+    with SmtpServer(user="news@example.org", password="s3cret", tls=server_context(*certificate)) as server:
+        url = f"smtp+starttls://news%40example.org@127.0.0.1:{server.port}"
+        result = run_cli("send", issue, "-r", path, "--smtp-url", url, *FAST)
+        assert result.exit_code == 1 and "Traceback" not in result.stderr
+        assert "presented a certificate that cannot be trusted" in result.stderr, result.stderr
+        assert not server.messages()
 
 
 def test_starttls_is_required_when_asked_for(issue, relay, tmp_path) -> None:

@@ -187,6 +187,14 @@ IMAGE_CASES = {
 }
 
 
+def test_an_svg_may_start_with_a_long_comment(minimal_issue: Path) -> None:
+    """Drawing programs put credits before <svg>: the check reads the whole tree, not the first bytes."""
+    (minimal_issue / "images" / "chart.svg").write_text(f"<!-- {'credits ' * 100} -->\n"
+                                                         '<svg xmlns="http://www.w3.org/2000/svg" width="40" height="20"/>')
+    brief = (minimal_issue / "briefs" / "one.yaml").read_text().replace("chart.png", "chart.svg")
+    assert brief_problems(minimal_issue, brief) == []
+
+
 @pytest.mark.parametrize("name", IMAGE_CASES)
 def test_unsafe_or_broken_images_are_refused(minimal_issue: Path, name: str) -> None:
     file, content, words = IMAGE_CASES[name]

@@ -28,12 +28,10 @@ MAX_SVG_BYTES = 5_000_000
 def image_problem(path: Path) -> tuple[str, str] | None:
     """(what is wrong, how to fix it) for the image at ``path``, or None if it can be used."""
     suffix = path.suffix.lower()
-    with path.open("rb") as stream:
-        head = stream.read(512)
-    if suffix == ".svg":
-        if not (b"<svg" in head or head.lstrip().startswith(b"<?xml")):
-            return "is not really an SVG image", "re-export the image in the format its name says"
+    if suffix == ".svg":  # parsed whole: a long comment may come before <svg>
         return _svg_problem(path)
+    with path.open("rb") as stream:
+        head = stream.read(len(SIGNATURES[suffix]))
     if not head.startswith(SIGNATURES[suffix]):
         kind = "a PNG" if suffix == ".png" else "a JPEG"
         return f"is not really {kind} image", "re-export the image in the format its name says"

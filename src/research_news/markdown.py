@@ -122,10 +122,16 @@ def _offset_of(text: str, href: str, start: int, end: int) -> int:
     markdown-it hands back the href decoded (entities, percent-encoding), so it may not
     appear as written: then the link's ``](``, or failing that the block's start.
     """
-    for position in (text.find(href, start, end), text.find("](", start, end), text.find(href)):
-        if position >= 0:
-            return position + 2 if text.startswith("](", position) and not href.startswith("](") else position
-    return start
+    written = text.find(href, start, end)
+    if written >= 0:
+        return written
+    bracket = text.find("](", start, end)
+    if bracket >= 0:
+        return bracket + 2
+    elsewhere = text.find(href)  # a reference definition, outside the block that uses it
+    return elsewhere if elsewhere >= 0 else start
+
+
 _WORD = re.compile(r"[\w’'-]+", re.UNICODE)
 
 

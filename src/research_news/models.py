@@ -22,11 +22,13 @@ Placement = Literal["why_it_matters", "methodology", "key_findings", "key_takeaw
 PARTS: tuple[str, ...] = ("why_it_matters", "methodology", "key_findings", "key_takeaways")
 
 # Controls, and the bidirectional overrides that make text display other than it reads.
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x84\x86-\x9f\u202a-\u202e\u2066-\u2069]")
+BIDI_CONTROLS = "\u202a-\u202e\u2066-\u2069"
+"""Bidirectional embeddings, overrides and isolates (a character class range)."""
+_CONTROL = re.compile(rf"[\x00-\x08\x0b-\x1f\x7f-\x84\x86-\x9f{BIDI_CONTROLS}]")
 _LINE_BREAK = re.compile(r"[\r\n\u2028\u2029\x85]")
 # An RFC 2047 encoded word: mail programs decode it in a header, so text that looks like
 # one could show readers (or the To: line) something other than what was written.
-_ENCODED_WORD = re.compile(r"=\?[^?\s]+\?[bBqQ]\?[^?\s]*\?=")
+ENCODED_WORD = re.compile(r"=\?[^?\s]+\?[bBqQ]\?[^?\s]*\?=")
 
 
 def _single_line(value: str) -> str:
@@ -36,10 +38,10 @@ def _single_line(value: str) -> str:
         raise PydanticCustomError("single_line", "must be a single line; remove the line break")
     if _CONTROL.search(value):
         raise PydanticCustomError("control_character", "contains an invisible control character; retype the text")
-    if _ENCODED_WORD.search(value):
+    if ENCODED_WORD.search(value):
         raise PydanticCustomError(
             "encoded_word", "contains {word}, which mail programs would decode as a hidden header; write the text itself",
-            {"word": _ENCODED_WORD.search(value).group()})
+            {"word": ENCODED_WORD.search(value).group()})
     if not value:
         raise PydanticCustomError("empty_text", "is empty; write some text or remove the field")
     return value

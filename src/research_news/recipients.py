@@ -21,6 +21,7 @@ from pathlib import Path
 from email_validator import EmailNotValidError, validate_email
 
 from .exceptions import ContentError, Problem, UsageError
+from .models import BIDI_CONTROLS, ENCODED_WORD
 
 COLUMNS = ("email", "name", "language")
 _LANGUAGE = re.compile(r"[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*")
@@ -199,8 +200,8 @@ def _recipient(path: Path, row: _Row, columns: dict[str, int],
                     hint="a value must be one line: a line break in a header could add headers "
                          "such as Bcc to every message")
     name = value("name").strip(" ")
-    if _ENCODED_WORD.search(name):
-        problem("name", f'name contains "{_ENCODED_WORD.search(name).group()}", which mail programs would '
+    if ENCODED_WORD.search(name):
+        problem("name", f'name contains "{ENCODED_WORD.search(name).group()}", which mail programs would '
                         "decode as a hidden header", hint="write the name itself, in any alphabet")
     raw_email = value("email").strip(" ")
     email = ""
@@ -222,9 +223,7 @@ def _recipient(path: Path, row: _Row, columns: dict[str, int],
     return Recipient(email, name, language, row.line), []
 
 
-# An RFC 2047 encoded word (`=?utf-8?b?…?=`): in a To: header it would be decoded, so a
-# name could turn into another address (`Bcc: x@y`) in what the reader's program shows.
-_ENCODED_WORD = re.compile(r"=\?[^?\s]+\?[bBqQ]\?[^?\s]*\?=")
+_BIDI = re.compile(f"[{BIDI_CONTROLS}]")  # they make a name display other than it reads
 
 
 def _control_character(text: str) -> str | None:
@@ -232,7 +231,6 @@ def _control_character(text: str) -> str | None:
     for char in text:
         if char in "\r\n":
             return "a line break"
-        if unicodedata.category(char) in ("Cc", "Zl", "Zp") or "\u202a" <= char <= "\u202e" \
-                or "\u2066" <= char <= "\u2069":  # bidirectional overrides make a name display reversed
+        if unicodedata.category(char) in ("Cc", "Zl", "Zp") or _BIDI.match(char):
             return f"the control character U+{ord(char):04X}"
     return None

@@ -26,7 +26,6 @@ from .models import Brief, Issue, Publication, Strict
 
 PUBLICATION_FILE = "publication.yaml"
 ISSUE_FILE = "issue.yaml"
-IMAGE_TYPES = SIGNATURES
 
 ISSUE_FOLDER_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")
 """The issue folder's name is the slug of every output file and URL."""
@@ -316,7 +315,7 @@ class Checker:
         # A thousand briefs share a handful of folders and images: ask the file system once.
         self._real_paths: dict[Path, Path] = {}
         self._files: dict[Path, bool] = {}
-        self._image_types: dict[Path, tuple[str, str] | None] = {}
+        self._image_problems: dict[Path, tuple[str, str] | None] = {}
 
     def _resolved(self, path: Path) -> Path:
         if path not in self._real_paths:
@@ -506,13 +505,13 @@ class Checker:
         return resolved
 
     def _check_image(self, doc: Document, loc: Loc, written: str, root: Path) -> None:
-        path = self._contained_path(doc, loc, written, root, kinds=tuple(IMAGE_TYPES), what="png, jpg or svg image")
+        path = self._contained_path(doc, loc, written, root, kinds=tuple(SIGNATURES), what="png, jpg or svg image")
         if path is None:
             return
-        if path not in self._image_types:
-            self._image_types[path] = image_problem(path)
-        if self._image_types[path]:
-            what, hint = self._image_types[path]
+        if path not in self._image_problems:
+            self._image_problems[path] = image_problem(path)
+        if self._image_problems[path]:
+            what, hint = self._image_problems[path]
             self._add(doc, loc, f'{field_path(loc)}: "{written}" {what}', hint)
 
     def _check_strings(self, doc: Document) -> None:

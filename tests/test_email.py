@@ -18,6 +18,7 @@ import pytest
 
 from research_news.assemble import assemble
 from research_news.exceptions import ResearchNewsError
+from research_news.message import ADDRESS_MARKER
 from research_news.render import email as email_module
 from research_news.render.email import CONTENT_WIDTH, editorial_checks, render_email
 from research_news.validate import load_content
@@ -130,8 +131,8 @@ def test_every_link_is_absolute(doc, sample_edition):
     hrefs = [attrs["href"] for attrs in doc.tags("a")]
     assert sample_edition.web_url in hrefs  # view in your browser
     assert sample_edition.web_url + sample_edition.pdf_name in hrefs
-    # The send command replaces the literal placeholder per recipient.
-    assert "https://news.example.org/unsubscribe?email={email}" in hrefs
+    # The send command replaces the marker per recipient (message.py explains why not {email}).
+    assert f"https://news.example.org/unsubscribe?email={ADDRESS_MARKER}" in hrefs
 
 
 def test_size_is_well_under_gmail_clipping(sample_html, full_text_html):

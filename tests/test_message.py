@@ -13,7 +13,7 @@ import pytest
 from research_news.assemble import assemble
 from research_news.build import build
 from research_news.exceptions import ResearchNewsError
-from research_news.message import build_message
+from research_news.message import ADDRESS_MARKER, build_message
 from research_news.validate import load_content
 
 HTML = "<!doctype html><html><body><p>Bonjour, \u00e9t\u00e9 {email}</p></body></html>\n"
@@ -54,7 +54,7 @@ def test_headers(edition):
     assert parsed["MIME-Version"] == "1.0"
     assert parsedate_to_datetime(parsed["Date"]).tzinfo is not None
     assert parsed["Message-ID"].startswith("<") and parsed["Message-ID"].endswith("@example.org>")
-    assert parsed["List-Unsubscribe"] == "<https://news.example.org/unsubscribe?email={email}>"
+    assert parsed["List-Unsubscribe"] == f"<https://news.example.org/unsubscribe?email={ADDRESS_MARKER}>"
     assert parsed["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
     assert parsed["To"] is None and parsed["Bcc"] is None and parsed["Cc"] is None  # send adds To
 
@@ -154,7 +154,7 @@ def test_build_writes_a_parseable_eml(minimal_issue, tmp_path: Path):
     text, html = parsed.iter_parts()
     assert body(text) == (folder / "email.txt").read_text(encoding="utf-8")
     assert body(html) == (folder / "email.html").read_text(encoding="utf-8")
-    assert "{email}" in body(text) and "{email}" in body(html)
+    assert ADDRESS_MARKER in body(text) and ADDRESS_MARKER in body(html)  # the footer's link, for send
     assert parsed["Subject"] == "Research News #3: A minimal issue"
 
 

@@ -7,6 +7,7 @@ import re
 
 import pytest
 
+from research_news.message import ADDRESS_MARKER
 from research_news.render.text import WIDTH, Notes, fill, heading, markdown_text, render_text
 
 
@@ -77,7 +78,7 @@ def test_ends_with_browser_pdf_and_unsubscribe(text, sample_edition):
     tail = text[text.rindex("-" * WIDTH):]
     assert sample_edition.web_url in tail
     assert sample_edition.web_url + sample_edition.pdf_name in tail
-    assert tail.rstrip().endswith("https://news.example.org/unsubscribe?email={email}")
+    assert tail.rstrip().endswith(f"https://news.example.org/unsubscribe?email={ADDRESS_MARKER}")
     assert text.endswith("\n") and not text.endswith("\n\n")
 
 

@@ -1,27 +1,187 @@
 """The ready-to-send ``.eml``: the email edition as one RFC 5322 message.
 
 Built with Python's :mod:`email` package under a strict policy (SMTP line endings, defects
-raise), so what ``build`` writes is what ``send`` transmits. The message has no ``To``:
-``send`` adds one per recipient, and replaces the literal ``{email}`` placeholder of the
-unsubscribe address (header and both bodies) with that recipient's URL-quoted address.
+raise, headers read from a file never refolded), so what ``build`` writes is what ``send``
+transmits. The message has no ``To``: ``send`` adds one per recipient.
+
+**Headers that are never encoded.** RFC 2047 encoded words (``=?utf-8?q?…?=``) belong only in
+text for people: a Subject, a display name. The email package, asked to fold any other
+header too long for 78 characters, encodes it anyway, which breaks one-click unsubscribe
+(RFC 2369/8058 readers take ``List-Unsubscribe`` literally) and Message-IDs. So every header
+in :data:`VERBATIM_HEADERS` is a :class:`VerbatimHeader` in :data:`POLICY`'s header
+factory: whoever sets it (``build`` here, ``send`` for each recipient) gets the same
+folding, at whitespace already in the value and nowhere else, and a piece too long for one
+998-octet line is refused instead of encoded. Mailboxes (From, Reply-To, To) are written by
+:func:`mailbox`: a display name that folds into short lines stays a quoted string, any
+other (non-ASCII, or a run too long for a line) becomes a row of short encoded words,
+which RFC 2047 allows in a display name and mail programs join back together.
+:func:`wire_problems` checks the bytes of a whole message against all of this; ``build``
+runs it on the ``.eml`` and ``send`` on every message before it goes to the relay.
+
+**Where the reader's address goes.** Only the publication's ``unsubscribe`` setting may name
+the reader (``{email}``), and only there is it filled in: never in text that came from
+briefs, or any contributor could collect the list by writing ``{email}`` in a link. So
+``{email}`` in the setting is rendered as :data:`ADDRESS_MARKER`, a word drawn at random
+when the process starts, in the List-Unsubscribe header and in the footer's unsubscribe
+link (HTML and plain text alike). Content written before the build cannot contain it;
+``{email}`` anywhere else stays as written. ``send`` reads the marker back from the
+List-Unsubscribe header (where content never goes) and replaces exactly that word.
 """
 
 from __future__ import annotations
 
+import base64
 import re
+import secrets
 from email import policy
-from email.headerregistry import Address
+from email.headerregistry import Address, BaseHeader, HeaderRegistry
 from email.message import EmailMessage
 from email.utils import formatdate, getaddresses, make_msgid
 
 from .assemble import Edition
 from .exceptions import ResearchNewsError
+from .models import ADDRESS_SLOT, ENCODED_WORD
 
-POLICY = policy.SMTP.clone(raise_on_defect=True, cte_type="7bit")
+MAX_LINE = 998
+"""RFC 5322 2.1.1: octets in a line, CRLF not counted. Relays refuse longer ones."""
+FOLD_AT = 78  # RFC 5322's "SHOULD": where lines are folded when they can be
+
+VERBATIM_HEADERS = ("List-Unsubscribe", "List-Unsubscribe-Post", "List-Id", "List-Help", "List-Subscribe",
+                    "List-Post", "List-Owner", "List-Archive", "Message-ID", "In-Reply-To", "References",
+                    "Content-Language")
+"""Headers read by machines, never by people: RFC 2047 forbids encoded words in them."""
+
+ADDRESS_MARKER = f"rnaddr{secrets.token_hex(16)}"
+"""Stands for the reader's address in the built message (see the module docstring)."""
+MARKER_SHAPE = re.compile(r"rnaddr[0-9a-f]{32}")
+"""What ``send`` looks for in the List-Unsubscribe header of a built message."""
+
+
+class VerbatimHeader:
+    """A header value kept exactly as given: folded only at its own whitespace, never encoded.
+
+    Mixed into :class:`email.headerregistry.BaseHeader` by the header factory, like the
+    email package's own header classes.
+    """
+
+    max_count = 1
+
+    @classmethod
+    def parse(cls, value: str, kwds: dict) -> None:
+        kwds["decoded"] = value  # not decoded: "=?utf-8?…" here would be a literal
+        kwds["parse_tree"] = None
+
+    def fold(self, *, policy) -> str:
+        return fold_verbatim(self.name, str(self), policy.linesep)
+
+
+_VerbatimHeader = type("_VerbatimHeader", (VerbatimHeader, BaseHeader), {})
+
+
+def verbatim(name: str, value: str) -> BaseHeader:
+    """A header object for ``message[name] = …`` that is written out as :class:`VerbatimHeader`."""
+    return _VerbatimHeader(name, value)
+
+
+def _header_factory() -> HeaderRegistry:
+    registry = HeaderRegistry()
+    for name in VERBATIM_HEADERS:
+        registry.map_to_type(name.lower(), VerbatimHeader)
+    return registry
+
+
+POLICY = policy.SMTP.clone(raise_on_defect=True, cte_type="7bit", refold_source="none",
+                           header_factory=_header_factory())
 """RFC 5322 with CRLF line endings; a malformed header is an error, never a silent repair; bodies
-quoted-printable or base64 so that no relay without 8BITMIME can mangle them."""
+quoted-printable or base64 so that no relay without 8BITMIME can mangle them; headers parsed from
+a file written out as they were; :data:`VERBATIM_HEADERS` never encoded."""
 
 _LINE_BREAK = re.compile(r"[\r\n\u2028\u2029\x85\x0b\x0c]")
+_PIECE = re.compile(r"[ \t]*[^ \t]+")  # a word with the whitespace before it: where folding may go
+
+
+def fold_verbatim(name: str, value: str, linesep: str = "\r\n") -> str:
+    """``name: value`` as header lines, broken only before whitespace already in ``value``.
+
+    Unfolding (removing the line breaks) gives back ``value`` exactly. The first word stays
+    on the name's line; later ones start a new line when the current one would pass 78
+    characters. A word that cannot fit 998 characters even on a line of its own is refused.
+    """
+    refuse_line_breaks(name, value)
+    if not value.isascii():
+        raise ResearchNewsError(f"the {name} header must be ASCII, but is {value!r}; percent-encode "
+                                "the other characters (é → %C3%A9)")
+    lines = [f"{name}:"]
+    for piece in _PIECE.findall(value):
+        if len(lines) == 1 and not piece[0].isspace():
+            piece = " " + piece  # the customary space after the colon
+        if len(lines[-1]) + len(piece) <= (MAX_LINE if len(lines) == 1 and lines[0] == f"{name}:" else FOLD_AT):
+            lines[-1] += piece
+        elif 1 + len(piece.lstrip(" \t")) <= MAX_LINE:
+            lines.append(piece if piece[0].isspace() else " " + piece)
+        else:
+            raise ResearchNewsError(
+                f"the {name} header would hold {piece.strip()[:60]}… ({len(piece.strip())} characters without "
+                f"a space), which no header line can: a line holds at most {MAX_LINE - 1}; shorten it")
+    return linesep.join(lines) + linesep
+
+
+def mailbox(name: str, address: str) -> str:
+    """``Name <address>`` as a To or From header carries it, folding or encoding the name as needed.
+
+    A quoted ASCII name is kept as it is when each of its words fits a folded line; any
+    other name is written as encoded words, which fold anywhere (RFC 2047 section 5).
+    """
+    if not name:
+        return address
+    plain = str(Address(display_name=name, addr_spec=address))  # quotes and escapes what needs it
+    words = plain.rsplit(" <", 1)[0].split()
+    if plain.isascii() and plain.isprintable() and all(len(word) < FOLD_AT for word in words):
+        return plain
+    return " ".join(encoded_words(name)) + f" <{address}>"
+
+
+def encoded_words(text: str) -> list[str]:
+    """``text`` as RFC 2047 "B" encoded words of at most 75 characters, each of whole characters."""
+    chunks = [b""]
+    for char in text:
+        data = char.encode("utf-8")
+        if len(chunks[-1]) + len(data) > 45:  # 45 bytes → 60 base64 characters, + 12 for =?utf-8?b?…?=
+            chunks.append(b"")
+        chunks[-1] += data
+    return [f"=?utf-8?b?{base64.b64encode(chunk).decode('ascii')}?=" for chunk in chunks]
+
+
+def wire_problems(data: bytes) -> list[str]:
+    """What makes ``data`` (a whole message, as sent) unfit for a relay; empty when nothing does.
+
+    Lines at most 998 octets, CRLF only, 7-bit, and no encoded word in a header of
+    :data:`VERBATIM_HEADERS`: the promises this module makes, checked on the actual bytes.
+    """
+    problems = []
+    if not data.isascii():
+        problems.append("it contains 8-bit bytes")
+    if b"\r" in data.replace(b"\r\n", b"") or b"\n" in data.replace(b"\r\n", b""):
+        problems.append("it contains a line break that is not CRLF")
+    lines = data.split(b"\r\n")
+    longest = max(range(len(lines)), key=lambda index: len(lines[index]))
+    if len(lines[longest]) > MAX_LINE:
+        problems.append(f"line {longest + 1} is {len(lines[longest])} octets long (at most {MAX_LINE})")
+    head = data.split(b"\r\n\r\n", 1)[0].decode("ascii", "replace")
+    verbatim_names = {name.lower() for name in VERBATIM_HEADERS}
+    for field in re.split(r"\r\n(?![ \t])", head):
+        name, _, value = field.partition(":")
+        if name.strip().lower() in verbatim_names and ENCODED_WORD.search(value):
+            problems.append(f"its {name.strip()} header is encoded ({value.strip()[:60]})")
+    return problems
+
+
+def check_wire(data: bytes, what: str) -> None:
+    """Raise when :func:`wire_problems` finds anything in ``data``; ``what`` names the message."""
+    problems = wire_problems(data)
+    if problems:
+        raise ResearchNewsError(f"{what} is not fit to send: {'; '.join(problems)}. This is a bug in "
+                                "research-news; please report it with the publication.yaml settings")
 
 
 def build_message(edition: Edition, html: str, text: str, pdf: bytes | None = None) -> EmailMessage:
@@ -41,7 +201,8 @@ def build_message(edition: Edition, html: str, text: str, pdf: bytes | None = No
         message.add_attachment(pdf, maintype="application", subtype="pdf", filename=edition.pdf_name)
     # Headers last: set_content() drops any Content-* header (Content-Language) set before it.
     for name, value in values.items():
-        message[name] = value
+        message[name] = verbatim(name, mailbox_header(value)) if name in ("From", "Reply-To") else value
+    check_wire(message.as_bytes(), "the built email")
     return message
 
 
@@ -56,7 +217,7 @@ def headers(edition: Edition) -> dict[str, str]:
         "Message-ID": make_msgid(domain=sender_domain(publication.email_from or "")),
         "Content-Language": edition.lang,
     }
-    unsubscribe = publication.unsubscribe
+    unsubscribe = unsubscribe_url(publication.unsubscribe)
     if unsubscribe:
         values["List-Unsubscribe"] = f"<{unsubscribe}>"
         if unsubscribe.lower().startswith("https:"):
@@ -66,6 +227,22 @@ def headers(edition: Edition) -> dict[str, str]:
     for name, value in present.items():
         refuse_line_breaks(name, value)
     return present
+
+
+def unsubscribe_url(setting: str | None) -> str | None:
+    """The publication's unsubscribe address with :data:`ADDRESS_MARKER` where it says ``{email}``.
+
+    The one place the reader's address is ever filled in; templates show this URL in the footer.
+    """
+    return ADDRESS_SLOT.sub(ADDRESS_MARKER, setting) if setting else setting
+
+
+def mailbox_header(value: str) -> str:
+    """A From or Reply-To value (``Name <address>``) rewritten by :func:`mailbox`; else as it is."""
+    parsed = getaddresses([value])
+    if len(parsed) != 1 or "@" not in parsed[0][1]:
+        return value
+    return mailbox(*parsed[0])
 
 
 def refuse_line_breaks(name: str, value: str) -> None:

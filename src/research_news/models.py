@@ -123,7 +123,33 @@ def _link(schemes: tuple[str, ...]):
 
 
 WebUrl = Annotated[str, _link(("http", "https")), Field(json_schema_extra={"format": "uri"})]
-UnsubscribeUrl = Annotated[str, _link(("mailto", "https"))]
+ADDRESS_SLOT = re.compile(r"\{email\}|%7[Bb]email%7[Dd]")
+"""Where the unsubscribe setting names the reader's address (a URL may have its braces percent-encoded)."""
+LONGEST_ADDRESS_IN_URL = 3 * 64 + (254 - 64)
+"""An address as ``send`` puts it into a URL: at most 254 characters (RFC 5321), of which the 64
+before the @ may each become %XX; the domain (IDNA) never needs quoting."""
+_UNSUBSCRIBE_HEADER = len("List-Unsubscribe: <>")
+
+
+def _fits_a_header_line(value: str) -> str:
+    """The List-Unsubscribe header carries this URL literally (never encoded), on one line of at
+    most 998 characters, whatever reader's address fills it: refuse what could not."""
+    if not value.isascii():
+        raise PydanticCustomError(
+            "url_ascii", '"{value}" has characters beyond ASCII, which the List-Unsubscribe header cannot '
+            "carry; percent-encode them (é → %C3%A9) and write the domain in its xn-- form", {"value": value})
+    slots = len(ADDRESS_SLOT.findall(value))
+    longest = len(ADDRESS_SLOT.sub("", value)) + slots * LONGEST_ADDRESS_IN_URL
+    if _UNSUBSCRIBE_HEADER + longest > 998:
+        filled = f" once the longest possible address fills its {{email}}" if slots else ""
+        raise PydanticCustomError(
+            "url_length", "is {length} characters long{filled}; the List-Unsubscribe header must hold it on one "
+            "line of at most 998 characters: shorten it to {most} characters or fewer",
+            {"length": longest, "filled": filled, "most": 998 - _UNSUBSCRIBE_HEADER - longest + len(value)})
+    return value
+
+
+UnsubscribeUrl = Annotated[str, _link(("mailto", "https")), AfterValidator(_fits_a_header_line)]
 
 ImagePath = Annotated[
     str,

@@ -5,6 +5,13 @@ recipient (``To``, a stable ``Message-ID``, the unsubscribe address) to a copy o
 it to the relay. The relay (Postfix, a university's relay, an email service) queues and
 delivers; this module never keeps a mail queue of its own.
 
+The reader's address goes only where the build put :data:`message.ADDRESS_MARKER` (the
+unsubscribe link in the List-Unsubscribe header and the footer), never into text that came
+from content; headers are set through :mod:`message`'s policy, so a List-Unsubscribe or
+Message-ID is never encoded and no line passes 998 octets, and :meth:`Relay.transmit` checks
+every message's bytes for that before the relay sees them. One message exists at a time:
+memory does not grow with the list.
+
 **Exactly once.** A SQLite ledger, ``<out>/<slug>/send.db``, holds one row per (issue,
 recipient), each change committed before the next step:
 
@@ -47,7 +54,8 @@ from urllib.parse import quote, unquote, urlsplit
 from email_validator import EmailNotValidError, validate_email
 
 from .exceptions import ResearchNewsError, UsageError
-from .message import POLICY, sender_domain
+from .message import MARKER_SHAPE, POLICY, check_wire, mailbox, sender_domain, verbatim
+from .models import ADDRESS_SLOT
 from .recipients import Recipient
 
 try:  # POSIX: a second send of the same issue is refused while one runs
@@ -58,9 +66,6 @@ except ImportError:  # pragma: no cover - Windows: no lock; do not run two sends
 URL_VARIABLE = "RESEARCH_NEWS_SMTP_URL"
 PASSWORD_VARIABLE = "RESEARCH_NEWS_SMTP_PASSWORD"
 DEFAULT_RATE = "10/s"
-
-# Where the unsubscribe setting says {email}; a template may have percent-encoded the braces.
-_PLACEHOLDER = re.compile(r"\{email\}|%7[Bb]email%7[Dd]")
 
 IN_FLIGHT, SENT, DEFERRED, FAILED = "in_flight", "sent", "deferred", "failed"
 UNCERTAIN = "uncertain"  # not a ledger state: what an ``in_flight`` row means to a new run
@@ -85,6 +90,7 @@ class BuiltIssue:
     subject: str
     sender: str  # the envelope sender: the address in From
     domain: str  # the sender's domain, for Message-IDs
+    marker: str | None = None  # message.ADDRESS_MARKER as this build drew it; None: nothing to fill
     placeholders: tuple[_TextPart, ...] = field(default=(), repr=False, compare=False)
 
     @property
@@ -107,8 +113,21 @@ def load_built_issue(issue_dir: Path, out: Path) -> BuiltIssue:
     if not domain:
         raise ResearchNewsError(f"{path} has no From address; rebuild it after setting email.from "
                                 "in publication.yaml")
-    return BuiltIssue(slug, path, message, str(message["Subject"] or ""), sender, domain,
-                      placeholders=text_parts_with_placeholder(message))
+    marker = address_marker(message, path)
+    return BuiltIssue(slug, path, message, str(message["Subject"] or ""), sender, domain, marker,
+                      placeholders=text_parts_with_placeholder(message, marker) if marker else ())
+
+
+def address_marker(message: EmailMessage, path: Path) -> str | None:
+    """The word that stands for the reader's address, read where content never goes: the
+    List-Unsubscribe header. None when the unsubscribe address does not name the reader."""
+    header = str(message["List-Unsubscribe"] or "")
+    if ADDRESS_SLOT.search(header):
+        # Built before the marker existed: filling {email} everywhere would fill it in content too.
+        raise ResearchNewsError(f"{path} was built by an older research-news, which marked the reader's "
+                                "address with {email}; rebuild it with `research-news build`")
+    found = MARKER_SHAPE.search(header)
+    return found.group() if found else None
 
 
 def parse_message(data: bytes, path: Path | None = None) -> EmailMessage:
@@ -135,18 +154,17 @@ def personalise(issue: BuiltIssue, email: str, name: str = "", *, msgid: str,
     # build never writes these; a hand-edited .eml must not copy every send to someone else.
     for header in ("To", "Cc", "Bcc"):
         del message[header]
-    message["To"] = Address(display_name=name, addr_spec=email)
+    message["To"] = verbatim("To", mailbox(name, email))  # any name length: folded, or encoded words
     _set_header(message, "Message-ID", msgid)
     _set_header(message, "Date", formatdate(localtime=True))  # when it was sent, not built
     if test:
         _set_header(message, "Subject", f"[TEST] {message['Subject'] or ''}")
-    filled = quote(email, safe="@")
-    if "List-Unsubscribe" in message:
-        value = _PLACEHOLDER.sub(filled, str(message["List-Unsubscribe"]))
-        message.replace_header("List-Unsubscribe", value)
-    parts = list(message.walk())
-    for text_part in issue.placeholders:
-        text_part.fill(parts[text_part.index], filled)
+    if issue.marker:
+        filled = quote(email, safe="@")
+        message.replace_header("List-Unsubscribe", str(message["List-Unsubscribe"]).replace(issue.marker, filled))
+        parts = list(message.walk())
+        for text_part in issue.placeholders:
+            text_part.fill(parts[text_part.index], issue.marker, filled)
     return message.as_bytes(policy=POLICY)
 
 
@@ -160,7 +178,7 @@ def _set_header(message: EmailMessage, name: str, value: str) -> None:
 
 @dataclass(frozen=True)
 class _TextPart:
-    """A text part of the built message holding the placeholder, decoded once for every recipient."""
+    """A text part of the built message holding the address marker, decoded once for every recipient."""
 
     index: int  # position in ``message.walk()``
     text: str
@@ -171,9 +189,9 @@ class _TextPart:
     kept: tuple[tuple[str, str], ...]  # its Content-* headers that set_content() would drop
     had_mime_version: bool
 
-    def fill(self, part: EmailMessage, value: str) -> None:
-        """Put the text back into ``part`` (a copy of the original) with ``{email}`` replaced."""
-        part.set_content(_PLACEHOLDER.sub(value, self.text), subtype=self.subtype, charset=self.charset,
+    def fill(self, part: EmailMessage, marker: str, value: str) -> None:
+        """Put the text back into ``part`` (a copy of the original) with ``marker`` replaced by ``value``."""
+        part.set_content(self.text.replace(marker, value), subtype=self.subtype, charset=self.charset,
                          params=self.params or None, cte=self.encoding)
         for name, header in self.kept:
             part[name] = header
@@ -181,14 +199,14 @@ class _TextPart:
             del part["MIME-Version"]  # set_content() adds it; it belongs on the whole message only
 
 
-def text_parts_with_placeholder(message: EmailMessage) -> tuple[_TextPart, ...]:
-    """The text parts (not attachments) of ``message`` in which ``{email}`` is to be filled."""
+def text_parts_with_placeholder(message: EmailMessage, marker: str) -> tuple[_TextPart, ...]:
+    """The text parts (not attachments) of ``message`` in which ``marker`` is to be filled."""
     found = []
     for index, part in enumerate(message.walk()):
         if part.get_content_maintype() != "text" or part.is_attachment():
             continue
         text = part.get_content()
-        if not _PLACEHOLDER.search(text):
+        if marker not in text:
             continue
         encoding = str(part.get("Content-Transfer-Encoding", "")).lower()
         found.append(_TextPart(
@@ -506,6 +524,7 @@ class Relay:
         ``before_handover`` runs once the relay has accepted the envelope and is waiting for
         the message, just before it is sent: from then on the relay may accept it at any time.
         """
+        check_wire(body, f"the message to {recipient}")  # before the relay sees anything of it
         smtp = self._connection()
         try:
             self._expect(smtp.mail(sender), (250,), "MAIL FROM")

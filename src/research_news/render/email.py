@@ -24,6 +24,7 @@ import css_inline
 
 from ..assemble import BriefView, Edition, FigureView, Image
 from ..exceptions import Problem, ResearchNewsError
+from ..message import unsubscribe_url
 from .theme import palette
 from .web import ASSETS
 
@@ -41,7 +42,7 @@ class EmailLinks:
 
     web: str  # the web edition: "view in your browser"
     pdf: str
-    unsubscribe: str | None  # may hold the literal {email}: the send command fills it per reader
+    unsubscribe: str | None  # holds message.ADDRESS_MARKER where the reader's address goes: send fills it
     assets: str  # where the web edition's assets are published
 
     def image(self, image: Image) -> str:
@@ -74,7 +75,7 @@ def email_links(edition: Edition) -> EmailLinks:
             "web_base_url: set it to where web editions are published (e.g. https://news.example.org/research-news), "
             "or build without the email (--only pdf,web)"
         )
-    return EmailLinks(web=web, pdf=web + quote(edition.pdf_name), unsubscribe=edition.publication.unsubscribe,
+    return EmailLinks(web=web, pdf=web + quote(edition.pdf_name), unsubscribe=unsubscribe_url(edition.publication.unsubscribe),
                       assets=f"{web}{ASSETS}/")
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import email
+import re
 from email import policy
 from email.utils import parsedate_to_datetime
 from pathlib import Path
@@ -177,3 +178,42 @@ def test_an_international_sender_domain_is_sent_as_idna(minimal_tree, cli, tmp_p
     sent = email.message_from_bytes((tmp_path / "2024-05-minimal" / "2024-05-minimal.eml").read_bytes(),
                                     policy=policy.default)
     assert sent["From"].addresses[0].addr_spec == "news@xn--exmple-cua.org"
+
+
+# --- headers that must stay literal, lines that must stay short --------------------------
+
+
+def test_check_refuses_an_unsubscribe_url_no_header_line_can_hold(minimal_issue, cli):
+    """A URL cannot be folded (it has no spaces); one the longest address would push past 998 is refused."""
+    publication = minimal_issue.parent / "publication.yaml"
+    long_url = "https://news.example.org/unsubscribe?email={email}&t=" + "x" * 600
+    publication.write_text(publication.read_text(encoding="utf-8").replace(
+        "https://news.example.org/unsubscribe?email={email}", long_url), encoding="utf-8")
+    result = cli("check", minimal_issue)
+    assert result.exit_code == 1
+    assert "publication.yaml:6:16: email.unsubscribe:" in result.stdout
+    assert "once the longest possible address fills its {email}" in result.stdout
+    assert "shorten it to 603 characters or fewer" in result.stdout
+
+
+@pytest.mark.parametrize("url", [
+    "https://lists.example.org/unsubscribe?list=research-news&email={email}&token=" + "t" * 400,
+    "mailto:leave@example.org?subject=" + "leave%20" * 60 + "{email}",
+])
+def test_list_unsubscribe_is_folded_never_encoded(edition, url):
+    publication = dataclasses.replace(edition.publication, unsubscribe=url)
+    raw = build_message(dataclasses.replace(edition, publication=publication), HTML, TEXT).as_bytes()
+    head = raw.split(b"\r\n\r\n")[0].replace(b"\r\n ", b" ").decode("ascii") + "\r\n"
+    assert f"\r\nList-Unsubscribe: <{url.replace('{email}', ADDRESS_MARKER)}>\r\n" in head
+    assert "=?" not in head
+
+
+def test_a_long_sender_name_is_encoded_not_left_on_one_long_line(edition):
+    publication = dataclasses.replace(edition.publication, email_from=f"{'N' * 1200} <news@example.org>")
+    raw = build_message(dataclasses.replace(edition, publication=publication), HTML, TEXT).as_bytes()
+    head = raw.split(b"\r\n\r\n")[0].decode("ascii")
+    [sender] = [field for field in re.split(r"\r\n(?![ \t])", head) if field.startswith("From:")]
+    assert max(len(line) for line in sender.split("\r\n")) <= 78  # encoded words, folded
+    assert parse(build_message(dataclasses.replace(edition, publication=publication), HTML, TEXT))["From"].addresses[0] \
+        .display_name.replace(" ", "") == "N" * 1200  # (Python's parser keeps a space between encoded words)
+    assert parse(build_message(edition, HTML, TEXT))["From"] == "Minimal News <news@example.org>"

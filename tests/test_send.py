@@ -6,6 +6,7 @@ a subscribers file, and runs the CLI as a user would; the server stores what it 
 
 from __future__ import annotations
 
+import csv
 import os
 import re
 import signal
@@ -14,15 +15,20 @@ import subprocess
 import sys
 from collections import Counter
 from contextlib import closing
+from email import policy
+from email.header import decode_header, make_header
 from email.message import EmailMessage
+from email.parser import BytesParser
 from email.utils import formatdate, make_msgid
 from pathlib import Path
+from urllib.parse import quote
 
 import pytest
+from hypothesis import HealthCheck, given, settings, strategies as st
 
 from research_news import send as sending
-from research_news.exceptions import UsageError
-from research_news.message import POLICY, unsubscribe_url
+from research_news.exceptions import ResearchNewsError, UsageError
+from research_news.message import POLICY, unsubscribe_url, wire_problems
 
 from .conftest import run_cli
 from .smtp_server import SmtpServer, self_signed_certificate, server_context
@@ -31,7 +37,6 @@ from .smtp_server import SmtpServer, self_signed_certificate, server_context
 SLUG = "2024-06-open-science"
 SUBJECT = "Research News no. 2: Open science"
 UNSUBSCRIBE = "https://news.example.org/unsubscribe?email={email}"  # as publication.yaml says it
-MARKED = unsubscribe_url(UNSUBSCRIBE)  # as build renders it: the reader's address is a random marker
 FAST = ("--yes", "--rate", "100000/s", "--retry-delay", "0.01")
 
 
@@ -66,21 +71,22 @@ def relay(smtp_server: SmtpServer, monkeypatch) -> SmtpServer:
     return smtp_server
 
 
-def built_message() -> EmailMessage:
+def built_message(subject: str = SUBJECT, unsubscribe: str = UNSUBSCRIBE) -> EmailMessage:
     """What ``build`` writes: no To, and the address marker where the unsubscribe goes."""
+    marked = unsubscribe_url(unsubscribe)
     message = EmailMessage(policy=POLICY)
     message.set_content(f"Research News — numéro 2\n\n.A line starting with a dot.\n\n"
-                        f"Unsubscribe: {MARKED}\n", subtype="plain", charset="utf-8")
+                        f"Unsubscribe: {marked}\n", subtype="plain", charset="utf-8")
     message.add_alternative(f'<html lang="en"><body><h1>Research News — numéro 2</h1>'
-                            f'<p><a href="{MARKED}">Unsubscribe</a></p></body></html>\n',
+                            f'<p><a href="{marked}">Unsubscribe</a></p></body></html>\n',
                             subtype="html", charset="utf-8")
-    message["Subject"] = SUBJECT
+    message["Subject"] = subject
     message["From"] = "Research News <news@example.org>"
     message["Reply-To"] = "editor@example.org"
     message["Date"] = formatdate(localtime=True)
     message["Message-ID"] = make_msgid(domain="example.org")
     message["Content-Language"] = "en"
-    message["List-Unsubscribe"] = f"<{MARKED}>"
+    message["List-Unsubscribe"] = f"<{marked}>"
     message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
     return message
 
@@ -155,6 +161,77 @@ def test_each_message_carries_its_own_unsubscribe_address(issue, relay, tmp_path
     assert str(message["To"]) == '"Lovelace, Ada" <Ada+News@example.org>'
     assert message["Content-Language"] == "en" and message["Reply-To"] == "editor@example.org"
     assert received.data.isascii()  # 7bit all the way: no relay can mangle it
+
+
+# --- No line a relay would refuse ---------------------------------------------------------------
+
+HOSTILE_NAMES = [
+    "A" * 2000,  # one word longer than a header line
+    ("Zoë Ørsted " * 150).strip(),  # non-ASCII, long (the reader strips outer spaces)
+    "李" * 700,  # three UTF-8 bytes each
+    '"' * 300 + "x" * 1000,  # quotes to escape, then a long word
+    ("Lovelace, Ada " * 100).strip(),  # commas: a quoted string, folded at its spaces
+    'Ada "the" Lovelace',
+]
+# As long as publication.yaml allows (see models.LONGEST_ADDRESS_IN_URL): fits with any address.
+LONGEST_UNSUBSCRIBE = "https://lists.example.org/u?email={email}&t=" + "x" * (998 - 20 - 382 - 43)
+LONGEST_ADDRESS = "+" * 64 + "@" + ".".join(["d" * 63, "e" * 63, "f" * 49]) + ".org"  # 254; each + is %2B
+
+
+@pytest.mark.parametrize("subject", [SUBJECT, "S" * 3000, "Données " * 300])
+def test_no_line_of_any_sent_message_passes_998_octets(issue, relay, tmp_path, subject) -> None:
+    """RFC 5322 2.1.1: relays refuse longer lines. Names, subjects and URLs of any length."""
+    (tmp_path / "build" / SLUG / f"{SLUG}.eml").write_bytes(
+        built_message(subject, LONGEST_UNSUBSCRIBE).as_bytes())
+    path = tmp_path / "subscribers.csv"
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["email", "name"])
+        writer.writerows([f"reader{i}@example.org", name] for i, name in enumerate(HOSTILE_NAMES))
+        writer.writerow([LONGEST_ADDRESS, "Longest"])
+    result = run_cli("send", issue, "-r", path, *FAST)
+    assert result.exit_code == 0, result.stdout + result.stderr
+    messages = relay.messages()
+    assert len(messages) == len(HOSTILE_NAMES) + 1
+    for received, name in zip(messages, HOSTILE_NAMES + ["Longest"]):
+        assert max(len(line) for line in received.data.split(b"\r\n")) <= 998
+        assert received.data.isascii()
+        assert display_name(received.data) == name  # the name, decoded intact
+        assert received.message["Subject"] == subject
+    raw = messages[-1].data.replace(b"\r\n ", b" ")
+    filled = LONGEST_UNSUBSCRIBE.replace("{email}", "%2B" * 64 + LONGEST_ADDRESS[64:])
+    assert f"List-Unsubscribe: <{filled}>".encode() in raw  # 998 octets, on one line, never encoded
+
+
+def display_name(data: bytes) -> str:
+    """The To display name as RFC 2047 decodes it: adjacent encoded words join without the space
+    between them (Python's newer header parser keeps that space; mail programs do not)."""
+    [field] = [f for f in re.split(rb"\r\n(?![ \t])", data.split(b"\r\n\r\n")[0]) if f.startswith(b"To:")]
+    value = field[3:].replace(b"\r\n", b"").decode("ascii").strip()
+    if "=?" not in value:
+        return BytesParser(policy=policy.default).parsebytes(field + b"\r\n\r\n")["To"].addresses[0].display_name
+    return str(make_header(decode_header(value))).rsplit(" <", 1)[0]
+
+
+def test_the_relay_never_sees_a_message_with_an_over_long_line(relay) -> None:
+    """The last line of defence, in the one place every message passes: nothing is sent at all."""
+    body = b"Subject: x\r\nFrom: news@example.org\r\n\r\n" + b"x" * 999 + b"\r\n"
+    connection = sending.Relay(sending.smtp_settings(relay.url, None))
+    with pytest.raises(ResearchNewsError, match="line 4 is 999 octets long"):
+        connection.transmit("news@example.org", "ada@example.org", body)
+    connection.close()
+    assert not relay.messages() and relay.sessions == 0
+
+
+def test_an_eml_from_before_the_address_marker_is_refused(issue, relay, tmp_path) -> None:
+    """Built with {email} as the placeholder: filling it would fill any {email} a brief wrote too."""
+    old = built_message()
+    old.replace_header("List-Unsubscribe", f"<{UNSUBSCRIBE}>")
+    (tmp_path / "build" / SLUG / f"{SLUG}.eml").write_bytes(old.as_bytes())
+    path, _ = subscribers(tmp_path, 2)
+    result = run_cli("send", issue, "-r", path, *FAST)
+    assert result.exit_code == 1 and "built by an older research-news" in result.stderr
+    assert "rebuild it" in result.stderr and not relay.messages()
 
 
 def test_a_relay_closing_the_connection_is_reconnected_to(issue, relay, tmp_path) -> None:
@@ -532,3 +609,23 @@ def test_rates(text: str, per_second: float) -> None:
 def test_bad_rates(text: str) -> None:
     with pytest.raises(UsageError, match="--rate"):
         sending.parse_rate(text)
+
+
+# --- Property: whatever the name, subject and address, the relay gets legal lines ----------------
+
+_NAME_TEXT = st.text(st.characters(blacklist_categories=("Cc", "Cs", "Zl", "Zp")), max_size=1500)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(name=_NAME_TEXT, subject=_NAME_TEXT.filter(str.strip), local=st.from_regex(r"[a-z+!#$%&'*=?^_`{|}~-]{1,64}",
+                                                                                    fullmatch=True))
+def test_personalised_messages_are_always_fit_for_a_relay(tmp_path_factory, name, subject, local) -> None:
+    folder = tmp_path_factory.mktemp("property") / SLUG
+    folder.mkdir()
+    (folder / f"{SLUG}.eml").write_bytes(built_message(subject.replace("\r", " ").replace("\n", " "),
+                                                       LONGEST_UNSUBSCRIBE).as_bytes())
+    issue = sending.load_built_issue(folder, folder.parent)
+    email = sending.check_address(f"{local}@example.org")
+    data = sending.personalise(issue, email, name, msgid=sending.message_id(issue, email))
+    assert wire_problems(data) == []  # lines ≤ 998, 7-bit, CRLF, List-Unsubscribe and Message-ID not encoded
+    assert f"email={quote(email, safe='@')}".encode() in data.replace(b"\r\n ", b" ")

@@ -150,3 +150,44 @@ def test_a_bidi_override_in_a_name_is_refused(tmp_path: Path) -> None:
 def test_utf16_without_a_byte_order_mark_is_named(tmp_path: Path) -> None:
     path = csv_file(tmp_path, "email\na@example.org\n", encoding="utf-16-le")
     assert problems(path) == [(1, 1, "the recipients file is not UTF-8 text (it looks like UTF-16)")]
+
+
+# --- Malformed CSV: accepted as written, or located; never a traceback -----------------------
+
+
+def test_a_quote_inside_a_value_is_kept_as_written(tmp_path: Path) -> None:
+    """Only a quote at the start of a value opens a quoted value (RFC 4180, and Excel)."""
+    path = csv_file(tmp_path, 'email,name,language\nada@example.org,Ada "the" Lovelace,en\n'
+                              'bob@example.org,Bob 5" tall,fr\n')
+    assert [(r.email, r.name, r.language) for r in read_recipients(path).recipients] == [
+        ("ada@example.org", 'Ada "the" Lovelace', "en"), ("bob@example.org", 'Bob 5" tall', "fr")]
+
+
+def test_values_after_a_stray_quote_are_located_where_they_are(tmp_path: Path) -> None:
+    path = csv_file(tmp_path, 'email,name,language\n'
+                              'eve@example.org,Eve 5" tall,english\n'
+                              'dan@example.org,Dan 5" tall,en,extra\n')
+    assert problems(path) == [
+        (2, 29, '"english" is not a language tag'),
+        (3, 32, "this row has 4 values but the header names 3 columns"),
+    ]
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ('email,name\nada@example.org,"Ada" Lovelace\n', (2, 22, "malformed CSV: a quoted value goes on after its closing quote")),
+    ('email,name\nada@example.org,Ada\nbob@example.org,"Bob\n', (3, 17, "malformed CSV: this quoted value is never closed")),
+    ('email,name\nada@example.org,"Ada', (2, 17, "malformed CSV: this quoted value is never closed")),
+    ('email,name\r\nada@example.org,"Ada\r\nLovelace"x\r\n', (3, 10, "malformed CSV: a quoted value goes on after its closing quote")),
+])
+def test_malformed_quoting_is_located(tmp_path: Path, text: str, expected: tuple[int, int, str]) -> None:
+    assert problems(csv_file(tmp_path, text)) == [expected]
+
+
+def test_a_nul_byte_is_a_located_problem(tmp_path: Path) -> None:
+    path = csv_file(tmp_path, "email,name\nada@exa\x00mple.org,Ada\n")
+    assert problems(path) == [(2, 1, "email contains the control character U+0000")]
+
+
+def test_utf16_with_a_byte_order_mark_is_named(tmp_path: Path) -> None:
+    path = csv_file(tmp_path, "\ufeffemail\na@example.org\n", encoding="utf-16")
+    assert problems(path) == [(1, 1, "the recipients file is not UTF-8 text (it looks like UTF-16)")]

@@ -629,3 +629,24 @@ def test_personalised_messages_are_always_fit_for_a_relay(tmp_path_factory, name
     data = sending.personalise(issue, email, name, msgid=sending.message_id(issue, email))
     assert wire_problems(data) == []  # lines ≤ 998, 7-bit, CRLF, List-Unsubscribe and Message-ID not encoded
     assert f"email={quote(email, safe='@')}".encode() in data.replace(b"\r\n ", b" ")
+
+
+def test_the_progress_bar_shows_the_rate_and_the_time_left() -> None:
+    from io import StringIO
+
+    from rich.console import Console
+
+    from research_news.commands.send import progress_bar
+
+    clock = iter(range(0, 1000)).__next__  # one second per reading
+    screen = StringIO()
+    with progress_bar(Console(file=screen, force_terminal=True, width=120), get_time=clock,
+                      auto_refresh=False) as progress:
+        task = progress.add_task("send", total=100, last="")
+        for _ in range(10):
+            progress.update(task, advance=2, last="sent: reader@example.org")
+        progress.refresh()
+    shown = screen.getvalue()
+    assert "20/100" in shown
+    assert re.search(r"\d+\.\d/s", shown), shown  # messages per second
+    assert re.search(r"0:00:\d\d", shown), shown  # time left

@@ -9,7 +9,8 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, ProgressColumn, TextColumn, TimeRemainingColumn
+from rich.text import Text
 
 from .. import send as sending
 from ..exceptions import ResearchNewsError, UsageError
@@ -63,7 +64,8 @@ def send(
     earlier = sending.read_ledger(issue.ledger_path, issue.slug)  # read only: a dry run creates nothing
     plan = sending.plan_send(subscribers.recipients, earlier, **options)
     if dry_run:
-        typer.echo("\n".join(sending.dry_run_lines(issue, plan, settings)))
+        for line in sending.dry_run_lines(issue, plan, settings):  # line by line: no copy of the list in memory
+            typer.echo(line)
         return
     for line in sending.plan_lines(plan):
         typer.echo(line, err=True)
@@ -106,12 +108,25 @@ def _confirm(question: str) -> None:
         raise typer.Exit(1)
 
 
+class RateColumn(ProgressColumn):
+    """Messages per second, averaged by rich over the last half minute."""
+
+    def render(self, task) -> Text:
+        speed = task.finished_speed or task.speed
+        return Text("–/s" if speed is None else f"{speed:.1f}/s", style="progress.data.speed")
+
+
+def progress_bar(console: Console, **options) -> Progress:
+    """The bar of a real send: done of total, messages per second, time left, the last outcome."""
+    columns = (TextColumn("Sending"), BarColumn(), MofNCompleteColumn(), RateColumn(),
+               TimeRemainingColumn(), TextColumn("{task.fields[last]}"))
+    return Progress(*columns, console=console, disable=not console.is_terminal, speed_estimate_period=30,
+                    **options)
+
+
 def _deliver(issue, plan, settings, ledger, per_second: float, retry_delay: float) -> sending.Report:
     """``sending.deliver`` with a progress bar on the terminal (none in logs and pipes)."""
-    console = Console(stderr=True)
-    columns = (TextColumn("Sending"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
-               TextColumn("{task.fields[last]}"))
-    with Progress(*columns, console=console, disable=not console.is_terminal) as progress:
+    with progress_bar(Console(stderr=True)) as progress:
         task = progress.add_task("send", total=len(plan.to_send), last="")
 
         def advance(recipient, outcome: str) -> None:

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import difflib
 import re
-import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -247,14 +246,17 @@ def _recipient(path: Path, row: _Row, columns: dict[str, int],
     return Recipient(email, name, language, row.line), []
 
 
-_BIDI = re.compile(f"[{BIDI_CONTROLS}]")  # they make a name display other than it reads
+# Controls (Unicode category Cc), line and paragraph separators (Zl, Zp), and bidi controls,
+# which make a name display other than it reads. One search per value: lists are long.
+_CONTROL = re.compile(f"[\x00-\x1f\x7f-\x9f\u2028\u2029{BIDI_CONTROLS}]")
 
 
 def _control_character(text: str) -> str | None:
     """A description of the first control or line-separator character in ``text``, if any."""
-    for char in text:
-        if char in "\r\n":
-            return "a line break"
-        if unicodedata.category(char) in ("Cc", "Zl", "Zp") or _BIDI.match(char):
-            return f"the control character U+{ord(char):04X}"
-    return None
+    found = _CONTROL.search(text)
+    if found is None:
+        return None
+    char = found.group()
+    if char in "\r\n":
+        return "a line break"
+    return f"the control character U+{ord(char):04X}"

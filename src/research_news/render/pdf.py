@@ -242,22 +242,26 @@ def refusal_problems(edition: Edition, refused: list[Refusal]) -> list[Problem]:
         else:  # nothing in the content names it: the layout's HTML or CSS does
             path, line, column = edition.layout.file("print/print.css") or edition.issue_dir / ISSUE_FILE, 1, 1
         what = image.rel if image else "the print layout"
+        itself = image is not None and normal_url(refusal.url) == normal_url(path2url(image.source))
         problems.append(Problem(
             path, line, column,
+            f"{what} was not loaded: {refusal.reason}" if itself else
             f"{what} names {refusal.url}, which was not loaded: {refusal.reason}",
-            hint="the PDF was built without it; images and fonts may only come from files inside the "
-                 "content tree, never from the network",
+            hint="the PDF was built without it; " + (
+                "the file changed after it was checked: run `research-news check` again" if itself else
+                "images and fonts may only come from files inside the content tree, never from the network"),
             severity="warning",
         ))
     return problems
 
 
 def _svg_owners(edition: Edition) -> dict[str, Image]:
-    """URL → the edition's SVG image that names it (directly, or through SVGs it names)."""
+    """URL → the edition's SVG image that is it or names it (directly, or through SVGs it names)."""
     owners: dict[str, Image] = {}
     for image in edition.images:
         if not image.is_svg:
             continue
+        owners[normal_url(path2url(image.source))] = image  # refused itself: changed since `check`
         pending, seen = [image.source], set()
         while pending:
             svg = pending.pop()

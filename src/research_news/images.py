@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import io
 import math
 import re
@@ -248,8 +249,10 @@ def _attribute_rule(element: str | None, name: str, value: str) -> None:
         _href_rule(element, value)
     if local == "attributename" and element in _ANIMATIONS and _split(value.replace(":", " "))[1] == "href":
         raise _Refused(f"has a <{element}> that rewrites a link (attributeName=\"{value}\")", SVG_HINT)
-    if "(" in value:  # a CSS url() needs its parenthesis, whatever escapes spell "url"
-        _css_rule(value, stylesheet=False)
+    if "(" in value and _CSS_URL_WORDS.search(value):  # a url() needs its "(" whatever escapes spell "url"
+        refused = _css_value_refusal(value)
+        if refused:
+            raise _Refused(*refused)
 
 
 def _href_rule(element: str | None, value: str) -> None:
@@ -291,6 +294,21 @@ def _data_bitmap_problem(url: str) -> tuple[str, str] | None:
     return _bitmap_problem(io.BytesIO(body))
 
 
+_CSS_URL_WORDS = re.compile(r"url|src|image|fade|\\", re.I)
+"""Words every CSS function naming a URL has (or a backslash, which could spell one): values
+without them (``translate(3 4)``) need no parsing."""
+
+
+@functools.lru_cache(maxsize=4096)
+def _css_value_refusal(value: str) -> tuple[str, str] | None:
+    """:func:`_css_rule` for an attribute value, remembered: plots repeat ``clip-path="url(#p1)"`` thousands of times."""
+    try:
+        _css_rule(value, stylesheet=False)
+    except _Refused as refused:
+        return refused.what, refused.hint
+    return None
+
+
 def _css_rule(text: str, *, stylesheet: bool) -> None:
     """CSS (a <style> element, a style= attribute or a presentation attribute) may name only ``#id``s."""
     import tinycss2  # WeasyPrint's own CSS parser: escapes and comments are read as browsers read them
@@ -325,10 +343,12 @@ def _css_function_rule(function: Any) -> None:
                        SELF_CONTAINED_HINT)
 
 
+_GAP = r"[\s\x00-\x1f]*"  # browsers skip blanks and control characters inside a URL's scheme
+_SCRIPT_SCHEME = re.compile(_GAP.join("javascript:") + "|" + _GAP.join("vbscript:"), re.I)
+
+
 def _is_script_url(text: str) -> bool:
-    # Browsers skip blanks and control characters inside a URL's scheme.
-    squeezed = re.sub(r"[\s\x00-\x1f]+", "", text).lower()
-    return "javascript:" in squeezed or "vbscript:" in squeezed
+    return ":" in text and _SCRIPT_SCHEME.search(text) is not None
 
 
 def shorten(text: str, limit: int = 80) -> str:

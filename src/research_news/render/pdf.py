@@ -29,6 +29,7 @@ from weasyprint.urls import path2url
 
 from ..assemble import BriefView, Edition, Image, assemble
 from ..exceptions import Problem, ResearchNewsError
+from ..glyphs import box_problems, drawn_as_boxes
 from ..load import LoadFailed, load_document
 from ..urls import Refusal, SafeFetcher, file_url_path, normal_url, svg_references
 from ..validate import ISSUE_FILE, PUBLICATION_FILE, load_content, position_of
@@ -42,7 +43,8 @@ DEFAULT_VARIANT = "pdf/ua-1"
 @dataclass
 class RenderedPdf:
     """A rendered PDF, its page count, and what the editor should hear about it (warnings):
-    resources the fetcher refused, briefs whose last page holds only a few lines."""
+    resources the fetcher refused, characters drawn as empty boxes, briefs whose last page
+    holds only a few lines."""
 
     data: bytes
     pages: int
@@ -88,9 +90,11 @@ def _render(edition: Edition, html: str, variant: str | None) -> tuple[Document,
     patch_weasyprint()
     fetcher = SafeFetcher.for_edition(edition)
     options = pdf_options(variant)
-    document = HTML(string=html, base_url=base_url(edition), url_fetcher=fetcher).render(**options)
-    data = document.write_pdf(**options)
-    return document, RenderedPdf(data, len(document.pages), refusal_problems(edition, fetcher.refused))
+    with drawn_as_boxes() as boxes:  # characters no font has
+        document = HTML(string=html, base_url=base_url(edition), url_fetcher=fetcher).render(**options)
+        data = document.write_pdf(**options)
+    warnings = refusal_problems(edition, fetcher.refused) + box_problems(edition, boxes, html)
+    return document, RenderedPdf(data, len(document.pages), warnings)
 
 
 def asset_url(image: Image) -> str:

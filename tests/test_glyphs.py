@@ -62,3 +62,53 @@ def test_a_character_a_system_font_draws_is_not_reported(minimal_tree: Path) -> 
     rendered = render_pdf(assemble(load_content(minimal_tree / "2024-05-minimal")))
 
     assert not [w for w in rendered.warnings if "empty box" in w.message], rendered.warnings
+
+
+def font_with(character: str, path: Path) -> None:
+    """A tiny TrueType font that draws ``character`` as a square, and a space (Pango shapes the
+    spaces around a character with the font that has the character)."""
+    from fontTools.fontBuilder import FontBuilder
+    from fontTools.pens.ttGlyphPen import TTGlyphPen
+
+    pen = TTGlyphPen(None)
+    for point in ((100, 0), (100, 700), (800, 700), (800, 0)):
+        (pen.lineTo if point != (100, 0) else pen.moveTo)(point)
+    pen.closePath()
+    square = pen.glyph()
+    builder = FontBuilder(1000, isTTF=True)
+    builder.setupGlyphOrder([".notdef", "space", "square"])
+    builder.setupCharacterMap({ord(" "): "space", ord(character): "square"})
+    builder.setupGlyf({".notdef": TTGlyphPen(None).glyph(), "space": TTGlyphPen(None).glyph(), "square": square})
+    builder.setupHorizontalMetrics({".notdef": (500, 0), "space": (250, 0), "square": (900, 100)})
+    builder.setupHorizontalHeader(ascent=800, descent=-200)
+    builder.setupNameTable({"familyName": "Test Square", "styleName": "Regular"})
+    builder.setupOS2()
+    builder.setupPost()
+    builder.save(str(path))
+
+
+@needs_fc_list
+def test_a_font_added_to_the_layout_draws_what_the_system_cannot(minimal_tree: Path) -> None:
+    """What the README says: put the file in the layout's fonts/, declare it with @font-face."""
+    from research_news.layout import BUILTIN_LAYOUTS
+
+    character = CJK[0]
+    if installed_font_has(character):
+        pytest.skip("a CJK font is installed here")
+    layout = minimal_tree / "layouts" / "mylayout"
+    (layout / "fonts").mkdir(parents=True)
+    (layout / "print").mkdir()
+    font_with(character, layout / "fonts" / "TestSquare.ttf")
+    head = (BUILTIN_LAYOUTS / "default" / "print" / "head.html.j2").read_text(encoding="utf-8")
+    declaration = "@font-face { font-family: \"RN Square\"; src: url(\"{{ layout_url('fonts/TestSquare.ttf') }}\"); }\n"
+    (layout / "print" / "head.html.j2").write_text(head.replace(":root {", declaration + ":root {", 1), encoding="utf-8")
+    publication = minimal_tree / "publication.yaml"
+    publication.write_text(publication.read_text() + "layout: mylayout\n")
+    brief = minimal_tree / "2024-05-minimal" / "briefs" / "one.yaml"
+    brief.write_text(brief.read_text(encoding="utf-8").replace("small things", f"small {character} things"),
+                     encoding="utf-8")
+
+    rendered = render_pdf(assemble(load_content(minimal_tree / "2024-05-minimal")))
+
+    # No installed font has it (see the skip), so only the layout's font can have drawn it.
+    assert not [w for w in rendered.warnings if "empty box" in w.message], rendered.warnings

@@ -17,7 +17,8 @@ from .conftest import run_cli
 
 def installed_font_has(character: str) -> bool:
     """Whether fontconfig knows a font with ``character`` (what WeasyPrint falls back to)."""
-    listed = subprocess.run(["fc-list", f":charset={ord(character):x}", "family"], capture_output=True, text=True)
+    listed = subprocess.run(["fc-list", f":charset={ord(character):x}", "family"], capture_output=True, text=True,
+                            check=False)
     return bool(listed.stdout.strip())
 
 
@@ -43,7 +44,7 @@ def test_characters_no_font_has_are_reported_at_their_field(minimal_tree: Path, 
     assert len(boxes) == 2, result.stderr
     title, methodology = boxes
     # title: at line 1, column 25 ("title: A short study of " is 24 characters)
-    assert f"one.yaml:1:25: warning: title: " in title, title
+    assert "one.yaml:1:25: warning: title: " in title, title
     assert '"中" (U+4E2D) and "文" (U+6587) are in none of the fonts, so the PDF shows them as empty boxes' in title
     assert "RN Serif" in title and "DejaVu" in title and "fonts/ folder" in title
     # methodology: the second line of its block (line 14), where "文" is written after "  Then "
@@ -100,7 +101,8 @@ def test_a_font_added_to_the_layout_draws_what_the_system_cannot(minimal_tree: P
     (layout / "print").mkdir()
     font_with(character, layout / "fonts" / "TestSquare.ttf")
     head = (BUILTIN_LAYOUTS / "default" / "print" / "head.html.j2").read_text(encoding="utf-8")
-    declaration = "@font-face { font-family: \"RN Square\"; src: url(\"{{ layout_url('fonts/TestSquare.ttf') }}\"); }\n"
+    declaration = ("@font-face { font-family: \"RN Square\"; "
+                   "src: url(\"{{ layout_url('fonts/TestSquare.ttf') }}\"); }\n")
     (layout / "print" / "head.html.j2").write_text(head.replace(":root {", declaration + ":root {", 1), encoding="utf-8")
     publication = minimal_tree / "publication.yaml"
     publication.write_text(publication.read_text() + "layout: mylayout\n")

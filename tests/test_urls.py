@@ -217,7 +217,8 @@ def test_a_figure_changed_after_check_is_refused_whole_by_the_pdf(hostile_tree: 
     assert b"root:x:0:0" not in rendered.data
     [warning] = rendered.warnings
     assert warning.path.name == "attack.yaml" and (warning.line, warning.column) == (14, 10)
-    assert warning.message == f"2024-06-hostile/images/figure.svg was not loaded: the SVG {svg_problem(hostile.encode())[0]}"
+    reason = svg_problem(hostile.encode())[0]
+    assert warning.message == f"2024-06-hostile/images/figure.svg was not loaded: the SVG {reason}"
 
 
 def test_a_layout_stylesheet_cannot_reach_out_either(minimal_tree: Path, http_server):

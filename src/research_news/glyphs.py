@@ -23,7 +23,6 @@ import logging
 import re
 import subprocess
 from contextlib import contextmanager
-from pathlib import Path
 from typing import Any, Iterable, Iterator
 
 from .assemble import Edition

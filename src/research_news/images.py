@@ -75,14 +75,14 @@ def _bitmap_problem(path: Path | BinaryIO) -> tuple[str, str] | None:
     return None
 
 
+# --- SVG: one rule for every edition ----------------------------------------------------
+#
 # An SVG shown with <img> cannot run scripts or load anything, but one opened on its own
 # (a reader who clicks the figure, an archive that serves it) runs scripts with the
 # publisher's site as origin and loads what it names from readers' browsers.
 
-# --- SVG: one policy for every edition ------------------------------------------------
-
-
 SVG_HINT = "export the figure again as a plain drawing, without interactivity or scripts"
+PLAIN_SVG_HINT = "save it again as plain SVG (Inkscape: Save As › Plain SVG; Illustrator: Export As › SVG)"
 SELF_CONTAINED_HINT = ("a figure must be one self-contained file: embed pictures in it (Inkscape: Extensions › "
                        "Images › Embed Images; Illustrator: Embed) and draw everything else in the figure itself")
 
@@ -187,12 +187,13 @@ class _SvgReader:
     def _doctype(self, name: str, system_id: str | None, public_id: str | None, internal_subset: int) -> None:
         if internal_subset:
             raise _Refused("has a document type with definitions of its own (<!DOCTYPE … [ … ]>), "
-                           "which can hide text from this check", SVG_HINT)
+                           "which can hide text from this check", PLAIN_SVG_HINT)
         if system_id and not _W3C_SVG_DTD.match(system_id):
-            raise _Refused(f'names an outside document type definition, "{shorten(system_id)}"', SELF_CONTAINED_HINT)
+            raise _Refused(f'names an outside document type definition, "{_shorten(system_id)}"', SELF_CONTAINED_HINT)
 
     def _entity(self, name: str, *_: Any) -> None:
-        raise _Refused(f"declares an entity (<!ENTITY {name} …>), which can hide text from this check")
+        raise _Refused(f"declares an entity (<!ENTITY {name} …>), which can hide text from this check",
+                       PLAIN_SVG_HINT)
 
     def _instruction(self, target: str, data: str) -> None:
         if target.lower() == "xml-stylesheet":
@@ -270,10 +271,10 @@ def _href_rule(element: str | None, value: str) -> None:
             raise _Refused(f"embeds a picture that {problem[0]}", problem[1])
         return
     if element in _EMBEDDING_ELEMENTS and scheme == "data":
-        raise _Refused(f'embeds "{shorten(url, 40)}", which is not a PNG, JPEG, GIF or WebP picture',
+        raise _Refused(f'embeds "{_shorten(url, 40)}", which is not a PNG, JPEG, GIF or WebP picture',
                        "embed pictures as PNG or JPEG")
     where = f"a link (<a href>) may only go to an {', '.join(ALLOWED_SCHEMES)} address; " if element == "a" else ""
-    raise _Refused(f'names "{shorten(url, 60)}" (in <{element or "an element"}>), which is outside the figure',
+    raise _Refused(f'names "{_shorten(url, 60)}" (in <{element or "an element"}>), which is outside the figure',
                    where + SELF_CONTAINED_HINT)
 
 
@@ -301,7 +302,7 @@ without them (``translate(3 4)``) need no parsing."""
 
 @functools.lru_cache(maxsize=4096)
 def _css_value_refusal(value: str) -> tuple[str, str] | None:
-    """:func:`_css_rule` for an attribute value, remembered: plots repeat ``clip-path="url(#p1)"`` thousands of times."""
+    """:func:`_css_rule` for an attribute value, remembered: plots repeat ``clip-path="url(#p1)"``."""
     try:
         _css_rule(value, stylesheet=False)
     except _Refused as refused:
@@ -321,7 +322,7 @@ def _css_rule(text: str, *, stylesheet: bool) -> None:
         if kind == "at-rule" and node.lower_at_keyword == "import":
             raise _Refused("imports a stylesheet (@import), which is outside the figure", SELF_CONTAINED_HINT)
         if kind == "url" and not node.value.strip().startswith("#"):
-            raise _Refused(f'names "{shorten(node.value, 60)}" in its styles, which is outside the figure',
+            raise _Refused(f'names "{_shorten(node.value, 60)}" in its styles, which is outside the figure',
                            SELF_CONTAINED_HINT)
         if kind == "function":
             _css_function_rule(node)
@@ -336,10 +337,10 @@ def _css_function_rule(function: Any) -> None:
         others = [t for t in function.arguments if t.type not in ("whitespace", "comment", "string")]
         if others or not strings or not all(s.strip().startswith("#") for s in strings):
             shown = (strings or ["…"])[0]
-            raise _Refused(f'names "{shorten(shown, 60)}" in its styles ({name}()), which is outside the figure',
+            raise _Refused(f'names "{_shorten(shown, 60)}" in its styles ({name}()), which is outside the figure',
                            SELF_CONTAINED_HINT)
     elif strings and name.endswith(_IMAGE_STRING_FUNCTIONS):
-        raise _Refused(f'names "{shorten(strings[0], 60)}" in its styles ({name}()), which is outside the figure',
+        raise _Refused(f'names "{_shorten(strings[0], 60)}" in its styles ({name}()), which is outside the figure',
                        SELF_CONTAINED_HINT)
 
 
@@ -351,7 +352,7 @@ def _is_script_url(text: str) -> bool:
     return ":" in text and _SCRIPT_SCHEME.search(text) is not None
 
 
-def shorten(text: str, limit: int = 80) -> str:
+def _shorten(text: str, limit: int = 80) -> str:
     """``text`` cut to ``limit`` characters (a data: URL can be megabytes long)."""
     return text if len(text) <= limit else text[: limit - 1] + "…"
 

@@ -172,30 +172,53 @@ def test_svg_references_resolve_like_weasyprint(tmp_path: Path):
 # --- a whole build with a hostile figure ------------------------------------------------
 
 
-def test_hostile_svg_figure_builds_without_what_it_names(tmp_path: Path, http_server):
-    """The figure still renders, nothing is read outside the tree, nothing goes on the network,
-    and the build says what it refused, at the figure's line in the brief."""
-    port, requests = http_server
+HOSTILE_FIGURE = (FIXTURES / "hostile-figure.svg").read_text()
+
+
+@pytest.fixture
+def hostile_tree(tmp_path: Path, http_server) -> Path:
+    """The hostile issue, whose figure will be swapped for one naming a file outside the tree,
+    /etc/passwd and two URLs on a server that must receive nothing."""
     root = tmp_path / "print-hostile"
     shutil.copytree(FIXTURES / "print-hostile", root)
-    svg = root / "2024-06-hostile" / "images" / "figure.svg"
-    svg.write_text(svg.read_text().replace("HTTP_PORT", str(port)))
-    (tmp_path / "outside.png").write_bytes(PNG)  # exists, so only the boundary can refuse it
+    (tmp_path / "outside.png").write_bytes(PNG)  # exists, so only the rule can refuse it
+    return root / "2024-06-hostile"
 
-    result = run_cli("build", root / "2024-06-hostile", "--out", tmp_path / "build", "--only", "pdf")
 
-    assert result.exit_code == 0, result.stderr
+def test_check_refuses_a_figure_that_names_anything_outside_itself(hostile_tree: Path, http_server, tmp_path: Path):
+    """The SVG rule is check's: the build stops before rendering, at the figure's `src` line."""
+    port, requests = http_server
+    (hostile_tree / "images" / "figure.svg").write_text(HOSTILE_FIGURE.replace("HTTP_PORT", str(port)))
+
+    result = run_cli("build", hostile_tree, "--out", tmp_path / "build")
+
+    assert result.exit_code == 1, result.stderr
+    assert "attack.yaml:14:10: figures[0].src: \"../images/figure.svg\" names" in result.stderr, result.stderr
+    assert "outside the figure" in result.stderr
+    assert requests == [] and not (tmp_path / "build").exists()
+
+
+def test_a_figure_changed_after_check_is_refused_whole_by_the_pdf(hostile_tree: Path, http_server, tmp_path: Path):
+    """The fetcher applies the same rule to every SVG it serves: the PDF is built without the
+    figure, nothing outside the tree or on the network is read, and the warning gives check's reason."""
+    from research_news.assemble import assemble
+    from research_news.images import svg_problem
+    from research_news.render.pdf import render_pdf
+    from research_news.validate import load_content
+
+    port, requests = http_server
+    edition = assemble(load_content(hostile_tree))  # checked with the plain figure
+    hostile = HOSTILE_FIGURE.replace("HTTP_PORT", str(port))
+    (hostile_tree / "images" / "figure.svg").write_text(hostile)
+
+    rendered = render_pdf(edition)
+
     assert requests == []
-    pdf = tmp_path / "build" / "2024-06-hostile" / "2024-06-hostile.pdf"
-    assert pdf.is_file()
-    warnings = [line for line in result.stderr.splitlines() if "was not loaded" in line]
-    assert len(warnings) == 4, result.stderr
-    for refused in ("file:///etc/passwd", f"http://127.0.0.1:{port}/remote-image.png",
-                    f"http://127.0.0.1:{port}/remote-font.ttf", path2url(tmp_path / "outside.png")):
-        assert any(refused in line for line in warnings), (refused, warnings)
-    # Located at the figure's `src` line in the brief (line 14 of attack.yaml).
-    assert all("attack.yaml:14:" in line for line in warnings), warnings
-    assert b"root:x:0:0" not in pdf.read_bytes()
+    assert b"root:x:0:0" not in rendered.data
+    [warning] = rendered.warnings
+    assert warning.path.name == "attack.yaml" and (warning.line, warning.column) == (14, 10)
+    reason = svg_problem(hostile.encode())[0]
+    assert warning.message == f"2024-06-hostile/images/figure.svg was not loaded: the SVG {reason}"
 
 
 def test_a_layout_stylesheet_cannot_reach_out_either(minimal_tree: Path, http_server):

@@ -15,6 +15,12 @@ Its default fetcher reads any local file and any URL, so an SVG figure saying
 - everything else (http, https, ftp, file on another host, unknown schemes) is
   refused without any network access.
 
+Whatever it serves that an image decoder could read as SVG (declared SVG, or any
+body that is neither a bitmap, a font nor a stylesheet: WeasyPrint tries SVG when
+Pillow fails) must also pass :func:`research_news.images.svg_problem`, the rule
+``check`` applies to figures: a figure changed after ``check``, or an SVG a layout
+names, is refused for the same reason ``check`` would give.
+
 Each refusal is recorded (URL and reason) so the build can report it, and raised as
 an ordinary exception, which WeasyPrint turns into a skipped resource: the document
 still renders, without the refused image or font.
@@ -25,6 +31,7 @@ from __future__ import annotations
 import os
 import re
 import stat
+from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, NoReturn
@@ -33,6 +40,8 @@ from urllib.request import url2pathname
 from xml.etree import ElementTree
 
 from weasyprint.urls import URLFetcher, URLFetcherResponse, iri_to_uri, path2url
+
+from .images import RASTER_SIGNATURES, svg_problem
 
 EMBEDDABLE = {
     ".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".gif": "image/gif",
@@ -81,15 +90,24 @@ class SafeFetcher(URLFetcher):
         """The resource at ``url``, or :class:`RefusedURL` (recorded in ``refused``)."""
         scheme = urlsplit(url).scheme.lower()
         if scheme == "data":
-            return super().fetch(url, headers)  # decoded by urllib's DataHandler, in memory
-        if scheme != "file":
+            with closing(super().fetch(url, headers)) as decoded:  # by urllib's DataHandler, in memory
+                body, kind, served, header = decoded.read(MAX_BYTES + 1), decoded.content_type, decoded.url, \
+                    decoded.headers
+        elif scheme == "file":
+            path = self.local_path(url)
+            with open(path, "rb") as stream:
+                body = stream.read(MAX_BYTES + 1)
+            kind, served = EMBEDDABLE[path.suffix.lower()], path2url(path)
+            header = {"Content-Type": kind}
+        else:
             self._refuse(url, "network and non-file URLs are never fetched")
-        path = self.local_path(url)
-        with open(path, "rb") as stream:
-            body = stream.read(MAX_BYTES + 1)
         if len(body) > MAX_BYTES:
-            self._refuse(url, f"file larger than {MAX_BYTES // (1024 * 1024)} MB")
-        return URLFetcherResponse(path2url(path), body, {"Content-Type": EMBEDDABLE[path.suffix.lower()]})
+            self._refuse(url, f"larger than {MAX_BYTES // (1024 * 1024)} MB")
+        if _may_be_read_as_svg(kind, body):
+            problem = svg_problem(body)
+            if problem:
+                self._refuse(url, f"the SVG {problem[0]}")
+        return URLFetcherResponse(served, body, header)
 
     def local_path(self, url: str) -> Path:
         """The real path of a ``file:`` URL when it may be served; refuses (and records) otherwise."""
@@ -116,6 +134,18 @@ class SafeFetcher(URLFetcher):
     def _refuse(self, url: str, reason: str) -> NoReturn:
         self.refused.append(Refusal(url, reason))
         raise RefusedURL(f"refused {url}: {reason}")
+
+
+def _may_be_read_as_svg(kind: str | None, body: bytes) -> bool:
+    """Declared SVG, or anything but a bitmap, font or stylesheet (WeasyPrint's last resort is SVG)."""
+    if kind == "image/svg+xml":
+        return True
+    return not (body.startswith(RASTER_SIGNATURES + FONT_SIGNATURES) or (kind or "").startswith("font/")
+                or kind == "text/css")
+
+
+FONT_SIGNATURES = (b"\x00\x01\x00\x00", b"true", b"OTTO", b"ttcf", b"wOFF", b"wOF2")
+"""How TrueType, OpenType, collections and WOFF files start, whatever type a data: URL claims."""
 
 
 # --- where a refused URL came from ---------------------------------------------------

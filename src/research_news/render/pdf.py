@@ -29,6 +29,7 @@ from weasyprint.urls import path2url
 
 from ..assemble import BriefView, Edition, Image, assemble
 from ..exceptions import Problem, ResearchNewsError
+from ..glyphs import box_problems, drawn_as_boxes
 from ..load import LoadFailed, load_document
 from ..urls import Refusal, SafeFetcher, file_url_path, normal_url, svg_references
 from ..validate import ISSUE_FILE, PUBLICATION_FILE, load_content, position_of
@@ -42,7 +43,8 @@ DEFAULT_VARIANT = "pdf/ua-1"
 @dataclass
 class RenderedPdf:
     """A rendered PDF, its page count, and what the editor should hear about it (warnings):
-    resources the fetcher refused, briefs whose last page holds only a few lines."""
+    resources the fetcher refused, characters drawn as empty boxes, briefs whose last page
+    holds only a few lines."""
 
     data: bytes
     pages: int
@@ -88,9 +90,11 @@ def _render(edition: Edition, html: str, variant: str | None) -> tuple[Document,
     patch_weasyprint()
     fetcher = SafeFetcher.for_edition(edition)
     options = pdf_options(variant)
-    document = HTML(string=html, base_url=base_url(edition), url_fetcher=fetcher).render(**options)
-    data = document.write_pdf(**options)
-    return document, RenderedPdf(data, len(document.pages), refusal_problems(edition, fetcher.refused))
+    with drawn_as_boxes() as boxes:  # characters no font has
+        document = HTML(string=html, base_url=base_url(edition), url_fetcher=fetcher).render(**options)
+        data = document.write_pdf(**options)
+    warnings = refusal_problems(edition, fetcher.refused) + box_problems(edition, boxes, html)
+    return document, RenderedPdf(data, len(document.pages), warnings)
 
 
 def asset_url(image: Image) -> str:
@@ -242,22 +246,26 @@ def refusal_problems(edition: Edition, refused: list[Refusal]) -> list[Problem]:
         else:  # nothing in the content names it: the layout's HTML or CSS does
             path, line, column = edition.layout.file("print/print.css") or edition.issue_dir / ISSUE_FILE, 1, 1
         what = image.rel if image else "the print layout"
+        itself = image is not None and normal_url(refusal.url) == normal_url(path2url(image.source))
         problems.append(Problem(
             path, line, column,
+            f"{what} was not loaded: {refusal.reason}" if itself else
             f"{what} names {refusal.url}, which was not loaded: {refusal.reason}",
-            hint="the PDF was built without it; images and fonts may only come from files inside the "
-                 "content tree, never from the network",
+            hint="the PDF was built without it; " + (
+                "the file changed after it was checked: run `research-news check` again" if itself else
+                "images and fonts may only come from files inside the content tree, never from the network"),
             severity="warning",
         ))
     return problems
 
 
 def _svg_owners(edition: Edition) -> dict[str, Image]:
-    """URL → the edition's SVG image that names it (directly, or through SVGs it names)."""
+    """URL → the edition's SVG image that is it or names it (directly, or through SVGs it names)."""
     owners: dict[str, Image] = {}
     for image in edition.images:
         if not image.is_svg:
             continue
+        owners[normal_url(path2url(image.source))] = image  # refused itself: changed since `check`
         pending, seen = [image.source], set()
         while pending:
             svg = pending.pop()

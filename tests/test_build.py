@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
+import resource
+import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
+
+import pytest
 
 from .conftest import run_cli
 
@@ -48,3 +55,139 @@ def test_web_and_email_editions_with_a_summary(minimal_issue: Path, tmp_path: Pa
     assert result.stdout.startswith(f"Built {out}/2024-05-minimal/: ")
     assert {"index.html", "email.html", "email.txt", "2024-05-minimal.eml",
             "assets/2024-05-minimal/images/chart.png"} <= outputs(out / "2024-05-minimal")
+
+
+# --- a full disk or a file-size limit, in any stage: one line, the old outputs intact -------
+
+
+def run_with_file_size_limit(limit: int, *args: str | Path) -> subprocess.CompletedProcess:
+    """The CLI in a process whose files may not grow past ``limit`` bytes (see test_write.file_size_limit)."""
+    def limit_file_size() -> None:
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+        resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+
+    return subprocess.run([sys.executable, "-m", "research_news", *map(str, args)], preexec_fn=limit_file_size,
+                          capture_output=True, text=True, timeout=300)
+
+
+def snapshot(folder: Path) -> dict[str, bytes]:
+    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+@pytest.mark.parametrize("limit, only, failed, outcome", [
+    # WeasyPrint writes each font to a temporary file before the layout starts
+    (1_000, "pdf,web,email", "could not write a temporary file in ", "nothing was written"),
+    # the web edition renders, then its largest font (200 KB) does not fit
+    (150_000, "web", "could not write {out}/2024-05-minimal/assets/fonts/SourceSans3-Semibold.woff: ",
+     "no file was replaced"),
+])
+def test_a_write_that_fails_in_any_stage_is_one_line_and_keeps_the_old_outputs(
+        minimal_issue: Path, tmp_path: Path, limit: int, only: str, failed: str, outcome: str) -> None:
+    out = tmp_path / "build"
+    assert run_cli("build", minimal_issue, "--out", out, "--only", only).exit_code == 0
+    before = snapshot(out)
+    result = run_with_file_size_limit(limit, "build", minimal_issue, "--out", out, "--only", only, "--quiet")
+    assert result.returncode == 1
+    assert result.stderr.count("\n") == 1, result.stderr  # one line, no traceback
+    assert result.stderr.startswith("error: " + failed.format(out=out)), result.stderr
+    assert "File too large" in result.stderr and outcome in result.stderr
+    assert snapshot(out) == before
+
+
+def test_a_write_that_fails_in_an_offprint_process_is_one_line(sample_tree: Path, tmp_path: Path) -> None:
+    out = tmp_path / "build"
+    result = run_with_file_size_limit(400_000, "build", sample_tree / "2023-01-data-and-society", "--out", out,
+                                      "--only", "web", "--offprints", "--quiet")
+    assert result.returncode == 1
+    assert result.stderr.startswith("error: could not write a temporary file in ")
+    assert "while rendering the offprints: File too large" in result.stderr
+    assert result.stderr.count("\n") == 1, result.stderr
+    assert not out.exists()
+
+
+# --- a killed build: its staged files do not stay to be published ---------------------------
+
+PAUSED_WRITE = """
+import sys
+from pathlib import Path
+from research_news import build, write
+
+def paused(data):
+    def fill(temporary):  # half the file staged, then wait for a line on stdin (or a kill)
+        temporary.write_bytes(data[: len(data) // 2])
+        print(temporary, flush=True)
+        sys.stdin.readline()
+        temporary.write_bytes(data)
+    return fill
+
+target = Path(sys.argv[2])
+if sys.argv[1] == "replace":  # the file layer alone
+    write.replace_all({target: paused(b"<p>from the paused build</p>")})
+else:  # a build's write stage: the lock, the manifest
+    first = [True]
+    def paused_once(data):
+        fill = paused(data) if first[0] else write.bytes_filler(data)
+        first[0] = False
+        return fill
+    build.bytes_filler = paused_once
+    output = build.Output(target, b"<p>from the paused build</p>", edition="web")
+    build.write_outputs([output], target.parent, ["web"])
+"""
+
+
+def paused_write(mode: str, target: Path) -> tuple[subprocess.Popen, Path]:
+    """A process stopped halfway through staging ``target``, and the staged file's path."""
+    process = subprocess.Popen([sys.executable, "-c", PAUSED_WRITE, mode, str(target)], text=True,
+                               stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+    staged = Path(process.stdout.readline().strip())
+    assert staged.is_file() and staged.parent == target.parent
+    return process, staged
+
+
+def test_the_next_build_removes_what_a_killed_build_left_staged(minimal_issue: Path, tmp_path: Path) -> None:
+    folder = tmp_path / "build" / "2024-05-minimal"
+    folder.mkdir(parents=True)
+    process, staged = paused_write("replace", folder / "index.html")
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    assert staged.is_file()  # what rsync would publish
+    users = {".htaccess": b"Options -Indexes", ".index.html.k3j4h5g6.tmp": b"an editor's backup",
+             ".research-news-staged.notes": b"not a name research-news makes"}
+    for name, data in users.items():
+        (folder / name).write_bytes(data)
+
+    assert run_cli("build", minimal_issue, "--out", tmp_path / "build", "--only", "web").exit_code == 0
+    assert not staged.exists()
+    assert not [p for p in folder.rglob(".research-news-staged.*") if p.name not in users]
+    assert {name: (folder / name).read_bytes() for name in users} == users
+
+
+def _blocked_on_a_lock(pid: int) -> bool:
+    """Whether ``pid`` waits for a file lock (Linux lists waiters in /proc/locks with ``->``)."""
+    return any(line.split()[1] == "->" and line.split()[5] == str(pid)
+               for line in Path("/proc/locks").read_text().splitlines())
+
+
+@pytest.mark.skipif(not Path("/proc/locks").exists(), reason="needs Linux's /proc/locks to see a waiting build")
+def test_builds_of_one_issue_take_turns_and_keep_each_others_staged_files(minimal_issue: Path, tmp_path: Path) -> None:
+    out = tmp_path / "build"
+    folder = out / "2024-05-minimal"
+    folder.mkdir(parents=True)
+    first, staged = paused_write("build", folder / "index.html")
+    second = subprocess.Popen([sys.executable, "-m", "research_news", "build", str(minimal_issue), "--out", str(out),
+                               "--only", "web", "--quiet"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        while second.poll() is None and not _blocked_on_a_lock(second.pid):
+            time.sleep(0.05)
+        assert second.returncode is None, second.communicate()  # it waits for the first to finish
+        assert staged.is_file()  # and removed nothing of the first's meanwhile
+        first.communicate("go\n", timeout=60)
+        assert first.returncode == 0
+        assert second.wait(timeout=60) == 0, second.communicate()
+    finally:
+        for process in (first, second):
+            if process.poll() is None:
+                process.kill()
+                process.wait()
+    assert (folder / "index.html").read_text().startswith("<!doctype html>")  # the second's, renamed last
+    assert not list(folder.rglob(".research-news-staged.*"))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import resource
 import signal
 import subprocess
@@ -10,6 +11,9 @@ import time
 from pathlib import Path
 
 import pytest
+
+from research_news.build import Output, write_outputs
+from research_news.manifest import MANIFEST_NAME
 
 from .conftest import run_cli
 
@@ -191,3 +195,76 @@ def test_builds_of_one_issue_take_turns_and_keep_each_others_staged_files(minima
                 process.wait()
     assert (folder / "index.html").read_text().startswith("<!doctype html>")  # the second's, renamed last
     assert not list(folder.rglob(".research-news-staged.*"))
+
+
+# --- outputs the content no longer makes ------------------------------------------------------
+
+
+def written(folder: Path, files: dict[str, str], editions: list[str]) -> None:
+    """Run the write stage alone: ``files`` maps a path in ``folder`` to the edition that writes it."""
+    write_outputs([Output(folder / name, name.encode(), edition=edition) for name, edition in files.items()],
+                  folder, editions)
+
+
+def test_a_build_removes_only_files_its_editions_wrote_before_and_not_again(tmp_path: Path) -> None:
+    folder = tmp_path / "build" / "issue"
+    written(folder, {"issue.pdf": "pdf", "index.html": "web", "assets/issue/images/gone.png": "web",
+                     "assets/issue/figures/kept-folder.png": "web", "email.html": "email"}, ["pdf", "web", "email"])
+    theirs = {"send.db": b"ledger", "send.lock": b"", "notes.txt": b"the editor's",
+              "assets/issue/figures/editor.png": b"the editor's too"}
+    for name, data in theirs.items():
+        (folder / name).write_bytes(data)
+
+    written(folder, {"index.html": "web"}, ["web"])  # --only web, after the figures left the content
+    assert outputs(folder) == {"issue.pdf", "index.html", "email.html", MANIFEST_NAME, *theirs}
+    assert not (folder / "assets" / "issue" / "images").exists()  # emptied, so removed
+    assert {name: (folder / name).read_bytes() for name in theirs} == theirs
+    manifest = json.loads((folder / MANIFEST_NAME).read_text())
+    assert manifest["editions"] == {"email": ["email.html"], "pdf": ["issue.pdf"], "web": ["index.html"]}
+    assert manifest["stale"] == []
+
+
+def test_files_left_to_remove_by_a_killed_build_are_removed_by_the_next(tmp_path: Path) -> None:
+    folder = tmp_path / "issue"
+    written(folder, {"index.html": "web"}, ["web"])
+    (folder / "old.png").write_bytes(b"published by an earlier build")
+    (folder / MANIFEST_NAME).write_text(json.dumps({"format": 1, "editions": {"web": ["index.html"]},
+                                                    "stale": ["old.png"]}))
+    written(folder, {"email.html": "email"}, ["email"])  # another edition: the pending removal still happens
+    assert outputs(folder) == {"index.html", "email.html", MANIFEST_NAME}
+
+
+def test_a_manifest_never_removes_a_file_outside_the_folder(tmp_path: Path) -> None:
+    folder, victim = tmp_path / "build" / "issue", tmp_path / "victim.txt"
+    victim.write_text("keep me")
+    folder.mkdir(parents=True)
+    (folder / "linked").symlink_to(tmp_path)
+    (folder / MANIFEST_NAME).write_text(json.dumps({"format": 1, "editions": {
+        "web": ["../../victim.txt", str(victim), "linked/victim.txt", "index.html"]}, "stale": []}))
+    written(folder, {"index.html": "web"}, ["web"])
+    assert victim.read_text() == "keep me"
+
+
+def test_a_brief_removed_from_the_issue_takes_its_offprint_and_images_with_it(minimal_issue: Path,
+                                                                                tmp_path: Path) -> None:
+    brief = (minimal_issue / "briefs" / "one.yaml").read_text()
+    (minimal_issue / "briefs" / "two.yaml").write_text(
+        brief.replace("A short study", "A second study").replace("chart.png", "second-chart.png"))
+    (minimal_issue / "images" / "second-chart.png").write_bytes((minimal_issue / "images" / "chart.png").read_bytes())
+    issue_yaml = minimal_issue / "issue.yaml"
+    issue_yaml.write_text(issue_yaml.read_text() + "      - briefs/two.yaml\n")
+    out = tmp_path / "build"
+    folder = out / "2024-05-minimal"
+    second = {"offprints/two.pdf", "assets/2024-05-minimal/images/second-chart.png"}
+    assert run_cli("build", minimal_issue, "--out", out, "--offprints").exit_code == 0
+    assert second <= outputs(folder)
+    (folder / "send.db").write_bytes(b"who got the issue")
+    (folder / "send.lock").write_bytes(b"")
+
+    issue_yaml.write_text(issue_yaml.read_text().replace("      - briefs/two.yaml\n", ""))
+    assert run_cli("build", minimal_issue, "--out", out, "--only", "pdf", "--pdf-variant", "none").exit_code == 0
+    assert second <= outputs(folder)  # neither the web edition nor the offprints were rebuilt
+    assert run_cli("build", minimal_issue, "--out", out, "--offprints").exit_code == 0
+    assert not second & outputs(folder)
+    assert {"offprints/one.pdf", "assets/2024-05-minimal/images/chart.png", "send.lock"} <= outputs(folder)
+    assert (folder / "send.db").read_bytes() == b"who got the issue"

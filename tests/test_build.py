@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import resource
 import signal
 import subprocess
@@ -64,14 +65,17 @@ def test_web_and_email_editions_with_a_summary(minimal_issue: Path, tmp_path: Pa
 # --- a full disk or a file-size limit, in any stage: one line, the old outputs intact -------
 
 
-def run_with_file_size_limit(limit: int, *args: str | Path) -> subprocess.CompletedProcess:
-    """The CLI in a process whose files may not grow past ``limit`` bytes (see test_write.file_size_limit)."""
+def run_with_file_size_limit(limit: int, *args: str | Path,
+                             temporary: Path | None = None) -> subprocess.CompletedProcess:
+    """The CLI in a process whose files may not grow past ``limit`` bytes (see test_write.file_size_limit),
+    with its temporary files (WeasyPrint's fonts) in ``temporary``."""
     def limit_file_size() -> None:
         signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
         resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
 
+    env = {**os.environ, "TMPDIR": str(temporary)} if temporary else None
     return subprocess.run([sys.executable, "-m", "research_news", *map(str, args)], preexec_fn=limit_file_size,
-                          capture_output=True, text=True, timeout=300)
+                          capture_output=True, text=True, timeout=300, env=env)
 
 
 def snapshot(folder: Path) -> dict[str, bytes]:
@@ -80,7 +84,8 @@ def snapshot(folder: Path) -> dict[str, bytes]:
 
 @pytest.mark.parametrize("limit, only, failed, outcome", [
     # WeasyPrint writes each font to a temporary file before the layout starts
-    (1_000, "pdf,web,email", "could not write a temporary file in ", "nothing was written"),
+    (1_000, "pdf,web,email", "could not write a temporary file in {tmp} while rendering the print edition: ",
+     "set TMPDIR to a folder with room"),
     # the web edition renders, then its largest font (200 KB) does not fit
     (150_000, "web", "could not write {out}/2024-05-minimal/assets/fonts/SourceSans3-Semibold.woff: ",
      "no file was replaced"),
@@ -90,10 +95,13 @@ def test_a_write_that_fails_in_any_stage_is_one_line_and_keeps_the_old_outputs(
     out = tmp_path / "build"
     assert run_cli("build", minimal_issue, "--out", out, "--only", only).exit_code == 0
     before = snapshot(out)
-    result = run_with_file_size_limit(limit, "build", minimal_issue, "--out", out, "--only", only, "--quiet")
+    temporary = tmp_path / "tmp"
+    temporary.mkdir()
+    result = run_with_file_size_limit(limit, "build", minimal_issue, "--out", out, "--only", only, "--quiet",
+                                      temporary=temporary)
     assert result.returncode == 1
     assert result.stderr.count("\n") == 1, result.stderr  # one line, no traceback
-    assert result.stderr.startswith("error: " + failed.format(out=out)), result.stderr
+    assert result.stderr.startswith("error: " + failed.format(out=out, tmp=temporary)), result.stderr
     assert "File too large" in result.stderr and outcome in result.stderr
     assert snapshot(out) == before
 
@@ -156,7 +164,7 @@ def test_the_next_build_removes_what_a_killed_build_left_staged(minimal_issue: P
     process.wait()
     assert staged.is_file()  # what rsync would publish
     users = {".htaccess": b"Options -Indexes", ".index.html.k3j4h5g6.tmp": b"an editor's backup",
-             ".research-news-staged.notes": b"not a name research-news makes"}
+             ".research-news-staged.notes.tmp": b"not a name research-news makes"}
     for name, data in users.items():
         (folder / name).write_bytes(data)
 

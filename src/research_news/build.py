@@ -20,10 +20,10 @@ from typing import Callable, ContextManager, Iterator
 
 from .assemble import Edition, assemble
 from .exceptions import Problem, ResearchNewsError
-from .validate import load_content
 from .manifest import MANIFEST_NAME, Manifest, build_lock, remove_stale
-from .write import (WRITE_ERRORS, WriteFailed, bytes_filler, copy_filler, reason, remove_stale_staging, replace_all,
-                    write_bytes)
+from .validate import load_content
+from .write import WRITE_ERRORS, Fill, WriteFailed, bytes_filler, copy_filler, reason, remove_stale_staging
+from .write import replace_all, write_bytes
 
 EDITIONS = ("pdf", "web", "email")
 """What ``--only`` can name: the print PDF, the web edition, the email (html, text, .eml)."""
@@ -215,7 +215,7 @@ def write_outputs(outputs: list[Output], inside: Path, editions: list[str] | Non
             files[output.path] = copy_filler(output.copy_of)
         else:  # pragma: no cover - an Output is always one or the other
             raise ResearchNewsError(f"nothing to write for {output.path}")
-    written = {name: set() for name in editions or ()}
+    written: dict[str, set[str]] = {name: set() for name in editions or ()}
     for output in outputs:
         written.setdefault(output.edition, set()).add(output.path.relative_to(inside).as_posix())
     try:
@@ -226,7 +226,7 @@ def write_outputs(outputs: list[Output], inside: Path, editions: list[str] | Non
         raise WriteFailed.from_os_error(error, inside / MANIFEST_NAME, "no file was replaced") from None
 
 
-def _replace_then_prune(files: dict, inside: Path, written: dict[str, set[str]]) -> None:
+def _replace_then_prune(files: dict[Path, Fill], inside: Path, written: dict[str, set[str]]) -> None:
     """Rename the new files and the manifest into place, then remove the files it lists as stale."""
     remove_stale_staging(inside)
     manifest_path = inside / MANIFEST_NAME

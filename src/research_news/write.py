@@ -5,7 +5,7 @@ target, which is atomic on POSIX: a reader (or a crash) sees the old file or the
 one, never a mix. A build stages every file before it renames any, so a build that
 fails while writing (a full disk, a folder where a file should be) replaces nothing.
 
-Staged files are named ``.research-news-staged.<random>.<name>``: hidden, and
+Staged files are named ``.research-news-staged.<random>.<name>.tmp``: hidden, and
 recognisable, so that the next build can remove those a killed build left behind
 (:func:`remove_stale_staging`) without ever touching a file of the user's.
 
@@ -31,8 +31,8 @@ Fill = Callable[[Path], None]
 STAGING_PREFIX = ".research-news-staged."
 """Every staged file's name starts with this; nothing else research-news writes does."""
 
-_STAGED_NAME = re.compile(re.escape(STAGING_PREFIX) + r"[a-z0-9_]{8}\..+")
-"""A staged file: the prefix, mkstemp's eight random characters, a dot, the target's name."""
+_STAGED_NAME = re.compile(re.escape(STAGING_PREFIX) + r"[a-z0-9_]{8}\..+\.tmp")
+"""A staged file: the prefix, mkstemp's eight random characters, the target's name, ``.tmp``."""
 
 _FIXES = {
     errno.ENOSPC: "free some space and build again",
@@ -117,7 +117,7 @@ def _make_folders(folder: Path, made: list[Path]) -> None:
 
 
 def _temporary_beside(target: Path) -> Path:
-    handle, name = tempfile.mkstemp(prefix=STAGING_PREFIX, suffix=f".{target.name}", dir=target.parent)
+    handle, name = tempfile.mkstemp(prefix=STAGING_PREFIX, suffix=f".{target.name}.tmp", dir=target.parent)
     os.close(handle)
     os.chmod(name, 0o644)
     return Path(name)

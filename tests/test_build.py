@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import resource
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -15,6 +17,7 @@ import pytest
 
 from research_news.build import Output, write_outputs
 from research_news.manifest import MANIFEST_NAME
+from research_news.render import pdf as pdf_module
 
 from .conftest import run_cli
 
@@ -276,3 +279,27 @@ def test_a_brief_removed_from_the_issue_takes_its_offprint_and_images_with_it(mi
     assert not second & outputs(folder)
     assert {"offprints/one.pdf", "assets/2024-05-minimal/images/chart.png", "send.lock"} <= outputs(folder)
     assert (folder / "send.db").read_bytes() == b"who got the issue"
+
+
+@pytest.mark.parametrize("error, message", [
+    (OSError(errno.ENOSPC, "No space left on device"),
+     "could not write a temporary file in {tmp} while rendering the offprints: No space left on device "
+     "(free some space and build again); set TMPDIR to a folder with room to put them elsewhere; nothing was written"),
+    (OSError(errno.EROFS, "Read-only file system", "/var/cache/fonts/x.ttf"),
+     "could not write /var/cache/fonts/x.ttf while rendering the offprints: Read-only file system "
+     "(the file system is read-only: write somewhere else); nothing was written"),
+    (OSError(errno.EAGAIN, "Resource temporarily unavailable"),
+     "could not render the offprints: Resource temporarily unavailable; nothing was written"),
+])
+def test_an_os_error_while_rendering_says_what_failed(minimal_issue: Path, tmp_path: Path, monkeypatch,
+                                                      error: OSError, message: str) -> None:
+    def failing(*args, **kwargs):
+        raise error
+
+    monkeypatch.setattr(pdf_module, "render_offprints", failing)  # e.g. a process pool that cannot start
+    monkeypatch.setenv("TMPDIR", str(tmp_path))
+    monkeypatch.setattr(tempfile, "tempdir", None)  # tempfile caches the folder: read TMPDIR again
+    result = run_cli("build", minimal_issue, "--out", tmp_path / "build", "--only", "web", "--offprints")
+    assert result.exit_code == 1
+    assert result.stderr.splitlines()[-1] == "error: " + message.format(tmp=tmp_path)
+    assert not (tmp_path / "build").exists()

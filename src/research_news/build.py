@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Callable, ContextManager, Iterator
 
 from .assemble import Edition, assemble
-from .exceptions import Problem, ResearchNewsError
+from .exceptions import Problem, ResearchNewsError, display_path
 from .manifest import MANIFEST_NAME, Manifest, build_lock, remove_stale
 from .validate import load_content
 from .write import WRITE_ERRORS, Fill, WriteFailed, bytes_filler, copy_filler, reason, remove_stale_staging
@@ -128,11 +128,12 @@ def _rendering(what: str) -> Iterator[None]:
 
 
 def _render_failure(error: OSError, what: str) -> str:
-    filename = f"{error.filename}: " if isinstance(error.filename, (str, Path)) else ""
-    if error.errno not in WRITE_ERRORS:
-        return f"could not render {what}: {filename}{reason(error)}; nothing was written"
-    if filename:
-        return f"could not write {filename}while rendering {what}: {reason(error)}; nothing was written"
+    named = display_path(Path(error.filename)) if isinstance(error.filename, (str, Path)) else None
+    if error.errno not in WRITE_ERRORS:  # not a failed write: a read, a process that would not start
+        where = f"{named}: " if named else ""
+        return f"could not render {what}: {where}{reason(error)}; nothing was written"
+    if named:
+        return f"could not write {named} while rendering {what}: {reason(error)}; nothing was written"
     return (f"could not write a temporary file in {_temporary_folder()} while rendering {what}: {reason(error)}; "
             "set TMPDIR to a folder with room to put them elsewhere; nothing was written")
 

@@ -53,9 +53,12 @@ class WriteFailed(ResearchNewsError):
 
     @classmethod
     def from_os_error(cls, error: OSError, target: Path, outcome: str = "") -> WriteFailed:
-        """``target`` (or the folder on its way that could not be made) could not be written, and why."""
+        """``target`` could not be written, and why; or the folder on its way, or the file inside it, that
+        the error names. Never a staged file's name, nor the source of a copy (``shutil.copyfile``
+        puts the source's name on a full disk's error)."""
         named = Path(error.filename) if isinstance(error.filename, (str, Path)) else None
-        where = named if named is not None and named in target.parents else target
+        on_its_way = named is not None and (named in target.parents or target in named.parents)
+        where = named if on_its_way else target
         return cls(f"could not write {display_path(where)}: {reason(error)}" + (f"; {outcome}" if outcome else ""))
 
 

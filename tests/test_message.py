@@ -150,7 +150,8 @@ def test_publication_header_fields_refuse_line_breaks(edition, field):
 def test_build_writes_a_parseable_eml(minimal_issue, tmp_path: Path):
     result = build(minimal_issue, tmp_path / "build", only=("email",))
     folder = result.out_dir
-    assert sorted(p.name for p in folder.iterdir()) == ["2024-05-minimal.eml", "email.html", "email.txt"]
+    assert sorted(p.name for p in folder.iterdir()) == [
+        ".research-news-manifest.json", "2024-05-minimal.eml", "email.html", "email.txt"]
     parsed = email.message_from_bytes((folder / "2024-05-minimal.eml").read_bytes(), policy=policy.default)
     text, html = parsed.iter_parts()
     assert body(text) == (folder / "email.txt").read_text(encoding="utf-8")

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import contextlib
+import errno
+import resource
+import signal
 from pathlib import Path
+from typing import Iterator
 
 import pytest
 
-from research_news.write import WriteFailed, bytes_filler, replace_all, write_bytes, write_text
+from research_news.write import WriteFailed, bytes_filler, copy_filler, replace_all, write_bytes, write_text
 
 from .conftest import run_cli
 
@@ -54,3 +59,51 @@ def test_an_unwritable_output_is_an_error_not_a_traceback(minimal_issue: Path, t
     result = run_cli("build", minimal_issue, "--out", not_a_folder, "--only", "pdf")
     assert result.exit_code == 1
     assert result.stderr.splitlines()[-1].startswith(f"error: could not write {not_a_folder}")
+
+
+# --- a full disk, a file-size limit: one line naming the file that was not written ----------
+
+
+@contextlib.contextmanager
+def file_size_limit(limit: int) -> Iterator[None]:
+    """While inside, a write past ``limit`` bytes fails with EFBIG, as one to a full disk fails with ENOSPC.
+
+    RLIMIT_FSIZE holds for root too (permission bits do not), so this runs the same in CI.
+    """
+    soft, hard = resource.getrlimit(resource.RLIMIT_FSIZE)
+    previous = signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # else the signal kills the process
+    resource.setrlimit(resource.RLIMIT_FSIZE, (limit, hard))
+    try:
+        yield
+    finally:
+        resource.setrlimit(resource.RLIMIT_FSIZE, (soft, hard))
+        signal.signal(signal.SIGXFSZ, previous)
+
+
+def test_a_copy_that_does_not_fit_names_the_output_not_the_source(tmp_path: Path) -> None:
+    source, target = tmp_path / "photo.png", tmp_path / "build" / "assets" / "photo-copy.png"
+    source.write_bytes(b"\x89PNG" + bytes(20_000))
+    target.parent.mkdir(parents=True)
+    target.write_bytes(b"old photo")
+    with file_size_limit(8_192), pytest.raises(WriteFailed) as failure:
+        replace_all({target: copy_filler(source)})
+    message = str(failure.value)
+    assert message.startswith(f"could not write {target}: File too large"), message
+    assert str(source) not in message
+    assert target.read_bytes() == b"old photo"
+    assert [p.name for p in target.parent.iterdir()] == ["photo-copy.png"]
+
+
+def test_a_source_that_cannot_be_read_is_named_as_read(tmp_path: Path) -> None:
+    missing = tmp_path / "gone.png"
+    with pytest.raises(WriteFailed) as failure:
+        replace_all({tmp_path / "out.png": copy_filler(missing)})
+    assert str(failure.value).startswith(f"could not read {missing}: No such file or directory")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_failed_write_leaves_no_folder_it_made(tmp_path: Path) -> None:
+    with pytest.raises(WriteFailed):
+        replace_all({tmp_path / "a" / "b" / "ok.txt": bytes_filler(b"fine"),
+                     tmp_path / "a" / "c" / "late.txt": crashing(OSError(errno.ENOSPC, "No space left on device"))})
+    assert list(tmp_path.iterdir()) == []

@@ -2,21 +2,28 @@
 
 Everything is rendered in memory first and written only when every requested edition
 rendered, each file atomically: a failed or interrupted build leaves the previous
-outputs as they were.
+outputs as they were. Once the new outputs are in place, the files an earlier build
+wrote that the content no longer makes are removed (see manifest.py). An operating-system
+error in any stage (a full disk, a file-size limit, a read-only folder, WeasyPrint's
+temporary fonts) is one :class:`~research_news.write.WriteFailed` line, never a traceback.
 """
 
 from __future__ import annotations
 
+import contextlib
+import tempfile
 import time
 from contextlib import nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, ContextManager
+from typing import Callable, ContextManager, Iterator
 
 from .assemble import Edition, assemble
-from .exceptions import Problem, ResearchNewsError
+from .exceptions import Problem, ResearchNewsError, display_path
+from .manifest import MANIFEST_NAME, Manifest, build_lock, remove_stale
 from .validate import load_content
-from .write import bytes_filler, copy_filler, replace_all
+from .write import WRITE_ERRORS, Fill, WriteFailed, bytes_filler, copy_filler, reason, remove_stale_staging
+from .write import replace_all, write_bytes
 
 EDITIONS = ("pdf", "web", "email")
 """What ``--only`` can name: the print PDF, the web edition, the email (html, text, .eml)."""
@@ -24,12 +31,14 @@ EDITIONS = ("pdf", "web", "email")
 
 @dataclass
 class Output:
-    """One file to write: where, and either its bytes or a file to copy."""
+    """One file to write: where, and either its bytes or a file to copy; ``edition`` says which
+    edition (or ``offprints``) it belongs to, for the manifest."""
 
     path: Path
     data: bytes | None = None
     copy_of: Path | None = None
     note: str = ""
+    edition: str = ""
 
     @property
     def size(self) -> int:
@@ -42,6 +51,7 @@ class BuildResult:
 
     out_dir: Path
     outputs: list[Output] = field(default_factory=list)
+    editions: list[str] = field(default_factory=list)  # those rendered: their old files are replaced
     warnings: list[Problem] = field(default_factory=list)
     pages: int | None = None
     seconds: float = 0.0
@@ -73,19 +83,19 @@ def build(issue_dir: Path, out: Path, *, only: tuple[str, ...] | None = None, of
         only = _editions_for(edition, result)
     pdf: bytes | None = None
     if "pdf" in only or attach_pdf:
-        with step("Rendering the print edition"):
+        with step("Rendering the print edition"), _rendering("the print edition"):
             pdf = _pdf(edition, result, pdf_variant)
     if offprints:
-        with step("Rendering offprints"):
+        with step("Rendering offprints"), _rendering("the offprints"):
             _offprints(edition, result, pdf_variant)
     if "web" in only:
-        with step("Rendering the web edition"):
+        with step("Rendering the web edition"), _rendering("the web edition"):
             _web(edition, result)
     if "email" in only:
-        with step("Rendering the email edition"):
+        with step("Rendering the email edition"), _rendering("the email edition"):
             _email(edition, result, pdf if attach_pdf else None)
     with step("Writing files"):
-        write_outputs(result.outputs, inside=result.out_dir)
+        write_outputs(result.outputs, inside=result.out_dir, editions=result.editions)
     result.seconds = time.perf_counter() - started
     return result
 
@@ -103,13 +113,48 @@ def _editions_for(edition: Edition, result: BuildResult) -> tuple[str, ...]:
     return tuple(name for name in EDITIONS if name != "email")
 
 
+@contextlib.contextmanager
+def _rendering(what: str) -> Iterator[None]:
+    """An OS error while rendering ``what`` as one line: nothing has been written yet.
+
+    Rendering writes only temporary files (WeasyPrint's copies of the fonts, the
+    offprint processes' pipes), so a full disk or a file-size limit shows up here
+    before any output is touched.
+    """
+    try:
+        yield
+    except OSError as error:
+        raise WriteFailed(_render_failure(error, what)) from None
+
+
+def _render_failure(error: OSError, what: str) -> str:
+    named = display_path(Path(error.filename)) if isinstance(error.filename, (str, Path)) else None
+    if error.errno not in WRITE_ERRORS:  # not a failed write: a read, a process that would not start
+        where = f"{named}: " if named else ""
+        return f"could not render {what}: {where}{reason(error)}; nothing was written"
+    if named:
+        return f"could not write {named} while rendering {what}: {reason(error)}; nothing was written"
+    return (f"could not write a temporary file in {_temporary_folder()} while rendering {what}: {reason(error)}; "
+            "set TMPDIR to a folder with room to put them elsewhere; nothing was written")
+
+
+def _temporary_folder() -> str:
+    """Where WeasyPrint and other libraries put their temporary files ($TMPDIR, else /tmp…)."""
+    try:
+        return tempfile.gettempdir()
+    except OSError:  # no usable temporary folder at all
+        return "the temporary folder"
+
+
 def _pdf(edition: Edition, result: BuildResult, variant: str | None) -> bytes:
     from .render.pdf import render_pdf  # WeasyPrint is slow to import: only when a PDF is wanted
 
     rendered = render_pdf(edition, variant=variant)
     result.pages = rendered.pages
     result.warnings.extend(rendered.warnings)
-    result.outputs.append(Output(result.out_dir / edition.pdf_name, rendered.data, note=f"{rendered.pages} pages"))
+    result.outputs.append(Output(result.out_dir / edition.pdf_name, rendered.data, note=f"{rendered.pages} pages",
+                                 edition="pdf"))
+    result.editions.append("pdf")
     return rendered.data
 
 
@@ -119,18 +164,20 @@ def _offprints(edition: Edition, result: BuildResult, variant: str | None) -> No
     for slug, rendered in render_offprints(edition, variant=variant).items():
         result.warnings.extend(rendered.warnings)
         result.outputs.append(Output(result.out_dir / "offprints" / f"{slug}.pdf", rendered.data,
-                                     note=f"{rendered.pages} pages"))
+                                     note=f"{rendered.pages} pages", edition="offprints"))
+    result.editions.append("offprints")
 
 
 def _web(edition: Edition, result: BuildResult) -> None:
     from .render.web import render_web
 
     web = render_web(edition)
-    result.outputs.append(Output(result.out_dir / "index.html", web.html.encode("utf-8")))
+    result.outputs.append(Output(result.out_dir / "index.html", web.html.encode("utf-8"), edition="web"))
     for relative, source in web.files.items():
-        result.outputs.append(Output(result.out_dir / relative, copy_of=source))
+        result.outputs.append(Output(result.out_dir / relative, copy_of=source, edition="web"))
     for relative, data in web.data.items():
-        result.outputs.append(Output(result.out_dir / relative, data))
+        result.outputs.append(Output(result.out_dir / relative, data, edition="web"))
+    result.editions.append("web")
 
 
 def _email(edition: Edition, result: BuildResult, pdf: bytes | None) -> None:
@@ -142,13 +189,19 @@ def _email(edition: Edition, result: BuildResult, pdf: bytes | None) -> None:
     text = render_text(edition)
     result.warnings.extend(editorial_checks(edition, html))
     message = build_message(edition, html, text, pdf)
-    result.outputs.append(Output(result.out_dir / "email.html", html.encode("utf-8")))
-    result.outputs.append(Output(result.out_dir / "email.txt", text.encode("utf-8")))
-    result.outputs.append(Output(result.out_dir / f"{edition.slug}.eml", message.as_bytes()))
+    for name, data in (("email.html", html.encode("utf-8")), ("email.txt", text.encode("utf-8")),
+                       (f"{edition.slug}.eml", message.as_bytes())):
+        result.outputs.append(Output(result.out_dir / name, data, edition="email"))
+    result.editions.append("email")
 
 
-def write_outputs(outputs: list[Output], inside: Path) -> None:
-    """Write every output: each is staged beside its target, then all are renamed (see write.py).
+def write_outputs(outputs: list[Output], inside: Path, editions: list[str] | None = None) -> None:
+    """Write every output, then remove what the content no longer makes.
+
+    Each output is staged beside its target, then all are renamed (see write.py), with
+    the manifest of what ``editions`` wrote; only then are the files those editions
+    wrote before and did not write now removed (see manifest.py). All of it under the
+    folder's build lock, after removing what a killed build left staged.
 
     Every target must lie in ``inside`` (build/<slug>/): names come partly from the
     content and the layout, and a ``..`` must never put a file anywhere else.
@@ -163,4 +216,24 @@ def write_outputs(outputs: list[Output], inside: Path) -> None:
             files[output.path] = copy_filler(output.copy_of)
         else:  # pragma: no cover - an Output is always one or the other
             raise ResearchNewsError(f"nothing to write for {output.path}")
-    replace_all(files)
+    written: dict[str, set[str]] = {name: set() for name in editions or ()}
+    for output in outputs:
+        written.setdefault(output.edition, set()).add(output.path.relative_to(inside).as_posix())
+    try:
+        inside.mkdir(parents=True, exist_ok=True)
+        with build_lock(inside):
+            _replace_then_prune(files, inside, written)
+    except OSError as error:  # making the folder or opening it to lock: the rest reports its own
+        raise WriteFailed.from_os_error(error, inside / MANIFEST_NAME, "no file was replaced") from None
+
+
+def _replace_then_prune(files: dict[Path, Fill], inside: Path, written: dict[str, set[str]]) -> None:
+    """Rename the new files and the manifest into place, then remove the files it lists as stale."""
+    remove_stale_staging(inside)
+    manifest_path = inside / MANIFEST_NAME
+    manifest = Manifest.read(inside).rebuilt(written)
+    replace_all({**files, manifest_path: bytes_filler(manifest.to_bytes())})
+    if manifest.stale:
+        remove_stale(inside, manifest.stale)
+        manifest.stale = set()
+        write_bytes(manifest_path, manifest.to_bytes())

@@ -94,6 +94,13 @@ BRIEF_CASES = {
         GOOD_BRIEF.replace("why_it_matters: Because.",
                            "why_it_matters: |\n  Because, see [the study][s].\n\n  [s]: javascript:alert(1)"),
         '9:8: why_it_matters: the link "javascript:alert(1)" is not allowed'),
+    "link whose href is also written before it": (
+        GOOD_BRIEF.replace("why_it_matters: Because.", "why_it_matters: >\n  Never type javascript:x;\n  see [this](javascript:x)."),
+        '8:14: why_it_matters: the link "javascript:x" is not allowed'),
+    "two reference links to one bad href": (
+        GOOD_BRIEF.replace("why_it_matters: Because.",
+                           "why_it_matters: |\n  See [a][s] [b][t].\n\n  [s]: javascript:x\n  [t]: javascript:x"),
+        '10:8: why_it_matters: the link "javascript:x" is not allowed'),  # and 9:8 for [a]
     "data link in a list item": (
         GOOD_BRIEF.replace("  - One.", "  - One [x](data:text/html;base64,PHNjcmlwdD4=)."),
         '10:13: key_takeaways[0]: the link "data:text/html;base64,PHNjcmlwdD4=" is not allowed'),

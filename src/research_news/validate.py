@@ -8,11 +8,12 @@ content tree boundary (the folder holding ``publication.yaml``).
 
 from __future__ import annotations
 
+import bisect
 import difflib
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable
 
 from pydantic import BaseModel, ValidationError
 from ruamel.yaml.scalarstring import FoldedScalarString, LiteralScalarString
@@ -92,58 +93,88 @@ def field_path(loc: Loc) -> str:
 
 
 def position_in_text(doc: Document, loc: Loc, offset: int) -> tuple[int, int]:
-    """Line and column of character ``offset`` inside the text value at ``loc``.
+    """Line and column of character ``offset`` inside the text value at ``loc``."""
+    return text_locator(doc, loc)(offset)
 
-    Exact for block scalars (``|`` and ``>``), which is how long markdown is written;
-    for other scalars, the start of the value.
+
+def text_locator(doc: Document, loc: Loc) -> Callable[[int], tuple[int, int]]:
+    """A function from offsets in the text value at ``loc`` to their line and column.
+
+    Exact for block scalars (``|`` and ``>``), which is how long markdown is written, and
+    for plain or quoted text up to its first escape; elsewhere, the start of the value.
+    The value is matched to its source lines once, so locating each of many links in it
+    costs a binary search, not a scan of the text before it.
     """
     line, column = position_of(doc.data, loc)
     steps, _ = _walk(doc.data, loc)
     value = steps[-1][0][steps[-1][1]] if steps else None
-    if not isinstance(value, str):
-        return line, column
-    if not isinstance(value, (LiteralScalarString, FoldedScalarString)):
-        # A plain one-line scalar can be found in its source line; quoted ones with escapes cannot.
-        start = doc.lines[line - 1].find(value, column - 1) if "\n" not in value and line <= len(doc.lines) else -1
-        return (line, start + offset + 1) if start >= 0 else (line, column)
-    if isinstance(value, FoldedScalarString):
-        return _position_in_folded(doc, line, value, offset) or (line, column)
-    before = value[:offset]
-    index = before.count("\n")
-    in_line = len(before) - (before.rfind("\n") + 1)
-    file_line = line + index  # content starts on the line after the indicator
-    if file_line < len(doc.lines):
-        text_line = value.split("\n")[index]
-        start = doc.lines[file_line].find(text_line) if text_line else -1
-        if start >= 0:
-            return file_line + 1, start + in_line + 1
-    return line, column
+    if not isinstance(value, str) or line > len(doc.lines):
+        return lambda offset: (line, column)
+    container, segment = steps[-1]
+    last = min(container.lc.last_line(segment), len(doc.lines) - 1)
+    segments, mapped = _source_segments(doc.lines, line - 1, column - 1, last, value)
+    starts = [start for start, _, _ in segments]
+
+    def locate(offset: int) -> tuple[int, int]:
+        index = bisect.bisect_right(starts, offset) - 1
+        if index < 0 or offset >= mapped:
+            return line, column
+        start, row, col = segments[index]
+        return row + 1, col + offset - start + 1
+
+    return locate
 
 
-def _position_in_folded(doc: Document, line: int, value: str, offset: int) -> tuple[int, int] | None:
-    """Where the word at ``offset`` of a folded (``>``) value is in the source.
+_CONTENT = re.compile(r"[^ \n]")
+"""What YAML keeps of a source line: line breaks and indentation are all it folds or strips."""
 
-    Folding turns line breaks into spaces, so offsets do not map to lines by counting;
-    the word starting at ``offset`` is looked for instead, as many times as it occurs
-    before it, in the block's lines (those indented more than its indicator's line).
+
+def _source_segments(lines: list[str], row: int, col: int, last: int,
+                     value: str) -> tuple[list[tuple[int, int, int]], int]:
+    """Where each source line's part of ``value`` begins: ([(offset, row, col)], offsets mapped).
+
+    YAML copies the text of each line into the value and only changes what is between
+    lines (line breaks, indentation, a fold into a space) and around the value (quotes,
+    chomping). So the value is walked once, each source line's text matched where the
+    value's next non-blank character is; matching stops at the first line that differs
+    (an escape in a quoted value), and offsets past it are not placed.
     """
-    word = re.match(r"\S+", value[offset:])
-    if not word or line > len(doc.lines):
-        return None
-    indicator = doc.lines[line - 1]
-    indent = len(indicator) - len(indicator.lstrip())
-    wanted = value[:offset].count(word.group())
-    for index in range(line, len(doc.lines)):
-        source = doc.lines[index]
-        if source.strip() and len(source) - len(source.lstrip()) <= indent:
-            break  # past the block
-        start = source.find(word.group())
-        while start >= 0:
-            if wanted == 0:
-                return index + 1, start + 1
-            wanted -= 1
-            start = source.find(word.group(), start + 1)
-    return None
+    segments: list[tuple[int, int, int]] = []
+    position = 0
+    if isinstance(value, (LiteralScalarString, FoldedScalarString)):
+        row += 1  # the text starts on the line after the `|` or `>`
+    else:
+        col += lines[row][col:col + 1] in ("'", '"')  # inside the quote
+        position = _shared_length(value, 0, lines[row][col:])
+        segments.append((0, row, col))
+        row += 1
+    while row <= last:
+        following = _CONTENT.search(value, position)
+        if following is None:
+            break
+        source = lines[row]
+        written = source.lstrip(" ")
+        row += 1
+        if not written:
+            continue
+        shared = _shared_length(value, following.start(), written)
+        if not shared:
+            break
+        segments.append((following.start(), row - 1, len(source) - len(written)))
+        position = following.start() + shared
+    return segments, position
+
+
+def _shared_length(value: str, start: int, written: str) -> int:
+    """How many characters of ``written`` ``value`` holds from ``start``."""
+    if value.startswith(written, start):
+        return len(written)
+    length = 0
+    for char in written:  # only the last line of a value can differ (a closing quote, a comment)
+        if start + length >= len(value) or value[start + length] != char:
+            break
+        length += 1
+    return length
 
 
 # --- messages ----------------------------------------------------------------------
@@ -524,15 +555,17 @@ class Checker:
 
     def _check_links(self, doc: Document, loc: Loc, text: str) -> None:
         """Links in markdown: only http, https and mailto; no images."""
+        locate = None  # matched to the file only when a link must be reported
         for link in markdown.links_in(text):
-            line, column = position_in_text(doc, loc, link.offset)
-            name = field_path(loc)
             if link.is_image:
-                self.problems.append(Problem(doc.path, line, column, f"{name}: images are not allowed inside text",
-                                             "add it under `figures:` with alt text and a credit"))
+                message, hint = "images are not allowed inside text", "add it under `figures:` with alt text and a credit"
             elif not markdown.link_allowed(link.href):
-                self.problems.append(Problem(doc.path, line, column, f'{name}: the link "{link.href}" is not allowed',
-                                             "links must start with http:, https: or mailto:"))
+                message, hint = f'the link "{link.href}" is not allowed', "links must start with http:, https: or mailto:"
+            else:
+                continue
+            locate = locate or text_locator(doc, loc)
+            line, column = locate(link.offset)
+            self.problems.append(Problem(doc.path, line, column, f"{field_path(loc)}: {message}", hint))
 
     def _placeholder(self, doc: Document, loc: Loc, text: str) -> None:
         """A value still holding a `research-news new` placeholder."""

@@ -23,7 +23,7 @@ from .exceptions import ContentError, Problem
 from .images import SIGNATURES, image_problem
 from .layout import find_layout, layout_candidates
 from .load import Document, LoadFailed, YamlList, YamlMap, load_document
-from .models import Brief, Issue, Publication, Strict
+from .models import Brief, Issue, Publication, Strict, holds_markdown
 
 PUBLICATION_FILE = "publication.yaml"
 ISSUE_FILE = "issue.yaml"
@@ -210,15 +210,18 @@ def _fields_of(model: type[BaseModel], loc: Loc) -> list[str]:
     for segment in loc:
         if isinstance(segment, int) or not (isinstance(current, type) and issubclass(current, BaseModel)):
             continue
-        info = current.model_fields.get(segment) or next(
-            (f for f in current.model_fields.values() if f.alias == segment), None
-        )
+        info = _field_named(current, segment)
         if info is None:
             break
         current = _model_inside(info.annotation)
     if isinstance(current, type) and issubclass(current, BaseModel):
         return [f.alias or name for name, f in current.model_fields.items()]
     return []
+
+
+def _field_named(model: type[BaseModel], name: str) -> Any:
+    """The field of ``model`` written ``name`` in YAML (its alias, or its own name), or None."""
+    return model.model_fields.get(name) or next((f for f in model.model_fields.values() if f.alias == name), None)
 
 
 def _model_inside(annotation: Any) -> Any:
@@ -379,7 +382,7 @@ class Checker:
         except LoadFailed as failure:
             self.problems.append(failure.problem)
             return None, None
-        self._check_strings(doc)
+        self._check_strings(doc, model)
         try:
             return doc, model.model_validate(doc.data)
         except ValidationError as error:
@@ -545,11 +548,15 @@ class Checker:
             what, hint = self._image_problems[path]
             self._add(doc, loc, f'{field_path(loc)}: "{written}" {what}', hint)
 
-    def _check_strings(self, doc: Document) -> None:
-        """Rules for every text value, whatever its field: placeholders and links."""
+    def _check_strings(self, doc: Document, model: type[Strict]) -> None:
+        """Placeholders in every text value; links in the values the model reads as markdown.
+
+        Checked on the raw data, so they are reported even when other fields are wrong.
+        """
         for loc, text in _strings(doc.data, ()):
             if text.lstrip()[:4].upper() == "TODO":
                 self._placeholder(doc, loc, text)
+        for loc, text in _markdown_strings(doc.data, model, ()):
             if "](" in text or "<" in text or "]:" in text:  # inline links, autolinks, reference definitions
                 self._check_links(doc, loc, text)
 
@@ -649,6 +656,20 @@ def _strings(node: Any, loc: Loc) -> Iterable[tuple[Loc, str]]:
             yield from _strings(value, (*loc, index))
     elif isinstance(node, str):
         yield loc, node
+
+
+def _markdown_strings(node: Any, field: Any, loc: Loc) -> Iterable[tuple[Loc, str]]:
+    """The text values in ``node`` that ``field`` (a model, or a model's field) reads as markdown."""
+    if isinstance(node, str):
+        if holds_markdown(field):
+            yield loc, node
+    elif isinstance(node, YamlList):
+        for index, item in enumerate(node):
+            yield from _markdown_strings(item, field, (*loc, index))
+    elif isinstance(node, YamlMap) and (model := _model_inside(getattr(field, "annotation", field))) is not None:
+        for key, value in node.items():
+            if (info := _field_named(model, key)) is not None:
+                yield from _markdown_strings(value, info, (*loc, key))
 
 
 def _raw_strings(data: Any, patterns: list[Loc]) -> Iterable[tuple[Loc, str]]:

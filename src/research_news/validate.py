@@ -292,12 +292,24 @@ def _message(error: dict, model: type[BaseModel]) -> tuple[str, str | None, bool
     return f"{name}: {error['msg']}", None, False
 
 
+TYPE_ERRORS = {"string_type", "list_type", "dict_type", "model_type", "model_attributes_type"}
+"""Errors that only say the value is of another kind than a field (or one branch of it) wants."""
+
+
 def model_problems(doc: Document, model: type[Strict], error: ValidationError) -> list[Problem]:
     """Located, plain-words problems for every error pydantic found in ``doc``."""
-    problems = []
-    for raw in error.errors(include_url=False):
-        raw = dict(raw)
+    errors = [dict(raw) for raw in error.errors(include_url=False)]
+    for raw in errors:
         _, raw["_real_loc"] = _walk(doc.data, raw["loc"])
+    explained = _explained_locations(errors)
+    problems = []
+    for raw in errors:
+        if _other_branch(raw) and raw["_real_loc"] in explained:
+            continue  # `expected text, got a list` where the list form was taken, and is wrong inside
+        colon = _colon_problem(doc, raw)
+        if colon:
+            problems.append(colon)
+            continue
         message, hint, at_key = _message(raw, model)
         if raw["type"] == "missing":
             line, column = _missing_position(doc.data, raw["loc"])
@@ -305,6 +317,54 @@ def model_problems(doc: Document, model: type[Strict], error: ValidationError) -
             line, column = position_of(doc.data, raw["_real_loc"], key=at_key)
         problems.append(Problem(doc.path, line, column, message, hint))
     return problems
+
+
+def _other_branch(raw: dict) -> bool:
+    """A type error from one member of a union (``text or a list``): its location names the member."""
+    return raw["type"] in TYPE_ERRORS and len(raw["loc"]) > len(raw["_real_loc"])
+
+
+def _explained_locations(errors: list[dict]) -> set[Loc]:
+    """Locations some error explains better than a type error: errors inside the value, or
+    errors about its content rather than its kind."""
+    explained: set[Loc] = set()
+    for raw in errors:
+        real = raw["_real_loc"]
+        explained.update(real[:end] for end in range(len(real)))
+        if raw["type"] not in TYPE_ERRORS:
+            explained.add(real)
+    return explained
+
+
+def _colon_problem(doc: Document, raw: dict) -> Problem | None:
+    """Text that YAML read as a mapping because of an unquoted `: ` (`- Note: voir le rapport`).
+
+    Common in French, where a space also goes before the colon (`Résultat : 40 %` is a
+    mapping too). Pointed at the colon, with the text quoted as it should be written.
+    """
+    steps, real = _walk(doc.data, raw["loc"])
+    node = steps[-1][0][steps[-1][1]] if steps else None
+    if raw["type"] != "string_type" or not isinstance(node, YamlMap) or not node:
+        return None
+    key = next(iter(node))
+    line, column = node.lc.key(key)
+    source = doc.lines[line] if line < len(doc.lines) else ""
+    colon = source.find(":", column + len(key))
+    column = colon if colon >= 0 and not source[column:colon].strip(" ").endswith(("'", '"')) else column
+    return Problem(doc.path, line + 1, column + 1,
+                   f'{field_path(real)}: the colon after "{shorten(key, 40)}" made YAML read a field name, '
+                   "so this is a mapping, not text", _quoting_hint(doc, node, key))
+
+
+def _quoting_hint(doc: Document, node: YamlMap, key: str) -> str:
+    """How to write text holding `: `: the line as typed, in quotes, when it is one line."""
+    line, column = node.lc.key(key)
+    written = doc.lines[line][column:].rstrip() if line < len(doc.lines) else ""
+    one_line = len(node) == 1 and not isinstance(node[key], (YamlMap, YamlList)) and (
+        node[key] is None or node.lc.value(key)[0] == line)
+    if one_line and written and not any(mark in written for mark in ('"', "\\", " #")):
+        return f'put the text in quotes: "{written}", or write | and the text on the lines below, indented'
+    return "put the text in quotes, or write | and the text on the lines below, indented"
 
 
 # --- the checker -------------------------------------------------------------------

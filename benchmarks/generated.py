@@ -35,3 +35,54 @@ def generate_issue(destination: Path, count: int, sections: int = 1) -> Path:
     with issue_file.open("w", encoding="utf-8") as stream:
         yaml.dump(data, stream)
     return issue
+
+
+def _inline_paragraphs(count: int, invalid_every: int, start: int) -> list[str]:
+    """Lines of markdown holding ``count`` inline links, four a line, ten lines a paragraph."""
+    lines, words = [], []
+    for n in range(start, start + count):
+        target = "javascript:void(0)" if n % invalid_every == 0 else f"https://x.io/{n}"
+        words.append(f"[a]({target})")
+        if len(words) == 4:
+            lines.append(" ".join(words))
+            words = []
+            if len(lines) % 11 == 10:
+                lines.append("")  # a blank line ends the paragraph
+    if words:
+        lines.append(" ".join(words))
+    return lines
+
+
+def _reference_lines(count: int, invalid_every: int, start: int) -> list[str]:
+    """A paragraph of ``count`` reference-style links, then their definitions."""
+    uses = [" ".join(f"[a][r{n}]" for n in range(first, min(first + 8, start + count)))
+            for first in range(start, start + count, 8)]
+    definitions = [f"[r{n}]: " + ("javascript:void(0)" if n % invalid_every == 0 else f"https://x.io/r{n}")
+                   for n in range(start, start + count)]
+    return [*uses, "", *definitions]
+
+
+def generate_link_brief(destination: Path, links: int = 30_000, invalid_every: int = 10) -> Path:
+    """A brief just under the file size cap holding ``links`` markdown links, every
+    ``invalid_every``-th one not allowed: two fifths in a literal (``|``) block, two fifths
+    in a folded (``>``) block, one fifth reference-style. Written into a copy of the sample
+    tree (the checker needs its publication.yaml); returns the brief's path."""
+    from research_news.load import MAX_FILE_BYTES
+
+    root = destination / "issues"
+    shutil.copytree(SAMPLE_ROOT, root)
+    inline, references = links * 2 // 5, links - 2 * (links * 2 // 5)
+
+    def block(indicator: str, lines: list[str]) -> str:
+        return f"{indicator}\n" + "".join(f"  {line}\n" if line else "\n" for line in lines)
+
+    text = ("title: A brief full of links\nauthors:\n  - name: Ada Example\n"
+            "why_it_matters: " + block("|", _inline_paragraphs(inline, invalid_every, 0))
+            + "methodology: " + block(">", _inline_paragraphs(inline, invalid_every, inline))
+            + "key_findings: " + block("|", _reference_lines(references, invalid_every, 2 * inline))
+            + "key_takeaways:\n  - One.\n")
+    size = len(text.encode("utf-8"))
+    assert size <= MAX_FILE_BYTES, f"{size:,} bytes: over the file size cap; ask for fewer links"
+    path = root / SAMPLE_ISSUE.name / "briefs" / "links.yaml"
+    path.write_text(text, encoding="utf-8")
+    return path

@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import re
+
+from hypothesis import given
+from hypothesis import strategies as st
+
 from research_news.markdown import links_in, render, render_inline, word_count
 
 
@@ -54,3 +59,19 @@ def test_an_encoded_link_is_found_in_its_own_paragraph() -> None:
 def test_word_count_ignores_markup_and_link_targets() -> None:
     assert word_count("Hello **world**, see [the site](https://example.org/a-b-c).") == 5
     assert word_count(["one two", "three"]) == 3
+
+
+@given(st.text(alphabet="](x) \n", max_size=40))
+def test_word_count_cuts_every_closed_link_target(text: str) -> None:
+    # The rule word counts follow, written as the regex it replaces (quadratic on unclosed `](`).
+    assert word_count(text) == len(re.findall(r"[\w’'-]+", re.sub(r"\]\([^)]*\)", "]", text)))
+
+
+def test_a_reference_link_is_found_at_its_own_definition() -> None:
+    text = "[a][one] and [b][two]\n\n[one]: javascript:x\n[two]: javascript:x"
+    assert [text[:link.offset].count("\n") for link in links_in(text)] == [2, 3]
+
+
+def test_a_link_is_not_found_at_its_href_written_as_text_before_it() -> None:
+    text = "Never type javascript:x here; see [this](javascript:x)."
+    assert [link.offset for link in links_in(text)] == [text.index("(javascript") + 1]

@@ -94,9 +94,23 @@ BRIEF_CASES = {
         GOOD_BRIEF.replace("why_it_matters: Because.",
                            "why_it_matters: |\n  Because, see [the study][s].\n\n  [s]: javascript:alert(1)"),
         '9:8: why_it_matters: the link "javascript:alert(1)" is not allowed'),
+    "link whose href is also written before it": (
+        GOOD_BRIEF.replace("why_it_matters: Because.", "why_it_matters: >\n  Never type javascript:x;\n  see [this](javascript:x)."),
+        '8:14: why_it_matters: the link "javascript:x" is not allowed'),
+    "two reference links to one bad href": (
+        GOOD_BRIEF.replace("why_it_matters: Because.",
+                           "why_it_matters: |\n  See [a][s] [b][t].\n\n  [s]: javascript:x\n  [t]: javascript:x"),
+        '10:8: why_it_matters: the link "javascript:x" is not allowed'),  # and 9:8 for [a]
     "data link in a list item": (
         GOOD_BRIEF.replace("  - One.", "  - One [x](data:text/html;base64,PHNjcmlwdD4=)."),
         '10:13: key_takeaways[0]: the link "data:text/html;base64,PHNjcmlwdD4=" is not allowed'),
+    "colon in a list item": (
+        GOOD_BRIEF.replace("  - One.", "  - Note: voir le rapport"),
+        '10:9: key_takeaways[0]: the colon after "Note" made YAML read a field name, so this is a mapping, '
+        'not text (put the text in quotes: "Note: voir le rapport", or write | and the text on the lines below'),
+    "colon after a space, as French writes it": (
+        GOOD_BRIEF + "keywords:\n  - Résultat : 40 %\n",
+        '12:14: keywords[0]: the colon after "Résultat" made YAML read a field name'),
     "image inside markdown": (
         GOOD_BRIEF.replace("methodology: Carefully.", "methodology: |\n  Carefully.\n\n  ![chart](../images/chart.png)"),
         "10:3: methodology: images are not allowed inside text"),
@@ -138,6 +152,16 @@ def test_brief_rule_is_reported_at_the_right_place(minimal_issue: Path, name: st
     text, expected = BRIEF_CASES[name]
     found = brief_problems(minimal_issue, text)
     assert any(line.startswith(expected) for line in found), "\n".join(found)
+
+
+@pytest.mark.parametrize("findings, expected", [
+    ("\n  - Fine.\n  - Note: voir", ['10:9: key_findings[1]: the colon after "Note" made YAML read a field name']),
+    ('" "', ["8:15: key_findings: is empty"]),
+])
+def test_findings_are_judged_in_the_form_they_are_written(minimal_issue: Path, findings: str, expected: list[str]) -> None:
+    # key_findings is text or a list: a list is not also told it should have been text, nor text a list.
+    found = brief_problems(minimal_issue, GOOD_BRIEF.replace("key_findings: Many.", f"key_findings: {findings}"))
+    assert [line[:len(want)] for line, want in zip(found, expected)] == expected and len(found) == len(expected), found
 
 
 def test_all_problems_of_a_file_are_reported_at_once(minimal_issue: Path) -> None:

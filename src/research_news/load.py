@@ -53,7 +53,8 @@ MAX_DEPTH = 50
 
 
 class Positions:
-    """Where a mapping or list starts, and where each of its keys, values or items is (0-based).
+    """Where a mapping or list starts, and where each of its keys, values or items is (0-based),
+    with the last line each value or item reaches.
 
     Named and shaped like ruamel.yaml's ``lc`` so code reads the same as with its loader.
     """
@@ -71,6 +72,10 @@ class Positions:
 
     def item(self, index: int) -> tuple[int, int]:
         return self.data[index][0:2]
+
+    def last_line(self, key: Any) -> int:
+        """The last line holding part of the value (or item) at ``key``: bounds a multi-line text."""
+        return self.data[key][-1]
 
 
 class YamlMap(dict):
@@ -126,6 +131,11 @@ class _Composer:
     def __init__(self, text: str):
         self.parser = _Parser(text)
         self.depth = 0
+        self.last_line = 0  # of the node composed last
+
+    def _ended(self, event: Any) -> None:
+        # An end mark at column 0 is the start of the next line (a block scalar's end).
+        self.last_line = event.end_mark.line - (event.end_mark.column == 0 and event.end_mark.line > 0)
 
     def document(self) -> Any:
         self.parser.get_event()  # stream start
@@ -149,6 +159,7 @@ class _Composer:
             raise _refuse(f"YAML tags such as {tag.replace('tag:yaml.org,2002:', '!!')} are not allowed",
                           event.start_mark, "remove the tag")
         if isinstance(event, ScalarEvent):
+            self._ended(event)
             return _scalar(event)
         self.depth += 1
         if self.depth > MAX_DEPTH:
@@ -167,9 +178,9 @@ class _Composer:
         items.lc = positions = Positions(start.start_mark.line, start.start_mark.column)
         while not self.parser.check_event(SequenceEndEvent):
             mark = self.parser.peek_event().start_mark
-            positions.data[len(items)] = (mark.line, mark.column)
             items.append(self.node())
-        self.parser.get_event()
+            positions.data[len(items) - 1] = (mark.line, mark.column, self.last_line)
+        self._ended(self.parser.get_event())
         return items
 
     def mapping(self, start: Any) -> YamlMap:
@@ -186,8 +197,8 @@ class _Composer:
                 raise _refuse(f"duplicate field `{key}`", key_mark, f"it is already set on line {first}; keep one")
             value_mark = self.parser.peek_event().start_mark
             fields[key] = self.node()
-            positions.data[key] = (key_mark.line, key_mark.column, value_mark.line, value_mark.column)
-        self.parser.get_event()
+            positions.data[key] = (key_mark.line, key_mark.column, value_mark.line, value_mark.column, self.last_line)
+        self._ended(self.parser.get_event())
         return fields
 
 

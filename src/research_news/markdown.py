@@ -8,12 +8,17 @@ they sit in, so ``###`` inside "Methodology" is a sub-heading of it.
 
 from __future__ import annotations
 
+import bisect
 import functools
 import re
 from dataclasses import dataclass
+from typing import Callable
 from urllib.parse import urlsplit
 
-from markdown_it import MarkdownIt
+from markdown_it import MarkdownIt, rules_inline
+from markdown_it.common.utils import normalizeReference
+from markdown_it.rules_inline import StateInline
+from markdown_it.token import Token
 from markupsafe import Markup
 
 ALLOWED_SCHEMES = ("http", "https", "mailto")
@@ -79,57 +84,170 @@ class Link:
 
     href: str
     is_image: bool
-    offset: int  # where the href starts in the source text (best effort)
+    offset: int  # where the href (for an image, its `![`) is written in the source text
+
+
+def _noting_source(rule: Callable[[StateInline, bool], bool]) -> Callable[[StateInline, bool], bool]:
+    """``rule`` (link, image or autolink) that also notes on its token where it is written.
+
+    markdown-it keeps no source positions for inline tokens, and searching the text for a
+    decoded href afterwards is both ambiguous and slow; the parser knows where it is, so
+    ask it. ``meta["at"]`` is the href's index in the block's inline source (for an image,
+    the index of its ``!``), or -1 for a reference-style link, whose href is written in
+    the definition ``meta["reference"]`` names.
+    """
+
+    def noted(state: StateInline, silent: bool) -> bool:
+        start, count = state.pos, len(state.tokens)
+        if not rule(state, silent):
+            return False
+        if not silent:
+            for index in range(count, len(state.tokens)):  # pending text may be pushed first
+                token = state.tokens[index]
+                if token.type in ("link_open", "image"):
+                    token.meta["at"] = _href_index(state, start, token)
+                    if token.meta["at"] < 0:
+                        token.meta["reference"] = _reference_label(state, start)
+                    break
+        return True
+
+    return noted
+
+
+def _href_index(state: StateInline, start: int, token: Token) -> int:
+    """Where the href of the link or image that starts at ``start`` is in ``state.src``."""
+    src = state.src
+    if token.type == "image" or src[start] != "[":
+        return start if token.type == "image" else start + 1  # an image's `!`; an autolink's `<`
+    if src[state.pos - 1] != ")":
+        return -1  # `[text][label]`, `[label][]` or `[label]`
+    at = state.md.helpers.parseLinkLabel(state, start, True) + 2  # past `](`
+    while src[at] in " \t\n":
+        at += 1
+    return at + 1 if src[at] == "<" else at
+
+
+def _reference_label(state: StateInline, start: int) -> str:
+    """The definition a reference-style link starting at ``start`` uses, as markdown-it reads it."""
+    label_end = state.md.helpers.parseLinkLabel(state, start, True)
+    label = ""
+    if state.src[label_end + 1:label_end + 2] == "[":  # `[text][label]`; `[label][]` leaves it empty
+        second_end = state.md.helpers.parseLinkLabel(state, label_end + 1)
+        label = state.src[label_end + 2:second_end] if second_end >= 0 else ""
+    return normalizeReference(label or state.src[start + 1:label_end])
 
 
 @functools.cache
 def _scanner() -> MarkdownIt:
     md = MarkdownIt("commonmark", {"html": False})
     md.validateLink = lambda href: True  # see every link, so bad ones can be reported
+    md.inline.ruler.at("link", _noting_source(rules_inline.link))
+    md.inline.ruler.at("image", _noting_source(rules_inline.image))
+    md.inline.ruler.at("autolink", _noting_source(rules_inline.autolink))
     return md
 
 
 def links_in(text: str) -> list[Link]:
-    """Every link and image in markdown ``text``, including ones rendering would drop."""
+    """Every link and image in markdown ``text``, in order, including ones rendering would drop.
+
+    Linear in the length of ``text``: each block's lines are matched to the text once.
+    """
+    env: dict = {}
+    tokens = _scanner().parse(text, env)
+    source = _NEWLINES.sub("\n", text)  # what markdown-it parsed; offsets are into it
+    lines = _LineStarts(source)
+    definitions = _DefinitionOffsets(source, lines, env.get("references", {}))
     found: list[Link] = []
-    line_starts = [0] + [index + 1 for index, char in enumerate(text) if char == "\n"]
-    cursor = 0  # links come in source order: the same href twice is found at each place
-    for block in _scanner().parse(text):
-        if not block.children:
+    for block in tokens:
+        if block.type != "inline" or not block.children:
             continue
-        # The block's own lines bound the search, so a fallback never lands in a later paragraph.
-        first, last = block.map or (0, len(line_starts))
-        start = max(cursor, line_starts[min(first, len(line_starts) - 1)])
-        end = line_starts[last] if last < len(line_starts) else len(text)
+        inline = _InlineSource(block, source, lines)
         for token in block.children:
-            if token.type == "link_open":
-                href = str(token.attrGet("href") or "")
-                at = _offset_of(text, href, start, end)
-                found.append(Link(href, False, at))
-            elif token.type == "image":
-                href = str(token.attrGet("src") or "")
-                at = _offset_of(text, href, start, end)
-                found.append(Link(href, True, max(text.rfind("![", 0, at), 0)))
-            else:
+            if "at" not in token.meta:
                 continue
-            start = cursor = at + 1
+            is_image = token.type == "image"
+            href = str(token.attrGet("src" if is_image else "href") or "")
+            at = token.meta["at"]
+            offset = definitions.offset(token.meta["reference"]) if at < 0 else inline.offset(at)
+            found.append(Link(href, is_image, offset))
     return found
 
 
-def _offset_of(text: str, href: str, start: int, end: int) -> int:
-    """Where ``href`` is written, searching its block from ``start``.
+_NEWLINES = re.compile(r"\r\n?")
+"""markdown-it turns every line break into ``\\n`` before parsing."""
 
-    markdown-it hands back the href decoded (entities, percent-encoding), so it may not
-    appear as written: then the link's ``](``, or failing that the block's start.
+
+class _LineStarts:
+    """Offsets of the starts of the lines of a text, found once."""
+
+    def __init__(self, text: str):
+        self.starts = [0] + [match.end() for match in re.finditer("\n", text)]
+        self.length = len(text)
+
+    def bounds(self, line: int) -> tuple[int, int]:
+        """(start, end) of ``line`` (0-based) without its line break; an empty span past the end."""
+        if line >= len(self.starts):
+            return self.length, self.length
+        end = self.starts[line + 1] - 1 if line + 1 < len(self.starts) else self.length
+        return self.starts[line], end
+
+
+class _InlineSource:
+    """Maps indexes in a block's inline source to offsets in the whole text.
+
+    The inline source is the block's lines with their indentation and block markers
+    (``> ``, ``- ``, ``#``) removed, so each of its lines is found in the text line it
+    came from (``block.map``), searched once however many links the line holds.
     """
-    written = text.find(href, start, end)
-    if written >= 0:
-        return written
-    bracket = text.find("](", start, end)
-    if bracket >= 0:
-        return bracket + 2
-    elsewhere = text.find(href)  # a reference definition, outside the block that uses it
-    return elsewhere if elsewhere >= 0 else start
+
+    def __init__(self, block: Token, text: str, lines: _LineStarts):
+        self.content, self.text, self.lines = block.content, text, lines
+        self.first_line = block.map[0] if block.map else 0
+        self.starts = [0] + [match.end() for match in re.finditer("\n", self.content)]
+        self.line_offsets: dict[int, int] = {}
+
+    def offset(self, index: int) -> int:
+        row = bisect.bisect_right(self.starts, index) - 1
+        return self._line_offset(row) + index - self.starts[row]
+
+    def _line_offset(self, row: int) -> int:
+        if row not in self.line_offsets:
+            start = self.starts[row]
+            end = self.starts[row + 1] - 1 if row + 1 < len(self.starts) else len(self.content)
+            written = self.content[start:end]
+            line_start, line_end = self.lines.bounds(self.first_line + row)
+            if self.text.endswith(written, line_start, line_end):
+                at = line_end - len(written)
+            else:  # trailing spaces stripped, or a heading's closing #s
+                at = self.text.rfind(written, line_start, line_end)
+            self.line_offsets[row] = at if at >= 0 else line_start
+        return self.line_offsets[row]
+
+
+_DEFINITION = re.compile(r"\[(?:\\.|[^\\\]])*\]:[ \t]*(?:\n[ \t>]*)?<?")
+"""A reference definition up to its href: `[label]:`, blanks, maybe a line break, maybe `<`."""
+
+
+class _DefinitionOffsets:
+    """Where the href of each reference definition is written, found when first asked."""
+
+    def __init__(self, text: str, lines: _LineStarts, references: dict):
+        self.text, self.lines, self.references = text, lines, references
+        self.offsets: dict[str, int] = {}
+
+    def offset(self, label: str) -> int:
+        if label not in self.offsets:
+            self.offsets[label] = self._href_offset(self.references[label])
+        return self.offsets[label]
+
+    def _href_offset(self, reference: dict) -> int:
+        if "map" not in reference:  # markdown-it-py before 4 does not say where a definition is
+            return max(self.text.find(reference["href"]), 0)
+        first, last = reference["map"]
+        start, _ = self.lines.bounds(first)
+        _, end = self.lines.bounds(last - 1)
+        written = _DEFINITION.search(self.text, start, end)
+        return written.end() if written else start
 
 
 _WORD = re.compile(r"[\w’'-]+", re.UNICODE)
@@ -141,5 +259,21 @@ def word_count(text: str | list[str] | None) -> int:
         return 0
     if isinstance(text, list):
         return sum(word_count(item) for item in text)
-    without_targets = re.sub(r"\]\([^)]*\)", "]", text)
-    return len(_WORD.findall(without_targets))
+    return len(_WORD.findall(_without_link_targets(text)))
+
+
+def _without_link_targets(text: str) -> str:
+    """``text`` with each ``](target)`` cut to ``]``.
+
+    One pass: the regex ``\\]\\([^)]*\\)`` would scan to the end of the text from every
+    ``](`` that is never closed, which is quadratic in a long brief full of them.
+    """
+    kept, position = [], 0
+    while (start := text.find("](", position)) >= 0:
+        end = text.find(")", start + 2)
+        if end < 0:
+            break  # no `)` after this `](`, so none after any later one either
+        kept.append(text[position:start + 1])
+        position = end + 1
+    kept.append(text[position:])
+    return "".join(kept)

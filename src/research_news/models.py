@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal, get_args
 from urllib.parse import urlsplit
 
 from email_validator import EmailNotValidError, validate_email
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints
+from pydantic.fields import FieldInfo
 from pydantic_core import PydanticCustomError
 
 Placement = Literal["why_it_matters", "methodology", "key_findings", "key_takeaways"]
@@ -58,8 +59,20 @@ def _markdown_text(value: str) -> str:
 Text = Annotated[str, AfterValidator(_single_line)]
 """One line of plain text (titles, names, roles)."""
 
-Markdown = Annotated[str, AfterValidator(_markdown_text), Field(json_schema_extra={"format": "markdown"})]
+_MARKDOWN_CHECK = AfterValidator(_markdown_text)
+Markdown = Annotated[str, _MARKDOWN_CHECK, Field(json_schema_extra={"format": "markdown"})]
 """CommonMark source; raw HTML is never passed through when rendered."""
+
+
+def holds_markdown(field: FieldInfo | Any) -> bool:
+    """True when a field (or a type) reads text as markdown: alone, in a list or in a union.
+
+    Only those values are markdown: link rules apply to them, while plain :data:`Text`
+    (titles, names, keywords) may hold ``<`` or ``](`` and is escaped wherever it is shown.
+    """
+    if isinstance(field, FieldInfo):  # pydantic keeps a field's own Annotated metadata apart
+        return _MARKDOWN_CHECK in field.metadata or holds_markdown(field.annotation)
+    return field == Markdown or any(holds_markdown(arg) for arg in get_args(field))
 
 
 def _email_address(value: str) -> str:

@@ -4,15 +4,20 @@ Every problem is reported with the file, line and column of the value (or key) a
 fault, in words a researcher understands, and every problem of a file is reported at
 once. Cross-file rules live here too: brief paths of an issue, image paths, and the
 content tree boundary (the folder holding ``publication.yaml``).
+
+Link rules apply to the fields the model reads as markdown; plain text fields keep
+their own rules (one line, no control characters) and are shown escaped. Checking
+takes time linear in the size of a file, however many links or problems it holds.
 """
 
 from __future__ import annotations
 
+import bisect
 import difflib
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable
 
 from pydantic import BaseModel, ValidationError
 from ruamel.yaml.scalarstring import FoldedScalarString, LiteralScalarString
@@ -22,7 +27,7 @@ from .exceptions import ContentError, Problem
 from .images import SIGNATURES, image_problem
 from .layout import find_layout, layout_candidates
 from .load import Document, LoadFailed, YamlList, YamlMap, load_document
-from .models import Brief, Issue, Publication, Strict
+from .models import Brief, Issue, Publication, Strict, holds_markdown
 
 PUBLICATION_FILE = "publication.yaml"
 ISSUE_FILE = "issue.yaml"
@@ -92,58 +97,88 @@ def field_path(loc: Loc) -> str:
 
 
 def position_in_text(doc: Document, loc: Loc, offset: int) -> tuple[int, int]:
-    """Line and column of character ``offset`` inside the text value at ``loc``.
+    """Line and column of character ``offset`` inside the text value at ``loc``."""
+    return text_locator(doc, loc)(offset)
 
-    Exact for block scalars (``|`` and ``>``), which is how long markdown is written;
-    for other scalars, the start of the value.
+
+def text_locator(doc: Document, loc: Loc) -> Callable[[int], tuple[int, int]]:
+    """A function from offsets in the text value at ``loc`` to their line and column.
+
+    Exact for block scalars (``|`` and ``>``), which is how long markdown is written, and
+    for plain or quoted text up to its first escape; elsewhere, the start of the value.
+    The value is matched to its source lines once, so locating each of many links in it
+    costs a binary search, not a scan of the text before it.
     """
     line, column = position_of(doc.data, loc)
     steps, _ = _walk(doc.data, loc)
     value = steps[-1][0][steps[-1][1]] if steps else None
-    if not isinstance(value, str):
-        return line, column
-    if not isinstance(value, (LiteralScalarString, FoldedScalarString)):
-        # A plain one-line scalar can be found in its source line; quoted ones with escapes cannot.
-        start = doc.lines[line - 1].find(value, column - 1) if "\n" not in value and line <= len(doc.lines) else -1
-        return (line, start + offset + 1) if start >= 0 else (line, column)
-    if isinstance(value, FoldedScalarString):
-        return _position_in_folded(doc, line, value, offset) or (line, column)
-    before = value[:offset]
-    index = before.count("\n")
-    in_line = len(before) - (before.rfind("\n") + 1)
-    file_line = line + index  # content starts on the line after the indicator
-    if file_line < len(doc.lines):
-        text_line = value.split("\n")[index]
-        start = doc.lines[file_line].find(text_line) if text_line else -1
-        if start >= 0:
-            return file_line + 1, start + in_line + 1
-    return line, column
+    if not isinstance(value, str) or line > len(doc.lines):
+        return lambda offset: (line, column)
+    container, segment = steps[-1]
+    last = min(container.lc.last_line(segment), len(doc.lines) - 1)
+    segments, mapped = _source_segments(doc.lines, line - 1, column - 1, last, value)
+    starts = [start for start, _, _ in segments]
+
+    def locate(offset: int) -> tuple[int, int]:
+        index = bisect.bisect_right(starts, offset) - 1
+        if index < 0 or offset >= mapped:
+            return line, column
+        start, row, col = segments[index]
+        return row + 1, col + offset - start + 1
+
+    return locate
 
 
-def _position_in_folded(doc: Document, line: int, value: str, offset: int) -> tuple[int, int] | None:
-    """Where the word at ``offset`` of a folded (``>``) value is in the source.
+_CONTENT = re.compile(r"[^ \n]")
+"""What YAML keeps of a source line: line breaks and indentation are all it folds or strips."""
 
-    Folding turns line breaks into spaces, so offsets do not map to lines by counting;
-    the word starting at ``offset`` is looked for instead, as many times as it occurs
-    before it, in the block's lines (those indented more than its indicator's line).
+
+def _source_segments(lines: list[str], row: int, col: int, last: int,
+                     value: str) -> tuple[list[tuple[int, int, int]], int]:
+    """Where each source line's part of ``value`` begins: ([(offset, row, col)], offsets mapped).
+
+    YAML copies the text of each line into the value and only changes what is between
+    lines (line breaks, indentation, a fold into a space) and around the value (quotes,
+    chomping). So the value is walked once, each source line's text matched where the
+    value's next non-blank character is; matching stops at the first line that differs
+    (an escape in a quoted value), and offsets past it are not placed.
     """
-    word = re.match(r"\S+", value[offset:])
-    if not word or line > len(doc.lines):
-        return None
-    indicator = doc.lines[line - 1]
-    indent = len(indicator) - len(indicator.lstrip())
-    wanted = value[:offset].count(word.group())
-    for index in range(line, len(doc.lines)):
-        source = doc.lines[index]
-        if source.strip() and len(source) - len(source.lstrip()) <= indent:
-            break  # past the block
-        start = source.find(word.group())
-        while start >= 0:
-            if wanted == 0:
-                return index + 1, start + 1
-            wanted -= 1
-            start = source.find(word.group(), start + 1)
-    return None
+    segments: list[tuple[int, int, int]] = []
+    position = 0
+    if isinstance(value, (LiteralScalarString, FoldedScalarString)):
+        row += 1  # the text starts on the line after the `|` or `>`
+    else:
+        col += lines[row][col:col + 1] in ("'", '"')  # inside the quote
+        position = _shared_length(value, 0, lines[row][col:])
+        segments.append((0, row, col))
+        row += 1
+    while row <= last:
+        following = _CONTENT.search(value, position)
+        if following is None:
+            break
+        source = lines[row]
+        written = source.lstrip(" ")
+        row += 1
+        if not written:
+            continue
+        shared = _shared_length(value, following.start(), written)
+        if not shared:
+            break
+        segments.append((following.start(), row - 1, len(source) - len(written)))
+        position = following.start() + shared
+    return segments, position
+
+
+def _shared_length(value: str, start: int, written: str) -> int:
+    """How many characters of ``written`` ``value`` holds from ``start``."""
+    if value.startswith(written, start):
+        return len(written)
+    length = 0
+    for char in written:  # only the last line of a value can differ (a closing quote, a comment)
+        if start + length >= len(value) or value[start + length] != char:
+            break
+        length += 1
+    return length
 
 
 # --- messages ----------------------------------------------------------------------
@@ -179,15 +214,18 @@ def _fields_of(model: type[BaseModel], loc: Loc) -> list[str]:
     for segment in loc:
         if isinstance(segment, int) or not (isinstance(current, type) and issubclass(current, BaseModel)):
             continue
-        info = current.model_fields.get(segment) or next(
-            (f for f in current.model_fields.values() if f.alias == segment), None
-        )
+        info = _field_named(current, segment)
         if info is None:
             break
         current = _model_inside(info.annotation)
     if isinstance(current, type) and issubclass(current, BaseModel):
         return [f.alias or name for name, f in current.model_fields.items()]
     return []
+
+
+def _field_named(model: type[BaseModel], name: str) -> Any:
+    """The field of ``model`` written ``name`` in YAML (its alias, or its own name), or None."""
+    return model.model_fields.get(name) or next((f for f in model.model_fields.values() if f.alias == name), None)
 
 
 def _model_inside(annotation: Any) -> Any:
@@ -258,12 +296,24 @@ def _message(error: dict, model: type[BaseModel]) -> tuple[str, str | None, bool
     return f"{name}: {error['msg']}", None, False
 
 
+TYPE_ERRORS = {"string_type", "list_type", "dict_type", "model_type", "model_attributes_type"}
+"""Errors that only say the value is of another kind than a field (or one branch of it) wants."""
+
+
 def model_problems(doc: Document, model: type[Strict], error: ValidationError) -> list[Problem]:
     """Located, plain-words problems for every error pydantic found in ``doc``."""
-    problems = []
-    for raw in error.errors(include_url=False):
-        raw = dict(raw)
+    errors = [dict(raw) for raw in error.errors(include_url=False)]
+    for raw in errors:
         _, raw["_real_loc"] = _walk(doc.data, raw["loc"])
+    explained = _explained_locations(errors)
+    problems = []
+    for raw in errors:
+        if _other_branch(raw) and raw["_real_loc"] in explained:
+            continue  # `expected text, got a list` where the list form was taken, and is wrong inside
+        colon = _colon_problem(doc, raw)
+        if colon:
+            problems.append(colon)
+            continue
         message, hint, at_key = _message(raw, model)
         if raw["type"] == "missing":
             line, column = _missing_position(doc.data, raw["loc"])
@@ -271,6 +321,54 @@ def model_problems(doc: Document, model: type[Strict], error: ValidationError) -
             line, column = position_of(doc.data, raw["_real_loc"], key=at_key)
         problems.append(Problem(doc.path, line, column, message, hint))
     return problems
+
+
+def _other_branch(raw: dict) -> bool:
+    """A type error from one member of a union (``text or a list``): its location names the member."""
+    return raw["type"] in TYPE_ERRORS and len(raw["loc"]) > len(raw["_real_loc"])
+
+
+def _explained_locations(errors: list[dict]) -> set[Loc]:
+    """Locations some error explains better than a type error: errors inside the value, or
+    errors about its content rather than its kind."""
+    explained: set[Loc] = set()
+    for raw in errors:
+        real = raw["_real_loc"]
+        explained.update(real[:end] for end in range(len(real)))
+        if raw["type"] not in TYPE_ERRORS:
+            explained.add(real)
+    return explained
+
+
+def _colon_problem(doc: Document, raw: dict) -> Problem | None:
+    """Text that YAML read as a mapping because of an unquoted `: ` (`- Note: voir le rapport`).
+
+    Common in French, where a space also goes before the colon (`Résultat : 40 %` is a
+    mapping too). Pointed at the colon, with the text quoted as it should be written.
+    """
+    steps, real = _walk(doc.data, raw["loc"])
+    node = steps[-1][0][steps[-1][1]] if steps else None
+    if raw["type"] != "string_type" or not isinstance(node, YamlMap) or not node:
+        return None
+    key = next(iter(node))
+    line, column = node.lc.key(key)
+    source = doc.lines[line] if line < len(doc.lines) else ""
+    colon = source.find(":", column + len(key))
+    column = colon if colon >= 0 and not source[column:colon].strip(" ").endswith(("'", '"')) else column
+    return Problem(doc.path, line + 1, column + 1,
+                   f'{field_path(real)}: the colon after "{shorten(key, 40)}" made YAML read a field name, '
+                   "so this is a mapping, not text", _quoting_hint(doc, node, key))
+
+
+def _quoting_hint(doc: Document, node: YamlMap, key: str) -> str:
+    """How to write text holding `: `: the line as typed, in quotes, when it is one line."""
+    line, column = node.lc.key(key)
+    written = doc.lines[line][column:].rstrip() if line < len(doc.lines) else ""
+    one_line = len(node) == 1 and not isinstance(node[key], (YamlMap, YamlList)) and (
+        node[key] is None or node.lc.value(key)[0] == line)
+    if one_line and written and not any(mark in written for mark in ('"', "\\", " #")):
+        return f'put the text in quotes: "{written}", or write | and the text on the lines below, indented'
+    return "put the text in quotes, or write | and the text on the lines below, indented"
 
 
 # --- the checker -------------------------------------------------------------------
@@ -348,7 +446,7 @@ class Checker:
         except LoadFailed as failure:
             self.problems.append(failure.problem)
             return None, None
-        self._check_strings(doc)
+        self._check_strings(doc, model)
         try:
             return doc, model.model_validate(doc.data)
         except ValidationError as error:
@@ -514,25 +612,31 @@ class Checker:
             what, hint = self._image_problems[path]
             self._add(doc, loc, f'{field_path(loc)}: "{written}" {what}', hint)
 
-    def _check_strings(self, doc: Document) -> None:
-        """Rules for every text value, whatever its field: placeholders and links."""
+    def _check_strings(self, doc: Document, model: type[Strict]) -> None:
+        """Placeholders in every text value; links in the values the model reads as markdown.
+
+        Checked on the raw data, so they are reported even when other fields are wrong.
+        """
         for loc, text in _strings(doc.data, ()):
             if text.lstrip()[:4].upper() == "TODO":
                 self._placeholder(doc, loc, text)
+        for loc, text in _markdown_strings(doc.data, model, ()):
             if "](" in text or "<" in text or "]:" in text:  # inline links, autolinks, reference definitions
                 self._check_links(doc, loc, text)
 
     def _check_links(self, doc: Document, loc: Loc, text: str) -> None:
         """Links in markdown: only http, https and mailto; no images."""
+        locate = None  # matched to the file only when a link must be reported
         for link in markdown.links_in(text):
-            line, column = position_in_text(doc, loc, link.offset)
-            name = field_path(loc)
             if link.is_image:
-                self.problems.append(Problem(doc.path, line, column, f"{name}: images are not allowed inside text",
-                                             "add it under `figures:` with alt text and a credit"))
+                message, hint = "images are not allowed inside text", "add it under `figures:` with alt text and a credit"
             elif not markdown.link_allowed(link.href):
-                self.problems.append(Problem(doc.path, line, column, f'{name}: the link "{link.href}" is not allowed',
-                                             "links must start with http:, https: or mailto:"))
+                message, hint = f'the link "{link.href}" is not allowed', "links must start with http:, https: or mailto:"
+            else:
+                continue
+            locate = locate or text_locator(doc, loc)
+            line, column = locate(link.offset)
+            self.problems.append(Problem(doc.path, line, column, f"{field_path(loc)}: {message}", hint))
 
     def _placeholder(self, doc: Document, loc: Loc, text: str) -> None:
         """A value still holding a `research-news new` placeholder."""
@@ -616,6 +720,20 @@ def _strings(node: Any, loc: Loc) -> Iterable[tuple[Loc, str]]:
             yield from _strings(value, (*loc, index))
     elif isinstance(node, str):
         yield loc, node
+
+
+def _markdown_strings(node: Any, field: Any, loc: Loc) -> Iterable[tuple[Loc, str]]:
+    """The text values in ``node`` that ``field`` (a model, or a model's field) reads as markdown."""
+    if isinstance(node, str):
+        if holds_markdown(field):
+            yield loc, node
+    elif isinstance(node, YamlList):
+        for index, item in enumerate(node):
+            yield from _markdown_strings(item, field, (*loc, index))
+    elif isinstance(node, YamlMap) and (model := _model_inside(getattr(field, "annotation", field))) is not None:
+        for key, value in node.items():
+            if (info := _field_named(model, key)) is not None:
+                yield from _markdown_strings(value, info, (*loc, key))
 
 
 def _raw_strings(data: Any, patterns: list[Loc]) -> Iterable[tuple[Loc, str]]:

@@ -301,6 +301,24 @@ def test_word_limits_are_warnings(minimal_tree: Path) -> None:
     assert warning.message == "why_it_matters: 4 words; the publication's limit is 2"
 
 
+def test_every_limit_the_publication_accepts_is_enforced(minimal_tree: Path) -> None:
+    """`limits:` accepts exactly the fields it checks: a limit of 1 on each makes each warn."""
+    from research_news.models import LIMITED_FIELDS
+
+    publication = minimal_tree / "publication.yaml"
+    limits = "".join(f"  {name}: 1\n" for name in LIMITED_FIELDS)
+    publication.write_text(publication.read_text() + "about: |\n  A chair that studies data.\n"
+                           + "limits:\n" + limits)
+    issue = minimal_tree / "2024-05-minimal" / "issue.yaml"
+    if "editorial:" not in issue.read_text():
+        issue.write_text(issue.read_text() + "editorial: |\n  Welcome to this issue.\n")
+    checker = Checker()
+    checker.check_path(minimal_tree)
+    warned = {problem.message.split(":")[0].split(".")[-1].split("]")[-1] for problem in checker.problems
+              if problem.severity == "warning" and "the publication's limit" in problem.message}
+    assert warned == set(LIMITED_FIELDS)
+
+
 def test_a_brief_outside_any_content_tree(tmp_path: Path) -> None:
     path = tmp_path / "lonely.yaml"
     path.write_text(GOOD_BRIEF)

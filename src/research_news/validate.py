@@ -365,6 +365,8 @@ class Checker:
         if doc and first:
             for loc, written in _raw_strings(doc.data, [("logo",)]):
                 self._check_image(doc, loc, written, root)
+            if publication and "about" in publication.limits and publication.about:
+                self._limit(doc, ("about",), publication.about, publication.limits["about"])
             if publication and not publication.web_base_url:
                 self._add(doc, (), "no `web_base_url`: the email edition needs it for its links and images",
                           "add `web_base_url: https://…` where the web editions will be published", severity="warning")

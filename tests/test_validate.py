@@ -522,3 +522,24 @@ def test_a_file_name_cannot_forge_a_problem_line(minimal_issue: Path) -> None:
     printed = "\n".join(str(p) for p in checker.problems)
     assert not any(line.startswith("FAKE.yaml") for line in printed.splitlines()), printed
     assert "evil\\nFAKE.yaml" in printed
+
+
+def test_two_briefs_with_one_slug_are_refused_at_the_second_listing(minimal_issue: Path) -> None:
+    """Same file name in two folders (or names equal once transliterated) would share an offprint."""
+    briefs = minimal_issue / "briefs"
+    for folder, name in (("a", "study.yaml"), ("b", "study.yaml"), ("c", "Étude.yaml"), ("d", "etude.yaml")):
+        (briefs / folder).mkdir()
+        (briefs / folder / name).write_text((briefs / "one.yaml").read_text())
+    (minimal_issue / "issue.yaml").write_text(
+        "number: 3\ndate: 2024-05-14\nheadline: A minimal issue\nsections:\n  - title: The only theme\n"
+        "    briefs:\n      - briefs/a/study.yaml\n      - briefs/b/study.yaml\n"
+        "      - briefs/c/Étude.yaml\n      - briefs/d/etude.yaml\n")
+    found = [line for line in problems_for(minimal_issue) if "would be published as" in line]
+    assert found == [
+        '8:9: sections[0].briefs[1]: "briefs/b/study.yaml" would be published as `study`, like '
+        '"briefs/a/study.yaml" on line 7 (offprints/study.pdf, #brief-study) (rename one of the two files: '
+        "a brief's file name names its offprint and its place in the web edition)",
+        '10:9: sections[0].briefs[3]: "briefs/d/etude.yaml" would be published as `etude`, like '
+        '"briefs/c/Étude.yaml" on line 9 (offprints/etude.pdf, #brief-etude) (rename one of the two files: '
+        "a brief's file name names its offprint and its place in the web edition)",
+    ]

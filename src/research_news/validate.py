@@ -23,6 +23,7 @@ from .images import SIGNATURES, image_problem
 from .layout import find_layout, layout_candidates
 from .load import Document, LoadFailed, YamlList, YamlMap, load_document
 from .models import Brief, Issue, Publication, Strict
+from .slugs import brief_slug
 
 PUBLICATION_FILE = "publication.yaml"
 ISSUE_FILE = "issue.yaml"
@@ -415,6 +416,7 @@ class Checker:
                       "rename the folder, e.g. 2024-06-open-science")
         briefs: dict[Path, BriefEntry] = {}
         seen: dict[Path, int] = {}
+        slugs: dict[str, tuple[str, int]] = {}  # slug → the listing that took it first
         for loc, relative in _raw_strings(doc.data, [("sections", "*", "briefs", "*")]):
             brief_path = self._contained_path(doc, loc, relative, root, kinds=(".yaml", ".yml"), what="brief")
             if brief_path is None:
@@ -429,6 +431,15 @@ class Checker:
                           f"a brief appears once per issue; see line {seen[brief_path]}")
                 continue
             seen[brief_path] = line
+            slug = brief_slug(brief_path)
+            if slug in slugs:
+                other, other_line = slugs[slug]
+                self._add(doc, loc, f'{field_path(loc)}: "{relative}" would be published as `{slug}`, like '
+                          f'"{other}" on line {other_line} (offprints/{slug}.pdf, #brief-{slug})',
+                          "rename one of the two files: a brief's file name names its offprint and its "
+                          "place in the web edition")
+            else:
+                slugs[slug] = (relative, line)
             entry = self.brief(brief_path, root)
             if entry:
                 briefs[brief_path] = entry

@@ -226,13 +226,13 @@ def load_document(path: Path) -> Document:
     _refuse_invisible_characters(path, text)
     lines = text.splitlines()
     if not text.strip() or all(not ln.strip() or ln.lstrip().startswith("#") for ln in lines):
-        raise LoadFailed(Problem(path, 1, 1, "the file is empty", "write the fields described in FORMAT.md"))
+        raise LoadFailed(Problem(path, 1, 1, "the file is empty", "write the fields described in docs/format.md"))
     try:
         data = _Composer(text).document()
     except MarkedYAMLError as error:
         raise LoadFailed(_tab_problem(path, lines, error) or _yaml_problem(path, error)) from None
     if data is None:
-        raise LoadFailed(Problem(path, 1, 1, "the file is empty", "write the fields described in FORMAT.md"))
+        raise LoadFailed(Problem(path, 1, 1, "the file is empty", "write the fields described in docs/format.md"))
     if not isinstance(data, YamlMap):
         kind = "a list" if isinstance(data, YamlList) else "a single value"
         first = next((i for i, ln in enumerate(lines) if ln.strip() and not ln.lstrip().startswith("#")), 0)

@@ -12,7 +12,7 @@ import pytest
 
 from research_news.exceptions import ContentError
 from research_news.images import image_size
-from research_news.layout import format_date
+from research_news.layout import BUILTIN_LAYOUTS, format_date
 from research_news.models import orcid_checksum_ok
 from research_news.validate import Checker, load_content
 
@@ -480,7 +480,7 @@ def test_font_names_and_licences_stay_in_the_layout(minimal_tree: Path, tmp_path
     (folder / "web" / "footer.html.j2").unlink()
     fonts = folder / "fonts"
     fonts.mkdir()
-    (fonts / "SourceSans3-Semibold.ttf").write_bytes((REPO / "layouts/default/fonts/SourceSans3-Semibold.ttf").read_bytes())
+    (fonts / "SourceSans3-Semibold.ttf").write_bytes((BUILTIN_LAYOUTS / "default/fonts/SourceSans3-Semibold.ttf").read_bytes())
     secret = tmp_path / "secret.txt"
     secret.write_text("the secret")
     (fonts / "OFL.txt").symlink_to(secret)
@@ -492,10 +492,13 @@ def test_font_names_and_licences_stay_in_the_layout(minimal_tree: Path, tmp_path
 def test_labels_must_be_text_and_twelve_months(minimal_tree: Path, tmp_path: Path):
     folder = house_layout(minimal_tree)
     (folder / "labels").mkdir()
-    (folder / "labels" / "en.yaml").write_text("contents: Contents\nmonths: 5\n")
+    (folder / "labels" / "en.yaml").write_text("contents: 12\nmonths: 5\n")
     result = build_web(minimal_tree, tmp_path / "out")
     assert result.exit_code == 1
-    assert re.search(r"en\.yaml:2:9: months: a label must be a list of the twelve month names", result.stderr)
+    assert re.search(r"en\.yaml:1:11: contents: expected text, got the number 12 \(put the value in quotes\)",
+                     result.stderr)
+    assert re.search(r"en\.yaml:2:9: months: expected a list \(lines starting with `- `\), got the number 5",
+                     result.stderr)
 
 
 def test_a_date_format_cannot_reach_python_internals():

@@ -20,7 +20,7 @@ from ruamel.yaml.scalarstring import FoldedScalarString, LiteralScalarString
 from . import markdown
 from .exceptions import ContentError, Problem
 from .images import SIGNATURES, image_problem
-from .layout import find_layout, layout_candidates
+from .layout import find_layout, layout_candidates, layout_problems
 from .load import Document, LoadFailed, YamlList, YamlMap, load_document
 from .models import Brief, Issue, Publication, Strict
 from .slugs import brief_slug
@@ -371,7 +371,9 @@ class Checker:
             if publication and not publication.web_base_url:
                 self._add(doc, (), "no `web_base_url`: the email edition needs it for its links and images",
                           "add `web_base_url: https://…` where the web editions will be published", severity="warning")
-            if publication and find_layout(root, publication.layout) is None:
+            if publication and find_layout(root, publication.layout) is not None:
+                self.problems.extend(layout_problems(root, publication.layout))
+            elif publication:
                 candidates = layout_candidates(root, publication.layout)
                 if any(folder.is_dir() for folder in candidates):
                     self._add(doc, ("layout",), f'layout: "{publication.layout}" is outside the content tree '

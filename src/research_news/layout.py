@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import logging
 import re
 import traceback
 from importlib import resources
@@ -37,6 +38,8 @@ from .exceptions import ContentError, Problem, ResearchNewsError
 from .layout_manifest import DEFAULT_SUMMARY, MANIFEST, FontFace, Manifest, read_labels, read_manifest
 
 DEFAULT = "default"
+
+log = logging.getLogger(__name__)
 
 
 BUILTIN_LAYOUTS = Path(str(resources.files("research_news") / "layouts"))
@@ -181,6 +184,7 @@ def layout_chain(root: Path, name: str) -> tuple[list[Path], list[Manifest]]:
             raise ContentError([Problem(folder / MANIFEST, line + 1, column + 1, what,
                                         "name a layout in layouts/ beside the issues, or `default`")])
         folder = parent
+    log.debug("layout %s: %s", name, " → ".join(str(folder) for folder in folders))
     return folders, manifests
 
 

@@ -9,6 +9,7 @@ crashing on it.
 
 from __future__ import annotations
 
+import logging
 import re
 import stat
 from dataclasses import dataclass
@@ -44,6 +45,8 @@ except ImportError:  # pragma: no cover - the wheel is available for every platf
             self.parser = _PureParser(self)
             self.get_event, self.peek_event, self.check_event = (
                 self.parser.get_event, self.parser.peek_event, self.parser.check_event)
+
+log = logging.getLogger(__name__)
 
 MAX_FILE_BYTES = 1_000_000
 """Larger than any real brief by two orders of magnitude; refuses accidental binaries."""
@@ -240,6 +243,7 @@ def load_document(path: Path) -> Document:
             Problem(path, first + 1, 1, f"the file holds {kind}; it must be a mapping of fields",
                     "start lines with `field: value`, for example `title: …`")
         )
+    log.debug("read %s (%d lines)", path, len(lines))
     return Document(path, data, lines)
 
 

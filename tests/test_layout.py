@@ -181,3 +181,33 @@ def test_a_manifest_error_stops_check_not_with_a_traceback(minimal_tree: Path):
     use_layout(minimal_tree, "house")
     with pytest.raises(ContentError):
         load_content(minimal_tree / "2024-05-minimal")
+
+
+@pytest.mark.parametrize(("language", "subject", "title"), [
+    ("en", "Research News #3: A minimal issue", "Research News issue 3: A minimal issue"),
+    ("fr", "Research News n°\u00a03\u00a0: A minimal issue", "Research News numéro 3\u00a0: A minimal issue"),
+    ("de", "Research News Nr. 3: A minimal issue", "Research News, Ausgabe 3: A minimal issue"),
+])
+def test_subject_and_title_are_spelt_by_the_labels(minimal_tree: Path, language: str, subject: str, title: str):
+    issue = minimal_tree / "2024-05-minimal" / "issue.yaml"
+    issue.write_text(issue.read_text() + f"language: {language}\n")
+    edition = edition_of(minimal_tree)
+    assert (edition.subject, edition.title) == (subject, title)
+    issue.write_text(issue.read_text().replace("headline: A minimal issue\n", ""))
+    assert edition_of(minimal_tree).subject == subject.split(":")[0].rstrip("\u00a0")
+
+
+def test_a_pattern_label_with_an_unknown_placeholder_is_located(minimal_tree: Path):
+    write(minimal_tree / "layouts/house/labels/en.yaml", 'subject: "{series} #{numbr}"\n')
+    use_layout(minimal_tree, "house")
+    assert problems_of(minimal_tree) == [
+        "layouts/house/labels/en.yaml:1:10: subject: {numbr} is not one of {series}, {issue}, {number}, {headline}"]
+
+
+def test_every_shipped_language_has_every_label():
+    from research_news.layout_manifest import Labels, read_labels
+
+    files = sorted((BUILTIN_LAYOUTS / DEFAULT / "labels").glob("*.yaml"))
+    assert {path.stem for path in files} >= {"en", "fr", "de"}
+    for path in files:
+        assert set(read_labels(path)) == set(Labels.model_fields), path.name

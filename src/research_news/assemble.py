@@ -19,6 +19,7 @@ from markupsafe import Markup
 from . import markdown
 from .images import image_size
 from .layout import Layout, format_date
+from .layout_manifest import fill
 from .models import PARTS, Author, Brief, Figure, Person
 from .slugs import brief_slug
 from .validate import Content
@@ -197,15 +198,18 @@ class Edition:
 
     @property
     def title(self) -> str:
-        """Document title: series, number and headline (PDF metadata, <title>)."""
-        base = f"{self.publication.series} {self.labels['issue'].lower()} {self.number}"
-        return f"{base}: {self.headline}" if self.headline else base
+        """Document title: series, number and headline (PDF metadata, <title>), as the labels spell it."""
+        return self._labelled("title")
 
     @property
     def subject(self) -> str:
-        """Email subject: series, number and headline."""
-        base = f"{self.publication.series} #{self.number}"
-        return f"{base}: {self.headline}" if self.headline else base
+        """Email subject: series, number and headline, as the labels spell it."""
+        return self._labelled("subject")
+
+    def _labelled(self, pattern: str) -> str:
+        values = {"series": self.publication.series, "issue": self.labels["issue_in_text"],
+                  "number": str(self.number), "headline": self.headline or ""}
+        return fill(self.labels[pattern if self.headline else f"{pattern}_without_headline"], values)
 
     @property
     def keywords(self) -> list[str]:

@@ -35,7 +35,7 @@ from jinja2.loaders import split_template_path
 from jinja2.sandbox import SandboxedEnvironment, SecurityError
 
 from .exceptions import ContentError, Problem, ResearchNewsError
-from .layout_manifest import DEFAULT_SUMMARY, MANIFEST, FontFace, Manifest, read_labels, read_manifest
+from .layout_manifest import DEFAULT_SUMMARY, MANIFEST, FontFace, Manifest, fill, read_labels, read_manifest
 
 DEFAULT = "default"
 
@@ -333,10 +333,6 @@ def _innermost_template_line(error: Exception) -> tuple[Path, int] | None:
 
 
 def format_date(date: dt.date, labels: dict[str, Any]) -> str:
-    """``date`` spelled out with the language's month names and order.
-
-    Plain substitution of ``{day}``, ``{month}`` and ``{year}``, not ``str.format``,
-    whose ``{day.__class__}`` would reach Python's internals from a labels file.
-    """
-    parts = {"{day}": str(date.day), "{month}": labels["months"][date.month - 1], "{year}": str(date.year)}
-    return re.sub(r"\{day\}|\{month\}|\{year\}", lambda found: parts[found.group()], labels["date_format"])
+    """``date`` spelled out with the language's month names and order (``date_format``)."""
+    return fill(labels["date_format"], {"day": str(date.day), "month": labels["months"][date.month - 1],
+                                        "year": str(date.year)})

@@ -135,6 +135,25 @@ class Labels(Strict):
     links: str | None = None
     colon: str | None = None
     offprint: str | None = None
+    issue_in_text: str | None = Field(None, description="`issue` inside a sentence: `issue` in English, "
+                                                         "`Ausgabe` in German (nouns keep their capital).")
+    title: str | None = None
+    title_without_headline: str | None = None
+    subject: str | None = None
+    subject_without_headline: str | None = None
+    quotes: Annotated[list[str], Field(min_length=4, max_length=4,
+                                       description="Opening and closing quotes, then the inner pair.")] | None = None
+
+
+PLACEHOLDERS: dict[str, tuple[str, ...]] = {
+    "date_format": ("day", "month", "year"),
+    "title": ("series", "issue", "number", "headline"),
+    "title_without_headline": ("series", "issue", "number"),
+    "subject": ("series", "issue", "number", "headline"),
+    "subject_without_headline": ("series", "issue", "number"),
+}
+"""The labels that are patterns, and the ``{names}`` each may use."""
+_PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
 
 
 def read_labels(path: Path, own: frozenset[str] = frozenset()) -> dict[str, Any]:
@@ -151,9 +170,31 @@ def read_labels(path: Path, own: frozenset[str] = frozenset()) -> dict[str, Any]
         from .validate import model_problems
 
         problems += model_problems(document, Labels, error)
+    problems += _pattern_problems(document)
     if problems:
         raise ContentError(problems)
     return data
+
+
+def _pattern_problems(document: Document) -> list[Problem]:
+    """A pattern label naming a ``{placeholder}`` it cannot have (``{numbr}``)."""
+    problems = []
+    for key, allowed in PLACEHOLDERS.items():
+        value = document.data.get(key)
+        if not isinstance(value, str):
+            continue
+        for name in _PLACEHOLDER.findall(value):
+            if name not in allowed:
+                line, column = document.data.lc.value(key)
+                problems.append(Problem(document.path, line + 1, column + 1,
+                                        f"{key}: {{{name}}} is not one of " + ", ".join(f"{{{a}}}" for a in allowed)))
+    return problems
+
+
+def fill(pattern: str, values: dict[str, str]) -> str:
+    """``pattern`` with each ``{name}`` of ``values`` replaced: plain substitution, not
+    ``str.format``, whose ``{day.__class__}`` would reach Python's internals from a labels file."""
+    return _PLACEHOLDER.sub(lambda found: values.get(found[1], found[0]), pattern)
 
 
 def _key_position(document: Document, key: str) -> tuple[int, int]:

@@ -63,3 +63,15 @@ def test_svg_size_from_its_attributes(tmp_path: Path) -> None:
     assert image_size(svg) == (320, 180)
     svg.write_text('<svg xmlns="http://www.w3.org/2000/svg" width="64px" height="32px"></svg>')
     assert image_size(svg) == (64, 32)
+
+
+def test_slugs_keep_letters_by_transliterating(minimal_issue: Path) -> None:
+    """`étude.yaml` is published as `etude`, not `tude`; a name with no letters still gets one."""
+    briefs = minimal_issue / "briefs"
+    (briefs / "one.yaml").rename(briefs / "Étude de cas.yaml")
+    issue = minimal_issue / "issue.yaml"
+    issue.write_text(issue.read_text().replace("briefs/one.yaml", '"briefs/Étude de cas.yaml"'))
+    [brief] = assemble(load_content(minimal_issue)).briefs
+    assert brief.slug == "etude-de-cas"
+    assert brief.id == "brief-etude-de-cas"
+    assert all(part.id.startswith("etude-de-cas-") for part in brief.parts)

@@ -141,3 +141,24 @@ def test_committed_schemas_are_up_to_date() -> None:
         committed = (SAMPLE_ROOT / "schemas" / f"{kind}.json").read_text()
         assert committed == run_cli("schema", kind).stdout, (
             f"run: research-news schema {kind} > issues/schemas/{kind}.json")
+
+
+def test_strict_turns_warnings_into_errors(minimal_tree: Path) -> None:
+    """In CI, `check --strict` fails on what a person may choose to let pass."""
+    publication = minimal_tree / "publication.yaml"
+    publication.write_text(publication.read_text() + "limits:\n  why_it_matters: 2\n")
+    relaxed = run_cli("check", minimal_tree)
+    assert relaxed.exit_code == 0 and "0 errors, 1 warning." in relaxed.stdout
+    strict = run_cli("check", "--strict", minimal_tree)
+    assert strict.exit_code == 1 and "1 error, 0 warnings." in strict.stdout
+    assert "warning:" not in strict.stdout
+
+
+def test_verbose_says_what_was_read_and_quiet_excludes_it(minimal_tree: Path) -> None:
+    verbose = run_cli("--verbose", "check", minimal_tree)
+    assert verbose.exit_code == 0
+    assert re.search(r"DEBUG: read .*briefs/one\.yaml \(\d+ lines\)", verbose.stderr), verbose.stderr
+    assert re.search(r"DEBUG: layout default: ", verbose.stderr)
+    plain = run_cli("check", minimal_tree)
+    assert plain.stderr == ""
+    assert run_cli("-v", "-q", "check", minimal_tree).exit_code == 2

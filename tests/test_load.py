@@ -13,6 +13,8 @@ CASES = {
     "syntax": (b"title: [unclosed\nauthors: x\n", 2, 8, "began on line 1, column 8"),
     "bad indent": (b"title: x\n  subtitle: y\n", 2, 11, "invalid YAML"),
     "tab": (b"title: x\nauthors:\n\t- name: Ada\n", 3, 1, "tab is used for indentation"),
+    "tab after spaces": (b"title: x\nauthors:\n  - name: Ada\n  \t  role: PI\n", 4, 3,
+                         "tab is used for indentation"),
     "empty": (b"", 1, 1, "the file is empty"),
     "only comments": (b"# nothing here\n\n", 1, 1, "the file is empty"),
     "top-level list": (b"# a list\n- title: x\n", 2, 1, "holds a list; it must be a mapping"),
@@ -41,6 +43,15 @@ def test_bad_file_is_reported_at_its_position(tmp_path: Path, name: str) -> None
     assert (problem.line, problem.column) == (line, column), str(problem)
     assert words in problem.message
     assert problem.path == path
+
+
+def test_a_tab_inside_a_block_scalar_is_text(tmp_path: Path) -> None:
+    """YAML forbids tabs in indentation, not in a ``|`` block's text (a table, code, a poem)."""
+    path = tmp_path / "brief.yaml"
+    path.write_text("methodology: |\n  Columns:\n  \tgroup\tshare\n  \t\n  end\ntitle: x\n")
+    document = load_document(path)
+    assert document.data["methodology"] == "Columns:\n\tgroup\tshare\n\t\nend\n"
+    assert document.data["title"] == "x"
 
 
 def test_duplicate_key_names_the_first_line(tmp_path: Path) -> None:

@@ -16,6 +16,7 @@ from pypdf import PdfReader
 from pypdf.generic import IndirectObject
 
 from research_news.assemble import Edition, assemble
+from research_news.layout import BUILTIN_LAYOUTS, DEFAULT
 from research_news.render import pdf as pdf_module
 from research_news.render.pdf import render_html, render_offprint, render_pdf
 from research_news.validate import load_content
@@ -329,7 +330,7 @@ def test_trailing_space_does_not_break_a_line_early(minimal_edition: Edition):
 
 
 def test_package_layout_ships_fonts_with_licences():
-    fonts = Path(pdf_module.__file__).resolve().parents[3] / "layouts" / "default" / "fonts"
+    fonts = BUILTIN_LAYOUTS / DEFAULT / "fonts"
     files = list(fonts.glob("*.ttf"))
     assert len(files) >= 4 and sum(f.stat().st_size for f in files) < 3_000_000
     licences = list(fonts.glob("LICENSE-*"))

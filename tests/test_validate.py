@@ -12,7 +12,7 @@ import pytest
 
 from research_news.exceptions import ContentError
 from research_news.images import image_size
-from research_news.layout import format_date
+from research_news.layout import BUILTIN_LAYOUTS, format_date
 from research_news.models import orcid_checksum_ok
 from research_news.validate import Checker, load_content
 
@@ -325,6 +325,24 @@ def test_word_limits_are_warnings(minimal_tree: Path) -> None:
     assert warning.message == "why_it_matters: 4 words; the publication's limit is 2"
 
 
+def test_every_limit_the_publication_accepts_is_enforced(minimal_tree: Path) -> None:
+    """`limits:` accepts exactly the fields it checks: a limit of 1 on each makes each warn."""
+    from research_news.models import LIMITED_FIELDS
+
+    publication = minimal_tree / "publication.yaml"
+    limits = "".join(f"  {name}: 1\n" for name in LIMITED_FIELDS)
+    publication.write_text(publication.read_text() + "about: |\n  A chair that studies data.\n"
+                           + "limits:\n" + limits)
+    issue = minimal_tree / "2024-05-minimal" / "issue.yaml"
+    if "editorial:" not in issue.read_text():
+        issue.write_text(issue.read_text() + "editorial: |\n  Welcome to this issue.\n")
+    checker = Checker()
+    checker.check_path(minimal_tree)
+    warned = {problem.message.split(":")[0].split(".")[-1].split("]")[-1] for problem in checker.problems
+              if problem.severity == "warning" and "the publication's limit" in problem.message}
+    assert warned == set(LIMITED_FIELDS)
+
+
 def test_a_brief_outside_any_content_tree(tmp_path: Path) -> None:
     path = tmp_path / "lonely.yaml"
     path.write_text(GOOD_BRIEF)
@@ -486,7 +504,7 @@ def test_font_names_and_licences_stay_in_the_layout(minimal_tree: Path, tmp_path
     (folder / "web" / "footer.html.j2").unlink()
     fonts = folder / "fonts"
     fonts.mkdir()
-    (fonts / "SourceSans3-Semibold.ttf").write_bytes((REPO / "layouts/default/fonts/SourceSans3-Semibold.ttf").read_bytes())
+    (fonts / "SourceSans3-Semibold.ttf").write_bytes((BUILTIN_LAYOUTS / "default/fonts/SourceSans3-Semibold.ttf").read_bytes())
     secret = tmp_path / "secret.txt"
     secret.write_text("the secret")
     (fonts / "OFL.txt").symlink_to(secret)
@@ -498,10 +516,13 @@ def test_font_names_and_licences_stay_in_the_layout(minimal_tree: Path, tmp_path
 def test_labels_must_be_text_and_twelve_months(minimal_tree: Path, tmp_path: Path):
     folder = house_layout(minimal_tree)
     (folder / "labels").mkdir()
-    (folder / "labels" / "en.yaml").write_text("contents: Contents\nmonths: 5\n")
+    (folder / "labels" / "en.yaml").write_text("contents: 12\nmonths: 5\n")
     result = build_web(minimal_tree, tmp_path / "out")
     assert result.exit_code == 1
-    assert re.search(r"en\.yaml:2:9: months: a label must be a list of the twelve month names", result.stderr)
+    assert re.search(r"en\.yaml:1:11: contents: expected text, got the number 12 \(put the value in quotes\)",
+                     result.stderr)
+    assert re.search(r"en\.yaml:2:9: months: expected a list \(lines starting with `- `\), got the number 5",
+                     result.stderr)
 
 
 def test_a_date_format_cannot_reach_python_internals():
@@ -528,3 +549,24 @@ def test_a_file_name_cannot_forge_a_problem_line(minimal_issue: Path) -> None:
     printed = "\n".join(str(p) for p in checker.problems)
     assert not any(line.startswith("FAKE.yaml") for line in printed.splitlines()), printed
     assert "evil\\nFAKE.yaml" in printed
+
+
+def test_two_briefs_with_one_slug_are_refused_at_the_second_listing(minimal_issue: Path) -> None:
+    """Same file name in two folders (or names equal once transliterated) would share an offprint."""
+    briefs = minimal_issue / "briefs"
+    for folder, name in (("a", "study.yaml"), ("b", "study.yaml"), ("c", "Étude.yaml"), ("d", "etude.yaml")):
+        (briefs / folder).mkdir()
+        (briefs / folder / name).write_text((briefs / "one.yaml").read_text())
+    (minimal_issue / "issue.yaml").write_text(
+        "number: 3\ndate: 2024-05-14\nheadline: A minimal issue\nsections:\n  - title: The only theme\n"
+        "    briefs:\n      - briefs/a/study.yaml\n      - briefs/b/study.yaml\n"
+        "      - briefs/c/Étude.yaml\n      - briefs/d/etude.yaml\n")
+    found = [line for line in problems_for(minimal_issue) if "would be published as" in line]
+    assert found == [
+        '8:9: sections[0].briefs[1]: "briefs/b/study.yaml" would be published as `study`, like '
+        '"briefs/a/study.yaml" on line 7 (offprints/study.pdf, #brief-study) (rename one of the two files: '
+        "a brief's file name names its offprint and its place in the web edition)",
+        '10:9: sections[0].briefs[3]: "briefs/d/etude.yaml" would be published as `etude`, like '
+        '"briefs/c/Étude.yaml" on line 9 (offprints/etude.pdf, #brief-etude) (rename one of the two files: '
+        "a brief's file name names its offprint and its place in the web edition)",
+    ]

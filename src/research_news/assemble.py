@@ -19,7 +19,9 @@ from markupsafe import Markup
 from . import markdown
 from .images import image_size
 from .layout import Layout, format_date
+from .layout_manifest import fill
 from .models import PARTS, Author, Brief, Figure, Person
+from .slugs import brief_slug
 from .validate import Content
 
 PART_HEADING_LEVEL = 4
@@ -196,15 +198,18 @@ class Edition:
 
     @property
     def title(self) -> str:
-        """Document title: series, number and headline (PDF metadata, <title>)."""
-        base = f"{self.publication.series} {self.labels['issue'].lower()} {self.number}"
-        return f"{base}: {self.headline}" if self.headline else base
+        """Document title: series, number and headline (PDF metadata, <title>), as the labels spell it."""
+        return self._labelled("title")
 
     @property
     def subject(self) -> str:
-        """Email subject: series, number and headline."""
-        base = f"{self.publication.series} #{self.number}"
-        return f"{base}: {self.headline}" if self.headline else base
+        """Email subject: series, number and headline, as the labels spell it."""
+        return self._labelled("subject")
+
+    def _labelled(self, pattern: str) -> str:
+        values = {"series": self.publication.series, "issue": self.labels["issue_in_text"],
+                  "number": str(self.number), "headline": self.headline or ""}
+        return fill(self.labels[pattern if self.headline else f"{pattern}_without_headline"], values)
 
     @property
     def keywords(self) -> list[str]:
@@ -302,7 +307,7 @@ def _brief(entry, issue_lang: str, layout: Layout, root: Path) -> BriefView:
     folder = entry.path.parent
     lang = brief.language or issue_lang
     labels = layout.labels(lang)
-    slug = entry.path.stem
+    slug = brief_slug(entry.path)
     parts = [_part(brief, key, slug, lang, labels) for key in PARTS]
     by_key = {part.key: part for part in parts}
     for quote in brief.quotes:
@@ -310,7 +315,7 @@ def _brief(entry, issue_lang: str, layout: Layout, root: Path) -> BriefView:
     for number, figure in enumerate(brief.figures, start=1):
         by_key[figure.after].figures.append(_figure(figure, number, slug, folder, root, lang))
     return BriefView(
-        id=f"brief-{_anchor(slug)}",
+        id=f"brief-{slug}",
         slug=slug,
         title=brief.title,
         subtitle=brief.subtitle,
@@ -330,7 +335,7 @@ def _part(brief: Brief, key: str, slug: str, lang: str, labels: dict[str, Any]) 
     is_list = isinstance(source, list)
     return PartView(
         key=key,
-        id=f"{_anchor(slug)}-{key.replace('_', '-')}",
+        id=f"{slug}-{key.replace('_', '-')}",
         label=labels[key],
         html=None if is_list else markdown.render(source, lang, PART_HEADING_LEVEL),
         items=[markdown.render(item, lang, PART_HEADING_LEVEL) for item in source] if is_list else None,
@@ -349,7 +354,7 @@ def _author(author: Author, folder: Path, root: Path, lang: str) -> AuthorView:
 
 def _figure(figure: Figure, number: int, slug: str, folder: Path, root: Path, lang: str) -> FigureView:
     return FigureView(
-        id=f"{_anchor(slug)}-figure-{number}", number=number,
+        id=f"{slug}-figure-{number}", number=number,
         image=_image(folder / figure.src, root, figure.alt),
         caption_html=markdown.render(figure.caption, lang, PART_HEADING_LEVEL), caption_source=figure.caption,
         credit=figure.credit,
@@ -385,7 +390,3 @@ def _plain(markdown_text: str) -> str:
     """Markdown source reduced to its words, for preview lines."""
     text = re.sub(r"\[([^\]]*)\]\([^)]*\)", r"\1", markdown_text)
     return re.sub(r"[*_`#>]+", "", text).strip()
-
-
-def _anchor(text: str) -> str:
-    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-") or "brief"

@@ -6,6 +6,9 @@ Each verb lives in ``commands/<verb>.py``; this module only assembles them.
 
 from __future__ import annotations
 
+import logging
+import sys
+
 import typer
 from typer.core import TyperGroup
 
@@ -15,7 +18,7 @@ from .commands import check as check_command
 from .commands import new as new_command
 from .commands import schema as schema_command
 from .commands import send as send_command
-from .exceptions import ContentError, ResearchNewsError
+from .exceptions import ContentError, ResearchNewsError, UsageError
 
 
 class _ReportingGroup(TyperGroup):
@@ -51,8 +54,37 @@ def _root(
     version: bool = typer.Option(
         False, "--version", callback=_version, is_eager=True, help="Show the version and exit."
     ),
+    verbose: bool = typer.Option(False, "--verbose", "-v", help="Also say what is read, skipped and refused."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="Say nothing but problems and the result."),
 ) -> None:
     """Turn research briefs written in YAML into a PDF, a web edition and an email."""
+    if verbose and quiet:
+        raise UsageError("--verbose and --quiet cannot be used together")
+    configure_logging(logging.DEBUG if verbose else logging.ERROR if quiet else logging.WARNING)
+
+
+class _StderrHandler(logging.StreamHandler):
+    """Writes to whatever ``sys.stderr`` is when a record comes, not when the handler was made."""
+
+    @property  # type: ignore[override]
+    def stream(self):
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, value) -> None:
+        pass
+
+
+def configure_logging(level: int) -> None:
+    """Log records of research-news (and of nothing else) go to stderr, one plain line each."""
+    logger = logging.getLogger("research_news")
+    for handler in list(logger.handlers):
+        logger.removeHandler(handler)
+    handler = _StderrHandler()
+    handler.setFormatter(logging.Formatter("%(levelname)s: %(message)s" if level <= logging.DEBUG else "%(message)s"))
+    logger.addHandler(handler)
+    logger.setLevel(level)
+    logger.propagate = False
 
 
 app.command("check")(check_command.check)

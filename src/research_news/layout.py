@@ -1,24 +1,28 @@
 """Where presentation comes from: layout folders, their templates and their labels.
 
-A layout is a folder of jinja2 templates, CSS, fonts and per-language labels. A
-publication names one with ``layout:``; any file it lacks is taken from the default
-layout, so a publisher can restyle the cover alone without copying everything.
+A layout is a folder of jinja2 templates, CSS, fonts and per-language labels, described by
+its manifest (``layout.yaml``, see :mod:`research_news.layout_manifest`). A publication
+names one with ``layout:``; a layout ``extends`` another (the built-in ``default`` when it
+says nothing), and any file it lacks comes from the layouts it extends, so a publisher can
+restyle the cover alone without copying everything. A template can also extend the very
+template it replaces: ``{% extends "!parent/print/cover.html.j2" %}`` names the next
+layout's copy, so an override changes one block instead of copying the whole file.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import functools
+import logging
 import re
-import sysconfig
 import traceback
+from importlib import resources
 from pathlib import Path, PurePath
 from typing import Any
 
 from jinja2 import (
-    ChoiceLoader,
+    BaseLoader,
     Environment,
-    FileSystemLoader,
     StrictUndefined,
     Template,
     TemplateError,
@@ -27,30 +31,20 @@ from jinja2 import (
     TemplateSyntaxError,
     select_autoescape,
 )
+from jinja2.loaders import split_template_path
 from jinja2.sandbox import SandboxedEnvironment, SecurityError
 
 from .exceptions import ContentError, Problem, ResearchNewsError
-from .load import LoadFailed, load_document
+from .layout_manifest import DEFAULT_SUMMARY, MANIFEST, FontFace, Manifest, fill, read_labels, read_manifest
 
 DEFAULT = "default"
 
-
-def builtin_layouts_folder(candidates: list[Path] | None = None) -> Path:
-    """The folder holding the layouts that ship with research-news.
-
-    In a checkout (and an editable install) that is ``layouts/`` at the top of the
-    repository; an installed wheel puts it under ``<prefix>/share/research-news/``
-    (pyproject.toml's data-files), for the environment or for the user.
-    """
-    if candidates is None:
-        share = Path("share") / "research-news" / "layouts"
-        candidates = [Path(__file__).resolve().parents[2] / "layouts",
-                      Path(sysconfig.get_path("data")) / share,
-                      Path(sysconfig.get_path("data", sysconfig.get_preferred_scheme("user"))) / share]
-    return next((folder for folder in candidates if (folder / DEFAULT / "print").is_dir()), candidates[0])
+log = logging.getLogger(__name__)
 
 
-BUILTIN_LAYOUTS = builtin_layouts_folder()
+BUILTIN_LAYOUTS = Path(str(resources.files("research_news") / "layouts"))
+"""The layouts that ship inside the package (``default``); an installed wheel carries them as
+package data, so they are found the same way in a checkout and in any install."""
 
 
 def layout_candidates(root: Path, name: str) -> list[Path]:
@@ -77,14 +71,12 @@ def find_layout(root: Path, name: str) -> Path | None:
 
 
 class Layout:
-    """The chain of layout folders an edition renders with: the chosen one, then the default."""
+    """The chain of layout folders an edition renders with: the chosen one, the layouts it
+    extends, and the built-in default last. Files, templates and labels are looked up in that
+    order; fonts and settings of the manifests combine along it."""
 
     def __init__(self, root: Path, name: str = DEFAULT):
-        chosen = find_layout(root, name)
-        if chosen is None:
-            raise FileNotFoundError(f"layout {name!r} not found")  # validated earlier; a bug if reached
-        default = find_layout(root, DEFAULT) or (BUILTIN_LAYOUTS / DEFAULT).resolve()
-        self.folders: list[Path] = list(dict.fromkeys([chosen, default, (BUILTIN_LAYOUTS / DEFAULT).resolve()]))
+        self.folders, self.manifests = layout_chain(root, name)
 
     def file(self, relative: str) -> Path | None:
         """The first layout folder's copy of ``relative`` (e.g. ``print/style.css``)."""
@@ -97,52 +89,109 @@ class Layout:
                 return candidate
         return None
 
+    @functools.cached_property
+    def fonts(self) -> list[FontFace]:
+        """The font faces of every edition: the default's, then each layout's, a face declared
+        again (same family, weight and style) replacing the one it extends."""
+        faces: dict[tuple[str, int, str], FontFace] = {}
+        for manifest in reversed(self.manifests):
+            for face in manifest.fonts:
+                faces[(face.family, face.weight, face.style)] = face
+        return list(faces.values())
+
+    @functools.cached_property
+    def email_summary(self) -> tuple[str, ...]:
+        """The parts of a brief the email shows when it is not sent in full."""
+        chosen = next((m.email.summary for m in self.manifests if m.email.summary), None)
+        return tuple(chosen) if chosen else DEFAULT_SUMMARY
+
     def environment(self, subfolder: str, *, autoescape: bool = True) -> Environment:
         """A sandboxed jinja2 environment over ``subfolder`` of every layout folder, chosen first.
 
         Sandboxed because a layout can come with the content: its templates get the
         edition's data and filters, never Python's internals (``__globals__``, ``os``).
         """
-        loader = ChoiceLoader([_ContainedLoader(folder / subfolder) for folder in self.folders])
         env = _LayoutEnvironment(
-            loader=loader,
+            loader=_ChainLoader(self.folders, subfolder),
             autoescape=select_autoescape(default=autoescape, default_for_string=autoescape),
             undefined=StrictUndefined,
             trim_blocks=True,
             lstrip_blocks=True,
         )
+        env.globals.update(layout_fonts=self.fonts, email_summary=self.email_summary)
         return env
+
+    @functools.cached_property
+    def own_labels(self) -> frozenset[str]:
+        """Label names the layouts' manifests add to the built-in ones."""
+        return frozenset(label for manifest in self.manifests for label in manifest.labels)
 
     def labels(self, lang: str) -> dict[str, Any]:
         """Labels for ``lang`` (or its base language), falling back to English label by label."""
         merged: dict[str, Any] = {}
         for code in ("en", lang.split("-")[0], lang):
             for folder in reversed(self.folders):
-                merged.update(_read_labels(folder / "labels" / f"{code}.yaml"))
+                merged.update(_read_labels(folder / "labels" / f"{code}.yaml", self.own_labels))
         return merged
+
+    def problems(self) -> list[Problem]:
+        """Every mistake in the chain's labels files, for ``check`` (rendering stops at the first file)."""
+        found: list[Problem] = []
+        for folder in self.folders:
+            for path in sorted((folder / "labels").glob("*.yaml")):
+                try:
+                    _read_labels(path, self.own_labels)
+                except ContentError as error:
+                    found += error.problems
+        return found
+
+
+def layout_problems(root: Path, name: str) -> list[Problem]:
+    """What is wrong with the layout ``name`` of the content tree at ``root``: its manifests
+    (and those of the layouts it extends) and its labels files."""
+    try:
+        return Layout(root, name).problems()
+    except ContentError as error:
+        return list(error.problems)
+
+
+def layout_chain(root: Path, name: str) -> tuple[list[Path], list[Manifest]]:
+    """The folders (and their manifests) from the layout ``name`` through what it extends to the
+    built-in default; a layout that cannot be found, or extends itself in a loop, is an error
+    at its ``extends:`` line."""
+    builtin = (BUILTIN_LAYOUTS / DEFAULT).resolve()
+    chosen = find_layout(root, name)
+    if chosen is None:
+        raise FileNotFoundError(f"layout {name!r} not found")  # validated earlier; a bug if reached
+    folders: list[Path] = []
+    manifests: list[Manifest] = []
+    folder = chosen
+    while True:
+        manifest, document = read_manifest(folder)
+        folders.append(folder)
+        manifests.append(manifest)
+        if folder == builtin:
+            break
+        parent_name = manifest.extends or DEFAULT
+        parent = find_layout(root, parent_name)
+        if parent_name == DEFAULT and (parent is None or parent in folders):
+            parent = builtin  # a publisher's own layouts/default extends the built-in one
+        if parent is None or parent in folders:
+            line, column = document.data.lc.value("extends") if document and "extends" in document.data else (0, 0)
+            what = (f'extends: "{parent_name}" leads back to a layout already in the chain '
+                    f'({" → ".join(f.name for f in [*folders, parent])})' if parent is not None
+                    else f'extends: no layout "{parent_name}"')
+            raise ContentError([Problem(folder / MANIFEST, line + 1, column + 1, what,
+                                        "name a layout in layouts/ beside the issues, or `default`")])
+        folder = parent
+    log.debug("layout %s: %s", name, " → ".join(str(folder) for folder in folders))
+    return folders, manifests
 
 
 @functools.cache
-def _read_labels(path: Path) -> dict[str, Any]:
-    """A layout's labels file: text labels, and ``months``, a list of twelve names."""
-    if not path.is_file():
-        return {}
-    try:
-        document = load_document(path)
-    except LoadFailed as failure:
-        raise ContentError([failure.problem]) from None
-    problems = []
-    for key, value in document.data.items():
-        months = key == "months"
-        if (months and not (isinstance(value, list) and len(value) == 12 and all(isinstance(m, str) for m in value))) \
-                or (not months and not isinstance(value, str)):
-            line, column = document.data.lc.value(key)
-            what = "a list of the twelve month names" if months else "text"
-            problems.append(Problem(path, line + 1, column + 1, f"{key}: a label must be {what}",
-                                    'quote it if it looks like a number or yes/no: "…"'))
-    if problems:
-        raise ContentError(problems)
-    return dict(document.data)
+def _read_labels(path: Path, own: frozenset[str] = frozenset()) -> dict[str, Any]:
+    """A layout's labels file (``labels/fr.yaml``), checked: built-in names and the layout's own only."""
+    return read_labels(path, own) if path.is_file() else {}
 
 
 # --- templates: sandboxed, contained, and their errors told as the layout's -----------
@@ -152,19 +201,47 @@ class LayoutError(ResearchNewsError):
     """A layout that cannot be used: a template that does not compile or fails, a file linked from outside."""
 
 
-class _ContainedLoader(FileSystemLoader):
-    """A layout folder's templates, refusing any that is a link to a file outside the folder."""
+PARENT = "!parent/"
+"""A template name starting with this means the next layout's copy: ``!parent/print/cover.html.j2``."""
 
-    def __init__(self, folder: Path):
-        super().__init__(str(folder))
-        self.folder = folder.resolve()
 
-    def get_source(self, environment: Environment, template: str):
-        source, filename, uptodate = super().get_source(environment, template)
-        if not Path(filename).resolve().is_relative_to(self.folder):
-            # Not TemplateNotFound: ChoiceLoader would quietly fall back to the default layout.
-            raise TemplateRuntimeError(f"{filename} links to a file outside its layout folder")
-        return source, filename, uptodate
+class _ChainLoader(BaseLoader):
+    """Templates from ``subfolder`` of each layout folder in turn, refusing links out of a folder.
+
+    Internally a template found from layout ``k`` on is named ``@k/<path in the layout>``;
+    :meth:`_LayoutEnvironment.join_path` turns ``!parent/…`` into such a name, one layout
+    further down the chain than the template that asks for it.
+    """
+
+    def __init__(self, folders: list[Path], subfolder: str):
+        self.folders = [folder.resolve() for folder in folders]
+        self.subfolder = subfolder
+
+    def locate(self, name: str) -> tuple[int, Path]:
+        """(index of the layout folder, file) that provides the template ``name``."""
+        found = re.fullmatch(r"@(\d+)/(.+)", name)
+        start, relative = (int(found[1]), found[2]) if found else (0, f"{self.subfolder}/{name}")
+        pieces = split_template_path(relative)  # refuses `..`
+        for index in range(start, len(self.folders)):
+            candidate = self.folders[index].joinpath(*pieces)
+            if candidate.is_file():
+                if not candidate.resolve().is_relative_to(self.folders[index]):
+                    # Not TemplateNotFound: that would quietly fall back to the next layout.
+                    raise TemplateRuntimeError(f"{candidate} links to a file outside its layout folder")
+                return index, candidate
+        raise TemplateNotFound(name)
+
+    def get_source(self, environment: Environment, template: str) -> tuple[str, str, Any]:
+        _, path = self.locate(template)
+        modified = path.stat().st_mtime
+        return path.read_text(encoding="utf-8"), str(path), lambda: _unchanged(path, modified)
+
+
+def _unchanged(path: Path, modified: float) -> bool:
+    try:
+        return path.stat().st_mtime == modified
+    except OSError:
+        return False
 
 
 class _LayoutTemplate(Template):
@@ -216,6 +293,18 @@ class _LayoutEnvironment(SandboxedEnvironment):
         except TemplateError as error:
             raise _layout_error(error, str(name)) from None
 
+    def join_path(self, template: str, parent: str) -> str:
+        """``!parent/<path>`` asked for by ``parent``: the copy in the layouts after the one
+        ``parent`` itself comes from."""
+        if not template.startswith(PARENT):
+            return template
+        loader: _ChainLoader = self.loader  # type: ignore[assignment]
+        index, _ = loader.locate(parent)
+        if index + 1 >= len(loader.folders):
+            raise TemplateNotFound(template, f"{parent} asks for {template}, but no layout comes after "
+                                             f"{loader.folders[index]}")
+        return f"@{index + 1}/{template.removeprefix(PARENT)}"
+
 
 def _layout_error(error: Exception, template: str | None) -> ResearchNewsError:
     """The template's own file and line when jinja knows them, else the template's name."""
@@ -244,10 +333,6 @@ def _innermost_template_line(error: Exception) -> tuple[Path, int] | None:
 
 
 def format_date(date: dt.date, labels: dict[str, Any]) -> str:
-    """``date`` spelled out with the language's month names and order.
-
-    Plain substitution of ``{day}``, ``{month}`` and ``{year}``, not ``str.format``,
-    whose ``{day.__class__}`` would reach Python's internals from a labels file.
-    """
-    parts = {"{day}": str(date.day), "{month}": labels["months"][date.month - 1], "{year}": str(date.year)}
-    return re.sub(r"\{day\}|\{month\}|\{year\}", lambda found: parts[found.group()], labels["date_format"])
+    """``date`` spelled out with the language's month names and order (``date_format``)."""
+    return fill(labels["date_format"], {"day": str(date.day), "month": labels["months"][date.month - 1],
+                                        "year": str(date.year)})

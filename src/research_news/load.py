@@ -9,6 +9,7 @@ crashing on it.
 
 from __future__ import annotations
 
+import logging
 import re
 import stat
 from dataclasses import dataclass
@@ -44,6 +45,8 @@ except ImportError:  # pragma: no cover - the wheel is available for every platf
             self.parser = _PureParser(self)
             self.get_event, self.peek_event, self.check_event = (
                 self.parser.get_event, self.parser.peek_event, self.parser.check_event)
+
+log = logging.getLogger(__name__)
 
 MAX_FILE_BYTES = 1_000_000
 """Larger than any real brief by two orders of magnitude; refuses accidental binaries."""
@@ -236,15 +239,14 @@ def load_document(path: Path) -> Document:
     text = _read_text(path)
     _refuse_invisible_characters(path, text)
     lines = text.splitlines()
-    _refuse_tab_indentation(path, lines)
     if not text.strip() or all(not ln.strip() or ln.lstrip().startswith("#") for ln in lines):
-        raise LoadFailed(Problem(path, 1, 1, "the file is empty", "write the fields described in FORMAT.md"))
+        raise LoadFailed(Problem(path, 1, 1, "the file is empty", "write the fields described in docs/format.md"))
     try:
         data = _Composer(text).document()
     except MarkedYAMLError as error:
-        raise LoadFailed(_yaml_problem(path, error)) from None
+        raise LoadFailed(_tab_problem(path, lines, error) or _yaml_problem(path, error)) from None
     if data is None:
-        raise LoadFailed(Problem(path, 1, 1, "the file is empty", "write the fields described in FORMAT.md"))
+        raise LoadFailed(Problem(path, 1, 1, "the file is empty", "write the fields described in docs/format.md"))
     if not isinstance(data, YamlMap):
         kind = "a list" if isinstance(data, YamlList) else "a single value"
         first = next((i for i, ln in enumerate(lines) if ln.strip() and not ln.lstrip().startswith("#")), 0)
@@ -252,6 +254,7 @@ def load_document(path: Path) -> Document:
             Problem(path, first + 1, 1, f"the file holds {kind}; it must be a mapping of fields",
                     "start lines with `field: value`, for example `title: …`")
         )
+    log.debug("read %s (%d lines)", path, len(lines))
     return Document(path, data, lines)
 
 
@@ -315,14 +318,21 @@ def _refuse_invisible_characters(path: Path, text: str) -> None:
                              "delete it; it often comes with text pasted from another program"))
 
 
-def _refuse_tab_indentation(path: Path, lines: list[str]) -> None:
-    for number, line in enumerate(lines, start=1):
-        indent = line[: len(line) - len(line.lstrip(" \t"))]
-        if "\t" in indent:
-            raise LoadFailed(
-                Problem(path, number, indent.index("\t") + 1, "a tab is used for indentation",
-                        "YAML indents with spaces only; replace the tab with spaces")
-            )
+def _tab_problem(path: Path, lines: list[str], error: MarkedYAMLError) -> Problem | None:
+    """The tab that made the parser fail, when the failing line is indented with one.
+
+    Only the parser can tell a tab in the indentation (refused by YAML) from a tab inside a
+    ``|`` block's text (valid content), so tabs are judged after it fails, not before.
+    """
+    mark = error.problem_mark
+    if mark is None or mark.line >= len(lines):
+        return None
+    line = lines[mark.line]
+    indent = line[: len(line) - len(line.lstrip(" \t"))]
+    if "\t" not in indent:
+        return None
+    return Problem(path, mark.line + 1, indent.index("\t") + 1, "a tab is used for indentation",
+                   "YAML indents with spaces only; replace the tab with spaces")
 
 
 def _yaml_problem(path: Path, error: MarkedYAMLError) -> Problem:

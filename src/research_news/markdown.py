@@ -26,7 +26,7 @@ ALLOWED_SCHEMES = ("http", "https", "mailto")
 
 
 def link_allowed(href: str) -> bool:
-    """True for the link schemes FORMAT.md allows."""
+    """True for the link schemes docs/format.md allows."""
     return urlsplit(href.strip()).scheme.lower() in ALLOWED_SCHEMES
 
 
@@ -48,7 +48,7 @@ def _renderer(lang: str, heading_level: int) -> MarkdownIt:
 
     def heading_open(self, tokens, idx, options, env):
         token = tokens[idx]
-        # FORMAT.md uses ### and #### for sub-headings; # and ## are treated like ###.
+        # docs/format.md uses ### and #### for sub-headings; # and ## are treated like ###.
         level = min(6, heading_level + max(0, int(token.tag[1]) - 3))
         token.tag = tokens[idx + 2].tag = f"h{level}"
         return self.renderToken(tokens, idx, options, env)

@@ -1,4 +1,4 @@
-"""The content model: publication, issue and brief, exactly as FORMAT.md names them.
+"""The content model: publication, issue and brief, exactly as docs/format.md names them.
 
 Plain pydantic classes. Each rule carries the message a researcher reads when the
 rule is broken, so the wording lives next to the rule it explains. Markdown fields are

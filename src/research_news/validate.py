@@ -25,9 +25,10 @@ from ruamel.yaml.scalarstring import FoldedScalarString, LiteralScalarString
 from . import markdown
 from .exceptions import ContentError, Problem
 from .images import SIGNATURES, image_problem
-from .layout import find_layout, layout_candidates
+from .layout import find_layout, layout_candidates, layout_problems
 from .load import Document, LoadFailed, YamlList, YamlMap, load_document
 from .models import Brief, Issue, Publication, Strict, holds_markdown
+from .slugs import brief_slug
 
 PUBLICATION_FILE = "publication.yaml"
 ISSUE_FILE = "issue.yaml"
@@ -463,10 +464,14 @@ class Checker:
         if doc and first:
             for loc, written in _raw_strings(doc.data, [("logo",)]):
                 self._check_image(doc, loc, written, root)
+            if publication and "about" in publication.limits and publication.about:
+                self._limit(doc, ("about",), publication.about, publication.limits["about"])
             if publication and not publication.web_base_url:
                 self._add(doc, (), "no `web_base_url`: the email edition needs it for its links and images",
                           "add `web_base_url: https://…` where the web editions will be published", severity="warning")
-            if publication and find_layout(root, publication.layout) is None:
+            if publication and find_layout(root, publication.layout) is not None:
+                self.problems.extend(layout_problems(root, publication.layout))
+            elif publication:
                 candidates = layout_candidates(root, publication.layout)
                 if any(folder.is_dir() for folder in candidates):
                     self._add(doc, ("layout",), f'layout: "{publication.layout}" is outside the content tree '
@@ -511,6 +516,7 @@ class Checker:
                       "rename the folder, e.g. 2024-06-open-science")
         briefs: dict[Path, BriefEntry] = {}
         seen: dict[Path, int] = {}
+        slugs: dict[str, tuple[str, int]] = {}  # slug → the listing that took it first
         for loc, relative in _raw_strings(doc.data, [("sections", "*", "briefs", "*")]):
             brief_path = self._contained_path(doc, loc, relative, root, kinds=(".yaml", ".yml"), what="brief")
             if brief_path is None:
@@ -525,6 +531,15 @@ class Checker:
                           f"a brief appears once per issue; see line {seen[brief_path]}")
                 continue
             seen[brief_path] = line
+            slug = brief_slug(brief_path)
+            if slug in slugs:
+                other, other_line = slugs[slug]
+                self._add(doc, loc, f'{field_path(loc)}: "{relative}" would be published as `{slug}`, like '
+                          f'"{other}" on line {other_line} (offprints/{slug}.pdf, #brief-{slug})',
+                          "rename one of the two files: a brief's file name names its offprint and its "
+                          "place in the web edition")
+            else:
+                slugs[slug] = (relative, line)
             entry = self.brief(brief_path, root)
             if entry:
                 briefs[brief_path] = entry

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from enum import Enum
 from pathlib import Path
 from typing import Annotated
@@ -23,15 +24,24 @@ def check(
     paths: Annotated[list[Path], typer.Argument(help="Brief files, issue folders, or the whole issues/ tree.")],
     format: Annotated[Format, typer.Option("--format", "-f", help="text for people, json for tools, "
                                            "github for workflow annotations.")] = Format.text,
+    strict: Annotated[bool, typer.Option("--strict", help="Warnings fail the check too (exit 1), e.g. "
+                                         "in continuous integration.")] = False,
 ) -> None:
     """Check content for mistakes; every problem is shown as path:line:column."""
     checker = Checker()
     for path in paths:
         checker.check_path(path)
     problems = sorted(set(checker.problems))
+    if strict:
+        problems = [as_error(problem) for problem in problems]
     typer.echo(render(problems, format), nl=False)
     if any(p.severity == "error" for p in problems):
         raise typer.Exit(1)
+
+
+def as_error(problem: Problem) -> Problem:
+    """A warning promoted to an error by ``--strict``."""
+    return replace(problem, severity="error")
 
 
 def render(problems: list[Problem], format: Format) -> str:

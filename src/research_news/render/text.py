@@ -25,8 +25,6 @@ from .email import EmailLinks, email_links
 
 WIDTH = 72
 _SPACES = re.compile(r"[ \t\r\n\f\v]+")
-SUMMARY_PARTS = ("why_it_matters", "key_takeaways")
-"""What the email shows of each brief unless the issue asks for the full text."""
 
 
 @dataclass
@@ -202,7 +200,7 @@ def _brief(edition: Edition, brief: BriefView, links: EmailLinks, notes: Notes) 
     out.append("\n".join(fill(", ".join(filter(None, [a.name, a.role, a.affiliation])), rest="  ")
                          for a in brief.authors))
     for part in brief.parts:
-        if edition.email_full_text or part.key in SUMMARY_PARTS:
+        if edition.email_full_text or part.key in edition.layout.email_summary:
             out += _part(brief, part, links, notes)
     out.append(f"{brief.labels['read_full_brief']}{brief.labels['colon']}\n{links.brief(brief)}")
     return out

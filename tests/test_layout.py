@@ -211,3 +211,21 @@ def test_every_shipped_language_has_every_label():
     assert {path.stem for path in files} >= {"en", "fr", "de"}
     for path in files:
         assert set(read_labels(path)) == set(Labels.model_fields), path.name
+
+
+def test_the_example_layout_in_the_readme_builds(sample_tree: Path):
+    """layouts/harbour (README, "Make your own layout"): a new cover masthead and the layout's colours."""
+    from research_news.render.theme import palette
+
+    shutil.copytree(REPO / "layouts" / "harbour", sample_tree / "layouts" / "harbour")
+    publication = sample_tree / "publication.yaml"
+    text = publication.read_text()
+    start = text.index("colors:")
+    end = text.index("\n\n", start)
+    publication.write_text(text[:start] + text[end + 2:].replace("layout: default", "layout: harbour"))
+    edition = assemble(load_content(sample_tree / "2023-01-data-and-society"))
+    assert [folder.name for folder in edition.layout.folders] == ["harbour", "default"]
+    assert palette(edition).accent == "#e4572e"
+    html = render_html(edition)
+    assert '<h1 class="harbour-masthead__series">' in html and ".harbour-masthead {" in html
+    assert 'class="cover__panel"' in html and 'class="cover__masthead"' not in html

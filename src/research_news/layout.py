@@ -100,6 +100,12 @@ class Layout:
         return list(faces.values())
 
     @functools.cached_property
+    def colors(self) -> dict[str, str | None]:
+        """``primary`` and ``accent`` from the first layout of the chain that sets each."""
+        return {name: next((getattr(m.colors, name) for m in self.manifests if getattr(m.colors, name)), None)
+                for name in ("primary", "accent")}
+
+    @functools.cached_property
     def email_summary(self) -> tuple[str, ...]:
         """The parts of a brief the email shows when it is not sent in full."""
         chosen = next((m.email.summary for m in self.manifests if m.email.summary), None)

@@ -2,8 +2,9 @@
 
 A layout is a folder with a manifest. The manifest names the layout it ``extends`` (the
 built-in ``default`` when it says nothing), the font faces every edition uses (declared
-once: the PDF embeds them, the web edition serves them as WOFF), the parts of a brief the
-email summary shows, and any labels of its own that its templates use.
+once: the PDF embeds them, the web edition serves them as WOFF), its colours (a publication's
+own ``colors:`` still win), the parts of a brief the email summary shows, and any labels of
+its own that its templates use.
 Both files are read like content, so a mistake is told as ``layout.yaml:line:column``.
 """
 
@@ -18,7 +19,7 @@ from pydantic_core import PydanticCustomError
 
 from .exceptions import ContentError, Problem
 from .load import Document, LoadFailed, load_document
-from .models import PARTS, Placement
+from .models import PARTS, Colors, Placement
 
 MANIFEST = "layout.yaml"
 
@@ -71,6 +72,7 @@ class Manifest(Strict):
     name: str | None = None
     extends: LayoutName | None = Field(None, description="The layout this one changes; `default` when absent.")
     fonts: list[FontFace] = []
+    colors: Colors = Field(Colors(), description="The layout's colours, for publications that set none.")
     email: EmailOptions = EmailOptions()
     labels: list[LabelName] = Field([], description="Labels of this layout's own templates, beyond the built-in ones.")
 

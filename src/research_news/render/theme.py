@@ -1,4 +1,4 @@
-"""Colours for the screen editions, derived from the publication's `colors:`.
+"""Colours for every edition, derived from the publication's `colors:` (or its layout's).
 
 A publisher picks a brand colour, not an accessible one. This module turns
 ``primary`` and ``accent`` into a palette whose text colours meet WCAG AA contrast
@@ -48,9 +48,10 @@ class Palette:
 
 
 def palette(edition: Edition) -> Palette:
-    """The palette for ``edition``'s publication colours (or the defaults)."""
-    brand = edition.publication.primary or DEFAULT_PRIMARY
-    accent = edition.publication.accent or DEFAULT_ACCENT
+    """The palette for ``edition``'s publication colours, else its layout's, else the defaults."""
+    layout = edition.layout.colors
+    brand = edition.publication.primary or layout["primary"] or DEFAULT_PRIMARY
+    accent = edition.publication.accent or layout["accent"] or DEFAULT_ACCENT
     tint = mix(brand, PAPER, 0.92)
     # Headings sit on white and on the tint (the takeaways box): readable on the darker of the two.
     primary = darken_until(brand, tint, AA_TEXT)

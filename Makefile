@@ -26,6 +26,8 @@ test: $(VENV)/.installed-dev system-build system-test node
 bench: $(VENV)/.installed-dev system-build
 	$(PY) benchmarks/bench_check.py
 	$(PY) benchmarks/bench_build.py
+	$(PY) benchmarks/bench_send.py
+	$(PY) benchmarks/bench_svg.py
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)

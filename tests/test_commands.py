@@ -162,3 +162,67 @@ def test_verbose_says_what_was_read_and_quiet_excludes_it(minimal_tree: Path) ->
     plain = run_cli("check", minimal_tree)
     assert plain.stderr == ""
     assert run_cli("-v", "-q", "check", minimal_tree).exit_code == 2
+
+
+def test_new_publication_starts_a_tree_that_new_issue_then_fills(tmp_path: Path) -> None:
+    tree = tmp_path / "news"
+    result = run_cli("new", "publication", tree, "--language", "fr")
+    assert result.exit_code == 0, result.stderr
+    assert (tree / "assets").is_dir() and "languages: [fr]" in (tree / "publication.yaml").read_text()
+    assert run_cli("new", "publication", tree).exit_code == 2  # never overwritten
+    nested = run_cli("new", "publication", tree / "inner")
+    assert nested.exit_code == 2 and "inside the publication" in nested.stderr
+    assert run_cli("new", "issue", tree / "2025-03-premier-numero").exit_code == 0
+    issue = (tree / "2025-03-premier-numero" / "issue.yaml").read_text()
+    assert "number: 1\n" in issue and "language: fr " in issue
+    assert "date: 2025-03-01 " in issue and "from the folder's name" in issue
+    check = run_cli("check", tree)
+    assert check.exit_code == 1 and "TODO placeholder" in check.stdout
+    assert "not listed" not in check.stdout
+
+
+def test_new_issue_refuses_outside_a_publication(tmp_path: Path) -> None:
+    result = run_cli("new", "issue", tmp_path / "2024-06-lonely")
+    assert result.exit_code == 2 and "new publication" in result.stderr
+    assert not (tmp_path / "2024-06-lonely").exists()
+
+
+def test_new_issue_takes_the_language_of_the_issue_before_it(minimal_tree: Path) -> None:
+    issue = minimal_tree / "2024-05-minimal" / "issue.yaml"
+    issue.write_text(issue.read_text() + "language: fr\n")
+    assert run_cli("new", "issue", minimal_tree / "2024-06-12-suite").exit_code == 0
+    text = (minimal_tree / "2024-06-12-suite" / "issue.yaml").read_text()
+    assert "language: fr " in text and "date: 2024-06-12 " in text and "folder's name" not in text
+    assert run_cli("new", "issue", minimal_tree / "2024-07-next", "--language", "de", "--date", "2024-07-02").exit_code == 0
+    text = (minimal_tree / "2024-07-next" / "issue.yaml").read_text()
+    assert "language: de " in text and "date: 2024-07-02" in text
+    assert run_cli("new", "issue", minimal_tree / "x", "--language", "French").exit_code == 2
+
+
+def test_new_brief_in_another_language_says_so_and_is_listed_with_comments_kept(minimal_issue: Path) -> None:
+    issue = minimal_issue / "issue.yaml"
+    issue.write_text("# The editor's notes stay.\n" + issue.read_text().replace(
+        "  - title: The only theme\n", "  - title: The only theme   # keep first\n"))
+    path = minimal_issue / "briefs" / "etude.yaml"
+    before = issue.read_text()
+    result = run_cli("new", "brief", path, "--language", "fr", "--add-to", "the ONLY theme")
+    assert result.exit_code == 0, result.stderr
+    assert "listed it under “The only theme”" in result.stdout
+    assert "language: fr " in path.read_text()
+    text = issue.read_text()
+    assert text.startswith("# The editor's notes stay.\n") and "# keep first" in text
+    assert "      - briefs/one.yaml\n      - briefs/etude.yaml\n" in text
+    assert text.replace("      - briefs/etude.yaml\n", "") == before  # nothing else moved
+    assert "not listed" not in run_cli("check", minimal_issue).stdout
+    same = minimal_issue / "briefs" / "same.yaml"
+    assert run_cli("new", "brief", same, "--language", "en").exit_code == 0
+    assert "language:" not in same.read_text()  # the issue's own language is not repeated
+
+
+def test_new_brief_add_to_an_unknown_section_lists_the_sections(minimal_issue: Path) -> None:
+    before = (minimal_issue / "issue.yaml").read_text()
+    result = run_cli("new", "brief", minimal_issue / "briefs" / "x.yaml", "--add-to", "Nope")
+    assert result.exit_code == 2 and "1. The only theme" in result.stderr
+    assert not (minimal_issue / "briefs" / "x.yaml").exists()
+    assert (minimal_issue / "issue.yaml").read_text() == before
+    assert run_cli("new", "brief", minimal_issue / "briefs" / "x.yaml", "--add-to", "1").exit_code == 0

@@ -190,9 +190,12 @@ def _iso_date(value: object) -> object:
 
 IsoDate = Annotated[dt.date, BeforeValidator(_iso_date)]
 
+LANGUAGE_TAG = r"[a-z]{2,3}(-[A-Za-z0-9]{2,8})*"
+"""A BCP 47 language tag as content writes it: ``en``, ``fr``, ``pt-BR``."""
+
 Language = Annotated[
     str,
-    StringConstraints(pattern=r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$"),
+    StringConstraints(pattern=f"^{LANGUAGE_TAG}$"),
     Field(description="A language code such as en, fr or pt-BR.", examples=["en", "fr"]),
 ]
 Colour = Annotated[str, StringConstraints(pattern=r"^#[0-9a-fA-F]{6}$"), Field(examples=["#0b4f6c"])]

@@ -1,4 +1,4 @@
-"""`research-news new`: commented templates for a brief or an issue."""
+"""`research-news new`: commented templates for a publication, an issue or a brief."""
 
 from __future__ import annotations
 
@@ -10,28 +10,51 @@ from typing import Annotated
 import typer
 
 from ..exceptions import UsageError
-from ..scaffold import new_brief, new_issue
+from ..scaffold import checked_language, issue_date, new_brief, new_issue, new_publication
 
-app = typer.Typer(help="Start a new brief or issue from a commented template.", no_args_is_help=True)
+app = typer.Typer(help="Start a new publication, issue or brief from a commented template.", no_args_is_help=True)
+
+LanguageOption = Annotated[str | None, typer.Option("--language", "-l", help="Language code (en, fr, de, …).")]
 
 
-@app.command("brief")
-def brief(path: Annotated[Path, typer.Argument(help="The brief file to create, e.g. issues/2024-05-x/briefs/my-study.yaml.")]) -> None:
-    """Write a brief template to PATH."""
-    _refuse_existing(path)
-    new_brief(path)
-    typer.echo(f"Wrote {path}. Fill in every TODO, then run: research-news check {path}")
+@app.command("publication")
+def publication(
+    path: Annotated[Path, typer.Argument(help="The folder to create: the top of the content tree, e.g. issues.")],
+    language: Annotated[str, typer.Option("--language", "-l", help="The publication's language.")] = "en",
+) -> None:
+    """Create a content tree: a folder with a commented publication.yaml and assets/."""
+    _refuse_existing(path / "publication.yaml")
+    new_publication(path, checked_language(language))
+    typer.echo(f"Created {path}/. Fill in every TODO, then: research-news new issue {path}/"
+               f"{dt.date.today():%Y-%m}-first-issue")
 
 
 @app.command("issue")
 def issue(
     path: Annotated[Path, typer.Argument(help="The issue folder to create, e.g. issues/2024-05-open-science.")],
-    date: Annotated[str, typer.Option(help="Publication date, YYYY-MM-DD.")] = dt.date.today().isoformat(),
+    date: Annotated[str | None, typer.Option(help="Publication date, YYYY-MM-DD (default: from the folder's "
+                                                  "name, e.g. 2024-05-…, else today).")] = None,
+    language: LanguageOption = None,
 ) -> None:
     """Create an issue folder with issue.yaml, briefs/ (one brief template) and images/."""
     _refuse_existing(path)
-    new_issue(path, _checked_date(date))
+    new_issue(path, issue_date(path, None if date is None else _checked_date(date)),
+              None if language is None else checked_language(language))
     typer.echo(f"Created {path}/. Fill in every TODO, then run: research-news check {path}")
+
+
+@app.command("brief")
+def brief(
+    path: Annotated[Path, typer.Argument(help="The brief file to create, e.g. issues/2024-05-x/briefs/my-study.yaml.")],
+    language: LanguageOption = None,
+    add_to: Annotated[str | None, typer.Option("--add-to", help="List the brief in its issue.yaml under this "
+                                                                "section (its title or number).")] = None,
+) -> None:
+    """Write a brief template to PATH (default language: its issue's)."""
+    _refuse_existing(path)
+    section = new_brief(path, None if language is None else checked_language(language), add_to)
+    listed = f" and listed it under “{section}” in issue.yaml" if section else ""
+    typer.echo(f"Wrote {path}{listed}. Fill in every TODO, then run: research-news check {path}")
 
 
 def _checked_date(text: str) -> str:

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from research_news.assemble import assemble
 from research_news.exceptions import ContentError
 from research_news.images import image_size
 from research_news.layout import BUILTIN_LAYOUTS, format_date
@@ -570,3 +571,17 @@ def test_two_briefs_with_one_slug_are_refused_at_the_second_listing(minimal_issu
         '"briefs/c/Étude.yaml" on line 9 (offprints/etude.pdf, #brief-etude) (rename one of the two files: '
         "a brief's file name names its offprint and its place in the web edition)",
     ]
+
+
+def test_dois_are_accepted_as_people_write_them(minimal_issue: Path) -> None:
+    forms = ["10.1000/xyz123", "doi:10.1000/xyz123", "DOI: 10.1000/xyz123", "https://doi.org/10.1000/xyz123",
+             "http://dx.doi.org/10.1000%2Fxyz123", "doi.org/10.1000/xyz123"]
+    references = "references:\n" + "".join(f'  - text: Study {n}.\n    doi: "{form}"\n' for n, form in enumerate(forms))
+    assert brief_problems(minimal_issue, GOOD_BRIEF + references) == []
+    edition = assemble(load_content(minimal_issue))
+    assert {ref.doi for ref in edition.briefs[0].references} == {"10.1000/xyz123"}
+    assert {ref.url for ref in edition.briefs[0].references} == {"https://doi.org/10.1000/xyz123"}
+    wrong = GOOD_BRIEF + "references:\n  - text: Study.\n    doi: https://example.org/10.1000/x\n"
+    assert brief_problems(minimal_issue, wrong) == [
+        '13:10: references[0].doi: "https://example.org/10.1000/x" is not a DOI; write it like 10.1234/abcd, '
+        "doi:10.1234/abcd or https://doi.org/10.1234/abcd"]

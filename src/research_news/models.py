@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from typing import Annotated, Any, Literal, get_args
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 from email_validator import EmailNotValidError, validate_email
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints
@@ -240,11 +240,30 @@ class Figure(Strict):
     after: Placement = "methodology"
 
 
+def _doi(value: object) -> object:
+    """A DOI as people write it (``10.1234/x``, ``doi:10.1234/x``, ``https://doi.org/10.1234/x``),
+    kept as the bare ``10.1234/x`` that every edition links to https://doi.org/."""
+    if not isinstance(value, str):
+        return value
+    text = value.strip()
+    bare = re.sub(r"^(?:doi:\s*|(?:https?://)?(?:dx\.)?doi\.org/)", "", text, flags=re.IGNORECASE)
+    if bare != text:
+        bare = unquote(bare)  # a copied doi.org address may have %2F for its slash
+    if not re.fullmatch(r"10\.\d{4,9}/\S+", bare) or _CONTROL.search(bare):
+        raise PydanticCustomError(
+            "doi", '"{value}" is not a DOI; write it like 10.1234/abcd, doi:10.1234/abcd or '
+                   "https://doi.org/10.1234/abcd", {"value": value})
+    return bare
+
+
+Doi = Annotated[str, BeforeValidator(_doi), Field(description="10.1234/abcd, doi:10.1234/abcd or https://doi.org/10.1234/abcd.")]
+
+
 class Reference(Strict):
     """A publication the brief is based on."""
 
     text: Markdown
-    doi: Annotated[str, StringConstraints(pattern=r"^10\.\d{4,9}/\S+$")] | None = None
+    doi: Doi | None = None
     url: WebUrl | None = None
 
 

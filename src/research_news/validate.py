@@ -245,7 +245,6 @@ PATTERN_MESSAGES = {
     "accent": "is not a colour; write it as #rrggbb, e.g. #e07a1f",
     "language": "is not a language code; write it like en, fr or pt-BR",
     "languages": "is not a language code; write it like en, fr or pt-BR",
-    "doi": "is not a DOI; write it like 10.1234/abcd (without https://doi.org/)",
     "orcid": "is not an ORCID iD; write it as 0000-0002-1825-0097",
 }
 

@@ -123,3 +123,16 @@ def test_an_overlong_number_stays_text(tmp_path: Path) -> None:
     path.write_text("number: " + "9" * 5000 + "\ncode: 0x" + "f" * 5000 + "\n")
     data = load_document(path).data
     assert data["number"] == "9" * 5000 and data["code"] == "0x" + "f" * 5000
+
+
+def test_an_item_indented_too_far_is_folded_into_the_one_above_and_warned_about(tmp_path: Path) -> None:
+    """Valid YAML that says something else: the writer meant three takeaways and gets two."""
+    path = tmp_path / "brief.yaml"
+    path.write_text("key_takeaways:\n  - First point\n   - meant as a second item\n  - Third\n"
+                    "methodology: |\n  - a markdown list in a block is fine\n  - and stays\n"
+                    'quoted: "a\n  - b"\n')
+    document = load_document(path)
+    assert document.data["key_takeaways"] == ["First point - meant as a second item", "Third"]
+    [warning] = document.warnings
+    assert (warning.line, warning.column, warning.severity) == (3, 4, "warning")
+    assert "YAML joined it to the previous line" in warning.message

@@ -585,3 +585,11 @@ def test_dois_are_accepted_as_people_write_them(minimal_issue: Path) -> None:
     assert brief_problems(minimal_issue, wrong) == [
         '13:10: references[0].doi: "https://example.org/10.1000/x" is not a DOI; write it like 10.1234/abcd, '
         "doi:10.1234/abcd or https://doi.org/10.1234/abcd"]
+
+
+def test_check_reports_an_item_folded_into_the_one_above(minimal_issue: Path) -> None:
+    text = GOOD_BRIEF.replace("  - One.\n", "  - One.\n   - Two.\n")
+    assert brief_problems(minimal_issue, text) == [
+        "11:4: this line starts with `- ` but continues the text above: YAML joined it to the previous line "
+        "instead of starting a new item (indent it exactly like the other items (same column), or put the "
+        "text in quotes if the dash belongs to it)"]

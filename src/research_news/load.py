@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 import re
 import stat
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -112,6 +112,7 @@ class Document:
     path: Path
     data: YamlMap
     lines: list[str]
+    warnings: list[Problem] = field(default_factory=list)  # valid YAML that probably says something else
 
 
 class LoadFailed(Exception):
@@ -133,8 +134,24 @@ class _Composer:
 
     def __init__(self, text: str):
         self.parser = _Parser(text)
+        self.text = text
+        self._lines: list[str] | None = None  # split once, when first needed
         self.depth = 0
         self.last_line = 0  # of the node composed last
+        self.suspicious: list[tuple[int, int]] = []  # (line, column), 0-based: see _folded_items
+
+    def _folded_items(self, event: Any) -> None:
+        """Note a plain multi-line value with a line starting with ``- ``: an item indented one
+        space too far is folded into the item above instead of starting a new one."""
+        if event.style or event.start_mark.line == event.end_mark.line:
+            return
+        if self._lines is None:
+            self._lines = self.text.splitlines()
+        for number in range(event.start_mark.line + 1, min(event.end_mark.line + 1, len(self._lines))):
+            line = self._lines[number]
+            stripped = line.lstrip(" ")
+            if stripped.startswith("- "):
+                self.suspicious.append((number, len(line) - len(stripped)))
 
     def _ended(self, event: Any) -> None:
         # An end mark at column 0 is the start of the next line (a block scalar's end).
@@ -163,6 +180,7 @@ class _Composer:
                           event.start_mark, "remove the tag")
         if isinstance(event, ScalarEvent):
             self._ended(event)
+            self._folded_items(event)
             return _scalar(event)
         self.depth += 1
         if self.depth > MAX_DEPTH:
@@ -241,8 +259,9 @@ def load_document(path: Path) -> Document:
     lines = text.splitlines()
     if not text.strip() or all(not ln.strip() or ln.lstrip().startswith("#") for ln in lines):
         raise LoadFailed(Problem(path, 1, 1, "the file is empty", "write the fields described in docs/format.md"))
+    composer = _Composer(text)
     try:
-        data = _Composer(text).document()
+        data = composer.document()
     except MarkedYAMLError as error:
         raise LoadFailed(_tab_problem(path, lines, error) or _yaml_problem(path, error)) from None
     if data is None:
@@ -255,7 +274,16 @@ def load_document(path: Path) -> Document:
                     "start lines with `field: value`, for example `title: …`")
         )
     log.debug("read %s (%d lines)", path, len(lines))
-    return Document(path, data, lines)
+    return Document(path, data, lines, [_folded_item_warning(path, line, column)
+                                        for line, column in composer.suspicious])
+
+
+def _folded_item_warning(path: Path, line: int, column: int) -> Problem:
+    return Problem(path, line + 1, column + 1,
+                   "this line starts with `- ` but continues the text above: YAML joined it to the previous "
+                   "line instead of starting a new item",
+                   "indent it exactly like the other items (same column), or put the text in quotes if the "
+                   "dash belongs to it", "warning")
 
 
 def _read_text(path: Path) -> str:

@@ -446,6 +446,7 @@ class Checker:
         except LoadFailed as failure:
             self.problems.append(failure.problem)
             return None, None
+        self.problems.extend(doc.warnings)
         self._check_strings(doc, model)
         try:
             return doc, model.model_validate(doc.data)

@@ -179,6 +179,20 @@ def test_image_content_must_match_its_extension(minimal_issue: Path) -> None:
                      "(re-export the image in the format its name says)"]
 
 
+@pytest.mark.parametrize(("name", "content", "said"), [
+    ("photo.png", b"\xff\xd8\xff\xe0\x00\x10JFIF\x00", 'is a JPEG, not a PNG as its name says (rename it to end in .jpg, '
+                                                          "or re-export it as PNG)"),
+    ("photo.jpg", b"\x89PNG\r\n\x1a\n\x00\x00", 'is a PNG, not a JPEG as its name says (rename it to end in .png, '
+                                                "or re-export it as JPEG)"),
+    ("photo.png", b"%PDF-1.7\n", "is a PDF, not a PNG as its name says"),
+    ("photo.jpg", b'<?xml version="1.0"?>\n<svg xmlns="http://www.w3.org/2000/svg"/>', "is an SVG drawing, not a JPEG"),
+])
+def test_an_image_of_another_kind_is_named(minimal_issue: Path, name: str, content: bytes, said: str) -> None:
+    (minimal_issue / "images" / name).write_bytes(content)
+    [found] = brief_problems(minimal_issue, GOOD_BRIEF.replace("ada.png", name))
+    assert found.startswith(f'5:12: authors[0].photo: "../images/{name}" {said}'), found
+
+
 def png_header(width: int, height: int) -> bytes:
     """A small PNG file claiming ``width`` × ``height`` pixels (its pixel data is a few bytes)."""
     def chunk(kind: bytes, data: bytes) -> bytes:

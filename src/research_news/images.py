@@ -43,11 +43,37 @@ def image_problem(path: Path) -> tuple[str, str] | None:
             return f"is over {MAX_SVG_BYTES // 1_000_000} MB", "simplify the drawing or export it as PNG"
         return svg_problem(path.read_bytes())
     with path.open("rb") as stream:
-        head = stream.read(len(SIGNATURES[suffix]))
+        head = stream.read(64)
     if not head.startswith(SIGNATURES[suffix]):
-        kind = "a PNG" if suffix == ".png" else "a JPEG"
-        return f"is not really {kind} image", "re-export the image in the format its name says"
+        named = "a PNG" if suffix == ".png" else "a JPEG"
+        actual = _kind_of(head)
+        if actual:
+            return (f"is {actual}, not {named} as its name says",
+                    f"rename it to end in {ACTUAL_SUFFIX[actual]}, or re-export it as {named[2:]}")
+        return f"is not really {named} image", "re-export the image in the format its name says"
     return _bitmap_problem(path)
+
+
+KINDS = {"a PNG": (b"\x89PNG\r\n\x1a\n",), "a JPEG": (b"\xff\xd8\xff",), "a GIF": (b"GIF87a", b"GIF89a"),
+         "a PDF": (b"%PDF",), "a TIFF": (b"II*\x00", b"MM\x00*"),
+         "an HEIC photo": (b"\x00\x00\x00\x18ftypheic", b"\x00\x00\x00\x1cftypheic")}
+"""What a file is, by how it starts: to say "is a JPEG" rather than "is not a PNG"."""
+ACTUAL_SUFFIX = {"a PNG": ".png", "a JPEG": ".jpg", "a GIF": ".gif (then export it as PNG)",
+                 "a WebP image": ".webp (then export it as PNG)", "a PDF": ".pdf (then export it as PNG or SVG)",
+                 "a TIFF": ".tif (then export it as PNG)", "an HEIC photo": ".heic (then export it as JPEG)",
+                 "an SVG drawing": ".svg"}
+
+
+def _kind_of(head: bytes) -> str | None:
+    """"a JPEG", "an SVG drawing"… for a file starting with ``head``, when it is recognisable."""
+    for kind, starts in KINDS.items():
+        if any(head.startswith(start) for start in starts):
+            return kind
+    if head.startswith(b"RIFF") and head[8:12] == b"WEBP":
+        return "a WebP image"
+    if b"<svg" in head.lower():
+        return "an SVG drawing"
+    return None
 
 
 RASTER_SIGNATURES = (b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff", b"GIF87a", b"GIF89a", b"RIFF")

@@ -607,3 +607,17 @@ def test_check_reports_an_item_folded_into_the_one_above(minimal_issue: Path) ->
         "11:4: this line starts with `- ` but continues the text above: YAML joined it to the previous line "
         "instead of starting a new item (indent it exactly like the other items (same column), or put the "
         "text in quotes if the dash belongs to it)"]
+
+
+def test_a_language_the_layout_has_no_labels_for_is_a_warning(minimal_issue: Path) -> None:
+    issue = minimal_issue / "issue.yaml"
+    issue.write_text(issue.read_text() + "language: es\n")
+    checker = Checker()
+    checker.check_path(minimal_issue)
+    [warning] = checker.problems
+    assert (warning.path.name, warning.line, warning.column, warning.severity) == ("issue.yaml", 8, 11, "warning")
+    assert 'no labels for "es"' in warning.message and "labels/es.yaml" in warning.hint
+    issue.write_text(issue.read_text().replace("language: es", "language: de-AT"))
+    checker = Checker()
+    checker.check_path(minimal_issue)
+    assert checker.problems == []  # German labels ship with the default layout

@@ -140,6 +140,11 @@ class Layout:
                 merged.update(_read_labels(folder / "labels" / f"{code}.yaml", self.own_labels))
         return merged
 
+    def has_labels(self, lang: str) -> bool:
+        """Whether a layout of the chain has labels for ``lang`` or its base language (``pt`` for ``pt-BR``)."""
+        codes = {lang, lang.split("-")[0]}
+        return any((folder / "labels" / f"{code}.yaml").is_file() for folder in self.folders for code in codes)
+
     def problems(self) -> list[Problem]:
         """Every mistake in the chain's labels files, for ``check`` (rendering stops at the first file)."""
         found: list[Problem] = []

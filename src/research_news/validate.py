@@ -25,7 +25,7 @@ from ruamel.yaml.scalarstring import FoldedScalarString, LiteralScalarString
 from . import markdown
 from .exceptions import ContentError, Problem
 from .images import SIGNATURES, image_problem
-from .layout import find_layout, layout_candidates, layout_problems
+from .layout import Layout, find_layout, layout_candidates, layout_problems
 from .load import Document, LoadFailed, YamlList, YamlMap, load_document
 from .models import Brief, Issue, Publication, Strict, holds_markdown
 from .slugs import brief_slug
@@ -414,6 +414,7 @@ class Checker:
         self._real_paths: dict[Path, Path] = {}
         self._files: dict[Path, bool] = {}
         self._image_problems: dict[Path, tuple[str, str] | None] = {}
+        self._layouts: dict[tuple[Path, str], Layout | None] = {}
 
     def _resolved(self, path: Path) -> Path:
         if path not in self._real_paths:
@@ -661,12 +662,31 @@ class Checker:
                                      "replace it with your text, or delete the line if the field is optional"))
 
     def _check_language(self, doc: Document, language: str, publication: Publication) -> None:
-        """A publication that lists its languages accepts only those (catches `language: eng`)."""
+        """A publication that lists its languages accepts only those (catches `language: eng`); a
+        language the layout has no labels for is worth a warning (its headings would be English)."""
+        where = ("language",) if "language" in doc.data else ()
         if publication.languages and language not in publication.languages:
-            where = ("language",) if "language" in doc.data else ()
             self._add(doc, where, f'language: "{language}" is not one of the publication\'s languages '
                       f'({", ".join(publication.languages)})', _suggestion(language, publication.languages)
                       or "add it to `languages:` in publication.yaml")
+        elif not self._layout_speaks(doc.path, publication, language):
+            self._add(doc, where, f'language: the layout has no labels for "{language}", so headings such as '
+                      "“Key findings” and dates will be in English",
+                      f"add labels/{language.split('-')[0]}.yaml to your layout (copy labels/en.yaml from the "
+                      "default layout and translate it)", severity="warning")
+
+    def _layout_speaks(self, path: Path, publication: Publication, language: str) -> bool:
+        root = self._root_for(path)
+        if root is None or find_layout(root, publication.layout) is None:
+            return True  # the layout's own problem is reported at publication.yaml
+        key = (root, publication.layout)
+        if key not in self._layouts:
+            try:
+                self._layouts[key] = Layout(root, publication.layout)
+            except ContentError:
+                self._layouts[key] = None  # reported at the layout's files
+        layout = self._layouts[key]
+        return layout is None or layout.has_labels(language)
 
     def _check_limits(self, doc: Document, brief: Brief, limits: dict[str, int]) -> None:
         for name, limit in limits.items():

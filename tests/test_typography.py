@@ -1,0 +1,46 @@
+"""Typography by language: what changes, and what must never change."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from research_news.typography import NNBSP, typeset
+
+FR_QUOTES = ("«\u202f", "\u202f»", "“", "”")
+DE_QUOTES = ("„", "“", "‚", "‘")
+
+
+@pytest.mark.parametrize(("lang", "quotes", "written", "printed"), [
+    ("fr", FR_QUOTES, "Note: voir le rapport; vraiment ? Oui! Quoi?!",
+     f"Note{NNBSP}: voir le rapport{NNBSP}; vraiment{NNBSP}? Oui{NNBSP}! Quoi{NNBSP}?!"),
+    ("fr", FR_QUOTES, "« Bonjour » et «salut»", f"«{NNBSP}Bonjour{NNBSP}» et «{NNBSP}salut{NNBSP}»"),
+    ("fr", FR_QUOTES, '"Citation" et l\'étude', f"«{NNBSP}Citation{NNBSP}» et l’étude"),
+    ("fr", FR_QUOTES, "10 000 personnes, soit 40 % ou 12%", f"10{NNBSP}000 personnes, soit 40{NNBSP}% ou 12{NNBSP}%"),
+    ("fr", FR_QUOTES, "à 10:30, voir https://ex.org/a?b=1 et x@y.org", "à 10:30, voir https://ex.org/a?b=1 et x@y.org"),
+    ("en", ("“", "”", "‘", "’"), "\"Hello,\" she said, 'it's fine' -- don't", "“Hello,” she said, ‘it’s fine’ -- don’t"),
+    ("en", ("“", "”", "‘", "’"), "Note: 10 000 people!", "Note: 10 000 people!"),
+    ("de", DE_QUOTES, "\"Hallo\" sagte sie: 10 000", f"„Hallo“ sagte sie: 10{NNBSP}000"),
+])
+def test_typeset(lang: str, quotes: tuple[str, ...], written: str, printed: str) -> None:
+    assert typeset(written, lang, quotes) == printed
+
+
+TEXT = st.lists(st.sampled_from(list("ab é1 0:;!?%'\"«»-/.@") + [" https://x.org/a?b ", " 10:30 "]),
+                max_size=30).map("".join)
+
+
+@settings(max_examples=200, deadline=None, derandomize=True)
+@given(TEXT, st.sampled_from(["en", "fr", "de"]))
+def test_typesetting_changes_only_spaces_and_quotes_and_is_stable(text: str, lang: str) -> None:
+    quotes = {"fr": FR_QUOTES, "de": DE_QUOTES}.get(lang, ("“", "”", "‘", "’"))
+    once = typeset(text, lang, quotes)
+    assert typeset(once, lang, quotes) == once  # typesetting typeset text changes nothing
+    def letters(value: str) -> str:  # what a reader reads, spaces and quote marks aside
+        return re.sub(r"[\s\u202f\u00a0'\"“”‘’„‚«»]", "", value)
+    assert letters(once) == letters(text)
+    for protected in re.findall(r"https://x\.org/a\?b|\b\d+:\d+\b", text):
+        assert protected in once

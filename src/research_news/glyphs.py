@@ -29,7 +29,8 @@ from .assemble import Edition
 from .exceptions import Problem
 from .load import Document, LoadFailed, YamlList, YamlMap, load_document
 from .urls import file_url_path
-from .validate import ISSUE_FILE, PUBLICATION_FILE, field_path, position_in_text
+from .locate import field_path, position_in_text
+from .tree import ISSUE_FILE, PUBLICATION_FILE
 
 WEASYPRINT_LOGGER = "weasyprint"
 NOTDEF_MESSAGE = ".notdef glyph rendered"

@@ -13,9 +13,6 @@ travel well between processes.
 
 from __future__ import annotations
 
-import functools
-import inspect
-import math
 import os
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
@@ -32,7 +29,10 @@ from ..exceptions import Problem, ResearchNewsError
 from ..glyphs import box_problems, drawn_as_boxes
 from ..load import LoadFailed, load_document
 from ..urls import Refusal, SafeFetcher, file_url_path, normal_url, svg_references
-from ..validate import ISSUE_FILE, PUBLICATION_FILE, load_content, position_of
+from ..locate import position_of
+from ..tree import ISSUE_FILE, PUBLICATION_FILE
+from ..validate import load_content
+from . import weasyprint_fixes
 from .theme import palette
 
 ISSUE_TEMPLATE = "issue.html.j2"
@@ -87,7 +87,7 @@ def html_to_pdf(edition: Edition, html: str, variant: str | None) -> RenderedPdf
 
 def _render(edition: Edition, html: str, variant: str | None) -> tuple[Document, RenderedPdf]:
     """The laid-out document (its pages say where things fell) and the PDF written from it."""
-    patch_weasyprint()
+    weasyprint_fixes.apply()
     fetcher = SafeFetcher.for_edition(edition)
     options = pdf_options(variant)
     with drawn_as_boxes() as boxes:  # characters no font has
@@ -143,54 +143,6 @@ def short_last_pages(edition: Edition, pages: list[Page]) -> list[Problem]:
                 severity="warning",
             ))
     return problems
-
-
-# --- a WeasyPrint line-breaking fix ------------------------------------------------------
-
-
-def patch_weasyprint() -> None:
-    """Let a line's trailing space hang, so a line that fits is not broken after its first word.
-
-    WeasyPrint 70 compares a text's width *including* its trailing space with the line
-    width. When the words fit but the space after them does not (a text node that ends
-    just before ``<strong>``, for instance), it concludes that nothing fits and breaks
-    after the first word, leaving "people," alone on a line. CSS Text 3 says trailing
-    spaces hang; this wrapper lays such a text out whole when its words alone fit.
-    Idempotent, and skipped when WeasyPrint's function is not the one this was written
-    for (a test renders the failing paragraph, so an upgrade that needs a new fix shows).
-    """
-    from weasyprint.layout import inline
-
-    original = getattr(inline, "split_first_line", None)
-    if original is None or getattr(original, "hangs_trailing_space", False):
-        return
-    if list(inspect.signature(original).parameters) != _SPLIT_FIRST_LINE_PARAMETERS:
-        return
-    inline.split_first_line = _hanging_space(original)
-
-
-_SPLIT_FIRST_LINE_PARAMETERS = ["text", "style", "context", "max_width", "justification_spacing",
-                                "is_line_start", "minimum"]
-
-
-def _hanging_space(original):
-    @functools.wraps(original)
-    def split_first_line(text, style, context, max_width, justification_spacing, is_line_start=True,
-                         minimum=False):
-        result = original(text, style, context, max_width, justification_spacing, is_line_start, minimum)
-        if (result[2] is None or max_width is None or not text.endswith(" ")
-                or style["white_space"] not in ("normal", "nowrap", "pre-line")):
-            return result
-        if " " in text.encode()[:result[2]].decode(errors="ignore").strip():
-            return result  # more than one word fits: not the symptom, and no second layout to pay for
-        words = original(text.rstrip(" "), style, context, max_width, justification_spacing, is_line_start,
-                         minimum)
-        if words[2] is not None:
-            return result  # the words alone do not fit either: WeasyPrint's break stands
-        return original(text, style, context, math.inf, justification_spacing, is_line_start, minimum)
-
-    split_first_line.hangs_trailing_space = True
-    return split_first_line
 
 
 # --- offprints -------------------------------------------------------------------------

@@ -25,12 +25,16 @@ from .layout import find_layout, layout_candidates, layout_problems
 from .load import Document, LoadFailed, load_document
 from .locate import (Loc, field_path, markdown_strings, model_problems, position_in_text, position_of, raw_strings,
                      shorten, strings, suggestion, text_locator)
-from .models import Brief, Issue, Publication, Strict
+from .models import PARTS, Brief, Issue, Publication, Strict
 from .slugs import brief_slug
 from .tree import ISSUE_FILE, PUBLICATION_FILE, Files, find_root
 
 ISSUE_FOLDER_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")
 """The issue folder's name is the slug of every output file and URL."""
+
+EMAIL_SETTINGS = {"web_base_url": "`web_base_url: https://…`, the address the web editions are published under,",
+                  "email.from": "`from: Name <address>` under `email:`"}
+"""How to write each setting the email edition needs (see ``Publication.email_edition_lacks``)."""
 
 
 @dataclass
@@ -52,6 +56,8 @@ class Content:
     issue: Issue
     briefs: dict[Path, BriefEntry]
     warnings: list[Problem] = field(default_factory=list)
+    documents: dict[Path, Document] = field(default_factory=dict)
+    """The validated files (publication, issue, briefs) by resolved path: what locates a later warning."""
 
 
 class Checker:
@@ -97,9 +103,10 @@ class Checker:
                 self._check_image(doc, loc, written, root)
             if publication and "about" in publication.limits and publication.about:
                 self._limit(doc, ("about",), publication.about, publication.limits["about"])
-            if publication and not publication.web_base_url:
-                self._add(doc, (), "no `web_base_url`: the email edition needs it for its links and images",
-                          "add `web_base_url: https://…` where the web editions will be published", severity="warning")
+            if publication and (missing := publication.email_edition_lacks()):
+                self._add(doc, (), f"the email edition cannot be built: {PUBLICATION_FILE} has no "
+                          f"{' and no '.join(missing)}", "add " + " and ".join(EMAIL_SETTINGS[name] for name in missing).rstrip(","),
+                          severity="warning")
             if publication and find_layout(root, publication.layout) is not None:
                 self.problems.extend(layout_problems(root, publication.layout))
             elif publication:
@@ -180,7 +187,10 @@ class Checker:
             self._limit(doc, ("editorial",), issue.editorial, publication.limits["editorial"])
         if not (publication and issue):
             return None
-        return Content(root, publication, issue_dir, issue, briefs)
+        publication_doc, _ = self._model(root / PUBLICATION_FILE, Publication)
+        documents = [publication_doc, doc, *(entry.doc for entry in briefs.values())]
+        return Content(root, publication, issue_dir, issue, briefs,
+                       documents={self._files.resolved(d.path): d for d in documents if d is not None})
 
     # rules
 
@@ -301,7 +311,7 @@ class Checker:
 
     def _check_limits(self, doc: Document, brief: Brief, limits: dict[str, int]) -> None:
         for name, limit in limits.items():
-            if name in ("why_it_matters", "methodology", "key_findings", "key_takeaways"):
+            if name in PARTS:
                 self._limit(doc, (name,), getattr(brief, name), limit)
             elif name == "bio":
                 for index, author in enumerate(brief.authors):

@@ -7,7 +7,7 @@ from pathlib import Path
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
 from .load import LoadFailed, load_document
-from .validate import find_root
+from .tree import ISSUE_FILE, PUBLICATION_FILE, find_root
 from .write import WriteFailed, write_text
 
 
@@ -29,17 +29,17 @@ def new_issue(folder: Path, date: str) -> None:
         (folder / "images").mkdir(parents=True)
     except OSError as error:
         raise WriteFailed.from_os_error(error, folder) from None
-    text = _templates().get_template("issue.yaml").render(
+    text = _templates().get_template(ISSUE_FILE).render(
         folder=folder, number=_next_number(root), date=date, brief=brief_name, series=_series(root)
     )
-    write_text(folder / "issue.yaml", text)
+    write_text(folder / ISSUE_FILE, text)
     new_brief(folder / "briefs" / brief_name)
 
 
 def _next_number(root: Path | None) -> int:
     """One more than the highest issue number already in the content tree."""
     numbers = [0]
-    for issue_file in root.rglob("issue.yaml") if root else []:
+    for issue_file in root.rglob(ISSUE_FILE) if root else []:
         try:
             number = load_document(issue_file).data.get("number")
         except LoadFailed:
@@ -52,7 +52,7 @@ def _next_number(root: Path | None) -> int:
 def _series(root: Path | None) -> str:
     if root:
         try:
-            return str(load_document(root / "publication.yaml").data.get("series", "Research News"))
+            return str(load_document(root / PUBLICATION_FILE).data.get("series", "Research News"))
         except LoadFailed:
             pass
     return "Research News"

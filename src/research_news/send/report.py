@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from email.headerregistry import Address
 from typing import TYPE_CHECKING
 
+from ..exceptions import counted
 from ..recipients import Recipient
 from .built import BuiltIssue, message_id
 from .settings import SmtpSettings
@@ -40,7 +41,7 @@ class Report:
 def confirmation(issue: BuiltIssue, plan: Plan, settings: SmtpSettings) -> str:
     """The question asked before a real send."""
     already = f" ({len(plan.already_sent)} already sent)" if plan.already_sent else ""
-    return (f"About to send “{issue.subject}” to {_count(len(plan.to_send), 'recipient')}{already} "
+    return (f"About to send “{issue.subject}” to {counted(len(plan.to_send), 'recipient')}{already} "
             f"via {settings.where}. Continue?")
 
 
@@ -59,7 +60,7 @@ def dry_run_lines(issue: BuiltIssue, plan: Plan, settings: SmtpSettings | None) 
     """One line per message a real run would send now, then what it would leave alone."""
     via = f" via {settings.where}" if settings else ""
     yield (f"Dry run: “{issue.subject}” from {issue.sender}{via}: would send "
-           f"{_count(len(plan.to_send), 'message')}, {len(plan.already_sent)} already sent.")
+           f"{counted(len(plan.to_send), 'message')}, {len(plan.already_sent)} already sent.")
     for recipient in plan.to_send:
         to = str(Address(display_name=recipient.name, addr_spec=recipient.email))
         yield f"would send: {to} {message_id(issue, recipient.email)}"
@@ -88,10 +89,6 @@ def summary(report: Report) -> str:
         lines += [f"  {r.email}" for r in report.uncertain]
         lines += [f"  {r.email} (earlier run)" for r in report.uncertain_earlier]
     if report.not_attempted:
-        lines.append(f"{_count(report.not_attempted, 'recipient')} not attempted: "
+        lines.append(f"{counted(report.not_attempted, 'recipient')} not attempted: "
                      "run the same command again to resume.")
     return "\n".join(lines)
-
-
-def _count(n: int, word: str) -> str:
-    return f"{n} {word}{'' if n == 1 else 's'}"

@@ -27,7 +27,6 @@ from weasyprint.urls import path2url
 from ..assemble import BriefView, Edition, Image, assemble
 from ..exceptions import Problem, ResearchNewsError
 from ..glyphs import box_problems, drawn_as_boxes
-from ..load import LoadFailed, load_document
 from ..urls import Refusal, SafeFetcher, file_url_path, normal_url, svg_references
 from ..locate import position_of
 from ..tree import ISSUE_FILE, PUBLICATION_FILE
@@ -237,9 +236,9 @@ def _image_location(edition: Edition, image: Image) -> tuple[Path, int, int]:
     """The file, line and column where ``image`` is named: a figure's or photo's brief, or the logo."""
     for brief in edition.briefs:
         for loc in _image_fields(brief, image):
-            return (brief.path or edition.issue_dir / ISSUE_FILE, *_position(brief.path, loc))
+            return (brief.path or edition.issue_dir / ISSUE_FILE, *_position(edition, brief.path, loc))
     publication = edition.root / PUBLICATION_FILE
-    return (publication, *_position(publication, ("logo",)))
+    return (publication, *_position(edition, publication, ("logo",)))
 
 
 def _image_fields(brief: BriefView, image: Image):
@@ -253,10 +252,7 @@ def _image_fields(brief: BriefView, image: Image):
             yield ("authors", index, "photo")
 
 
-def _position(path: Path | None, loc: tuple) -> tuple[int, int]:
-    if path is None:
-        return 1, 1
-    try:
-        return position_of(load_document(path).data, loc)
-    except (LoadFailed, OSError, KeyError):
-        return 1, 1
+def _position(edition: Edition, path: Path | None, loc: tuple) -> tuple[int, int]:
+    """Where ``loc`` is in the file at ``path``, as it was validated (the file is not read again)."""
+    document = edition.document(path)
+    return position_of(document.data, loc) if document else (1, 1)

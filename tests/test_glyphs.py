@@ -114,3 +114,21 @@ def test_a_font_added_to_the_layout_draws_what_the_system_cannot(minimal_tree: P
 
     # No installed font has it (see the skip), so only the layout's font can have drawn it.
     assert not [w for w in rendered.warnings if "empty box" in w.message], rendered.warnings
+
+
+def test_boxes_are_located_in_the_content_as_it_was_checked(minimal_tree: Path) -> None:
+    """The fields holding the characters are found in the validated documents the edition keeps,
+    not by reading the YAML again: a brief deleted after the check still locates its title."""
+    from research_news.glyphs import box_problems
+
+    brief = minimal_tree / "2024-05-minimal" / "briefs" / "one.yaml"
+    brief.write_text(brief.read_text(encoding="utf-8").replace("title: A short study of small things",
+                                                               f"title: A short study of {CJK} things"),
+                     encoding="utf-8")
+    edition = assemble(load_content(minimal_tree / "2024-05-minimal"))
+    brief.unlink()
+
+    [problem] = box_problems(edition, set(CJK), "")
+
+    assert (problem.path.name, problem.line, problem.column) == ("one.yaml", 1, 25)
+    assert problem.message.startswith("title: ")

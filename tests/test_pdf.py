@@ -312,23 +312,6 @@ def test_a_brief_ending_on_a_nearly_empty_page_is_reported(minimal_edition: Edit
         assert "page 2" in problems[0].message and "5% of the page" in problems[0].message
 
 
-def test_trailing_space_does_not_break_a_line_early(minimal_edition: Edition):
-    """WeasyPrint 70 broke "people," onto a line of its own when only a trailing space overflowed."""
-    from research_news.render.pdf import html_to_pdf, layout_url
-
-    paragraph = ("Because most of these records describe identifiable people, one question runs through "
-                 "the whole study: <strong>how far does privacy, and the law that protects it, actually "
-                 "limit what marketers do with personal data?</strong> Answering it helps regulators.")
-    html = f"""<html lang="en"><style>
-      @font-face {{ font-family: T; src: url("{layout_url(minimal_edition, 'fonts/SourceSerif4-Regular.ttf')}"); }}
-      @font-face {{ font-family: T; font-weight: 600;
-                    src: url("{layout_url(minimal_edition, 'fonts/SourceSerif4-Semibold.ttf')}"); }}
-      @page {{ size: 81.5mm 60mm; margin: 0 }} html {{ font: 10pt/1.45 T; hyphens: manual }}
-      strong {{ font-weight: 600 }}</style><p>{paragraph}</p></html>"""
-    lines = PdfReader(BytesIO(html_to_pdf(minimal_edition, html, None).data)).pages[0].extract_text().splitlines()
-    assert all(len(line.split()) > 1 for line in lines[:-1]), lines
-
-
 def test_package_layout_ships_fonts_with_licences():
     fonts = BUILTIN_LAYOUTS / DEFAULT / "fonts"
     files = list(fonts.glob("*.ttf"))

@@ -191,3 +191,22 @@ def test_a_nul_byte_is_a_located_problem(tmp_path: Path) -> None:
 def test_utf16_with_a_byte_order_mark_is_named(tmp_path: Path) -> None:
     path = csv_file(tmp_path, "\ufeffemail\na@example.org\n", encoding="utf-16")
     assert problems(path) == [(1, 1, "the recipients file is not UTF-8 text (it looks like UTF-16)")]
+
+
+@pytest.mark.parametrize("tag", ["en", "pt-BR", "zh-Hant", "EN", "PT-BR", "english", "en-x", "e", "en_GB"])
+def test_a_language_tag_follows_the_content_rule_in_any_case(tmp_path: Path, tag: str) -> None:
+    """One rule for language tags (models.LANGUAGE_TAG), compared ignoring case: a mailing tool may write EN."""
+    from pydantic import TypeAdapter, ValidationError
+
+    from research_news.models import Language
+
+    try:
+        TypeAdapter(Language).validate_python(tag.lower())
+        expected = True
+    except ValidationError:
+        expected = False
+    path = csv_file(tmp_path, f"email,language\nada@example.org,{tag}\n")
+    if expected:
+        assert read_recipients(path).recipients[0].language == tag
+    else:
+        assert problems(path) == [(2, 17, f'"{tag}" is not a language tag')]

@@ -221,6 +221,24 @@ def test_a_figure_changed_after_check_is_refused_whole_by_the_pdf(hostile_tree: 
     assert warning.message == f"2024-06-hostile/images/figure.svg was not loaded: the SVG {reason}"
 
 
+def test_a_refusal_is_located_in_the_brief_as_it_was_checked(hostile_tree: Path, http_server):
+    """The warning's line comes from the validated document, not from reading the YAML again:
+    a brief edited after the check must not move it (nor a deleted one lose it)."""
+    from research_news.assemble import assemble
+    from research_news.render.pdf import render_pdf
+    from research_news.validate import load_content
+
+    port, _ = http_server
+    edition = assemble(load_content(hostile_tree))
+    (hostile_tree / "images" / "figure.svg").write_text(HOSTILE_FIGURE.replace("HTTP_PORT", str(port)))
+    [brief] = [b.path for b in edition.briefs]
+    brief.write_text("# edited after the check\n\n" + brief.read_text())
+
+    [warning] = render_pdf(edition).warnings
+
+    assert warning.path.name == "attack.yaml" and (warning.line, warning.column) == (14, 10)
+
+
 def test_a_layout_stylesheet_cannot_reach_out_either(minimal_tree: Path, http_server):
     """A publisher's layout is content too: its CSS gets the same door, and refusals point at it."""
     from research_news.assemble import assemble

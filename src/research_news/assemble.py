@@ -20,6 +20,7 @@ from . import markdown
 from .images import image_size
 from .layout import Layout, format_date
 from .layout_manifest import fill
+from .load import Document
 from .models import PARTS, Author, Brief, Figure, Person
 from .slugs import brief_slug
 from .validate import Content
@@ -191,6 +192,11 @@ class Edition:
     root: Path  # the content tree (folder of publication.yaml)
     issue_dir: Path
     layout: Layout
+    documents: dict[Path, Document] = field(default_factory=dict)  # the validated YAML, to locate warnings
+
+    def document(self, path: Path | None) -> Document | None:
+        """The validated document read from ``path`` (publication, issue or brief), if any."""
+        return self.documents.get(path.resolve()) if path is not None else None
 
     @property
     def briefs(self) -> list[BriefView]:
@@ -285,6 +291,7 @@ def assemble(content: Content) -> Edition:
         root=content.root,
         issue_dir=content.issue_dir.resolve(),
         layout=layout,
+        documents=content.documents,
     )
     edition.preheader = issue.preheader or _first_takeaway(edition)
     return edition

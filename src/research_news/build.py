@@ -21,6 +21,7 @@ from typing import Callable, ContextManager, Iterator
 from .assemble import Edition, assemble
 from .exceptions import Problem, ResearchNewsError, display_path
 from .manifest import MANIFEST_NAME, Manifest, build_lock, remove_stale
+from .models import Publication
 from .validate import load_content
 from .write import WRITE_ERRORS, Fill, WriteFailed, bytes_filler, copy_filler, reason, remove_stale_staging
 from .write import replace_all, write_bytes
@@ -80,7 +81,7 @@ def build(issue_dir: Path, out: Path, *, only: tuple[str, ...] | None = None, of
         edition = assemble(content)
     result = BuildResult(out / edition.slug, warnings=list(content.warnings))
     if only is None:
-        only = _editions_for(edition, result)
+        only = _editions_for(content.publication)
     pdf: bytes | None = None
     if "pdf" in only or attach_pdf:
         with step("Rendering the print edition"), _rendering("the print edition"):
@@ -100,16 +101,10 @@ def build(issue_dir: Path, out: Path, *, only: tuple[str, ...] | None = None, of
     return result
 
 
-def _editions_for(edition: Edition, result: BuildResult) -> tuple[str, ...]:
-    """Every edition, less the email when the publication lacks what it needs (with a warning)."""
-    missing = [name for name, value in (("web_base_url", edition.publication.web_base_url),
-                                        ("email.from", edition.publication.email_from)) if not value]
-    if not missing:
+def _editions_for(publication: Publication) -> tuple[str, ...]:
+    """Every edition, less the email when the publication lacks what it needs (the content check warned)."""
+    if not publication.email_edition_lacks():
         return EDITIONS
-    result.warnings.append(Problem(
-        edition.root / "publication.yaml", 1, 1,
-        f"the email edition was not built: publication.yaml has no {' and no '.join(missing)}",
-        "set them to build it", "warning"))
     return tuple(name for name in EDITIONS if name != "email")
 
 

@@ -53,6 +53,11 @@ def display_path(path: Path) -> str:
     return visible(shown)  # a file name may hold a newline: it must not start a forged problem line
 
 
+def counted(number: int, noun: str) -> str:
+    """``number`` and ``noun``, plural unless one: ``1 file``, ``3 warnings`` (nouns with a plain -s)."""
+    return f"{number} {noun}{'' if number == 1 else 's'}"
+
+
 class ResearchNewsError(Exception):
     """A failure the user can act on. The CLI prints it and exits with ``exit_code``."""
 

@@ -10,10 +10,10 @@ module listens to WeasyPrint, which logs each glyph it draws as ``.notdef`` (the
 empty box) with its character. So a character a system font draws (DejaVu, installed
 with fonts-dejavu-core) is never reported, and one that is reported really is a box.
 
-Listening costs nothing when every character has a glyph. When some do not, each
-content file is read again to find the fields that hold them, so that the warning
-is located (``brief.yaml:3:8: title: …``) and names the characters, the fonts tried
-and how to add one (README, "Fonts").
+Listening costs nothing when every character has a glyph. When some do not, the
+validated content files (the edition keeps them) are searched for the fields that hold
+them, so that the warning is located (``brief.yaml:3:8: title: …``) and names the
+characters, the fonts tried and how to add one (README, "Fonts").
 """
 
 from __future__ import annotations
@@ -23,13 +23,14 @@ import logging
 import re
 import subprocess
 from contextlib import contextmanager
-from typing import Any, Iterable, Iterator
+from typing import Iterable, Iterator
 
 from .assemble import Edition
 from .exceptions import Problem
-from .load import Document, LoadFailed, YamlList, YamlMap, load_document
+from .load import Document
 from .urls import file_url_path
-from .validate import ISSUE_FILE, PUBLICATION_FILE, field_path, position_in_text
+from .locate import field_path, position_in_text, strings
+from .tree import ISSUE_FILE
 
 WEASYPRINT_LOGGER = "weasyprint"
 NOTDEF_MESSAGE = ".notdef glyph rendered"
@@ -84,7 +85,7 @@ def box_problems(edition: Edition, characters: set[str], html: str) -> list[Prob
     hint = _hint(html, edition)
     problems, found = [], set()
     for document in _content_documents(edition):
-        for loc, text in _strings(document.data, ()):
+        for loc, text in strings(document.data, ()):
             here = sorted({ch for ch in text if ch in characters}, key=text.index)
             if not here:
                 continue
@@ -171,23 +172,6 @@ def installed_families() -> list[str] | None:
 # --- where the characters were written -------------------------------------------------
 
 
-def _content_documents(edition: Edition) -> Iterator[Document]:
-    """The content files the PDF's text comes from: publication, issue, each brief."""
-    paths = [edition.root / PUBLICATION_FILE, edition.issue_dir / ISSUE_FILE,
-             *(brief.path for brief in edition.briefs if brief.path)]
-    for path in dict.fromkeys(paths):
-        try:
-            yield load_document(path)
-        except (LoadFailed, OSError):  # checked before rendering; changed since: nothing to locate
-            continue
-
-
-def _strings(node: Any, loc: tuple) -> Iterator[tuple[tuple, str]]:
-    if isinstance(node, YamlMap):
-        for key, value in node.items():
-            yield from _strings(value, (*loc, key))
-    elif isinstance(node, YamlList):
-        for index, value in enumerate(node):
-            yield from _strings(value, (*loc, index))
-    elif isinstance(node, str):
-        yield loc, node
+def _content_documents(edition: Edition) -> Iterable[Document]:
+    """The content files the PDF's text comes from, as they were validated: publication, issue, each brief."""
+    return edition.documents.values()

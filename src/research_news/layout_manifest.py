@@ -19,6 +19,7 @@ from pydantic_core import PydanticCustomError
 
 from .exceptions import ContentError, Problem
 from .load import Document, LoadFailed, load_document
+from .locate import model_problems
 from .models import PARTS, Colors, Placement
 
 MANIFEST = "layout.yaml"
@@ -91,8 +92,6 @@ def read_manifest(folder: Path) -> tuple[Manifest, Document | None]:
     try:
         return Manifest.model_validate(document.data), document
     except ValidationError as error:
-        from .validate import model_problems  # validate imports layout: only here, when needed
-
         raise ContentError(model_problems(document, Manifest, error)) from None
 
 
@@ -169,8 +168,6 @@ def read_labels(path: Path, own: frozenset[str] = frozenset()) -> dict[str, Any]
     try:
         Labels.model_validate({key: value for key, value in data.items() if key not in extra})
     except ValidationError as error:
-        from .validate import model_problems
-
         problems += model_problems(document, Labels, error)
     problems += _pattern_problems(document)
     if problems:

@@ -24,7 +24,6 @@ from markupsafe import Markup
 ALLOWED_SCHEMES = ("http", "https", "mailto")
 
 
-
 def link_allowed(href: str) -> bool:
     """True for the link schemes docs/format.md allows."""
     return urlsplit(href.strip()).scheme.lower() in ALLOWED_SCHEMES
@@ -39,12 +38,28 @@ def _quotes_for(lang: str) -> str | list[str]:
     return "“”‘’"
 
 
-@functools.cache
-def _renderer(lang: str, heading_level: int) -> MarkdownIt:
+def _dialect(lang: str) -> MarkdownIt:
+    """A new parser of the one markdown dialect every edition reads: CommonMark, no raw HTML,
+    no images, safe links only, typographic quotes for ``lang``."""
     md = MarkdownIt("commonmark", {"html": False, "typographer": True, "quotes": _quotes_for(lang)})
     md.enable(["replacements", "smartquotes"])
     md.disable("image")
     md.validateLink = link_allowed
+    return md
+
+
+@functools.cache
+def parser(lang: str) -> MarkdownIt:
+    """The markdown dialect for ``lang``, for renderers that walk its syntax tree (the plain-text email).
+
+    Shared: add no render rules to it (the HTML renderer below builds its own).
+    """
+    return _dialect(lang)
+
+
+@functools.cache
+def _renderer(lang: str, heading_level: int) -> MarkdownIt:
+    md = _dialect(lang)
 
     def heading_open(self, tokens, idx, options, env):
         token = tokens[idx]

@@ -41,6 +41,7 @@ from email.utils import formatdate, getaddresses, make_msgid
 from .assemble import Edition
 from .exceptions import ResearchNewsError
 from .models import ADDRESS_SLOT, ENCODED_WORD
+from .tree import PUBLICATION_FILE
 
 MAX_LINE = 998
 """RFC 5322 2.1.1: octets in a line, CRLF not counted. Relays refuse longer ones."""
@@ -189,7 +190,7 @@ def build_message(edition: Edition, html: str, text: str, pdf: bytes | None = No
     publication = edition.publication
     if not publication.email_from:
         raise ResearchNewsError(
-            f"the email edition needs a sender: set email.from in {edition.root / 'publication.yaml'} "
+            f"the email edition needs a sender: set email.from in {edition.root / PUBLICATION_FILE} "
             '(e.g. "Research News <news@example.org>"), or build without the email (--only pdf,web)'
         )
     values = headers(edition)  # checked before anything is built

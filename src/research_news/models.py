@@ -20,7 +20,8 @@ from pydantic_core import PydanticCustomError
 Placement = Literal["why_it_matters", "methodology", "key_findings", "key_takeaways"]
 """The four parts of a brief, in reading order; quotes and figures go after one of them."""
 
-PARTS: tuple[str, ...] = ("why_it_matters", "methodology", "key_findings", "key_takeaways")
+PARTS: tuple[str, ...] = get_args(Placement)
+"""The same four names, for code that loops over the parts."""
 
 # Controls, and the bidirectional overrides that make text display other than it reads.
 BIDI_CONTROLS = "\u202a-\u202e\u2066-\u2069"
@@ -190,12 +191,12 @@ def _iso_date(value: object) -> object:
 
 IsoDate = Annotated[dt.date, BeforeValidator(_iso_date)]
 
-LANGUAGE_TAG = r"[a-z]{2,3}(-[A-Za-z0-9]{2,8})*"
-"""A BCP 47 language tag as content writes it: ``en``, ``fr``, ``pt-BR``."""
+LANGUAGE_TAG = re.compile(r"[a-z]{2,3}(-[A-Za-z0-9]{2,8})*")
+"""A language tag as content and subscriber lists write it: en, fr, pt-BR, zh-Hant."""
 
 Language = Annotated[
     str,
-    StringConstraints(pattern=f"^{LANGUAGE_TAG}$"),
+    StringConstraints(pattern=f"^{LANGUAGE_TAG.pattern}$"),
     Field(description="A language code such as en, fr or pt-BR.", examples=["en", "fr"]),
 ]
 Colour = Annotated[str, StringConstraints(pattern=r"^#[0-9a-fA-F]{6}$"), Field(examples=["#0b4f6c"])]
@@ -399,7 +400,8 @@ class EmailSettings(Strict):
     )
 
 
-LIMITED_FIELDS = ("why_it_matters", "methodology", "key_findings", "key_takeaways", "bio", "editorial", "about")
+LIMITED_FIELDS = (*PARTS, "bio", "editorial", "about")
+"""The fields ``limits`` may cap in words: the parts of a brief, an author's bio, the editorial, ``about``."""
 
 
 class Publication(Strict):
@@ -418,6 +420,12 @@ class Publication(Strict):
     team: list[Person] = []
     email: EmailSettings = EmailSettings()
     limits: dict[Literal[LIMITED_FIELDS], Annotated[int, Field(gt=0, strict=True)]] = {}  # type: ignore[valid-type]
+
+    def email_edition_lacks(self) -> list[str]:
+        """The settings the email edition needs that this publication leaves out: absolute links
+        to the web edition (``web_base_url``) and a sender (``email.from``)."""
+        return [name for name, value in (("web_base_url", self.web_base_url), ("email.from", self.email.from_))
+                if not value]
 
 
 MODELS: dict[str, type[Strict]] = {"brief": Brief, "issue": Issue, "publication": Publication}

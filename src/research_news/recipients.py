@@ -23,10 +23,9 @@ from pathlib import Path
 from email_validator import EmailNotValidError, validate_email
 
 from .exceptions import ContentError, Problem, UsageError
-from .models import BIDI_CONTROLS, ENCODED_WORD
+from .models import BIDI_CONTROLS, ENCODED_WORD, LANGUAGE_TAG
 
 COLUMNS = ("email", "name", "language")
-_LANGUAGE = re.compile(r"[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*")
 
 
 @dataclass(frozen=True)
@@ -239,7 +238,8 @@ def _recipient(path: Path, row: _Row, columns: dict[str, int],
         problem("email", f"{email} is listed twice (first on line {first_line[email.lower()]})",
                 hint="addresses are compared ignoring case")
     language = value("language").strip(" ")
-    if language and not _control_character(language) and not _LANGUAGE.fullmatch(language):
+    # The content's rule, in any case: mailing tools often export tags in capitals (EN, PT-BR).
+    if language and not _control_character(language) and not LANGUAGE_TAG.fullmatch(language.lower()):
         problem("language", f'"{language}" is not a language tag', hint="e.g. en, fr, pt-BR")
     if problems or not email:
         return None, problems

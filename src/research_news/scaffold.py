@@ -21,7 +21,7 @@ from ruamel.yaml.error import YAMLError
 from .exceptions import ResearchNewsError, UsageError
 from .load import LoadFailed, load_document
 from .models import LANGUAGE_TAG
-from .validate import ISSUE_FILE, PUBLICATION_FILE, find_root
+from .tree import ISSUE_FILE, PUBLICATION_FILE, find_root
 from .write import WriteFailed, bytes_filler, replace_all, write_text
 
 DEFAULT_LANGUAGE = "en"

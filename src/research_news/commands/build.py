@@ -10,7 +10,8 @@ import typer
 from rich.console import Console
 
 from ..build import EDITIONS, build as build_issue
-from ..exceptions import UsageError
+from ..exceptions import UsageError, counted
+from ..tree import ISSUE_FILE
 
 PDF_VARIANTS = ("pdf/ua-1", "pdf/a-3b", "pdf/a-3u", "pdf/ua-2", "none")
 
@@ -33,11 +34,11 @@ def build(
     if pdf_variant not in PDF_VARIANTS:
         raise UsageError(f"--pdf-variant takes {', '.join(PDF_VARIANTS)}; got {pdf_variant!r}")
     try:
-        is_issue = (issue_dir / "issue.yaml").is_file()
+        is_issue = (issue_dir / ISSUE_FILE).is_file()
     except OSError as error:  # a name too long, a symbolic link loop
         raise UsageError(f"{issue_dir}: {error.strerror or error}") from None
     if not is_issue:
-        raise UsageError(f"{issue_dir} is not an issue folder (it has no issue.yaml)")
+        raise UsageError(f"{issue_dir} is not an issue folder (it has no {ISSUE_FILE})")
     console = Console(stderr=True, quiet=quiet)
     result = build_issue(
         issue_dir, out, only=wanted, offprints=offprints,
@@ -62,12 +63,8 @@ def _stepper(console: Console):
 def _summary(result) -> str:
     total = sum(output.size for output in result.outputs)
     pages = f", {result.pages} PDF pages" if result.pages else ""
-    return (f"Built {result.out_dir}/: {_count(len(result.outputs), 'file')}{pages}, {_size(total)} "
-            f"in {result.seconds:.1f} s" + (f", {_count(len(result.warnings), 'warning')}" if result.warnings else ""))
-
-
-def _count(number: int, noun: str) -> str:
-    return f"{number} {noun}" + ("" if number == 1 else "s")
+    return (f"Built {result.out_dir}/: {counted(len(result.outputs), 'file')}{pages}, {_size(total)} "
+            f"in {result.seconds:.1f} s" + (f", {counted(len(result.warnings), 'warning')}" if result.warnings else ""))
 
 
 def _size(count: int) -> str:

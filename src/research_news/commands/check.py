@@ -10,7 +10,7 @@ from typing import Annotated
 
 import typer
 
-from ..exceptions import Problem, display_path
+from ..exceptions import Problem, counted, display_path
 from ..validate import Checker
 
 
@@ -54,14 +54,10 @@ def render(problems: list[Problem], format: Format) -> str:
     errors = sum(1 for p in problems if p.severity == "error")
     warnings = len(problems) - errors
     if errors or warnings:
-        lines.append(f"{_count(errors, 'error')}, {_count(warnings, 'warning')}.")
+        lines.append(f"{counted(errors, 'error')}, {counted(warnings, 'warning')}.")
     else:
         lines.append("No problems found.")
     return "\n".join(lines) + "\n"
-
-
-def _count(n: int, word: str) -> str:
-    return f"{n} {word}{'' if n == 1 else 's'}"
 
 
 def _as_dict(problem: Problem) -> dict:

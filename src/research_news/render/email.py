@@ -25,6 +25,7 @@ import css_inline
 from ..assemble import BriefView, Edition, FigureView, Image
 from ..exceptions import Problem, ResearchNewsError
 from ..message import unsubscribe_url
+from ..tree import ISSUE_FILE, PUBLICATION_FILE
 from .theme import palette
 from .web import ASSETS
 
@@ -33,7 +34,6 @@ CONTENT_WIDTH = 536  # EMAIL_WIDTH minus 32 px padding each side; figures are ne
 PHOTO_SIZE = 64
 LOGO_WIDTH = 200
 GMAIL_CLIP_BYTES = 102_000  # Gmail hides everything after ~102 KB behind "[Message clipped]"
-PUBLICATION_FILE = "publication.yaml"
 
 
 @dataclass(frozen=True)
@@ -126,7 +126,7 @@ def editorial_checks(edition: Edition, html: str) -> list[Problem]:
     both run them), so they are not repeated here. ``html`` may be empty when no email was
     rendered; only the checks on content then apply.
     """
-    problems = _missing_base_url(edition) + _images_without_alt(edition)
+    problems = _images_without_alt(edition)  # a missing web_base_url: the content check warns
     if html:
         problems += _clipped(edition, html) + _html_problems(edition, html)
     return problems
@@ -136,13 +136,6 @@ def _warning(path: Path, message: str, hint: str | None = None) -> Problem:
     return Problem(path, 1, 1, message, hint, "warning")
 
 
-def _missing_base_url(edition: Edition) -> list[Problem]:
-    if edition.publication.web_base_url:
-        return []
-    return [_warning(edition.root / PUBLICATION_FILE, "no web_base_url: the email edition needs it for its links",
-                     "set web_base_url to where the web editions are published")]
-
-
 def _images_without_alt(edition: Edition) -> list[Problem]:
     """Every image the email may show needs words for readers whose client blocks images."""
     found = []
@@ -150,7 +143,7 @@ def _images_without_alt(edition: Edition) -> list[Problem]:
     if logo and not logo.alt.strip():
         found.append(_warning(edition.root / PUBLICATION_FILE, "the logo has no alt text"))
     for brief in edition.briefs:
-        where = brief.path or edition.issue_dir / "issue.yaml"
+        where = brief.path or edition.issue_dir / ISSUE_FILE
         images = [author.photo for author in brief.authors if author.photo]
         images += [figure.image for part in brief.parts for figure in part.figures]
         for image in images:
@@ -166,7 +159,7 @@ def _clipped(edition: Edition, html: str) -> list[Problem]:
         return []
     hint = ("set email_full_text: false to send summaries" if edition.email_full_text
             else "shorten the editorial or move events and news to the web edition")
-    return [_warning(edition.issue_dir / "issue.yaml",
+    return [_warning(edition.issue_dir / ISSUE_FILE,
                      f"the email is {size / 1000:.0f} KB; Gmail clips messages over 102 KB", hint)]
 
 
@@ -174,7 +167,7 @@ def _html_problems(edition: Edition, html: str) -> list[Problem]:
     """What a customised layout can get wrong: images without alt, size or absolute URL; relative links."""
     audit = _Audit()
     audit.feed(html)
-    where = edition.issue_dir / "issue.yaml"
+    where = edition.issue_dir / ISSUE_FILE
     hint = "check the layout's email templates"
     return [_warning(where, f"email.html: {issue}", hint) for issue in dict.fromkeys(audit.issues)]
 

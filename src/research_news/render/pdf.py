@@ -13,9 +13,6 @@ travel well between processes.
 
 from __future__ import annotations
 
-import functools
-import inspect
-import math
 import os
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
@@ -30,9 +27,11 @@ from weasyprint.urls import path2url
 from ..assemble import BriefView, Edition, Image, assemble
 from ..exceptions import Problem, ResearchNewsError
 from ..glyphs import box_problems, drawn_as_boxes
-from ..load import LoadFailed, load_document
 from ..urls import Refusal, SafeFetcher, file_url_path, normal_url, svg_references
-from ..validate import ISSUE_FILE, PUBLICATION_FILE, load_content, position_of
+from ..locate import position_of
+from ..tree import ISSUE_FILE, PUBLICATION_FILE
+from ..validate import load_content
+from . import weasyprint_fixes
 from .theme import palette
 
 ISSUE_TEMPLATE = "issue.html.j2"
@@ -87,7 +86,7 @@ def html_to_pdf(edition: Edition, html: str, variant: str | None) -> RenderedPdf
 
 def _render(edition: Edition, html: str, variant: str | None) -> tuple[Document, RenderedPdf]:
     """The laid-out document (its pages say where things fell) and the PDF written from it."""
-    patch_weasyprint()
+    weasyprint_fixes.apply()
     fetcher = SafeFetcher.for_edition(edition)
     options = pdf_options(variant)
     with drawn_as_boxes() as boxes:  # characters no font has
@@ -143,54 +142,6 @@ def short_last_pages(edition: Edition, pages: list[Page]) -> list[Problem]:
                 severity="warning",
             ))
     return problems
-
-
-# --- a WeasyPrint line-breaking fix ------------------------------------------------------
-
-
-def patch_weasyprint() -> None:
-    """Let a line's trailing space hang, so a line that fits is not broken after its first word.
-
-    WeasyPrint 70 compares a text's width *including* its trailing space with the line
-    width. When the words fit but the space after them does not (a text node that ends
-    just before ``<strong>``, for instance), it concludes that nothing fits and breaks
-    after the first word, leaving "people," alone on a line. CSS Text 3 says trailing
-    spaces hang; this wrapper lays such a text out whole when its words alone fit.
-    Idempotent, and skipped when WeasyPrint's function is not the one this was written
-    for (a test renders the failing paragraph, so an upgrade that needs a new fix shows).
-    """
-    from weasyprint.layout import inline
-
-    original = getattr(inline, "split_first_line", None)
-    if original is None or getattr(original, "hangs_trailing_space", False):
-        return
-    if list(inspect.signature(original).parameters) != _SPLIT_FIRST_LINE_PARAMETERS:
-        return
-    inline.split_first_line = _hanging_space(original)
-
-
-_SPLIT_FIRST_LINE_PARAMETERS = ["text", "style", "context", "max_width", "justification_spacing",
-                                "is_line_start", "minimum"]
-
-
-def _hanging_space(original):
-    @functools.wraps(original)
-    def split_first_line(text, style, context, max_width, justification_spacing, is_line_start=True,
-                         minimum=False):
-        result = original(text, style, context, max_width, justification_spacing, is_line_start, minimum)
-        if (result[2] is None or max_width is None or not text.endswith(" ")
-                or style["white_space"] not in ("normal", "nowrap", "pre-line")):
-            return result
-        if " " in text.encode()[:result[2]].decode(errors="ignore").strip():
-            return result  # more than one word fits: not the symptom, and no second layout to pay for
-        words = original(text.rstrip(" "), style, context, max_width, justification_spacing, is_line_start,
-                         minimum)
-        if words[2] is not None:
-            return result  # the words alone do not fit either: WeasyPrint's break stands
-        return original(text, style, context, math.inf, justification_spacing, is_line_start, minimum)
-
-    split_first_line.hangs_trailing_space = True
-    return split_first_line
 
 
 # --- offprints -------------------------------------------------------------------------
@@ -285,9 +236,9 @@ def _image_location(edition: Edition, image: Image) -> tuple[Path, int, int]:
     """The file, line and column where ``image`` is named: a figure's or photo's brief, or the logo."""
     for brief in edition.briefs:
         for loc in _image_fields(brief, image):
-            return (brief.path or edition.issue_dir / ISSUE_FILE, *_position(brief.path, loc))
+            return (brief.path or edition.issue_dir / ISSUE_FILE, *_position(edition, brief.path, loc))
     publication = edition.root / PUBLICATION_FILE
-    return (publication, *_position(publication, ("logo",)))
+    return (publication, *_position(edition, publication, ("logo",)))
 
 
 def _image_fields(brief: BriefView, image: Image):
@@ -301,10 +252,7 @@ def _image_fields(brief: BriefView, image: Image):
             yield ("authors", index, "photo")
 
 
-def _position(path: Path | None, loc: tuple) -> tuple[int, int]:
-    if path is None:
-        return 1, 1
-    try:
-        return position_of(load_document(path).data, loc)
-    except (LoadFailed, OSError, KeyError):
-        return 1, 1
+def _position(edition: Edition, path: Path | None, loc: tuple) -> tuple[int, int]:
+    """Where ``loc`` is in the file at ``path``, as it was validated (the file is not read again)."""
+    document = edition.document(path)
+    return position_of(document.data, loc) if document else (1, 1)

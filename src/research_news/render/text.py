@@ -11,12 +11,10 @@ and nothing depends on how the HTML happens to be written.
 
 from __future__ import annotations
 
-import functools
 import re
 import textwrap
 from dataclasses import dataclass, field
 
-from markdown_it import MarkdownIt
 from markdown_it.tree import SyntaxTreeNode
 
 from .. import markdown
@@ -78,21 +76,11 @@ def hang(marker: str, body: str) -> str:
 # --- markdown → text -----------------------------------------------------------------
 
 
-@functools.cache
-def _parser(lang: str) -> MarkdownIt:
-    """The same markdown dialect as the HTML editions: smart quotes, no raw HTML, safe links only."""
-    md = MarkdownIt("commonmark", {"html": False, "typographer": True, "quotes": markdown._quotes_for(lang)})
-    md.enable(["replacements", "smartquotes"])
-    md.disable("image")
-    md.validateLink = markdown.link_allowed
-    return md
-
-
 def markdown_text(source: str | None, lang: str, notes: Notes, width: int = WIDTH) -> str:
     """Markdown ``source`` as wrapped plain text, its links numbered in ``notes``."""
     if not source:
         return ""
-    tree = SyntaxTreeNode(_parser(lang).parse(source))
+    tree = SyntaxTreeNode(markdown.parser(lang).parse(source))  # the HTML editions' dialect
     return "\n\n".join(_blocks(tree, notes, width))
 
 

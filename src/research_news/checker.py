@@ -1,0 +1,388 @@
+"""The content rules: each file against its model, and the rules that span files.
+
+A :class:`Checker` reads each file once and collects every problem of every file, so
+one run reports them all. Cross-file rules live here: the briefs an issue lists, image
+paths, the content tree boundary (the folder holding ``publication.yaml``), a
+publication's languages and word limits, and its layout.
+
+Link rules apply to the fields the model reads as markdown; plain text fields keep
+their own rules (one line, no control characters) and are shown escaped.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from . import markdown
+from .exceptions import ContentError, Problem
+from .images import SIGNATURES, image_problem
+from .layout import Layout, find_layout, layout_candidates, layout_problems
+from .load import Document, LoadFailed, load_document
+from .locate import (Loc, field_path, markdown_strings, model_problems, position_in_text, position_of, raw_strings,
+                     shorten, strings, suggestion, text_locator)
+from .models import PARTS, Brief, Issue, Publication, Strict
+from .slugs import brief_slug
+from .tree import ISSUE_FILE, PUBLICATION_FILE, Files, find_root
+
+ISSUE_FOLDER_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")
+"""The issue folder's name is the slug of every output file and URL."""
+
+EMAIL_SETTINGS = {"web_base_url": "`web_base_url: https://…`, the address the web editions are published under,",
+                  "email.from": "`from: Name <address>` under `email:`"}
+"""How to write each setting the email edition needs (see ``Publication.email_edition_lacks``)."""
+
+
+@dataclass
+class BriefEntry:
+    """A validated brief with where it came from."""
+
+    path: Path
+    brief: Brief
+    doc: Document
+
+
+@dataclass
+class Content:
+    """Everything one issue needs, validated: what the assembly stage works from."""
+
+    root: Path
+    publication: Publication
+    issue_dir: Path
+    issue: Issue
+    briefs: dict[Path, BriefEntry]
+    warnings: list[Problem] = field(default_factory=list)
+    documents: dict[Path, Document] = field(default_factory=dict)
+    """The validated files (publication, issue, briefs) by resolved path: what locates a later warning."""
+
+
+class Checker:
+    """Collects problems across many files; each file is read and checked once."""
+
+    def __init__(self) -> None:
+        self.problems: list[Problem] = []
+        self._models: dict[tuple[Path, type], tuple[Document | None, Any]] = {}
+        self._files = Files()
+        self._image_problems: dict[Path, tuple[str, str] | None] = {}
+        self._layouts: dict[tuple[Path, str], Layout | None] = {}
+
+    # files
+
+    def _model(self, path: Path, model: type[Strict]) -> tuple[Document | None, Any]:
+        """(document or None if unreadable, validated model or None) for ``path``, read once."""
+        key = (self._files.resolved(path), model)
+        if key not in self._models:
+            self._models[key] = self._validate(path, model)
+        return self._models[key]
+
+    def _validate(self, path: Path, model: type[Strict]) -> tuple[Document | None, Any]:
+        try:
+            doc = load_document(path)
+        except LoadFailed as failure:
+            self.problems.append(failure.problem)
+            return None, None
+        self.problems.extend(doc.warnings)
+        self._check_strings(doc, model)
+        try:
+            return doc, model.model_validate(doc.data)
+        except ValidationError as error:
+            self.problems.extend(model_problems(doc, model, error))
+            return doc, None
+
+    def _seen(self, path: Path, model: type[Strict]) -> bool:
+        return (self._files.resolved(path), model) in self._models
+
+    def publication(self, root: Path) -> Publication | None:
+        """The publication of the content tree at ``root``, with its logo checked."""
+        first = not self._seen(root / PUBLICATION_FILE, Publication)
+        doc, publication = self._model(root / PUBLICATION_FILE, Publication)
+        if doc and first:
+            for loc, written in raw_strings(doc.data, [("logo",)]):
+                self._check_image(doc, loc, written, root)
+            if publication and "about" in publication.limits and publication.about:
+                self._limit(doc, ("about",), publication.about, publication.limits["about"])
+            if publication and (missing := publication.email_edition_lacks()):
+                self._add(doc, (), f"the email edition cannot be built: {PUBLICATION_FILE} has no "
+                          f"{' and no '.join(missing)}", "add " + " and ".join(EMAIL_SETTINGS[name] for name in missing).rstrip(","),
+                          severity="warning")
+            if publication and find_layout(root, publication.layout) is not None:
+                self.problems.extend(layout_problems(root, publication.layout))
+            elif publication:
+                candidates = layout_candidates(root, publication.layout)
+                if any(folder.is_dir() for folder in candidates):
+                    self._add(doc, ("layout",), f'layout: "{publication.layout}" is outside the content tree '
+                              "and its layouts/ folder", "put the layout in layouts/ next to the issues and "
+                              "write its name, e.g. `layout: house`")
+                else:
+                    tried = ", ".join(str(p) for p in candidates)
+                    self._add(doc, ("layout",), f'layout: no layout "{publication.layout}"', f"looked in {tried}")
+        return publication
+
+    def brief(self, path: Path, root: Path | None = None) -> BriefEntry | None:
+        """A validated brief; its images are checked against the content tree."""
+        root = root or self._root_for(path)
+        if root is None or not self._brief_file(path, root):
+            return None
+        first = not self._seen(path, Brief)
+        doc, brief = self._model(path, Brief)
+        if doc and first:
+            # Image paths are checked even when other fields are wrong: all errors at once.
+            for loc, written in raw_strings(doc.data, [("authors", "*", "photo"), ("figures", "*", "src")]):
+                self._check_image(doc, loc, written, root)
+            publication = self.publication(root)
+            if brief and publication:
+                self._check_limits(doc, brief, publication.limits)
+                if brief.language:
+                    self._check_language(doc, brief.language, publication)
+        return BriefEntry(path, brief, doc) if brief else None
+
+    def issue(self, issue_dir: Path) -> Content | None:
+        """The issue in ``issue_dir`` with its publication and every brief it lists."""
+        path = issue_dir / ISSUE_FILE
+        root = self._root_for(path)
+        if root is None:
+            return None
+        publication = self.publication(root)
+        doc, issue = self._model(path, Issue)
+        if doc is None:
+            return None
+        if not ISSUE_FOLDER_NAME.fullmatch(issue_dir.resolve().name):
+            self._add(doc, (), f'the issue folder "{shorten(issue_dir.resolve().name)}" names the output files '
+                      "and web addresses, so it may only hold letters, digits, dots, hyphens and underscores",
+                      "rename the folder, e.g. 2024-06-open-science")
+        briefs: dict[Path, BriefEntry] = {}
+        seen: dict[Path, int] = {}
+        slugs: dict[str, tuple[str, int]] = {}  # slug → the listing that took it first
+        for loc, relative in raw_strings(doc.data, [("sections", "*", "briefs", "*")]):
+            brief_path = self._contained_path(doc, loc, relative, root, kinds=(".yaml", ".yml"), what="brief")
+            if brief_path is None:
+                continue
+            if brief_path.name in (ISSUE_FILE, PUBLICATION_FILE):
+                self._add(doc, loc, f'{field_path(loc)}: "{relative}" is the {brief_path.stem} file, not a brief',
+                          "list the briefs' own files, e.g. briefs/my-study.yaml")
+                continue
+            line, _ = position_of(doc.data, loc)
+            if brief_path in seen:
+                self._add(doc, loc, f"{field_path(loc)}: this brief is already listed",
+                          f"a brief appears once per issue; see line {seen[brief_path]}")
+                continue
+            seen[brief_path] = line
+            slug = brief_slug(brief_path)
+            if slug in slugs:
+                other, other_line = slugs[slug]
+                self._add(doc, loc, f'{field_path(loc)}: "{relative}" would be published as `{slug}`, like '
+                          f'"{other}" on line {other_line} (offprints/{slug}.pdf, #brief-{slug})',
+                          "rename one of the two files: a brief's file name names its offprint and its "
+                          "place in the web edition")
+            else:
+                slugs[slug] = (relative, line)
+            entry = self.brief(brief_path, root)
+            if entry:
+                briefs[brief_path] = entry
+        if publication and issue:
+            self._check_language(doc, issue.language, publication)
+        if publication and issue and issue.editorial and "editorial" in publication.limits:
+            self._limit(doc, ("editorial",), issue.editorial, publication.limits["editorial"])
+        if not (publication and issue):
+            return None
+        publication_doc, _ = self._model(root / PUBLICATION_FILE, Publication)
+        documents = [publication_doc, doc, *(entry.doc for entry in briefs.values())]
+        return Content(root, publication, issue_dir, issue, briefs,
+                       documents={self._files.resolved(d.path): d for d in documents if d is not None})
+
+    # rules
+
+    def _brief_file(self, path: Path, root: Path) -> bool:
+        """A brief is read only if it lies inside the content tree and is not one of its other files."""
+        resolved = self._files.resolved(path)
+        if not resolved.is_relative_to(self._files.resolved(root)):
+            self.problems.append(Problem(path, 1, 1, f"this brief is outside the content tree ({self._files.resolved(root)}), "
+                                         "so it was not read", "a symbolic link may point out of the tree; "
+                                         "copy the brief into the issue's briefs/ folder"))
+            return False
+        if resolved.name in (ISSUE_FILE, PUBLICATION_FILE):
+            self.problems.append(Problem(path, 1, 1, f"{resolved.name} is not a brief",
+                                         "list the briefs' own files, e.g. briefs/my-study.yaml"))
+            return False
+        return True
+
+    def _root_for(self, path: Path) -> Path | None:
+        root = find_root(path)
+        if root is None:
+            self.problems.append(Problem(
+                path, 1, 1, f"no {PUBLICATION_FILE} in this folder or any folder above it",
+                "content lives in a tree whose top folder holds publication.yaml",
+            ))
+        return root
+
+    def _add(self, doc: Document, loc: Loc, message: str, hint: str | None = None, *, severity="error") -> None:
+        line, column = position_of(doc.data, loc)
+        self.problems.append(Problem(doc.path, line, column, message, hint, severity))
+
+    def _contained_path(self, doc: Document, loc: Loc, written: str, root: Path, *,
+                        kinds: tuple[str, ...], what: str) -> Path | None:
+        """The file ``written`` names, if it is a local file inside the content tree."""
+        name = field_path(loc)
+        if not written.isprintable():
+            self._add(doc, loc, f'{name}: "{written}" contains an invisible character', "retype the path")
+            return None
+        if len(written) > 1000 or any(len(part.encode()) > 255 for part in written.split("/")):
+            self._add(doc, loc, f'{name}: "{shorten(written)}" is too long for a file name',
+                      "use short file names: at most 255 bytes per folder or file name")
+            return None
+        if "://" in written or written.split(":", 1)[0].lower() in ("http", "https", "data", "file", "ftp"):
+            self._add(doc, loc, f'{name}: "{written}" is a URL; nothing is downloaded',
+                      f"save the file under images/ and write its path relative to {doc.path.name}")
+            return None
+        if Path(written).is_absolute() or written.startswith("~"):
+            self._add(doc, loc, f'{name}: "{written}" is an absolute path',
+                      f"write the path relative to the folder of {doc.path.name}, e.g. ../images/photo.png")
+            return None
+        target = (doc.path.parent / written)
+        resolved = self._files.resolved(target)
+        if not resolved.is_relative_to(self._files.resolved(root)):
+            self._add(doc, loc, f'{name}: "{written}" points outside the content tree ({self._files.resolved(root)})',
+                      "keep every file inside the folder that holds publication.yaml")
+            return None
+        if resolved.suffix.lower() not in kinds:
+            self._add(doc, loc, f'{name}: "{written}" is not a {what} file ({", ".join(kinds)})')
+            return None
+        if not self._files.is_file(resolved) and resolved.is_dir():
+            self._add(doc, loc, f'{name}: "{written}" is a folder, not a {what} file')
+            return None
+        if not self._files.is_file(resolved):
+            hint = suggestion(target.name, [p.name for p in target.parent.glob("*")]) if target.parent.is_dir() else None
+            self._add(doc, loc, f'{name}: "{written}" does not exist', hint or "check the spelling and the folder")
+            return None
+        return resolved
+
+    def _check_image(self, doc: Document, loc: Loc, written: str, root: Path) -> None:
+        path = self._contained_path(doc, loc, written, root, kinds=tuple(SIGNATURES), what="png, jpg or svg image")
+        if path is None:
+            return
+        if path not in self._image_problems:
+            self._image_problems[path] = image_problem(path)
+        if self._image_problems[path]:
+            what, hint = self._image_problems[path]
+            self._add(doc, loc, f'{field_path(loc)}: "{written}" {what}', hint)
+
+    def _check_strings(self, doc: Document, model: type[Strict]) -> None:
+        """Placeholders in every text value; links in the values the model reads as markdown.
+
+        Checked on the raw data, so they are reported even when other fields are wrong.
+        """
+        for loc, text in strings(doc.data, ()):
+            if text.lstrip()[:4].upper() == "TODO":
+                self._placeholder(doc, loc, text)
+        for loc, text in markdown_strings(doc.data, model, ()):
+            if "](" in text or "<" in text or "]:" in text:  # inline links, autolinks, reference definitions
+                self._check_links(doc, loc, text)
+
+    def _check_links(self, doc: Document, loc: Loc, text: str) -> None:
+        """Links in markdown: only http, https and mailto; no images."""
+        locate = None  # matched to the file only when a link must be reported
+        for link in markdown.links_in(text):
+            if link.is_image:
+                message, hint = "images are not allowed inside text", "add it under `figures:` with alt text and a credit"
+            elif not markdown.link_allowed(link.href):
+                message, hint = f'the link "{link.href}" is not allowed', "links must start with http:, https: or mailto:"
+            else:
+                continue
+            locate = locate or text_locator(doc, loc)
+            line, column = locate(link.offset)
+            self.problems.append(Problem(doc.path, line, column, f"{field_path(loc)}: {message}", hint))
+
+    def _placeholder(self, doc: Document, loc: Loc, text: str) -> None:
+        """A value still holding a `research-news new` placeholder."""
+        line, column = position_in_text(doc, loc, text.upper().find("TODO"))
+        self.problems.append(Problem(doc.path, line, column,
+                                     f"{field_path(loc)}: still holds the template's TODO placeholder",
+                                     "replace it with your text, or delete the line if the field is optional"))
+
+    def _check_language(self, doc: Document, language: str, publication: Publication) -> None:
+        """A publication that lists its languages accepts only those (catches `language: eng`); a
+        language the layout has no labels for is worth a warning (its headings would be English)."""
+        where = ("language",) if "language" in doc.data else ()
+        if publication.languages and language not in publication.languages:
+            self._add(doc, where, f'language: "{language}" is not one of the publication\'s languages '
+                      f'({", ".join(publication.languages)})', suggestion(language, publication.languages)
+                      or "add it to `languages:` in publication.yaml")
+        elif not self._layout_speaks(doc.path, publication, language):
+            self._add(doc, where, f'language: the layout has no labels for "{language}", so headings such as '
+                      "“Key findings” and dates will be in English",
+                      f"add labels/{language.split('-')[0]}.yaml to your layout (copy labels/en.yaml from the "
+                      "default layout and translate it)", severity="warning")
+
+    def _layout_speaks(self, path: Path, publication: Publication, language: str) -> bool:
+        root = self._root_for(path)
+        if root is None or find_layout(root, publication.layout) is None:
+            return True  # the layout's own problem is reported at publication.yaml
+        key = (root, publication.layout)
+        if key not in self._layouts:
+            try:
+                self._layouts[key] = Layout(root, publication.layout)
+            except ContentError:
+                self._layouts[key] = None  # reported at the layout's files
+        layout = self._layouts[key]
+        return layout is None or layout.has_labels(language)
+
+    def _check_limits(self, doc: Document, brief: Brief, limits: dict[str, int]) -> None:
+        for name, limit in limits.items():
+            if name in PARTS:
+                self._limit(doc, (name,), getattr(brief, name), limit)
+            elif name == "bio":
+                for index, author in enumerate(brief.authors):
+                    self._limit(doc, ("authors", index, "bio"), author.bio, limit)
+
+    def _limit(self, doc: Document, loc: Loc, text: Any, limit: int) -> None:
+        words = markdown.word_count(text)
+        if words > limit:
+            self._add(doc, loc, f"{field_path(loc)}: {words} words; the publication's limit is {limit}",
+                      f"cut {words - limit} words", severity="warning")
+
+    # entry points
+
+    def check_path(self, path: Path) -> None:
+        """Check whatever ``path`` is: a brief, an issue, a publication, or a folder of them."""
+        try:
+            self._check_path(path)
+        except OSError as error:  # a name too long, a symbolic link loop, a folder we may not list
+            self.problems.append(Problem(path, 1, 1, f"cannot be read: {error.strerror or error}"))
+
+    def _check_path(self, path: Path) -> None:
+        if path.is_dir():
+            if (path / ISSUE_FILE).is_file():
+                self.issue(path)
+                self._check_unlisted(path)
+            elif (path / PUBLICATION_FILE).is_file():
+                self.publication(path)
+                for issue_file in sorted(path.rglob(ISSUE_FILE)):
+                    self.issue(issue_file.parent)
+                    self._check_unlisted(issue_file.parent)
+            else:
+                files = sorted([*path.glob("*.yaml"), *path.glob("*.yml")])
+                if not files:
+                    self.problems.append(Problem(path, 1, 1, "no YAML files in this folder"))
+                for file in files:
+                    self.brief(file)
+        elif path.name == PUBLICATION_FILE:
+            self.publication(path.parent)
+        elif path.name == ISSUE_FILE:
+            self.issue(path.parent)
+        elif not path.exists():
+            self.problems.append(Problem(path, 1, 1, "no such file or folder"))
+        else:
+            self.brief(path)
+
+    def _check_unlisted(self, issue_dir: Path) -> None:
+        """Briefs in briefs/ that no section lists are checked too, and pointed out."""
+        for file in sorted((issue_dir / "briefs").glob("*.y*ml")):
+            if not self._seen(file, Brief):
+                self.brief(file)
+                self.problems.append(Problem(file, 1, 1, "this brief is not listed in issue.yaml",
+                                             "add it to a section's `briefs:` or move it out of briefs/",
+                                             "warning"))

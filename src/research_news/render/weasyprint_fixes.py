@@ -1,0 +1,67 @@
+"""Every workaround for a WeasyPrint bug, in one place, each with a test that says when to remove it.
+
+The print edition calls :func:`apply` before each render. A workaround is installed only
+when WeasyPrint's code is the one it was written for, and tests/test_weasyprint_fixes.py
+renders each failing case twice: with the workaround (the bug must not show) and without it
+(the bug must still show). When an upgrade of WeasyPrint fixes the bug, the second test
+fails, saying that the workaround can go.
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+import math
+
+
+def apply() -> None:
+    """Install every workaround (idempotent)."""
+    hang_trailing_spaces()
+
+
+# --- a trailing space counted as overflow ------------------------------------------------
+
+
+def hang_trailing_spaces() -> None:
+    """Let a line's trailing space hang, so a line that fits is not broken after its first word.
+
+    WeasyPrint 70 compares a text's width *including* its trailing space with the line
+    width. When the words fit but the space after them does not (a text node that ends
+    just before ``<strong>``, for instance), it concludes that nothing fits and breaks
+    after the first word, leaving "people," alone on a line. CSS Text 3 says trailing
+    spaces hang; this wrapper lays such a text out whole when its words alone fit.
+    Idempotent, and skipped when WeasyPrint's function is not the one this was written
+    for (a test renders the failing paragraph, so an upgrade that needs a new fix shows).
+    """
+    from weasyprint.layout import inline
+
+    original = getattr(inline, "split_first_line", None)
+    if original is None or getattr(original, "hangs_trailing_space", False):
+        return
+    if list(inspect.signature(original).parameters) != _SPLIT_FIRST_LINE_PARAMETERS:
+        return
+    inline.split_first_line = _hanging_space(original)
+
+
+_SPLIT_FIRST_LINE_PARAMETERS = ["text", "style", "context", "max_width", "justification_spacing",
+                                "is_line_start", "minimum"]
+
+
+def _hanging_space(original):
+    @functools.wraps(original)
+    def split_first_line(text, style, context, max_width, justification_spacing, is_line_start=True,
+                         minimum=False):
+        result = original(text, style, context, max_width, justification_spacing, is_line_start, minimum)
+        if (result[2] is None or max_width is None or not text.endswith(" ")
+                or style["white_space"] not in ("normal", "nowrap", "pre-line")):
+            return result
+        if " " in text.encode()[:result[2]].decode(errors="ignore").strip():
+            return result  # more than one word fits: not the symptom, and no second layout to pay for
+        words = original(text.rstrip(" "), style, context, max_width, justification_spacing, is_line_start,
+                         minimum)
+        if words[2] is not None:
+            return result  # the words alone do not fit either: WeasyPrint's break stands
+        return original(text, style, context, math.inf, justification_spacing, is_line_start, minimum)
+
+    split_first_line.hangs_trailing_space = True
+    return split_first_line

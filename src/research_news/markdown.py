@@ -39,12 +39,25 @@ def _quotes_for(lang: str) -> str | list[str]:
     return "“”‘’"
 
 
-@functools.cache
-def _renderer(lang: str, heading_level: int) -> MarkdownIt:
+def dialect(lang: str) -> MarkdownIt:
+    """A new parser for the publication's markdown: CommonMark with smart quotes for ``lang``,
+    no raw HTML, no images, safe links only. Every edition reads markdown through it."""
     md = MarkdownIt("commonmark", {"html": False, "typographer": True, "quotes": _quotes_for(lang)})
     md.enable(["replacements", "smartquotes"])
     md.disable("image")
     md.validateLink = link_allowed
+    return md
+
+
+@functools.cache
+def parser(lang: str) -> MarkdownIt:
+    """The shared :func:`dialect` for ``lang``, for reading markdown as a syntax tree (the plain text)."""
+    return dialect(lang)
+
+
+@functools.cache
+def _renderer(lang: str, heading_level: int) -> MarkdownIt:
+    md = dialect(lang)  # a copy of its own: the render rules below are for HTML at this heading level
 
     def heading_open(self, tokens, idx, options, env):
         token = tokens[idx]

@@ -286,6 +286,9 @@ class Section(Strict):
     briefs: Annotated[list[BriefPath], Field(min_length=1)]
 
 
+# The items of the built-in section types (see sections.py), listed after the briefs.
+
+
 class Event(Strict):
     """An upcoming seminar, webinar or conference."""
 
@@ -305,6 +308,8 @@ class NewsItem(Strict):
     summary: Markdown | None = None
 
 
+# Validate issues with sections.issue_model(): this model plus a list field for each registered
+# section type (events, news and any a package registers). The docstring is the schema's description.
 class Issue(Strict):
     """One number of the series: which briefs, in which order, under which themes."""
 
@@ -315,8 +320,6 @@ class Issue(Strict):
     preheader: Annotated[Text, StringConstraints(max_length=150)] | None = None
     editorial: Markdown | None = None
     sections: Annotated[list[Section], Field(min_length=1)]
-    events: list[Event] = []
-    news: list[NewsItem] = []
     contacts: list[Person] | None = None
     email_full_text: bool = Field(
         False, description="Put each brief's full text in the email instead of a summary and a link."
@@ -399,3 +402,4 @@ class Publication(Strict):
 
 
 MODELS: dict[str, type[Strict]] = {"brief": Brief, "issue": Issue, "publication": Publication}
+"""The content files' models; the issue's section types are added by ``sections.content_model``."""

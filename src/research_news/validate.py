@@ -28,6 +28,7 @@ from .images import SIGNATURES, image_problem
 from .layout import find_layout, layout_candidates, layout_problems
 from .load import Document, LoadFailed, YamlList, YamlMap, load_document
 from .models import Brief, Issue, Publication, Strict, holds_markdown
+from .sections import issue_model
 from .slugs import brief_slug
 
 PUBLICATION_FILE = "publication.yaml"
@@ -507,7 +508,7 @@ class Checker:
         if root is None:
             return None
         publication = self.publication(root)
-        doc, issue = self._model(path, Issue)
+        doc, issue = self._model(path, issue_model())  # with the registered section types
         if doc is None:
             return None
         if not ISSUE_FOLDER_NAME.fullmatch(issue_dir.resolve().name):

@@ -37,8 +37,8 @@ GROUP = "research_news.sections"
 NAME = re.compile(r"[a-z][a-z0-9_]*")
 """A type's name, key and label: they name a template, a YAML key and a label."""
 
-TEMPLATE_FOLDERS = {"print": ".html.j2", "web": ".html.j2", "email": ".html.j2", "text": ".txt.j2"}
-"""Where each edition looks for ``extras/<type>``: the layout subfolder (text lives in email/) and suffix."""
+TEMPLATE_SUFFIXES = {"print": ".html.j2", "web": ".html.j2", "email": ".html.j2", "text": ".txt.j2"}
+"""The suffix of ``extras/<type>`` templates in each edition's layout subfolder (the plain text lives in email/)."""
 
 
 @dataclass(frozen=True)
@@ -61,7 +61,7 @@ class SectionType:
     def template(self, subfolder: str) -> str:
         """The layout file that renders this type in ``subfolder`` (print, web, email or text)."""
         folder = "email" if subfolder == "text" else subfolder
-        return f"{folder}/extras/{self.name}{TEMPLATE_FOLDERS[subfolder]}"
+        return f"{folder}/extras/{self.name}{TEMPLATE_SUFFIXES[subfolder]}"
 
 
 BUILT_IN = (

@@ -17,7 +17,7 @@ from research_news.layout import BUILTIN_LAYOUTS, format_date
 from research_news.models import orcid_checksum_ok
 from research_news.validate import Checker, load_content
 
-from .conftest import REPO, SAMPLE_ROOT, run_cli
+from .conftest import SAMPLE_ROOT, run_cli
 
 GOOD_BRIEF = """\
 title: A study

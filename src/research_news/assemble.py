@@ -4,6 +4,8 @@ This is where data is shaped for presentation, so templates only loop and filter
 markdown is rendered once (safely), quotes and figures are grouped under the part
 they follow, labels and dates are resolved for each brief's language, and image
 sizes are read. Renderers differ only in how they turn an :class:`Image` into a URL.
+The items of each section type (events, news, see sections.py) become :class:`Entry`
+views, grouped in an :class:`Extra` per type that the templates render by its name.
 """
 
 from __future__ import annotations
@@ -15,13 +17,14 @@ from pathlib import Path
 from typing import Any
 
 from markupsafe import Markup
+from pydantic import BaseModel
 
-from . import markdown
+from . import markdown, sections
 from .images import image_size
-from .layout import Layout, format_date
+from .layout import Layout, LayoutError, format_date
 from .layout_manifest import fill
 from .load import Document
-from .models import PARTS, Author, Brief, Figure, Person
+from .models import PARTS, Author, Brief, Figure, Issue, Person, holds_markdown
 from .slugs import brief_slug
 from .validate import Content
 
@@ -132,24 +135,30 @@ class SectionView:
     briefs: list[BriefView]
 
 
-@dataclass
-class EventView:
-    date: dt.date
-    date_label: str
-    title: str
-    place: str | None
-    url: str | None
-    summary_html: Markup
-    summary_source: str | None
+class Entry:
+    """One item of a section type as templates see it: each field of its model as written, and
+    for a markdown field ``<field>_html`` (rendered safely) and ``<field>_source``, for a date
+    ``<field>_label`` (spelled out in the issue's language). Built by :func:`entry_view`."""
+
+    def __init__(self, values: dict[str, Any]):
+        self.__dict__.update(values)
+
+    def __repr__(self) -> str:
+        return f"Entry({self.__dict__!r})"
 
 
 @dataclass
-class NewsView:
+class Extra:
+    """The items of one section type in an issue (events, news, …), shown after the briefs.
+
+    Templates render it through ``extras/<type>.html.j2`` (``.txt.j2`` for the plain text);
+    ``id`` is its anchor in the page and ``title`` its heading, from the type's label.
+    """
+
+    type: str
+    id: str
     title: str
-    source: str
-    url: str | None
-    summary_html: Markup
-    summary_source: str | None
+    entries: list[Entry]
 
 
 @dataclass
@@ -185,8 +194,7 @@ class Edition:
     editorial_source: str | None
     publication: PublicationView
     sections: list[SectionView]
-    events: list[EventView]
-    news: list[NewsView]
+    extras: list[Extra]  # the section types the issue has items of, in the order they are registered
     contacts: list[Person]
     email_full_text: bool
     root: Path  # the content tree (folder of publication.yaml)
@@ -283,9 +291,7 @@ def assemble(content: Content) -> Edition:
         editorial_source=issue.editorial,
         publication=_publication(content, labels),
         sections=sections,
-        events=[_event(e, issue.language, labels) for e in sorted(issue.events, key=lambda e: e.date)],
-        news=[NewsView(n.title, n.source, n.url, markdown.render(n.summary, issue.language), n.summary)
-              for n in issue.news],
+        extras=_extras(issue, labels),
         contacts=list(issue.contacts if issue.contacts is not None else publication.team),
         email_full_text=issue.email_full_text,
         root=content.root,
@@ -373,9 +379,39 @@ def _reference(reference, lang: str) -> ReferenceView:
     return ReferenceView(markdown.render_inline(reference.text, lang), reference.text, reference.doi, url)
 
 
-def _event(event, lang: str, labels: dict[str, Any]) -> EventView:
-    return EventView(event.date, format_date(event.date, labels), event.title, event.place, event.url,
-                     markdown.render(event.summary, lang), event.summary)
+def _extras(issue: Issue, labels: dict[str, Any]) -> list[Extra]:
+    """The issue's items of every registered section type that it has any of."""
+    extras = []
+    for kind in sections.registered().values():
+        items = sections.items_of(issue, kind)
+        if items:
+            entries = [entry_view(item, issue.language, labels) for item in items]
+            extras.append(Extra(kind.name, kind.name, _heading(kind, labels), entries))
+    return extras
+
+
+def _heading(kind: sections.SectionType, labels: dict[str, Any]) -> str:
+    """The label that heads a section type's items; a layout must provide one for each type it shows."""
+    if kind.label not in labels:
+        raise LayoutError(
+            f"the layout has no label `{kind.label}` to head the section type {kind.name!r}: add `{kind.label}` "
+            f"to the `labels:` list of its layout.yaml and `{kind.label}: …` to its labels/<language>.yaml files")
+    return labels[kind.label]
+
+
+def entry_view(item: BaseModel, lang: str, labels: dict[str, Any]) -> Entry:
+    """``item`` of a section type as templates see it (see :class:`Entry`)."""
+    values: dict[str, Any] = {}
+    for name, info in type(item).model_fields.items():
+        value = getattr(item, name)
+        values[name] = value
+        if holds_markdown(info):
+            values[f"{name}_html"] = ([markdown.render(text, lang) for text in value] if isinstance(value, list)
+                                      else markdown.render(value, lang))
+            values[f"{name}_source"] = value
+        if isinstance(value, dt.date):
+            values[f"{name}_label"] = format_date(value, labels)
+    return Entry(values)
 
 
 def _image(path: Path, root: Path, alt: str) -> Image:

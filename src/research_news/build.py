@@ -1,7 +1,8 @@
 """The build pipeline, top to bottom: load → validate → assemble → render → write.
 
-Everything is rendered in memory first and written only when every requested edition
-rendered, each file atomically: a failed or interrupted build leaves the previous
+The editions are those of the registry (editions.py: pdf, offprints, web, email and any a
+package adds), made in its order. Everything is rendered in memory first and written only
+when every requested edition rendered, each file atomically: a failed or interrupted build leaves the previous
 outputs as they were. Once the new outputs are in place, the files an earlier build
 wrote that the content no longer makes are removed (see manifest.py). An operating-system
 error in any stage (a full disk, a file-size limit, a read-only folder, WeasyPrint's
@@ -18,32 +19,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, ContextManager, Iterator
 
+from . import editions as registry
 from .assemble import Edition, assemble
-from .exceptions import Problem, ResearchNewsError, display_path
+from .editions import Options, Output
+from .exceptions import Problem, ResearchNewsError, UsageError, display_path
 from .manifest import MANIFEST_NAME, Manifest, build_lock, remove_stale
-from .models import Publication
+from .tree import PUBLICATION_FILE
 from .validate import load_content
 from .write import WRITE_ERRORS, Fill, WriteFailed, bytes_filler, copy_filler, reason, remove_stale_staging
 from .write import replace_all, write_bytes
-
-EDITIONS = ("pdf", "web", "email")
-"""What ``--only`` can name: the print PDF, the web edition, the email (html, text, .eml)."""
-
-
-@dataclass
-class Output:
-    """One file to write: where, and either its bytes or a file to copy; ``edition`` says which
-    edition (or ``offprints``) it belongs to, for the manifest."""
-
-    path: Path
-    data: bytes | None = None
-    copy_of: Path | None = None
-    note: str = ""
-    edition: str = ""
-
-    @property
-    def size(self) -> int:
-        return len(self.data) if self.data is not None else self.copy_of.stat().st_size  # type: ignore[union-attr]
 
 
 @dataclass
@@ -70,9 +54,11 @@ def build(issue_dir: Path, out: Path, *, only: tuple[str, ...] | None = None, of
           pdf_variant: str | None = "pdf/ua-1", attach_pdf: bool = False, step: Step = _no_progress) -> BuildResult:
     """Build the requested editions of the issue in ``issue_dir`` into ``out/<slug>/``.
 
-    ``only=None`` means every edition the publication is set up for: the email edition
-    needs ``web_base_url`` and ``email.from``, and is skipped with a warning without them.
-    Naming ``email`` in ``only`` makes their absence an error instead.
+    ``only`` names editions of the registry (editions.py); ``None`` means every edition made
+    by default that the publication is set up for: the email edition needs ``web_base_url``
+    and ``email.from``, and is skipped with a warning without them. Naming ``email`` in
+    ``only`` makes their absence an error instead. ``offprints`` adds the offprints, and
+    ``attach_pdf`` the print PDF, which the message then carries.
     """
     started = time.perf_counter()
     with step("Checking content"):
@@ -80,32 +66,49 @@ def build(issue_dir: Path, out: Path, *, only: tuple[str, ...] | None = None, of
     with step("Assembling the issue"):
         edition = assemble(content)
     result = BuildResult(out / edition.slug, warnings=list(content.warnings))
-    if only is None:
-        only = _editions_for(content.publication)
-    pdf: bytes | None = None
-    if "pdf" in only or attach_pdf:
-        with step("Rendering the print edition"), _rendering("the print edition"):
-            pdf = _pdf(edition, result, pdf_variant)
-    if offprints:
-        with step("Rendering offprints"), _rendering("the offprints"):
-            _offprints(edition, result, pdf_variant)
-    if "web" in only:
-        with step("Rendering the web edition"), _rendering("the web edition"):
-            _web(edition, result)
-    if "email" in only:
-        with step("Rendering the email edition"), _rendering("the email edition"):
-            _email(edition, result, pdf if attach_pdf else None)
+    if only is not None and registry.unknown(only):
+        raise UsageError(registry.choices_message(only))
+    wanted = set(only if only is not None else _editions_for(edition, result))
+    wanted |= {"offprints"} if offprints else set()
+    wanted |= {"pdf"} if attach_pdf else set()
+    options = Options(result.out_dir, pdf_variant, attach_pdf)
+    for name, renderer in registry.registered().items():
+        if name in wanted:
+            with step(f"Rendering {renderer.title}"), _rendering(renderer.title):
+                rendered = options.rendered[name] = renderer.render(edition, options)
+            _record(name, rendered, result)
     with step("Writing files"):
         write_outputs(result.outputs, inside=result.out_dir, editions=result.editions)
     result.seconds = time.perf_counter() - started
     return result
 
 
-def _editions_for(publication: Publication) -> tuple[str, ...]:
-    """Every edition, less the email when the publication lacks what it needs (the content check warned)."""
-    if not publication.email_edition_lacks():
-        return EDITIONS
-    return tuple(name for name in EDITIONS if name != "email")
+def _record(name: str, rendered: registry.Rendered, result: BuildResult) -> None:
+    """Add an edition's files (each marked as its own, for the manifest) and warnings to the result."""
+    for output in rendered.outputs:
+        output.edition = output.edition or name
+    result.outputs.extend(rendered.outputs)
+    result.warnings.extend(rendered.warnings)
+    result.editions.append(name)
+    if name == "pdf":
+        result.pages = rendered.pages
+
+
+def _editions_for(edition: Edition, result: BuildResult) -> list[str]:
+    """Every edition made by default, less those the publication lacks settings for (with a warning)."""
+    chosen = []
+    for name, renderer in registry.registered().items():
+        if not renderer.by_default:
+            continue
+        missing = renderer.missing(edition)
+        if not missing:
+            chosen.append(name)
+        elif not getattr(renderer, "checked", False):  # else the content check has said so already
+            result.warnings.append(Problem(
+                edition.root / PUBLICATION_FILE, 1, 1,
+                f"{renderer.title} was not built: publication.yaml has no {' and no '.join(missing)}",
+                "set them to build it", "warning"))
+    return chosen
 
 
 @contextlib.contextmanager
@@ -139,55 +142,6 @@ def _temporary_folder() -> str:
         return tempfile.gettempdir()
     except OSError:  # no usable temporary folder at all
         return "the temporary folder"
-
-
-def _pdf(edition: Edition, result: BuildResult, variant: str | None) -> bytes:
-    from .render.pdf import render_pdf  # WeasyPrint is slow to import: only when a PDF is wanted
-
-    rendered = render_pdf(edition, variant=variant)
-    result.pages = rendered.pages
-    result.warnings.extend(rendered.warnings)
-    result.outputs.append(Output(result.out_dir / edition.pdf_name, rendered.data, note=f"{rendered.pages} pages",
-                                 edition="pdf"))
-    result.editions.append("pdf")
-    return rendered.data
-
-
-def _offprints(edition: Edition, result: BuildResult, variant: str | None) -> None:
-    from .render.pdf import render_offprints
-
-    for slug, rendered in render_offprints(edition, variant=variant).items():
-        result.warnings.extend(rendered.warnings)
-        result.outputs.append(Output(result.out_dir / "offprints" / f"{slug}.pdf", rendered.data,
-                                     note=f"{rendered.pages} pages", edition="offprints"))
-    result.editions.append("offprints")
-
-
-def _web(edition: Edition, result: BuildResult) -> None:
-    from .render.web import render_web
-
-    web = render_web(edition)
-    result.outputs.append(Output(result.out_dir / "index.html", web.html.encode("utf-8"), edition="web"))
-    for relative, source in web.files.items():
-        result.outputs.append(Output(result.out_dir / relative, copy_of=source, edition="web"))
-    for relative, data in web.data.items():
-        result.outputs.append(Output(result.out_dir / relative, data, edition="web"))
-    result.editions.append("web")
-
-
-def _email(edition: Edition, result: BuildResult, pdf: bytes | None) -> None:
-    from .message import build_message
-    from .render.email import editorial_checks, render_email
-    from .render.text import render_text
-
-    html = render_email(edition)
-    text = render_text(edition)
-    result.warnings.extend(editorial_checks(edition, html))
-    message = build_message(edition, html, text, pdf)
-    for name, data in (("email.html", html.encode("utf-8")), ("email.txt", text.encode("utf-8")),
-                       (f"{edition.slug}.eml", message.as_bytes())):
-        result.outputs.append(Output(result.out_dir / name, data, edition="email"))
-    result.editions.append("email")
 
 
 def write_outputs(outputs: list[Output], inside: Path, editions: list[str] | None = None) -> None:

@@ -26,6 +26,7 @@ from .load import Document, LoadFailed, load_document
 from .locate import (Loc, field_path, markdown_strings, model_problems, position_in_text, position_of, raw_strings,
                      shorten, strings, suggestion, text_locator)
 from .models import PARTS, Brief, Issue, Publication, Strict
+from .sections import issue_model
 from .slugs import brief_slug
 from .tree import ISSUE_FILE, PUBLICATION_FILE, Files, find_root
 
@@ -147,7 +148,7 @@ class Checker:
         if root is None:
             return None
         publication = self.publication(root)
-        doc, issue = self._model(path, Issue)
+        doc, issue = self._model(path, issue_model())  # with the registered section types
         if doc is None:
             return None
         if not ISSUE_FOLDER_NAME.fullmatch(issue_dir.resolve().name):

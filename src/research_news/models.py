@@ -155,7 +155,7 @@ def _fits_a_header_line(value: str) -> str:
     slots = len(ADDRESS_SLOT.findall(value))
     longest = len(ADDRESS_SLOT.sub("", value)) + slots * LONGEST_ADDRESS_IN_URL
     if _UNSUBSCRIBE_HEADER + longest > 998:
-        filled = f" once the longest possible address fills its {{email}}" if slots else ""
+        filled = " once the longest possible address fills its {email}" if slots else ""
         raise PydanticCustomError(
             "url_length", "is {length} characters long{filled}; the List-Unsubscribe header must hold it on one "
             "line of at most 998 characters: shorten it to {most} characters or fewer",
@@ -309,6 +309,9 @@ class Section(Strict):
     briefs: Annotated[list[BriefPath], Field(min_length=1)]
 
 
+# The items of the built-in section types (see sections.py), listed after the briefs.
+
+
 class Event(Strict):
     """An upcoming seminar, webinar or conference."""
 
@@ -328,6 +331,8 @@ class NewsItem(Strict):
     summary: Markdown | None = None
 
 
+# Validate issues with sections.issue_model(): this model plus a list field for each registered
+# section type (events, news and any a package registers). The docstring is the schema's description.
 class Issue(Strict):
     """One number of the series: which briefs, in which order, under which themes."""
 
@@ -338,8 +343,6 @@ class Issue(Strict):
     preheader: Annotated[Text, StringConstraints(max_length=150)] | None = None
     editorial: Markdown | None = None
     sections: Annotated[list[Section], Field(min_length=1)]
-    events: list[Event] = []
-    news: list[NewsItem] = []
     contacts: list[Person] | None = None
     email_full_text: bool = Field(
         False, description="Put each brief's full text in the email instead of a summary and a link."
@@ -429,3 +432,4 @@ class Publication(Strict):
 
 
 MODELS: dict[str, type[Strict]] = {"brief": Brief, "issue": Issue, "publication": Publication}
+"""The content files' models; the issue's section types are added by ``sections.content_model``."""

@@ -9,7 +9,8 @@ from typing import Annotated, Iterator
 import typer
 from rich.console import Console
 
-from ..build import EDITIONS, build as build_issue
+from .. import editions
+from ..build import build as build_issue
 from ..exceptions import UsageError, counted
 from ..tree import ISSUE_FILE
 
@@ -19,18 +20,19 @@ PDF_VARIANTS = ("pdf/ua-1", "pdf/a-3b", "pdf/a-3u", "pdf/ua-2", "none")
 def build(
     issue_dir: Annotated[Path, typer.Argument(help="The issue folder (holding issue.yaml).")],
     out: Annotated[Path, typer.Option("--out", "-o", help="Where build/<slug>/ goes.")] = Path("build"),
-    only: Annotated[str | None, typer.Option(help=f"Comma-separated editions to build: {','.join(EDITIONS)} "
-                                                  "(default: all the publication is set up for).")] = None,
+    only: Annotated[str | None, typer.Option(help=f"Comma-separated editions to build: {','.join(editions.BUILT_IN)} "
+                                                  "or one an installed package adds (default: all the publication "
+                                                  "is set up for, offprints only with --offprints).")] = None,
     offprints: Annotated[bool, typer.Option("--offprints", help="Also write one PDF per brief.")] = False,
     pdf_variant: Annotated[str, typer.Option(help="pdf/ua-1 (tagged, accessible; default), pdf/a-3b for "
                                                   "archives, or none.")] = "pdf/ua-1",
     attach_pdf: Annotated[bool, typer.Option("--attach-pdf", help="Attach the PDF to the .eml message.")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print only the summary line.")] = False,
 ) -> None:
-    """Build the print PDF, the web edition and the email edition of an issue."""
+    """Build the print PDF, the web edition and the email edition of an issue (and any edition a package adds)."""
     wanted = None if only is None else tuple(part.strip() for part in only.split(",") if part.strip())
-    if wanted is not None and (not wanted or any(part not in EDITIONS for part in wanted)):
-        raise UsageError(f"--only takes {', '.join(EDITIONS)}; got {only!r}")
+    if wanted is not None and (not wanted or editions.unknown(wanted)):
+        raise UsageError(editions.choices_message(only or ""))
     if pdf_variant not in PDF_VARIANTS:
         raise UsageError(f"--pdf-variant takes {', '.join(PDF_VARIANTS)}; got {pdf_variant!r}")
     try:

@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from ..models import MODELS
+from ..sections import content_model
 
 
 class Kind(str, Enum):
@@ -22,6 +22,6 @@ def schema(kind: Annotated[Kind, typer.Argument(help="Which file the schema desc
     document = {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         "title": f"research-news {kind.value}",
-        **MODELS[kind.value].model_json_schema(by_alias=True),
+        **content_model(kind.value).model_json_schema(by_alias=True),
     }
     typer.echo(json.dumps(document, indent=2, ensure_ascii=False))

@@ -26,6 +26,7 @@ from ..assemble import BriefView, Edition, FigureView, Image
 from ..exceptions import Problem, ResearchNewsError
 from ..message import unsubscribe_url
 from ..tree import ISSUE_FILE, PUBLICATION_FILE
+from ..sections import require_templates
 from .theme import palette
 from .web import ASSETS
 
@@ -94,6 +95,7 @@ def picture(links: EmailLinks, image: Image | None, max_width: int) -> Picture |
 def render_email(edition: Edition) -> str:
     """The email HTML of ``edition``, with email.css inlined into style attributes."""
     links = email_links(edition)
+    require_templates(edition.layout, [extra.type for extra in edition.extras], "email")
     env = edition.layout.environment("email")
     env.globals.update(
         picture=functools.partial(picture, links),

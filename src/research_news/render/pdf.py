@@ -27,6 +27,7 @@ from weasyprint.urls import path2url
 from ..assemble import BriefView, Edition, Image, assemble
 from ..exceptions import Problem, ResearchNewsError
 from ..glyphs import box_problems, drawn_as_boxes
+from ..sections import require_templates
 from ..urls import Refusal, SafeFetcher, file_url_path, normal_url, svg_references
 from ..locate import position_of
 from ..tree import ISSUE_FILE, PUBLICATION_FILE
@@ -62,6 +63,8 @@ def render_pdf(edition: Edition, *, variant: str | None = DEFAULT_VARIANT) -> Re
 
 def render_html(edition: Edition, template: str = ISSUE_TEMPLATE, **context: Any) -> str:
     """The HTML the print template makes of ``edition`` (also used by the benchmark)."""
+    if template == ISSUE_TEMPLATE:  # offprints show no listings
+        require_templates(edition.layout, [extra.type for extra in edition.extras], "print")
     env = edition.layout.environment("print")
     env.filters["asset_url"] = asset_url
     env.globals["layout_url"] = lambda relative: layout_url(edition, relative)

@@ -1,12 +1,15 @@
 """The plain-text email (``email.txt``), written from the content model, never from HTML.
 
 Text-only mail clients, screen readers set to plain text and spam filters all read this
-part. It follows the email edition's order and choices (summary or full text), wraps at
-72 columns, underlines headings, writes lists as ``-`` bullets with a hanging indent, and
-turns links into ``text [1]`` with the numbered URLs collected at the end.
+part. The layout's ``email/email.txt.j2`` template arranges it (following the email
+edition's order and choices: summary or full text), with the filters defined here: it
+wraps at 72 columns (``fill``), underlines headings (``heading``, ``banner``), writes
+list items with a hanging indent (``hang``), and turns markdown into words
+(``markdown_text``), links becoming ``text [1]`` with the numbered URLs (``notes``)
+collected at the end.
 
-Markdown is converted from its syntax tree (markdown-it), so emphasis becomes plain words
-and nothing depends on how the HTML happens to be written.
+Markdown is converted from its syntax tree (the one markdown-it dialect of markdown.py), so
+emphasis becomes plain words and nothing depends on how the HTML happens to be written.
 """
 
 from __future__ import annotations
@@ -18,9 +21,11 @@ from dataclasses import dataclass, field
 from markdown_it.tree import SyntaxTreeNode
 
 from .. import markdown
-from ..assemble import BriefView, Edition, FigureView, PartView
-from .email import EmailLinks, email_links
+from ..assemble import Edition
+from ..sections import require_templates
+from .email import email_links
 
+TEMPLATE = "email.txt.j2"
 WIDTH = 72
 _SPACES = re.compile(r"[ \t\r\n\f\v]+")
 
@@ -56,8 +61,11 @@ def fill(text: str, width: int = WIDTH, first: str = "", rest: str = "") -> str:
 
 
 def heading(text: str, underline: str, width: int = WIDTH) -> str:
-    """``text`` wrapped, then underlined with ``underline`` as long as its longest line."""
+    """``text`` wrapped, then underlined with ``underline`` as long as its longest line; nothing
+    when it has no words (a lone ``#`` in markdown)."""
     wrapped = fill(text, width)
+    if not wrapped.strip():
+        return ""
     return wrapped + "\n" + underline * max(len(line) for line in wrapped.splitlines())
 
 
@@ -93,6 +101,8 @@ def _blocks(node: SyntaxTreeNode, notes: Notes, width: int) -> list[str]:
             out.append(fill(_inline(child.children[0], notes), width))
         elif kind == "heading":
             out.append(heading(_inline(child.children[0], notes), "~", width))
+            if not out[-1]:
+                out.pop()  # a heading without words: no block, not an empty one
         elif kind in ("bullet_list", "ordered_list"):
             out.append(_list(child, notes, width))
         elif kind == "blockquote":
@@ -142,117 +152,38 @@ def _inline(node: SyntaxTreeNode, notes: Notes) -> str:
 
 # --- the edition -------------------------------------------------------------------------
 
+_BLANK_LINES = re.compile(r"\n{3,}")
+
 
 def render_text(edition: Edition) -> str:
-    """The plain-text alternative of the email edition."""
+    """The plain-text alternative of the email edition, from the layout's ``email/email.txt.j2``.
+
+    Blocks are separated by one blank line: runs of blank lines collapse into one, so a
+    template can end every block with one without counting what came before.
+    """
+    env = text_environment(edition)
     links = email_links(edition)
-    labels, publication, notes = edition.labels, edition.publication, Notes()
-    blocks: list[str] = [
-        fill(f"{publication.name} · {publication.series}".upper()) + "\n"
-        + fill(f"{labels['issue']} {edition.number} · {edition.date_label}"),
-        heading(edition.headline or publication.series, "="),
-    ]
-    if publication.tagline:
-        blocks.append(fill(publication.tagline))
-    colon = labels["colon"]
-    blocks.append(f"{labels['view_in_browser']}{colon}\n{links.web}\n\n{labels['download_pdf']}{colon}\n{links.pdf}")
-    if edition.editorial_source:
-        blocks += [heading(labels["editorial"], "="), markdown_text(edition.editorial_source, edition.lang, notes)]
-    blocks += [heading(labels["in_this_issue"], "="), _contents(edition)]
-    for section in edition.sections:
-        blocks.append(banner(section.title))
-        for brief in section.briefs:
-            blocks += _brief(edition, brief, links, notes)
-    blocks += _listings(edition, notes)
-    if notes.urls:
-        blocks += [heading(labels["links"], "="),
-                   "\n".join(f"[{n}] {url}" for n, url in enumerate(notes.urls, start=1))]
-    blocks.append(_footer(edition, links))
-    return "\n\n".join(block for block in blocks if block).rstrip() + "\n"
+    require_templates(edition.layout, [extra.type for extra in edition.extras], "text")
+    text = env.get_template(TEMPLATE).render(
+        edition=edition, labels=edition.labels, publication=edition.publication, links=links,
+        full_text=edition.email_full_text, notes=env.globals["notes"], width=WIDTH)
+    return _BLANK_LINES.sub("\n\n", text).lstrip("\n").rstrip() + "\n"
 
 
-def _contents(edition: Edition) -> str:
-    """"In this issue": each section with its briefs and their authors."""
-    groups = []
-    for section in edition.sections:
-        items = [hang("- ", fill(f"{brief.title} ({brief.author_names})", WIDTH - 2)) for brief in section.briefs]
-        groups.append("\n".join([fill(section.title), *items]))
-    return "\n\n".join(groups)
+def text_environment(edition: Edition):
+    """The layout's email templates without HTML escaping, with the plain-text filters and a
+    fresh ``notes`` for this message's link numbers."""
+    env = edition.layout.environment("email", autoescape=False)
+    notes = Notes()
+
+    def markdown_filter(source: str | None, lang: str | None = None, width: int = WIDTH) -> str:
+        return markdown_text(source, lang or edition.lang, notes, width)
+
+    env.filters.update(fill=fill, heading=heading, banner=banner, hang=_hang_filter, markdown_text=markdown_filter)
+    env.globals["notes"] = notes
+    return env
 
 
-def _brief(edition: Edition, brief: BriefView, links: EmailLinks, notes: Notes) -> list[str]:
-    """A brief as the email shows it: title, authors, the chosen parts, and the link to read on."""
-    out = [heading(brief.title, "=")]
-    if brief.subtitle:
-        out.append(fill(brief.subtitle))
-    out.append("\n".join(fill(", ".join(filter(None, [a.name, a.role, a.affiliation])), rest="  ")
-                         for a in brief.authors))
-    for part in brief.parts:
-        if edition.email_full_text or part.key in edition.layout.email_summary:
-            out += _part(brief, part, links, notes)
-    out.append(f"{brief.labels['read_full_brief']}{brief.labels['colon']}\n{links.brief(brief)}")
-    return out
-
-
-def _part(brief: BriefView, part: PartView, links: EmailLinks, notes: Notes) -> list[str]:
-    """A part under its underlined label: text or bullets, then its quotes and figures."""
-    out = [heading(part.label, "-")]
-    if isinstance(part.source, list):
-        out.append("\n".join(hang("- ", markdown_text(item, brief.lang, notes, WIDTH - 2)) for item in part.source))
-    else:
-        out.append(markdown_text(part.source, brief.lang, notes))
-    for quote in part.quotes:
-        text = fill(quote.text, WIDTH - 2, first="> ", rest="> ")
-        out.append(text + (f"\n> — {quote.source}" if quote.source else ""))
-    for figure in part.figures:
-        out.append(_figure(brief, figure, links.figure(figure), notes))
-    return out
-
-
-def _figure(brief: BriefView, figure: FigureView, url: str, notes: Notes) -> str:
-    """A figure in words: its description (the alt text), caption, credit and where to see it."""
-    labels = brief.labels
-    colon = labels["colon"]
-    lines = [fill(f"[{labels['figure']} {figure.number}{colon} {figure.image.alt}]")]
-    if figure.caption_source:
-        lines.append(markdown_text(figure.caption_source, brief.lang, notes))
-    if figure.credit:
-        lines.append(fill(f"{labels['credit']}{colon} {figure.credit}"))
-    lines.append(f"{labels['view_figure']}{colon}\n{url}")
-    return "\n".join(lines)
-
-
-def _listings(edition: Edition, notes: Notes) -> list[str]:
-    """Events and partner news: meta line, title, address, summary."""
-    labels, out = edition.labels, []
-    entries = [(labels["events"], [(f"{e.date_label}" + (f" · {e.place}" if e.place else ""), e.title, e.url,
-                                    e.summary_source) for e in edition.events]),
-               (labels["news"], [(n.source, n.title, n.url, n.summary_source) for n in edition.news])]
-    for title, items in entries:
-        if not items:
-            continue
-        out.append(heading(title, "="))
-        for meta, name, url, summary in items:
-            lines = [fill(meta), fill(name)]
-            if url:
-                lines.append(url)
-            text = "\n".join(lines)
-            if summary:
-                text += "\n" + markdown_text(summary, edition.lang, notes)
-            out.append(text)
-    return out
-
-
-def _footer(edition: Edition, links: EmailLinks) -> str:
-    """Who sends this and how to reach them, then the browser, PDF and unsubscribe addresses."""
-    labels, publication = edition.labels, edition.publication
-    lines = ["-" * WIDTH, fill(f"{publication.name} · {publication.series}")]
-    if publication.website:
-        lines.append(publication.website)
-    for person in edition.contacts:
-        lines.append(fill(", ".join(filter(None, [person.name, person.role, person.email])), rest="  "))
-    colon = labels["colon"]
-    lines += ["", labels["view_in_browser"] + colon, links.web, labels["download_pdf"] + colon, links.pdf]
-    if links.unsubscribe:
-        lines += [labels["unsubscribe"] + colon, links.unsubscribe]
-    return "\n".join(lines)
+def _hang_filter(body: str, marker: str) -> str:
+    """``hang`` as a filter: ``{{ text | fill(width - 2) | hang("- ") }}``."""
+    return hang(marker, body)

@@ -18,6 +18,7 @@ from urllib.parse import quote
 from ..assemble import Edition, Image
 from ..exceptions import ResearchNewsError
 from ..layout import LayoutError
+from ..sections import require_templates
 from .theme import palette
 
 ASSETS = "assets"
@@ -45,6 +46,7 @@ def render_web(edition: Edition) -> WebEdition:
         raise ResearchNewsError("the layout has no web/web.css")  # the default layout always has one
     files[STYLESHEET] = stylesheet
     fonts = LayoutFonts(edition)
+    require_templates(edition.layout, [extra.type for extra in edition.extras], "web")
     env = edition.layout.environment("web")
     env.filters["asset_url"] = image_url
     env.globals["font_url"] = fonts.url

@@ -1,0 +1,219 @@
+"""The editions a build can make, by name: what ``build`` loops over and ``--only`` chooses from.
+
+The built-in ones are the print PDF (``pdf``), its ``offprints`` (one PDF per brief, made
+when asked for), the ``web`` edition and the ``email`` (HTML, plain text and the .eml
+message). Other packages add theirs through the entry-point group
+``research_news.editions``, each entry naming an object with the :class:`EditionRenderer`
+attributes (or a class making one)::
+
+    [project.entry-points."research_news.editions"]
+    json = "my_package.json_edition:JsonEdition"
+
+A renderer only renders, in memory: it returns the files to write as :class:`Output`s, and
+the build writes them, atomically, with every other edition's (see build.py), recording
+them in the output manifest under the edition's name.
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass, field
+from importlib.metadata import EntryPoint, entry_points
+from pathlib import Path
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
+
+from .exceptions import Problem, ResearchNewsError
+from .sections import NAME
+
+if TYPE_CHECKING:
+    from .assemble import Edition
+
+GROUP = "research_news.editions"
+"""The entry-point group other packages register editions in."""
+
+
+@dataclass
+class Output:
+    """One file to write: where, and either its bytes or a file to copy; ``edition`` says which
+    edition it belongs to, for the manifest (the build fills it in with the renderer's name)."""
+
+    path: Path
+    data: bytes | None = None
+    copy_of: Path | None = None
+    note: str = ""
+    edition: str = ""
+
+    @property
+    def size(self) -> int:
+        return len(self.data) if self.data is not None else self.copy_of.stat().st_size  # type: ignore[union-attr]
+
+
+@dataclass
+class Rendered:
+    """What an edition made: its files, the warnings it noticed, and (for a paged edition) its pages."""
+
+    outputs: list[Output] = field(default_factory=list)
+    warnings: list[Problem] = field(default_factory=list)
+    pages: int | None = None
+
+
+@dataclass
+class Options:
+    """What a renderer may use besides the edition: where files go (``out_dir`` is build/<slug>/),
+    the build's choices, and what the editions rendered before it in this build made."""
+
+    out_dir: Path
+    pdf_variant: str | None = "pdf/ua-1"
+    attach_pdf: bool = False
+    rendered: dict[str, Rendered] = field(default_factory=dict)
+
+
+@runtime_checkable
+class EditionRenderer(Protocol):
+    """An edition a build can make.
+
+    ``title`` names it in progress lines and messages ("the web edition"); ``help`` is one
+    line for ``--help``; ``by_default`` says whether a build without ``--only`` makes it;
+    ``missing`` lists the publication settings it needs and the publication lacks (a build
+    without ``--only`` then skips it with a warning, unless the edition sets ``checked = True``
+    because ``check`` already warns about those settings); ``render`` makes its files.
+    """
+
+    title: str
+    help: str
+    by_default: bool
+
+    def missing(self, edition: Edition) -> list[str]: ...
+
+    def render(self, edition: Edition, options: Options) -> Rendered: ...
+
+
+class _BuiltIn:
+    by_default = True
+
+    def missing(self, edition: Edition) -> list[str]:
+        return []
+
+
+class PrintEdition(_BuiltIn):
+    title, help = "the print edition", "the print PDF"
+
+    def render(self, edition: Edition, options: Options) -> Rendered:
+        from .render.pdf import render_pdf  # WeasyPrint is slow to import: only when a PDF is wanted
+
+        pdf = render_pdf(edition, variant=options.pdf_variant)
+        return Rendered([Output(options.out_dir / edition.pdf_name, pdf.data, note=f"{pdf.pages} pages")],
+                        list(pdf.warnings), pdf.pages)
+
+
+class Offprints(_BuiltIn):
+    title, help = "the offprints", "one PDF per brief (also --offprints)"
+    by_default = False
+
+    def render(self, edition: Edition, options: Options) -> Rendered:
+        from .render.pdf import render_offprints
+
+        rendered = Rendered()
+        for slug, pdf in render_offprints(edition, variant=options.pdf_variant).items():
+            rendered.warnings.extend(pdf.warnings)
+            rendered.outputs.append(Output(options.out_dir / "offprints" / f"{slug}.pdf", pdf.data,
+                                           note=f"{pdf.pages} pages"))
+        return rendered
+
+
+class WebEdition(_BuiltIn):
+    title, help = "the web edition", "index.html and its assets"
+
+    def render(self, edition: Edition, options: Options) -> Rendered:
+        from .render.web import render_web
+
+        web = render_web(edition)
+        out = options.out_dir
+        return Rendered([Output(out / "index.html", web.html.encode("utf-8")),
+                         *(Output(out / relative, copy_of=source) for relative, source in web.files.items()),
+                         *(Output(out / relative, data) for relative, data in web.data.items())])
+
+
+class EmailEdition(_BuiltIn):
+    title, help = "the email edition", "email.html, email.txt and the .eml message"
+
+    checked = True  # the content check warns when the publication lacks these (Publication.email_edition_lacks)
+
+    def missing(self, edition: Edition) -> list[str]:
+        return [name for name, value in (("web_base_url", edition.publication.web_base_url),
+                                         ("email.from", edition.publication.email_from)) if not value]
+
+    def render(self, edition: Edition, options: Options) -> Rendered:
+        from .message import build_message
+        from .render.email import editorial_checks, render_email
+        from .render.text import render_text
+
+        html = render_email(edition)
+        text = render_text(edition)
+        message = build_message(edition, html, text, _attached_pdf(edition, options))
+        out = options.out_dir
+        return Rendered([Output(out / name, data) for name, data in (
+            ("email.html", html.encode("utf-8")), ("email.txt", text.encode("utf-8")),
+            (f"{edition.slug}.eml", message.as_bytes()))], editorial_checks(edition, html))
+
+
+def _attached_pdf(edition: Edition, options: Options) -> bytes | None:
+    """The print PDF this build made, when the message is to carry it (the build makes it first)."""
+    if not options.attach_pdf:
+        return None
+    return next(output.data for output in options.rendered["pdf"].outputs if output.path.name == edition.pdf_name)
+
+
+BUILT_IN: dict[str, EditionRenderer] = {
+    "pdf": PrintEdition(), "offprints": Offprints(), "web": WebEdition(), "email": EmailEdition(),
+}
+"""In the order a build makes them: the email may attach the PDF rendered before it."""
+
+
+@functools.cache
+def registered() -> dict[str, EditionRenderer]:
+    """Every edition by name: the built-in ones, then those installed packages register."""
+    editions = dict(BUILT_IN)
+    for entry in sorted(entry_points(group=GROUP), key=lambda found: found.name):
+        where = f"the edition {entry.name!r} ({entry.value}, entry point group {GROUP})"
+        if entry.name in editions:
+            raise ResearchNewsError(f"{where}: an edition {entry.name!r} is already registered")
+        if not NAME.fullmatch(entry.name):
+            raise ResearchNewsError(f"{where}: name it with lower-case letters, digits and underscores")
+        editions[entry.name] = _load(entry, where)
+    return editions
+
+
+def _load(entry: EntryPoint, where: str) -> EditionRenderer:
+    """The renderer an entry point names (an instance, or a class made with no arguments)."""
+    try:
+        found = entry.load()
+        renderer = found() if isinstance(found, type) else found
+    except Exception as error:  # third-party code: whatever it raises, say whose it is
+        raise ResearchNewsError(f"{where} could not be loaded: {type(error).__name__}: {error}; "
+                                "reinstall or uninstall the package that provides it") from None
+    if not isinstance(renderer, EditionRenderer):
+        lacking = [name for name in ("title", "help", "by_default", "missing", "render") if not hasattr(renderer, name)]
+        raise ResearchNewsError(f"{where} is not an edition renderer: it has no {', '.join(lacking)}")
+    return renderer
+
+
+def names() -> tuple[str, ...]:
+    """What ``--only`` can name."""
+    return tuple(registered())
+
+
+def unknown(wanted: tuple[str, ...] | list[str]) -> list[str]:
+    """The names in ``wanted`` that are no registered edition."""
+    return [name for name in wanted if name not in registered()]
+
+
+def choices_message(wanted: tuple[str, ...] | list[str] | str) -> str:
+    """The usage error for ``--only`` naming something else than editions."""
+    written = wanted if isinstance(wanted, str) else ",".join(wanted)
+    return f"--only takes {', '.join(names())} (comma-separated); got {written!r}"
+
+
+def reset() -> None:
+    """Forget the registry, so that packages installed since (or a test's entry points) are read again."""
+    registered.cache_clear()

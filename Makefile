@@ -26,6 +26,7 @@ test: $(VENV)/.installed-dev system-build system-test node
 bench: $(VENV)/.installed-dev system-build
 	$(PY) benchmarks/bench_check.py
 	$(PY) benchmarks/bench_build.py
+	$(PY) benchmarks/bench_serve.py
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)

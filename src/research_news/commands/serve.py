@@ -7,7 +7,6 @@ as fast without it.
 from __future__ import annotations
 
 import logging
-import webbrowser
 from pathlib import Path
 from typing import Annotated
 
@@ -35,6 +34,8 @@ def serve(
     if logger.level == logging.WARNING:  # not --quiet: say what changed and how long the PDFs took
         logger.setLevel(logging.INFO)
     if open_browser:
+        import webbrowser
+
         webbrowser.open(server.url)
     server.run()
     typer.echo("Stopped.", err=True)

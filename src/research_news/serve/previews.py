@@ -214,7 +214,6 @@ class Site:
     roots: tuple[Path, ...] = ()  # where ``source`` files may lie: the content tree and the layout folders
     briefs: list[tuple[str, str, Path | None]] = field(default_factory=list)  # (slug, title, file)
     pdf_name: str = ""
-    has_email: bool = False
 
     @property
     def errors(self) -> list[Problem]:
@@ -251,12 +250,9 @@ def render_site(target: Target, cache: ContentCache, generation: int) -> Site:
         site.briefs = [(brief.slug, brief.title, brief.path) for brief in edition.briefs]
         site.pdf_name = edition.pdf_name
         site.files.update(web_files(edition))
-        email = email_files(edition, f"/p/{target.key}/web/")
-        site.has_email = email is not None
-        if email is not None:
-            files, warnings = email
-            site.files.update(files)
-            site.problems = sorted(set(site.problems) | set(warnings))
+        files, warnings = email_files(edition, f"/p/{target.key}/web/")
+        site.files.update(files)
+        site.problems = sorted(set(site.problems) | set(warnings))
         site.files["email.txt"] = Served("text/plain; charset=utf-8", text_of(edition).encode("utf-8"))
     except ContentError as error:  # a layout template's mistake, located in the template
         site.problems = sorted(set(site.problems) | set(error.problems))
@@ -287,7 +283,7 @@ def web_files(edition: Edition) -> dict[str, Served]:
     return files
 
 
-def email_files(edition: Edition, web_address: str) -> tuple[dict[str, Served], list[Problem]] | None:
+def email_files(edition: Edition, web_address: str) -> tuple[dict[str, Served], list[Problem]]:
     """The email as a reader gets it, with its links and images pointing at the preview's web edition.
 
     Rendered for the publication's own address (what the editorial checks judge), which is

@@ -28,6 +28,7 @@ bench: $(VENV)/.installed-dev system-build
 	$(PY) benchmarks/bench_build.py
 	$(PY) benchmarks/bench_send.py
 	$(PY) benchmarks/bench_svg.py
+	$(PY) benchmarks/bench_serve.py
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)

@@ -11,7 +11,6 @@ their own rules (one line, no control characters) and are shown escaped.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -23,15 +22,23 @@ from .exceptions import ContentError, Problem
 from .images import SIGNATURES, image_problem
 from .layout import Layout, find_layout, layout_candidates, layout_problems
 from .load import Document, LoadFailed, load_document
-from .locate import (Loc, field_path, markdown_strings, model_problems, position_in_text, position_of, raw_strings,
-                     shorten, strings, suggestion, text_locator)
+from .locate import (
+    Loc,
+    field_path,
+    markdown_strings,
+    model_problems,
+    position_in_text,
+    position_of,
+    raw_strings,
+    shorten,
+    strings,
+    suggestion,
+    text_locator,
+)
 from .models import PARTS, Brief, Issue, Publication, Strict
 from .sections import issue_model
 from .slugs import brief_slug
-from .tree import ISSUE_FILE, PUBLICATION_FILE, Files, find_root
-
-ISSUE_FOLDER_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")
-"""The issue folder's name is the slug of every output file and URL."""
+from .tree import ISSUE_FILE, ISSUE_FOLDER_NAME, PUBLICATION_FILE, Files, find_root
 
 EMAIL_SETTINGS = {"web_base_url": "`web_base_url: https://…`, the address the web editions are published under,",
                   "email.from": "`from: Name <address>` under `email:`"}

@@ -18,6 +18,7 @@ from .commands import check as check_command
 from .commands import new as new_command
 from .commands import schema as schema_command
 from .commands import send as send_command
+from .commands import serve as serve_command
 from .exceptions import ContentError, ResearchNewsError, UsageError
 
 
@@ -92,6 +93,7 @@ app.command("build")(build_command.build)
 app.add_typer(new_command.app, name="new")
 app.command("schema")(schema_command.schema)
 app.command("send")(send_command.send)
+app.command("serve")(serve_command.serve)
 
 
 OUTCOMES = {"send": "nothing was sent"}

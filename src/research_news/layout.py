@@ -22,6 +22,7 @@ from typing import Any
 
 from jinja2 import (
     BaseLoader,
+    BytecodeCache,
     Environment,
     StrictUndefined,
     Template,
@@ -31,6 +32,7 @@ from jinja2 import (
     TemplateSyntaxError,
     select_autoescape,
 )
+from jinja2.bccache import Bucket
 from jinja2.loaders import split_template_path
 from jinja2.sandbox import SandboxedEnvironment, SecurityError
 
@@ -123,6 +125,7 @@ class Layout:
             undefined=StrictUndefined,
             trim_blocks=True,
             lstrip_blocks=True,
+            bytecode_cache=_COMPILED,
         )
         env.globals.update(layout_fonts=self.fonts, email_summary=self.email_summary)
         return env
@@ -199,6 +202,11 @@ def layout_chain(root: Path, name: str) -> tuple[list[Path], list[Manifest]]:
     return folders, manifests
 
 
+def forget_labels() -> None:
+    """Read labels files again from now on: a long-running process (``serve``) calls it when one changes."""
+    _read_labels.cache_clear()
+
+
 @functools.cache
 def _read_labels(path: Path, own: frozenset[str] = frozenset()) -> dict[str, Any]:
     """A layout's labels file (``labels/fr.yaml``), checked: built-in names and the layout's own only."""
@@ -253,6 +261,35 @@ def _unchanged(path: Path, modified: float) -> bool:
         return path.stat().st_mtime == modified
     except OSError:
         return False
+
+
+class _CompiledTemplates(BytecodeCache):
+    """Compiled templates kept in memory for the life of the process, keyed by file, source and
+    the options that change the compiled code.
+
+    Every edition makes fresh environments, so without it each render compiles every template
+    again: once per build, but on every save for the preview server (``serve``). A template
+    whose source changed has another checksum, and is compiled anew.
+    """
+
+    def __init__(self) -> None:
+        self._code: dict[str, bytes] = {}
+
+    def get_bucket(self, environment: Environment, name: str, filename: str | None, source: str) -> Bucket:
+        escapes = environment.autoescape(name) if callable(environment.autoescape) else environment.autoescape
+        options = f"{type(environment).__name__}|{escapes}|{environment.trim_blocks}|{environment.lstrip_blocks}"
+        return super().get_bucket(environment, f"{name}|{options}", filename, source)
+
+    def load_bytecode(self, bucket: Bucket) -> None:
+        code = self._code.get(bucket.key)
+        if code is not None:
+            bucket.bytecode_from_string(code)  # ignored when the checksum differs: compiled anew
+
+    def dump_bytecode(self, bucket: Bucket) -> None:
+        self._code[bucket.key] = bucket.bytecode_to_string()
+
+
+_COMPILED = _CompiledTemplates()
 
 
 class _LayoutTemplate(Template):

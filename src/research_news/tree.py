@@ -7,10 +7,14 @@ Nothing outside it is ever read for content.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 PUBLICATION_FILE = "publication.yaml"
 ISSUE_FILE = "issue.yaml"
+
+ISSUE_FOLDER_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")
+"""The issue folder's name is the slug of every output file and URL."""
 
 
 def find_root(start: Path) -> Path | None:

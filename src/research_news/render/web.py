@@ -8,7 +8,9 @@ only decides where each asset goes and how the page names it, so that publishing
 
 from __future__ import annotations
 
+import functools
 import io
+import os
 import re
 import struct
 from dataclasses import dataclass, field
@@ -109,7 +111,21 @@ class LayoutFonts:
 
 
 def woff_of(font: Path) -> bytes | None:
-    """``font`` wrapped as WOFF 1.0 (its tables zlib-compressed, unchanged), or None if it is no font."""
+    """``font`` wrapped as WOFF 1.0 (its tables zlib-compressed, unchanged), or None if it is no font.
+
+    Compressing takes a few hundredths of a second per face; the result is kept for the file
+    as it is on disk (a font that changes is wrapped again), so the preview server (``serve``),
+    which renders the page on every save, pays for it once.
+    """
+    try:
+        stat = os.stat(font)
+    except OSError:
+        return None
+    return _woff_of(font, stat.st_mtime_ns, stat.st_size)
+
+
+@functools.lru_cache(maxsize=64)
+def _woff_of(font: Path, modified: int, size: int) -> bytes | None:
     from fontTools.ttLib import TTFont, TTLibError  # WeasyPrint's own dependency; loaded only here
 
     try:

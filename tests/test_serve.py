@@ -1,0 +1,323 @@
+"""`research-news serve`: live previews in a real browser, the Host and path checks, Ctrl-C.
+
+Every server here is real: uvicorn on an ephemeral loopback port, the watcher on a copy of
+the sample tree, the PDF worker process. Waits poll for a condition with a generous limit;
+nothing asserts on timing (benchmarks/bench_serve.py measures it).
+"""
+
+from __future__ import annotations
+
+import http.client
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from research_news.exceptions import ResearchNewsError
+from research_news.serve.app import HostCheck, allowed_hosts
+from research_news.serve.previews import ContentCache, Served, render_site, targets_for
+from research_news.serve.server import PreviewServer
+from tests.browser import chromium, describe, run_axe
+
+REPO = Path(__file__).resolve().parents[1]
+ISSUE = "2023-01-data-and-society"
+BRIEF = "briefs/data-protection-officer.yaml"
+TITLE = '"The Data Protection Officer: portrait of a new profession"'
+
+
+def wait_until(condition, timeout: float = 30.0, what: str = "the condition"):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = condition()
+        if value:
+            return value
+        time.sleep(0.05)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def request(url: str, path: str, host: str | None = None, method: str = "GET") -> tuple[int, bytes]:
+    """A raw HTTP request: the path is sent as written (no normalising of `..`), with any Host."""
+    address = url.split("//")[1].rstrip("/")
+    connection = http.client.HTTPConnection(address, timeout=30)
+    connection.putrequest(method, path, skip_host=True, skip_accept_encoding=True)
+    connection.putheader("Host", host or address)
+    connection.endheaders()
+    response = connection.getresponse()
+    body = response.read()
+    connection.close()
+    return response.status, body
+
+
+@pytest.fixture
+def served(sample_tree):
+    """The preview of a writable copy of the sample issue; yields (server, url, issue folder)."""
+    issue = sample_tree / ISSUE
+    server = PreviewServer(issue, port=0)
+    with server.in_thread() as url:
+        yield server, url, issue
+
+
+# --- in the browser ------------------------------------------------------------------------
+
+
+def test_saved_edits_show_in_the_open_page_and_errors_replace_the_preview(served):
+    server, url, issue = served
+    brief = issue / BRIEF
+    original = brief.read_text(encoding="utf-8")
+    with chromium() as browser:
+        page = browser.new_page(viewport={"width": 1440, "height": 900})
+        page.goto(url)
+        web = page.frame_locator("iframe.web")
+        desktop = page.frame_locator("iframe.email").first
+        phone = page.frame_locator("iframe.email").last
+        web.get_by_text("portrait of a new profession").first.wait_for()
+
+        brief.write_text(original.replace(TITLE, '"Guardians of the GDPR"'), encoding="utf-8")
+        web.get_by_text("Guardians of the GDPR").first.wait_for(timeout=20_000)
+        page.click("#tab-email")
+        desktop.get_by_text("Guardians of the GDPR").first.wait_for(timeout=20_000)
+        phone.get_by_text("Guardians of the GDPR").first.wait_for(timeout=20_000)
+
+        brief.write_text(original.replace(TITLE, '"Guardians: of the GDPR'), encoding="utf-8")  # unclosed quote
+        problem = page.locator("#problems .problem.error").first
+        problem.wait_for(timeout=20_000)
+        site = server.previewer.sites[ISSUE]
+        assert site.errors and not site.files
+        shown = page.locator("#problems").inner_text()
+        for error in site.errors:
+            assert str(error) in " ".join(shown.split()), "the page shows the problem as `check` prints it"
+        assert re.search(r"data-protection-officer\.yaml:\d+:\d+: ", shown)
+        assert page.locator("#previews").is_hidden()
+
+        brief.write_text(original, encoding="utf-8")
+        page.locator("#problems .problem.error").first.wait_for(state="detached", timeout=20_000)
+        assert page.locator("#previews").is_visible()
+        desktop.get_by_text("portrait of a new profession").first.wait_for(timeout=20_000)
+        page.click("#tab-web")
+        web.get_by_text("portrait of a new profession").first.wait_for(timeout=20_000)
+
+
+def test_the_preview_page_is_accessible(served):
+    _, url, _ = served
+    with chromium() as browser:
+        page = browser.new_page(viewport={"width": 1280, "height": 900}, bypass_csp=True)  # to add axe
+        page.goto(url)
+        page.frame_locator("iframe.web").locator("main").wait_for()
+        violations = run_axe(page)
+        assert not violations, describe(violations)
+
+
+def test_a_reload_keeps_the_scroll_position_and_the_email_toggles(served):
+    server, url, issue = served
+    with chromium() as browser:
+        page = browser.new_page(viewport={"width": 1440, "height": 900})
+        page.context.close()
+        page = browser.new_page(viewport={"width": 1440, "height": 900}, bypass_csp=True)  # for wait_for_function
+        page.goto(url + f"p/{ISSUE}/#email")
+        frame = page.frame_locator("iframe.email").first
+        frame.locator("img").first.wait_for()
+        page.check("#email-images-off")
+        email = page.locator("iframe.email").first
+        email.evaluate("frame => frame.contentWindow.scrollTo(0, 900)")
+        generation = server.previewer.sites[ISSUE].generation
+        (issue / BRIEF).write_text((issue / BRIEF).read_text(encoding="utf-8") + "\n", encoding="utf-8")
+        wait_until(lambda: server.previewer.sites[ISSUE].generation > generation, what="a rebuild")
+        page.wait_for_function(f"Number(document.body.dataset.generation) > {generation}")
+        page.wait_for_function("document.querySelector('iframe.email').contentWindow.scrollY > 800")
+        assert email.evaluate("f => Array.from(f.contentDocument.images).every(img => !img.hasAttribute('src'))")
+
+
+# --- what is previewed ---------------------------------------------------------------------
+
+
+def test_a_single_brief_is_previewed_alone_with_its_offprint(sample_tree):
+    target, = targets_for(sample_tree / ISSUE / BRIEF)
+    site = render_site(target, ContentCache(), 1)
+    assert site.ok, site.problems
+    html = site.files["web/index.html"].data.decode()
+    assert "portrait of a new profession" in html
+    assert 'id="brief-data-protection-officer"' in html
+    assert "brief-customer-value-big-data" not in html and "brief-responsible-innovation-management" not in html
+    assert [slug for slug, _, _ in site.briefs] == ["data-protection-officer"]
+
+
+def test_a_file_deleted_while_serving_is_an_error_in_the_page_then_comes_back(served):
+    server, url, issue = served
+    brief = issue / BRIEF
+    text = brief.read_text(encoding="utf-8")
+    brief.unlink()
+    wait_until(lambda: server.previewer.sites[ISSUE].errors, what="the missing brief's error")
+    status, body = request(url, f"/p/{ISSUE}/")
+    assert status == 200 and b"does not exist" in body and b"issue.yaml:" in body
+    brief.write_text(text, encoding="utf-8")
+    wait_until(lambda: server.previewer.sites[ISSUE].ok, what="the preview to come back")
+    assert request(url, f"/p/{ISSUE}/web/index.html")[0] == 200
+
+
+def test_a_half_written_brief_is_an_error_not_a_crash(served):
+    server, url, issue = served
+    brief = issue / BRIEF
+    text = brief.read_text(encoding="utf-8")
+    brief.write_text(text[: len(text) // 3], encoding="utf-8")  # a save cut short
+    wait_until(lambda: not server.previewer.sites[ISSUE].ok, what="the error")
+    brief.write_text(text, encoding="utf-8")
+    wait_until(lambda: server.previewer.sites[ISSUE].ok, what="the preview to come back")
+    assert request(url, f"/p/{ISSUE}/email.html")[0] == 200
+
+
+def test_pdfs_the_issue_and_an_offprint(served):
+    _, url, _ = served
+    status, body = request(url, f"/p/{ISSUE}/pdf/data-protection-officer.pdf")
+    assert status == 200 and body.startswith(b"%PDF-")
+    status, body = request(url, f"/p/{ISSUE}/pdf/issue.pdf")
+    assert status == 200 and body.startswith(b"%PDF-")
+    assert request(url, f"/p/{ISSUE}/pdf/nobody.pdf")[0] == 404
+
+
+# --- safety: Host, paths, links -------------------------------------------------------------
+
+
+@pytest.mark.parametrize("host", ["evil.example", "evil.example:{port}", "127.0.0.1:1", "127.0.0.1",
+                                  "localhost.evil.example:{port}", "127.0.0.2:{port}"])
+def test_requests_naming_another_host_are_refused(served, host):
+    _, url, _ = served
+    port = url.rstrip("/").rsplit(":", 1)[1]
+    for path in ("/", f"/p/{ISSUE}/", f"/p/{ISSUE}/web/index.html", "/events"):
+        status, body = request(url, path, host=host.format(port=port))
+        assert status == 400, (host, path)
+        assert b"<html" not in body and b"Data" not in body
+
+
+@pytest.mark.parametrize("host", ["127.0.0.1:{port}", "localhost:{port}", "[::1]:{port}", "LOCALHOST:{port}"])
+def test_the_loopback_names_are_accepted(served, host):
+    _, url, _ = served
+    port = url.rstrip("/").rsplit(":", 1)[1]
+    assert request(url, f"/p/{ISSUE}/web/index.html", host=host.format(port=port))[0] == 200
+
+
+def test_allowed_hosts_for_other_bindings():
+    assert allowed_hosts("192.0.2.7", 8000) == {"192.0.2.7:8000"}
+    assert allowed_hosts("::1", 8000) == {"[::1]:8000", "localhost:8000", "127.0.0.1:8000"}
+    check = HostCheck(None, allowed_hosts("0.0.0.0", 8000))
+
+    def scope(host):
+        return {"headers": [(b"host", host.encode())]}
+
+    assert check._allowed(scope("192.0.2.7:8000")) and check._allowed(scope("[2001:db8::1]:8000"))
+    assert not check._allowed(scope("rebound.example:8000")) and not check._allowed(scope("192.0.2.7:80"))
+
+
+@pytest.mark.parametrize("path", [
+    "/p/{issue}/web/../../../../etc/passwd",
+    "/p/{issue}/web/%2e%2e/%2e%2e/%2e%2e/etc/passwd",
+    "/p/{issue}/web/%2E%2E%2F%2E%2E%2Fetc%2Fpasswd",
+    "/p/{issue}/web/%252e%252e/issue.yaml",
+    "/p/{issue}/web/assets/../../issue.yaml",
+    "/p/{issue}/issue.yaml",
+    "/p/{issue}/briefs/data-protection-officer.yaml",
+    "/p/{issue}/web//etc/passwd",
+    "/p/..%2f..%2fetc/passwd",
+    "/p/{issue}/pdf/..%2f..%2fissue.yaml",
+    "/_/..%2fapp.py",
+    "/_/page.html.j2",
+    "/../../../etc/passwd",
+    "//etc/passwd",
+])
+def test_only_the_rendered_previews_are_served(served, path):
+    _, url, issue = served
+    status, body = request(url, path.format(issue=ISSUE))
+    assert status in (400, 404), path
+    assert b"root:" not in body and b"sections:" not in body and b"title:" not in body and b"import" not in body
+
+
+def test_a_file_that_became_a_link_out_of_the_tree_is_not_served(served, tmp_path):
+    server, url, issue = served
+    site = server.previewer.sites[ISSUE]
+    name, image = next((name, served) for name, served in site.files.items()
+                       if served.source is not None and name.endswith(".png"))
+    assert request(url, f"/p/{ISSUE}/{name}")[0] == 200
+    secret = tmp_path / "secret.png"
+    secret.write_bytes(b"\x89PNG secret outside the content tree")
+    swapped = image.source.with_name("swapped.png")
+    swapped.symlink_to(secret)
+    site.files[name] = Served(image.media_type, source=swapped)  # as if swapped between render and request
+    status, body = request(url, f"/p/{ISSUE}/{name}")
+    assert status == 404 and b"secret" not in body
+
+
+def test_a_preview_runs_no_script(served):
+    _, url, _ = served
+    address = url.split("//")[1].rstrip("/")
+    connection = http.client.HTTPConnection(address, timeout=30)
+    connection.request("GET", f"/p/{ISSUE}/web/index.html")
+    response = connection.getresponse()
+    response.read()
+    assert "script-src 'none'" in response.getheader("content-security-policy")
+    assert response.getheader("x-content-type-options") == "nosniff"
+
+
+# --- the command -----------------------------------------------------------------------------
+
+
+def _start(args: list[str], cwd: Path) -> tuple[subprocess.Popen, str]:
+    env = {**os.environ, "PYTHONPATH": str(REPO / "src")}
+    process = subprocess.Popen([sys.executable, "-m", "research_news", "serve", *args], cwd=cwd, env=env,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    first = ""
+    while "Previewing" not in first:
+        line = process.stderr.readline()
+        if not line:
+            raise AssertionError(f"serve did not start: {first}{process.stderr.read()}")
+        first += line
+    return process, first
+
+
+def test_ctrl_c_stops_it_cleanly_with_a_page_listening(sample_tree):
+    process, started = _start([str(sample_tree), "--port", "0"], sample_tree.parent)
+    url = started.split(" at ")[1].split(" ")[0]
+    port = int(url.rstrip("/").rsplit(":", 1)[1])
+    listener = socket.create_connection(("127.0.0.1", port))  # an open page's event stream
+    listener.sendall(f"GET /events HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n\r\n".encode())
+    assert b"text/event-stream" in listener.recv(4096)
+    process.send_signal(signal.SIGINT)
+    try:
+        out, err = process.communicate(timeout=20)
+    finally:
+        process.kill()
+        listener.close()
+    assert process.returncode == 0, err
+    assert "Traceback" not in err and "Stopped." in err
+
+
+def test_a_host_beyond_loopback_is_warned_about(sample_tree):
+    process, started = _start([str(sample_tree / ISSUE), "--host", "0.0.0.0", "--port", "0"], sample_tree.parent)
+    process.send_signal(signal.SIGINT)
+    try:
+        _, err = process.communicate(timeout=20)
+    finally:
+        process.kill()
+    assert "warning: listening on 0.0.0.0" in started + err
+    assert "Traceback" not in err
+
+
+def test_a_port_in_use_is_one_line(sample_tree, cli):
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = cli("serve", sample_tree, "--port", str(port))
+    assert result.exit_code == 1
+    assert f"port {port} is already in use" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_a_path_that_is_no_content_is_a_usage_error(tmp_path, cli):
+    result = cli("serve", tmp_path, "--port", "0")
+    assert result.exit_code == 2 and "is not a content tree" in result.stderr
+    with pytest.raises(ResearchNewsError):
+        targets_for(tmp_path / "missing")

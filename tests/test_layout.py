@@ -185,7 +185,7 @@ def test_a_manifest_error_stops_check_not_with_a_traceback(minimal_tree: Path):
 
 @pytest.mark.parametrize(("language", "subject", "title"), [
     ("en", "Research News #3: A minimal issue", "Research News issue 3: A minimal issue"),
-    ("fr", "Research News n°\u00a03\u00a0: A minimal issue", "Research News numéro 3\u00a0: A minimal issue"),
+    ("fr", "Research News n°\u00a03\u202f: A minimal issue", "Research News numéro 3\u202f: A minimal issue"),
     ("de", "Research News Nr. 3: A minimal issue", "Research News, Ausgabe 3: A minimal issue"),
 ])
 def test_subject_and_title_are_spelt_by_the_labels(minimal_tree: Path, language: str, subject: str, title: str):
@@ -194,7 +194,7 @@ def test_subject_and_title_are_spelt_by_the_labels(minimal_tree: Path, language:
     edition = edition_of(minimal_tree)
     assert (edition.subject, edition.title) == (subject, title)
     issue.write_text(issue.read_text().replace("headline: A minimal issue\n", ""))
-    assert edition_of(minimal_tree).subject == subject.split(":")[0].rstrip("\u00a0")
+    assert edition_of(minimal_tree).subject == subject.split(":")[0].rstrip("\u202f")
 
 
 def test_a_pattern_label_with_an_unknown_placeholder_is_located(minimal_tree: Path):

@@ -33,9 +33,14 @@ def test_sub_headings_sit_below_the_part_heading() -> None:
     assert "<h4>Sample</h4>" in html and "<h5>Detail</h5>" in html and "<h4>Big</h4>" in html
 
 
-def test_quotes_follow_the_language() -> None:
-    assert "«\u00a0oui\u00a0»" in render_inline('"oui"', "fr")
+def test_quotes_and_spacing_follow_the_language() -> None:
+    """Quotes come from the labels (passed in); spacing is the language's own."""
+    french = ("«\u202f", "\u202f»", "“", "”")
+    assert render_inline('"oui" : c\'est l\'avis de 10 000 lecteurs !', "fr", french) == (
+        "«\u202foui\u202f»\u202f: c’est l’avis de 10\u202f000 lecteurs\u202f!")
     assert "“yes”" in render_inline('"yes"', "en")
+    html = render("Voir `a: b` et [le site](https://ex.org/a?b=c) : fin", "fr", quotes=french)
+    assert "<code>a: b</code>" in html and 'href="https://ex.org/a?b=c"' in html and "site</a>\u202f: fin" in html
 
 
 def test_links_in_reports_every_link_with_its_offset() -> None:

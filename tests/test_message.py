@@ -218,3 +218,22 @@ def test_a_long_sender_name_is_encoded_not_left_on_one_long_line(edition):
     assert parse(build_message(dataclasses.replace(edition, publication=publication), HTML, TEXT))["From"].addresses[0] \
         .display_name.replace(" ", "") == "N" * 1200  # (Python's parser keeps a space between encoded words)
     assert parse(build_message(edition, HTML, TEXT))["From"] == "Minimal News <news@example.org>"
+
+
+def test_a_long_non_ascii_subject_keeps_every_space() -> None:
+    """Python's folding split encoded words at a space and dropped it ("qui décide" → "quidécide")."""
+    from email import policy as email_policy
+    from email.message import EmailMessage
+    from email.parser import BytesParser
+
+    from research_news.message import POLICY, text_header, verbatim
+
+    for subject in ["Notes de recherche n°\u00a02\u202f: Données\u202f: qui décide\u202f? 10\u202f000 «\u202favis\u202f»",
+                    "Short ASCII subject", "Ünïcödé " * 30, "x" * 200 + " end", "=?utf-8?q?looks_encoded?= text"]:
+        message = EmailMessage(policy=POLICY)
+        message["Subject"] = verbatim("Subject", text_header(subject))
+        message.set_content("body")
+        data = message.as_bytes()
+        assert all(len(line) <= 78 or b" " not in line for line in data.split(b"\r\n"))
+        parsed = BytesParser(policy=email_policy.default).parsebytes(data)
+        assert str(parsed["Subject"]) == subject

@@ -90,13 +90,20 @@ def test_starts_with_the_issue(text):
 
 
 def convert(source: str, lang: str = "en") -> tuple[str, list[str]]:
+    """``source`` in plain text, with the quotes the default layout's labels give ``lang``."""
+    from research_news.layout import BUILTIN_LAYOUTS, DEFAULT
+    from research_news.layout_manifest import read_labels
+
     notes = Notes()
-    return markdown_text(source, lang, notes), notes.urls
+    quotes = tuple(read_labels(BUILTIN_LAYOUTS / DEFAULT / "labels" / f"{lang}.yaml")["quotes"])
+    return markdown_text(source, lang, notes, quotes=quotes), notes.urls
 
 
 def test_emphasis_is_dropped_and_quotes_are_typographic():
     assert convert('**Bold** and *italic* and `code` and "quoted"')[0] == "Bold and italic and code and “quoted”"
-    assert convert('"Bonjour"', "fr")[0] == "«\u00a0Bonjour\u00a0»"
+    assert convert('"Bonjour"', "fr")[0] == "«\u202fBonjour\u202f»"
+    assert convert("Vraiment? Oui: 10 000 fois", "fr")[0] == "Vraiment\u202f? Oui\u202f: 10\u202f000 fois"
+    assert convert('"Hallo"', "de")[0] == "„Hallo“"
 
 
 def test_links_share_numbers_and_autolinks_stay_inline():

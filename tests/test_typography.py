@@ -44,3 +44,45 @@ def test_typesetting_changes_only_spaces_and_quotes_and_is_stable(text: str, lan
     assert letters(once) == letters(text)
     for protected in re.findall(r"https://x\.org/a\?b|\b\d+:\d+\b", text):
         assert protected in once
+
+
+def test_french_typography_reaches_every_edition(tmp_path) -> None:
+    """Written with plain spaces and straight quotes; printed, shown and sent the French way."""
+    from email import policy
+    from email.parser import BytesParser
+    from io import BytesIO
+
+    from pypdf import PdfReader
+
+    from .conftest import copy_fixture, run_cli
+
+    tree = copy_fixture("print-french", tmp_path)
+    publication = tree / "publication.yaml"
+    publication.write_text(publication.read_text() + 'email:\n  from: "Notes <notes@example.org>"\n')
+    issue = tree / "2024-09-numero-francais"
+    (issue / "issue.yaml").write_text((issue / "issue.yaml").read_text().replace(
+        "headline: Données et société", 'headline: "Données : qui décide ? 10 000 \\"avis\\""'))
+    brief = issue / "briefs" / "une-note.yaml"
+    brief.write_text(brief.read_text().replace(
+        "title: Une étude des délégués à la protection des données",
+        "title: \"L'étude des délégués: pourquoi ?\""))
+    out = tmp_path / "build"
+    result = run_cli("build", issue, "--out", out)
+    assert result.exit_code == 0, result.stderr
+    built = out / issue.name
+    headline = f"Données{NNBSP}: qui décide{NNBSP}? 10{NNBSP}000 «{NNBSP}avis{NNBSP}»"
+    title = f"L’étude des délégués{NNBSP}: pourquoi{NNBSP}?"
+
+    pdf = PdfReader(BytesIO((built / f"{issue.name}.pdf").read_bytes()))
+    text = "\n".join(page.extract_text() for page in pdf.pages)
+    assert title in text.replace("\n", " ") and f"«{NNBSP}avis{NNBSP}»" in text
+    assert headline in pdf.metadata.title
+
+    web = (built / "index.html").read_text()
+    assert f"<title>Notes de recherche numéro 2{NNBSP}: {headline}" in web
+    assert f'<meta property="og:title" content="Notes de recherche numéro 2{NNBSP}: {headline}' in web
+    assert title in web
+
+    message = BytesParser(policy=policy.default).parsebytes((built / f"{issue.name}.eml").read_bytes())
+    assert str(message["Subject"]) == f"Notes de recherche n°\u00a02{NNBSP}: {headline}"
+    assert title in (built / "email.txt").read_text() and title in (built / "email.html").read_text()

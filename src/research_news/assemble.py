@@ -26,6 +26,7 @@ from .layout_manifest import fill
 from .load import Document
 from .models import PARTS, Author, Brief, Figure, Issue, Person, holds_markdown
 from .slugs import brief_slug
+from .typography import Quotes, typeset
 from .validate import Content
 
 PART_HEADING_LEVEL = 4
@@ -267,10 +268,11 @@ def assemble(content: Content) -> Edition:
     publication, issue = content.publication, content.issue
     layout = Layout(content.root, publication.layout)
     labels = layout.labels(issue.language)
+    quotes = tuple(labels["quotes"])
     sections = [
         SectionView(
             id=f"section-{index + 1}",
-            title=section.title,
+            title=typeset(section.title, issue.language, quotes),
             briefs=[
                 _brief(content.briefs[(content.issue_dir / path).resolve()], issue.language, layout, content.root)
                 for path in section.briefs
@@ -285,9 +287,9 @@ def assemble(content: Content) -> Edition:
         number=issue.number,
         date=issue.date,
         date_label=format_date(issue.date, labels),
-        headline=issue.headline,
+        headline=typeset(issue.headline, issue.language, quotes),
         preheader="",
-        editorial_html=markdown.render(issue.editorial, issue.language, 3),
+        editorial_html=markdown.render(issue.editorial, issue.language, 3, quotes),
         editorial_source=issue.editorial,
         publication=_publication(content, labels),
         sections=sections,
@@ -299,16 +301,17 @@ def assemble(content: Content) -> Edition:
         layout=layout,
         documents=content.documents,
     )
-    edition.preheader = issue.preheader or _first_takeaway(edition)
+    edition.preheader = typeset(issue.preheader, issue.language, quotes) or _first_takeaway(edition)
     return edition
 
 
 def _publication(content: Content, labels: dict[str, Any]) -> PublicationView:
     p = content.publication
+    lang, quotes = content.issue.language, tuple(labels["quotes"])
     logo = _image(content.root / p.logo, content.root, p.name) if p.logo else None
     return PublicationView(
-        name=p.name, series=p.series, tagline=p.tagline,
-        about_html=markdown.render(p.about, content.issue.language, 3), about_source=p.about,
+        name=p.name, series=p.series, tagline=typeset(p.tagline, lang, quotes),
+        about_html=markdown.render(p.about, lang, 3, quotes), about_source=p.about,
         website=p.website, web_base_url=p.web_base_url, logo=logo,
         primary=p.colors.primary, accent=p.colors.accent,
         email_from=p.email.from_, reply_to=p.email.reply_to, unsubscribe=p.email.unsubscribe,
@@ -320,23 +323,24 @@ def _brief(entry, issue_lang: str, layout: Layout, root: Path) -> BriefView:
     folder = entry.path.parent
     lang = brief.language or issue_lang
     labels = layout.labels(lang)
+    quotes = tuple(labels["quotes"])
     slug = brief_slug(entry.path)
     parts = [_part(brief, key, slug, lang, labels) for key in PARTS]
     by_key = {part.key: part for part in parts}
     for quote in brief.quotes:
-        by_key[quote.after].quotes.append(QuoteView(quote.text, quote.source))
+        by_key[quote.after].quotes.append(QuoteView(typeset(quote.text, lang, quotes), quote.source))
     for number, figure in enumerate(brief.figures, start=1):
-        by_key[figure.after].figures.append(_figure(figure, number, slug, folder, root, lang))
+        by_key[figure.after].figures.append(_figure(figure, number, slug, folder, root, lang, quotes))
     return BriefView(
         id=f"brief-{slug}",
         slug=slug,
-        title=brief.title,
-        subtitle=brief.subtitle,
+        title=typeset(brief.title, lang, quotes),
+        subtitle=typeset(brief.subtitle, lang, quotes),
         lang=lang,
         labels=labels,
-        authors=[_author(author, folder, root, lang) for author in brief.authors],
+        authors=[_author(author, folder, root, lang, quotes) for author in brief.authors],
         parts=parts,
-        references=[_reference(ref, lang) for ref in brief.references],
+        references=[_reference(ref, lang, quotes) for ref in brief.references],
         keywords=list(brief.keywords),
         word_count=sum(markdown.word_count(getattr(brief, key)) for key in PARTS),
         path=entry.path,
@@ -346,37 +350,39 @@ def _brief(entry, issue_lang: str, layout: Layout, root: Path) -> BriefView:
 def _part(brief: Brief, key: str, slug: str, lang: str, labels: dict[str, Any]) -> PartView:
     source = getattr(brief, key)
     is_list = isinstance(source, list)
+    quotes = tuple(labels["quotes"])
     return PartView(
         key=key,
         id=f"{slug}-{key.replace('_', '-')}",
         label=labels[key],
-        html=None if is_list else markdown.render(source, lang, PART_HEADING_LEVEL),
-        items=[markdown.render(item, lang, PART_HEADING_LEVEL) for item in source] if is_list else None,
+        html=None if is_list else markdown.render(source, lang, PART_HEADING_LEVEL, quotes),
+        items=[markdown.render(item, lang, PART_HEADING_LEVEL, quotes) for item in source] if is_list else None,
         source=source,
     )
 
 
-def _author(author: Author, folder: Path, root: Path, lang: str) -> AuthorView:
+def _author(author: Author, folder: Path, root: Path, lang: str, quotes: Quotes) -> AuthorView:
     return AuthorView(
         name=author.name, role=author.role, affiliation=author.affiliation, email=author.email,
         orcid=author.orcid, orcid_url=f"https://orcid.org/{author.orcid}" if author.orcid else None,
         photo=_image(folder / author.photo, root, author.name) if author.photo else None,
-        bio_html=markdown.render(author.bio, lang, PART_HEADING_LEVEL), bio_source=author.bio,
+        bio_html=markdown.render(author.bio, lang, PART_HEADING_LEVEL, quotes), bio_source=author.bio,
     )
 
 
-def _figure(figure: Figure, number: int, slug: str, folder: Path, root: Path, lang: str) -> FigureView:
+def _figure(figure: Figure, number: int, slug: str, folder: Path, root: Path, lang: str,
+            quotes: Quotes) -> FigureView:
     return FigureView(
         id=f"{slug}-figure-{number}", number=number,
         image=_image(folder / figure.src, root, figure.alt),
-        caption_html=markdown.render(figure.caption, lang, PART_HEADING_LEVEL), caption_source=figure.caption,
-        credit=figure.credit,
+        caption_html=markdown.render(figure.caption, lang, PART_HEADING_LEVEL, quotes), caption_source=figure.caption,
+        credit=typeset(figure.credit, lang, quotes),
     )
 
 
-def _reference(reference, lang: str) -> ReferenceView:
+def _reference(reference, lang: str, quotes: Quotes) -> ReferenceView:
     url = f"https://doi.org/{reference.doi}" if reference.doi else reference.url
-    return ReferenceView(markdown.render_inline(reference.text, lang), reference.text, reference.doi, url)
+    return ReferenceView(markdown.render_inline(reference.text, lang, quotes), reference.text, reference.doi, url)
 
 
 def _extras(issue: Issue, labels: dict[str, Any]) -> list[Extra]:
@@ -399,15 +405,20 @@ def _heading(kind: sections.SectionType, labels: dict[str, Any]) -> str:
     return labels[kind.label]
 
 
+TYPESET_FIELDS = ("title", "place")
+"""Plain-text fields of section items shown as prose (typeset); others (sources, names) stay as written."""
+
+
 def entry_view(item: BaseModel, lang: str, labels: dict[str, Any]) -> Entry:
     """``item`` of a section type as templates see it (see :class:`Entry`)."""
     values: dict[str, Any] = {}
+    quotes = tuple(labels["quotes"])
     for name, info in type(item).model_fields.items():
         value = getattr(item, name)
-        values[name] = value
+        values[name] = typeset(value, lang, quotes) if name in TYPESET_FIELDS and isinstance(value, str) else value
         if holds_markdown(info):
-            values[f"{name}_html"] = ([markdown.render(text, lang) for text in value] if isinstance(value, list)
-                                      else markdown.render(value, lang))
+            values[f"{name}_html"] = ([markdown.render(text, lang, quotes=quotes) for text in value]
+                                      if isinstance(value, list) else markdown.render(value, lang, quotes=quotes))
             values[f"{name}_source"] = value
         if isinstance(value, dt.date):
             values[f"{name}_label"] = format_date(value, labels)

@@ -21,6 +21,8 @@ from markdown_it.rules_inline import StateInline
 from markdown_it.token import Token
 from markupsafe import Markup
 
+from .typography import DEFAULT_QUOTES, Quotes, typeset_markdown_tokens
+
 ALLOWED_SCHEMES = ("http", "https", "mailto")
 
 
@@ -29,37 +31,31 @@ def link_allowed(href: str) -> bool:
     return urlsplit(href.strip()).scheme.lower() in ALLOWED_SCHEMES
 
 
-def _quotes_for(lang: str) -> str | list[str]:
-    base = lang.split("-")[0]
-    if base == "fr":
-        return ["«\u00a0", "\u00a0»", "‹\u00a0", "\u00a0›"]
-    if base == "de":
-        return "„“‚‘"
-    return "“”‘’"
-
-
-def _dialect(lang: str) -> MarkdownIt:
+def _dialect(lang: str, quotes: Quotes) -> MarkdownIt:
     """A new parser of the one markdown dialect every edition reads: CommonMark, no raw HTML,
-    no images, safe links only, typographic quotes for ``lang``."""
-    md = MarkdownIt("commonmark", {"html": False, "typographer": True, "quotes": _quotes_for(lang)})
+    no images, safe links only, and the typography of ``lang`` (its ``quotes``, from the labels,
+    and its spacing: :mod:`research_news.typography`)."""
+    md = MarkdownIt("commonmark", {"html": False, "typographer": True, "quotes": list(quotes)})
     md.enable(["replacements", "smartquotes"])
     md.disable("image")
     md.validateLink = link_allowed
+    md.core.ruler.after("smartquotes", "typography",
+                        lambda state: typeset_markdown_tokens(state.tokens, lang, quotes))
     return md
 
 
 @functools.cache
-def parser(lang: str) -> MarkdownIt:
+def parser(lang: str, quotes: Quotes = DEFAULT_QUOTES) -> MarkdownIt:
     """The markdown dialect for ``lang``, for renderers that walk its syntax tree (the plain-text email).
 
     Shared: add no render rules to it (the HTML renderer below builds its own).
     """
-    return _dialect(lang)
+    return _dialect(lang, quotes)
 
 
 @functools.cache
-def _renderer(lang: str, heading_level: int) -> MarkdownIt:
-    md = _dialect(lang)
+def _renderer(lang: str, heading_level: int, quotes: Quotes) -> MarkdownIt:
+    md = _dialect(lang, quotes)
 
     def heading_open(self, tokens, idx, options, env):
         token = tokens[idx]
@@ -79,18 +75,18 @@ def _renderer(lang: str, heading_level: int) -> MarkdownIt:
     return md
 
 
-def render(text: str | None, lang: str = "en", heading_level: int = 4) -> Markup:
+def render(text: str | None, lang: str = "en", heading_level: int = 4, quotes: Quotes = DEFAULT_QUOTES) -> Markup:
     """HTML for markdown ``text``; its ``###`` headings become ``<h{heading_level}>``."""
     if not text:
         return Markup("")
-    return Markup(_renderer(lang, heading_level).render(text))
+    return Markup(_renderer(lang, heading_level, tuple(quotes)).render(text))
 
 
-def render_inline(text: str | None, lang: str = "en") -> Markup:
+def render_inline(text: str | None, lang: str = "en", quotes: Quotes = DEFAULT_QUOTES) -> Markup:
     """HTML for one line of markdown, without a wrapping paragraph."""
     if not text:
         return Markup("")
-    return Markup(_renderer(lang, 4).renderInline(text))
+    return Markup(_renderer(lang, 4, tuple(quotes)).renderInline(text))
 
 
 @dataclass(frozen=True)

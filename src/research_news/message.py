@@ -142,12 +142,27 @@ def mailbox(name: str, address: str) -> str:
     return " ".join(encoded_words(name)) + f" <{address}>"
 
 
+def text_header(text: str) -> str:
+    """A header for people (Subject) as it is written out: as typed when it is short ASCII words,
+    else a row of encoded words holding every character, spaces included.
+
+    Python's own folding splits encoded words at spaces and drops the space (RFC 2047 has
+    readers ignore whitespace between encoded words), so "qui décide" arrived as "quidécide".
+    Encoding the spaces inside the words, and folding only between them, keeps the text exact.
+    """
+    if text.isascii() and text.isprintable() and all(len(word) < FOLD_AT for word in text.split()) \
+            and not ENCODED_WORD.search(text):
+        return text
+    return " ".join(encoded_words(text))
+
+
 def encoded_words(text: str) -> list[str]:
-    """``text`` as RFC 2047 "B" encoded words of at most 75 characters, each of whole characters."""
+    """``text`` as RFC 2047 "B" encoded words of at most 64 characters, each of whole characters."""
     chunks = [b""]
     for char in text:
         data = char.encode("utf-8")
-        if len(chunks[-1]) + len(data) > 45:  # 45 bytes → 60 base64 characters, + 12 for =?utf-8?b?…?=
+        if len(chunks[-1]) + len(data) > 39:  # 39 bytes → 52 base64 characters, + 12 for =?utf-8?b?…?=: with
+            # "Subject: " or "Reply-To: " before it, the first line still fits 78 characters
             chunks.append(b"")
         chunks[-1] += data
     return [f"=?utf-8?b?{base64.b64encode(chunk).decode('ascii')}?=" for chunk in chunks]
@@ -202,7 +217,7 @@ def build_message(edition: Edition, html: str, text: str, pdf: bytes | None = No
         message.add_attachment(pdf, maintype="application", subtype="pdf", filename=edition.pdf_name)
     # Headers last: set_content() drops any Content-* header (Content-Language) set before it.
     for name, value in values.items():
-        message[name] = verbatim(name, mailbox_header(value)) if name in ("From", "Reply-To") else value
+        message[name] = verbatim(name, person_header(name, value)) if name in PEOPLE_HEADERS else value
     check_wire(message.as_bytes(), "the built email")
     return message
 
@@ -236,6 +251,16 @@ def unsubscribe_url(setting: str | None) -> str | None:
     The one place the reader's address is ever filled in; templates show this URL in the footer.
     """
     return ADDRESS_SLOT.sub(ADDRESS_MARKER, setting) if setting else setting
+
+
+PEOPLE_HEADERS = ("Subject", "From", "Reply-To")
+"""Headers people read, written out by this module (never by the email package's folding)."""
+
+
+def person_header(name: str, value: str) -> str:
+    """The value of a header people read, as it is written out: mailboxes by :func:`mailbox`,
+    the Subject by :func:`text_header`."""
+    return text_header(value) if name == "Subject" else mailbox_header(value)
 
 
 def mailbox_header(value: str) -> str:

@@ -19,7 +19,10 @@ from collections.abc import Sequence
 NNBSP = "\u202f"
 """Narrow no-break space: French high punctuation, guillemets, thousands."""
 
-DEFAULT_QUOTES = ("“", "”", "‘", "’")
+Quotes = tuple[str, ...]
+"""Opening and closing quotes, then the pair for a quotation inside a quotation (labels' ``quotes``)."""
+
+DEFAULT_QUOTES: Quotes = ("“", "”", "‘", "’")
 APOSTROPHE = "’"
 
 # Something that must never be typeset: an address, an e-mail, a time, a ratio, a path.
@@ -37,6 +40,10 @@ _FR_OPEN_GUILLEMET = re.compile(r"([«‹])[ \u00a0]?(?=\S)")
 _FR_CLOSE_GUILLEMET = re.compile(r"(?<=\S)[ \u00a0]?([»›])")
 _THOUSANDS = re.compile(r"(?<=\d)[ \u00a0](?=\d{3}(?!\d))")
 _PERCENT = re.compile(r"(?<=\d)[ \u00a0]?(?=%)")
+
+
+THOUSANDS_LANGUAGES = ("fr", "de", "es", "it", "pt", "ru", "pl", "cs", "sv", "nb", "nn", "da", "fi")
+"""Languages that group thousands with a (narrow no-break) space: 10 000."""
 
 
 def typeset(text: str | None, lang: str, quotes: Sequence[str] = DEFAULT_QUOTES) -> str | None:
@@ -104,13 +111,15 @@ def _curly(text: str, before: str, quotes: Sequence[str]) -> str:
 def _spacing(text: str, before: str, lang: str) -> str:
     """The spaces of ``lang``: French high punctuation, guillemets and numbers."""
     base = lang.split("-")[0]
+    # The rules look one character back: the piece is judged with the character before it
+    # (the end of the previous piece, e.g. a link's text before " : "), which is then dropped.
+    lead = before[-1:] or " "
+    text = lead + text
     if base == "fr":
         text = _FR_HIGH.sub(NNBSP, text)
-        if text[:1] in ";:!?" and before not in " \t\n\u00a0\u202f" and before:
-            text = NNBSP + text  # the mark opens this piece; the word it follows ended the last one
         text = _FR_OPEN_GUILLEMET.sub(lambda found: found[1] + NNBSP, text)
         text = _FR_CLOSE_GUILLEMET.sub(lambda found: NNBSP + found[1], text)
         text = _PERCENT.sub(NNBSP, text)
-    if base in ("fr", "de", "es", "it", "pt", "ru", "pl", "cs", "sv", "nb", "nn", "da", "fi"):
+    if base in THOUSANDS_LANGUAGES:
         text = _THOUSANDS.sub(NNBSP, text)
-    return text
+    return text[len(lead):]

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from markdown_it.tree import SyntaxTreeNode
 
 from .. import markdown
+from ..typography import DEFAULT_QUOTES, Quotes
 from ..assemble import Edition
 from ..sections import require_templates
 from .email import email_links
@@ -84,11 +85,12 @@ def hang(marker: str, body: str) -> str:
 # --- markdown → text -----------------------------------------------------------------
 
 
-def markdown_text(source: str | None, lang: str, notes: Notes, width: int = WIDTH) -> str:
+def markdown_text(source: str | None, lang: str, notes: Notes, width: int = WIDTH,
+                  quotes: Quotes = DEFAULT_QUOTES) -> str:
     """Markdown ``source`` as wrapped plain text, its links numbered in ``notes``."""
     if not source:
         return ""
-    tree = SyntaxTreeNode(markdown.parser(lang).parse(source))  # the HTML editions' dialect
+    tree = SyntaxTreeNode(markdown.parser(lang, quotes).parse(source))  # the HTML editions' dialect
     return "\n\n".join(_blocks(tree, notes, width))
 
 
@@ -177,7 +179,8 @@ def text_environment(edition: Edition):
     notes = Notes()
 
     def markdown_filter(source: str | None, lang: str | None = None, width: int = WIDTH) -> str:
-        return markdown_text(source, lang or edition.lang, notes, width)
+        lang = lang or edition.lang
+        return markdown_text(source, lang, notes, width, tuple(edition.layout.labels(lang)["quotes"]))
 
     env.filters.update(fill=fill, heading=heading, banner=banner, hang=_hang_filter, markdown_text=markdown_filter)
     env.globals["notes"] = notes

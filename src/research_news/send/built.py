@@ -18,7 +18,7 @@ from pathlib import Path
 from urllib.parse import quote
 
 from ..exceptions import ResearchNewsError
-from ..message import MARKER_SHAPE, POLICY, mailbox, sender_domain, verbatim
+from ..message import MARKER_SHAPE, POLICY, mailbox, sender_domain, text_header, verbatim
 from ..models import ADDRESS_SLOT
 
 
@@ -100,7 +100,8 @@ def personalise(issue: BuiltIssue, email: str, name: str = "", *, msgid: str,
     _set_header(message, "Message-ID", msgid)
     _set_header(message, "Date", formatdate(localtime=True))  # when it was sent, not built
     if test:
-        _set_header(message, "Subject", f"[TEST] {message['Subject'] or ''}")
+        subject = f"[TEST] {issue.subject}"  # issue.subject is decoded: re-encoded whole, spaces kept
+        _set_header(message, "Subject", verbatim("Subject", text_header(subject)))
     if issue.marker:
         filled = quote(email, safe="@")
         message.replace_header("List-Unsubscribe", str(message["List-Unsubscribe"]).replace(issue.marker, filled))

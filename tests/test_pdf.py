@@ -55,15 +55,6 @@ def resolve(value):
 
 
 @pytest.fixture(scope="session")
-def sample_build(tmp_path_factory) -> tuple[Path, str]:
-    """The sample issue built once with `build --only pdf --offprints`: (output folder, CLI stdout)."""
-    out = tmp_path_factory.mktemp("build")
-    result = run_cli("build", SAMPLE_ISSUE, "--out", out, "--only", "pdf", "--offprints")
-    assert result.exit_code == 0, result.stderr
-    return out / SLUG, result.stdout
-
-
-@pytest.fixture(scope="session")
 def sample_pdf(sample_build) -> PdfReader:
     return PdfReader(sample_build[0] / f"{SLUG}.pdf")
 

@@ -7,7 +7,8 @@ follow the catalogue (/StructTreeRoot, /Outlines, /Names, pages and their /Annot
 
 from __future__ import annotations
 
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 from pypdf import PdfReader
 from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject, StreamObject, TextStringObject
@@ -56,9 +57,8 @@ def actions(reader: PdfReader) -> list[tuple[str, DictionaryObject]]:
             continue
         if value.get("/Type") == "/Action":
             found.append((where, value))
-        elif "/Subtype" in value or "/Title" in value:  # an annotation or an outline item
-            if isinstance(resolve(value.get("/A")), DictionaryObject):
-                found.append((f"{where}/A", resolve(value["/A"])))
+        elif ("/Subtype" in value or "/Title" in value) and isinstance(resolve(value.get("/A")), DictionaryObject):
+            found.append((f"{where}/A", resolve(value["/A"])))  # an annotation's or an outline item's action
     return found
 
 
@@ -124,3 +124,52 @@ def link_annotations(reader: PdfReader) -> list[tuple[int, DictionaryObject]]:
     """(0-based page, annotation) for every /Link annotation, in page order."""
     return [(number, resolve(annotation)) for number, page in enumerate(reader.pages)
             for annotation in page.get("/Annots", []) if resolve(annotation).get("/Subtype") == "/Link"]
+
+
+def marked_texts(reader: PdfReader) -> dict[tuple[int, int], str]:
+    """(0-based page, marked-content id) → the text drawn inside that marked content."""
+    texts: dict[tuple[int, int], str] = {}
+    for number, page in enumerate(reader.pages):
+        for mcid, text in _marked_runs(page):
+            texts[number, mcid] = texts.get((number, mcid), "") + text
+    return texts
+
+
+def _marked_runs(page) -> list[tuple[int, str]]:
+    """(marked-content id, text) for each run of text drawn inside marked content on ``page``."""
+    runs: list[tuple[int, str]] = []
+    marked: list[int | None] = []
+
+    def before(operator, arguments, cm, tm):
+        if operator == b"BDC":
+            properties = resolve(arguments[1]) if len(arguments) > 1 else None
+            marked.append(int(properties["/MCID"]) if hasattr(properties, "get") and "/MCID" in properties else None)
+        elif operator == b"EMC" and marked:
+            marked.pop()
+
+    def visit(text, cm, tm, font, size):
+        runs.extend((mcid, text) for mcid in marked if mcid is not None)
+
+    page.extract_text(visitor_operand_before=before, visitor_text=visit)
+    return runs
+
+
+def text_of(reader: PdfReader, element, texts: dict[tuple[int, int], str]) -> str:
+    """The text a structure element marks: its marked-content ids (and its children's), looked up on its page."""
+    pieces: list[str] = []
+
+    def collect(node, page):
+        node = resolve(node)
+        if hasattr(node, "get") and "/Pg" in node:
+            page = reader.get_page_number(resolve(node["/Pg"]))
+        if isinstance(node, int):
+            pieces.append(texts.get((page, int(node)), ""))
+        elif hasattr(node, "get") and node.get("/Type") == "/MCR":
+            pieces.append(texts.get((page, int(node["/MCID"])), ""))
+        elif hasattr(node, "get") and "/S" in node:
+            kids = node.get("/K")
+            for kid in kids if isinstance(kids, list) else [kids] if kids is not None else []:
+                collect(kid, page)
+
+    collect(element, None)
+    return "".join(pieces)

@@ -143,7 +143,7 @@ def test_each_link_is_located_where_it_is_written_in_a_plain_value(doc: Markdown
 QUOTED_WORDS = st.sampled_from(["a", "study", "café", "東京", "🎉", "b'c", 'd"e', "f\\g", "x:y", "#1"])
 
 
-@settings(max_examples=100, deadline=None)
+@settings(max_examples=50, deadline=None)
 @given(words=st.lists(QUOTED_WORDS, min_size=1, max_size=8), quote=st.sampled_from(["'", '"']),
        indent=st.sampled_from([0, 4]))
 def test_text_in_a_quoted_value_is_located_up_to_the_first_escape(words: list[str], quote: str, indent: int) -> None:

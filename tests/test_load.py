@@ -261,7 +261,7 @@ def located_nodes(data, path: tuple = ()):
             yield from located_nodes(value, (*path, index))
 
 
-@settings(max_examples=150)
+@settings(max_examples=80)
 @given(document=mappings(2))
 def test_the_loader_agrees_with_ruamel_and_locates_every_value(document: Mapping) -> None:
     from ruamel.yaml import YAML

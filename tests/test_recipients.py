@@ -248,7 +248,7 @@ def csv_documents(draw) -> tuple[str, list[list[str]], list[list[tuple[int, int]
     return writer.text, values, starts
 
 
-@settings(max_examples=200)
+@settings(max_examples=100)
 @given(document=csv_documents())
 def test_values_and_positions_agree_with_the_csv_module(document) -> None:
     text, values, starts = document

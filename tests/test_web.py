@@ -14,7 +14,7 @@ from research_news.build import build
 from research_news.render.theme import AA_TEXT, DARK_CARD, PAPER, contrast, palette
 from research_news.render.web import render_web
 from research_news.validate import load_content
-from tests.browser import describe, run_axe, screenshot, serve
+from tests.browser import describe, run_axe, serve
 
 
 class Page(HTMLParser):
@@ -186,7 +186,7 @@ def built(sample_build) -> Path:
 
 
 @pytest.mark.parametrize("width, dark", [(1024, False), (375, False), (1024, True)])
-def test_axe_finds_no_violations(built, new_page, tmp_path, width, dark):
+def test_axe_finds_no_violations(built, new_page, width, dark):
     with serve(built) as base:
         page = new_page(base + "index.html", width, dark=dark)
         violations = run_axe(page)
@@ -195,7 +195,6 @@ def test_axe_finds_no_violations(built, new_page, tmp_path, width, dark):
         faces = page.evaluate("document.fonts.ready.then(fonts => Array.from(fonts).map(f => [f.family, f.status]))")
         assert ["RN Serif", "loaded"] in [[family.strip('"'), status] for family, status in faces], faces
         assert "error" not in [status for _, status in faces], faces  # every WOFF the browser tried, it read
-        screenshot(page, tmp_path / f"web-{width}.png")
     assert not violations, "axe-core:\n" + describe(violations)
 
 

@@ -5,6 +5,10 @@ never a browser downloaded by ``playwright install``. axe-core comes from
 ``tests/js/node_modules`` (``npm ci --prefix tests/js``). When either is missing the
 tests fail with the command to run: a skipped accessibility test is a test nobody runs.
 
+Tests do not launch it themselves: conftest.py's session-scoped ``browser`` fixture launches
+one Chromium for the whole run, ``new_page`` opens each page in a fresh context, and every
+test using them is marked ``browser`` (``pytest -m "not browser"`` skips them).
+
 Regenerate the README screenshots with ``.venv/bin/python -m tests.browser docs``.
 """
 

@@ -1,4 +1,10 @@
-"""Shared fixtures: the real sample issue, small YAML trees, and a CLI runner."""
+"""Shared fixtures: the real sample issue, small YAML trees, a CLI runner and one Chromium.
+
+Also the suite's switches: ``--update-golden`` rewrites the golden files (tests/golden.py);
+tests that use the ``browser`` fixture are marked ``browser`` automatically, so
+``pytest -m "not browser"`` runs everything else; Hypothesis runs derandomized (the same
+examples on every run and every machine) under the ``ci`` profile.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, settings
 from typer.testing import CliRunner
 
 from research_news.assemble import Edition, assemble
@@ -17,6 +24,55 @@ REPO = Path(__file__).resolve().parents[1]
 FIXTURES = REPO / "tests" / "fixtures"
 SAMPLE_ROOT = REPO / "issues"
 SAMPLE_ISSUE = SAMPLE_ROOT / "2023-01-data-and-society"
+
+# Derandomized: a failure found once is found again on the next run and on CI, and no
+# example database is needed. Tests keep their own modest max_examples (suite speed).
+settings.register_profile("ci", derandomize=True, deadline=None, print_blob=True,
+                          suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile("ci")
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--update-golden", action="store_true", default=False,
+                     help="rewrite the golden files under tests/golden/ from this build instead of comparing")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark every test that drives Chromium, so ``-m "not browser"`` leaves them out."""
+    for item in items:
+        if "browser" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.browser)
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """One headless Chromium for the whole session; each page gets a fresh context (tests/browser.py)."""
+    from tests.browser import chromium
+
+    with chromium() as launched:
+        yield launched
+
+
+@pytest.fixture
+def new_page(browser):
+    """``open_page`` in the session's Chromium; every context it made is closed after the test, pass or fail."""
+    from tests.browser import open_page
+
+    contexts = []
+
+    def open_(url: str, width: int, **options):
+        page = open_page(browser, url, width, **options)
+        contexts.append(page.context)
+        return page
+
+    yield open_
+    for context in contexts:
+        context.close()
+
+
+@pytest.fixture
+def update_golden(request: pytest.FixtureRequest) -> bool:
+    return request.config.getoption("--update-golden")
 
 
 @dataclass
@@ -72,3 +128,24 @@ def sample_edition() -> Edition:
 @pytest.fixture(scope="session")
 def minimal_edition() -> Edition:
     return assemble(load_content(FIXTURES / "minimal" / "2024-05-minimal"))
+
+
+@pytest.fixture(scope="session")
+def sample_build(tmp_path_factory) -> tuple[Path, str]:
+    """The sample issue built once, every edition and the offprints, through the CLI: (output folder, stdout).
+
+    Read-only: the PDF, web, email and golden tests all read this one build.
+    """
+    out = tmp_path_factory.mktemp("sample-build")
+    result = run_cli("build", SAMPLE_ISSUE, "--out", out, "--offprints")
+    assert result.exit_code == 0, result.stderr
+    return out / SAMPLE_ISSUE.name, result.stdout
+
+
+@pytest.fixture(scope="session")
+def minimal_build(tmp_path_factory) -> Path:
+    """The minimal fixture built once, every edition, through the CLI: its output folder (read-only)."""
+    out = tmp_path_factory.mktemp("minimal-build")
+    result = run_cli("build", FIXTURES / "minimal" / "2024-05-minimal", "--out", out)
+    assert result.exit_code == 0, result.stderr
+    return out / "2024-05-minimal"

@@ -22,7 +22,7 @@ from research_news.message import ADDRESS_MARKER
 from research_news.render import email as email_module
 from research_news.render.email import CONTENT_WIDTH, editorial_checks, render_email
 from research_news.validate import load_content
-from tests.browser import CANIEMAIL, chromium, open_page, require_node_modules, screenshot, serve
+from tests.browser import CANIEMAIL, require_node_modules, screenshot, serve
 
 
 class EmailDocument(HTMLParser):
@@ -386,23 +386,22 @@ def published(tmp_path_factory, sample_edition, sample_html) -> Path:
     return folder
 
 
-def test_layout_does_not_depend_on_style_element(published, sample_edition, tmp_path):
+def test_layout_does_not_depend_on_style_element(published, sample_edition, new_page, tmp_path):
     """At desktop width in light mode, removing every <style> changes not one pixel."""
-    with serve(published) as base, chromium() as browser:
+    with serve(published) as base:
         shots = []
         for name in ("email.html", "no-style.html"):
-            page = open_page(browser, base + name, 1024, published_at=sample_edition.web_url, folder=published)
+            page = new_page(base + name, 1024, published_at=sample_edition.web_url, folder=published)
             shots.append(screenshot(page, tmp_path / f"{name}.png").read_bytes())
-            page.context.close()
     assert shots[0] == shots[1]
 
 
 @pytest.mark.parametrize("width", [375, 1024])
-def test_renders_at_phone_and_desktop_width(published, sample_edition, tmp_path, width):
-    with serve(published) as base, chromium() as browser:
+def test_renders_at_phone_and_desktop_width(published, sample_edition, new_page, tmp_path, width):
+    with serve(published) as base:
         for block_images in (False, True):
-            page = open_page(browser, base + "email.html", width, published_at=sample_edition.web_url,
-                             folder=published, block_images=block_images)
+            page = new_page(base + "email.html", width, published_at=sample_edition.web_url,
+                            folder=published, block_images=block_images)
             assert page.evaluate("document.documentElement.scrollWidth") <= width  # no sideways scrolling
             card = page.evaluate("document.querySelector('.card').getBoundingClientRect().width")
             assert card <= 600
@@ -410,4 +409,3 @@ def test_renders_at_phone_and_desktop_width(published, sample_edition, tmp_path,
                 loaded = page.evaluate("Array.from(document.images).every(img => img.naturalWidth > 0)")
                 assert loaded, "an image URL does not point where the web edition copies it"
             screenshot(page, tmp_path / f"email-{width}-{'noimg' if block_images else 'img'}.png")
-            page.context.close()

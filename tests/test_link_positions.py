@@ -136,3 +136,35 @@ def test_each_link_is_located_where_it_is_written_in_a_block(doc: Markdown, styl
 def test_each_link_is_located_where_it_is_written_in_a_plain_value(doc: Markdown, indent: int) -> None:
     text, expected, loc = write(doc, "plain", indent)
     assert located(text, loc) == expected, text
+
+
+# --- quoted values: exact up to the first escape, the value's start after it ---------------------
+
+QUOTED_WORDS = st.sampled_from(["a", "study", "café", "東京", "🎉", "b'c", 'd"e', "f\\g", "x:y", "#1"])
+
+
+@settings(max_examples=50, deadline=None)
+@given(words=st.lists(QUOTED_WORDS, min_size=1, max_size=8), quote=st.sampled_from(["'", '"']),
+       indent=st.sampled_from([0, 4]))
+def test_text_in_a_quoted_value_is_located_up_to_the_first_escape(words: list[str], quote: str, indent: int) -> None:
+    import json
+
+    value = " ".join(words)
+    written = "'" + value.replace("'", "''") + "'" if quote == "'" else json.dumps(value, ensure_ascii=False)
+    escaped = {"'"} if quote == "'" else {'"', "\\"}
+    first_escape = min((value.index(c) for c in escaped if c in value), default=len(value))
+    head = "title: T\n" + ("why_it_matters: " if indent == 0 else "authors:\n  - name: A\n    role: ")
+    loc = ("why_it_matters",) if indent == 0 else ("authors", 0, "role")
+    text = head + written + "\nmethodology: M.\n"
+    row = head.count("\n") + 1
+    start = (row, len(head.rsplit("\n", 1)[-1]) + 1)  # the opening quote
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "brief.yaml"
+        path.write_text(text, encoding="utf-8")
+        doc = load_document(path)
+    locate = text_locator(doc, loc)
+    offset = 0
+    for word in words:
+        expected = (row, start[1] + 1 + offset) if offset < first_escape else start
+        assert locate(offset) == expected, (text, word)
+        offset += len(word) + 1

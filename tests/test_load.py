@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import json
 import os
+import tempfile
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from research_news.load import MAX_FILE_BYTES, LoadFailed, load_document
 
@@ -136,3 +141,152 @@ def test_an_item_indented_too_far_is_folded_into_the_one_above_and_warned_about(
     [warning] = document.warnings
     assert (warning.line, warning.column, warning.severity) == (3, 4, "warning")
     assert "YAML joined it to the previous line" in warning.message
+
+
+# --- Property: the loader reads what ruamel.yaml's safe loader reads, and knows where -------------
+#
+# Documents are generated as trees of the shapes briefs use (mappings, block and flow lists,
+# lists of mappings; plain, quoted, literal and folded scalars, unicode text) and written out
+# by hand, so the test knows where each key, value and item starts. The loader must agree
+# with ruamel's safe loader on every value, and its positions must point there.
+
+_RESERVED = {"true", "false", "null", "yes", "no", "on", "off", "y", "n"}
+_KEYS = st.from_regex(r"[a-z][a-z_]{0,8}", fullmatch=True).filter(lambda key: key.lower() not in _RESERVED) | \
+    st.sampled_from(["clé", "名前", "naïve_key", "ключ"])
+_WORDS = st.sampled_from(["Ada", "study", "café", "naïve", "Zoë", "東京", "données", "a-b", "x.y", "(note)",
+                          "l'été", "50%", "C++", "e=mc2", "🎉", "a/b", "v2.1", "I'm"])
+_NUMBERS = st.integers(-10_000, 10**9).map(str) | st.sampled_from(["1.5", "-0.25", "3e4", "true", "false", "~"])
+_TEXT = st.text(st.characters(blacklist_categories=("Cs", "Cc", "Cn", "Zl", "Zp"), blacklist_characters="\ufeff"),
+                max_size=30)
+
+
+@dataclass
+class Scalar:
+    style: str  # "plain", "'", '"', "|", "|-", ">", ">-"
+    text: str  # as written after the key or dash (block scalars: the indicator), without the block's lines
+    block: list[str] = field(default_factory=list)  # a block scalar's lines, not yet indented
+
+
+@dataclass
+class Sequence:
+    items: list
+    flow: bool = False
+
+
+@dataclass
+class Mapping:
+    pairs: list  # (key, node)
+
+
+@st.composite
+def scalars(draw, flow: bool = False) -> Scalar:
+    style = draw(st.sampled_from(["plain", "plain", "'", '"'] + ([] if flow else ["|", "|-", ">", ">-"])))
+    if style == "plain":
+        words = draw(st.lists(_WORDS, min_size=1, max_size=5))
+        return Scalar(style, draw(_NUMBERS) if draw(st.booleans()) and not flow else " ".join(words))
+    if style == "'":
+        return Scalar(style, "'" + draw(_TEXT).replace("'", "''") + "'")
+    if style == '"':
+        return Scalar(style, json.dumps(draw(_TEXT), ensure_ascii=False))
+    lines = draw(st.lists(st.lists(_WORDS, max_size=4).map(" ".join), min_size=1, max_size=5))
+    lines[0] = lines[0] or "text"  # a first line starting with spaces would need an indentation indicator
+    lines[-1] = lines[-1] or "end"  # trailing blank lines are chomped: valid, but not this test's subject
+    return Scalar(style, style, lines)
+
+
+def nodes(depth: int) -> st.SearchStrategy:
+    if depth == 0:
+        return scalars()
+    return st.one_of(
+        scalars(), scalars(),
+        st.lists(scalars(flow=True), max_size=4).map(lambda items: Sequence(items, flow=True)),
+        st.lists(st.one_of(scalars(), mappings(depth - 1)), min_size=1, max_size=3).map(Sequence),
+        mappings(depth - 1),
+    )
+
+
+def mappings(depth: int) -> st.SearchStrategy:
+    return st.lists(st.tuples(_KEYS, st.deferred(lambda: nodes(depth))), min_size=1, max_size=4,
+                    unique_by=lambda pair: pair[0]).map(Mapping)
+
+
+class Writer:
+    """Writes a node tree as block YAML, noting the (line, column), 0-based, where each node starts."""
+
+    def __init__(self):
+        self.lines: list[str] = []
+        self.positions: dict[tuple, tuple[int, int]] = {}  # path → start; a key's path ends with ("key",)
+
+    def scalar(self, node: Scalar, head: str, indent: int, path: tuple) -> None:
+        self.positions[path] = (len(self.lines), len(head))
+        self.lines.append(head + node.text)
+        self.lines += [" " * (indent + 2) + line if line else "" for line in node.block]
+
+    def flow(self, node: Sequence, head: str, path: tuple) -> None:
+        self.positions[path] = (len(self.lines), len(head))
+        text = "["
+        for index, item in enumerate(node.items):
+            text += ", " if index else ""
+            self.positions[(*path, index)] = (len(self.lines), len(head) + len(text))
+            text += item.text
+        self.lines.append(head + text + "]")
+
+    def mapping(self, node: Mapping, indent: int, path: tuple, head: str | None = None) -> None:
+        self.positions[path] = (len(self.lines), indent)
+        for number, (key, value) in enumerate(node.pairs):
+            prefix = (head if number == 0 and head is not None else " " * indent) + key + ":"
+            self.positions[(*path, key, "key")] = (len(self.lines), indent)
+            self.value(value, prefix, indent, (*path, key))
+
+    def value(self, node, prefix: str, indent: int, path: tuple) -> None:
+        """``node`` after ``prefix`` (a key and colon, or a dash), on the same line or on the next ones."""
+        if isinstance(node, Scalar):
+            self.scalar(node, prefix + " ", indent, path)
+        elif isinstance(node, Sequence) and node.flow:
+            self.flow(node, prefix + " ", path)
+        elif isinstance(node, Sequence):
+            self.lines.append(prefix)
+            self.sequence(node, indent + 2, path)
+        else:
+            self.lines.append(prefix)
+            self.mapping(node, indent + 2, path)
+
+    def sequence(self, node: Sequence, indent: int, path: tuple) -> None:
+        self.positions[path] = (len(self.lines), indent)
+        for index, item in enumerate(node.items):
+            dash = " " * indent + "- "
+            if isinstance(item, Mapping):  # its first key on the dash's line
+                self.mapping(item, indent + 2, (*path, index), head=dash)
+            else:
+                self.scalar(item, dash, indent, (*path, index))
+
+
+def located_nodes(data, path: tuple = ()):
+    """(path, position the loader gives) for every key, value and item under ``data``."""
+    if isinstance(data, dict):
+        for key, value in data.items():
+            yield (*path, key, "key"), data.lc.key(key)
+            yield (*path, key), data.lc.value(key)
+            yield from located_nodes(value, (*path, key))
+    elif isinstance(data, list):
+        for index, value in enumerate(data):
+            yield (*path, index), data.lc.item(index)
+            yield from located_nodes(value, (*path, index))
+
+
+@settings(max_examples=80)
+@given(document=mappings(2))
+def test_the_loader_agrees_with_ruamel_and_locates_every_value(document: Mapping) -> None:
+    from ruamel.yaml import YAML
+
+    writer = Writer()
+    writer.mapping(document, 0, ())
+    text = "\n".join(writer.lines) + "\n"
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "brief.yaml"
+        path.write_text(text, encoding="utf-8")
+        loaded = load_document(path).data
+    assert loaded == YAML(typ="safe", pure=True).load(text), text
+    located = dict(located_nodes(loaded))
+    expected = {where: at for where, at in writer.positions.items() if where}  # the document itself has no position
+    assert located == expected, text

@@ -1,7 +1,9 @@
 """The print edition, read back from the PDF: pages, text, outline, tags, language, metadata.
 
-The sample issue is built once per session through the CLI (with offprints) and every
-test reads that output; the other trees are small and render in about a second.
+The sample issue is built once per session through the CLI (with offprints, conftest.py) and
+every test reads that output; the other trees are small and render in about a second. The
+PDF is read as its object tree (tests/pdf_tree.py): WeasyPrint packs dictionaries into
+compressed object streams, where a search of the file's bytes finds nothing.
 """
 
 from __future__ import annotations
@@ -10,10 +12,10 @@ import re
 from html.parser import HTMLParser
 from io import BytesIO
 from pathlib import Path
+from xml.etree import ElementTree
 
 import pytest
 from pypdf import PdfReader
-from pypdf.generic import IndirectObject
 
 from research_news.assemble import Edition, assemble
 from research_news.layout import BUILTIN_LAYOUTS, DEFAULT
@@ -22,6 +24,8 @@ from research_news.render.pdf import render_html, render_offprint, render_pdf
 from research_news.validate import load_content
 
 from .conftest import FIXTURES, SAMPLE_ISSUE, run_cli
+from .pdf_tree import (active_content, link_annotations, marked_texts, parent_tree, resolve, struct_elements,
+                       text_of)
 
 SLUG = SAMPLE_ISSUE.name
 
@@ -48,19 +52,6 @@ def outline(reader: PdfReader, items=None, depth=0) -> list[tuple[int, str, int]
         else:
             found.append((depth, item.title, reader.get_destination_page_number(item) + 1))
     return found
-
-
-def resolve(value):
-    return value.get_object() if isinstance(value, IndirectObject) else value
-
-
-@pytest.fixture(scope="session")
-def sample_build(tmp_path_factory) -> tuple[Path, str]:
-    """The sample issue built once with `build --only pdf --offprints`: (output folder, CLI stdout)."""
-    out = tmp_path_factory.mktemp("build")
-    result = run_cli("build", SAMPLE_ISSUE, "--out", out, "--only", "pdf", "--offprints")
-    assert result.exit_code == 0, result.stderr
-    return out / SLUG, result.stdout
 
 
 @pytest.fixture(scope="session")
@@ -129,25 +120,50 @@ def test_each_brief_starts_a_page_and_cover_has_no_number(sample_pdf, sample_edi
 
 
 def test_tagged_pdf_with_language(sample_pdf):
-    root = sample_pdf.trailer["/Root"]
-    assert "/StructTreeRoot" in root
-    assert bool(resolve(root["/MarkInfo"])["/Marked"])
+    root = resolve(sample_pdf.trailer["/Root"])
+    assert resolve(root["/MarkInfo"])["/Marked"] == True  # a pypdf BooleanObject: equal to True, not True
     assert root["/Lang"] == "en"
-    tree = resolve(root["/StructTreeRoot"])
-    kinds = set()
+    roles = [str(element["/S"]) for element in struct_elements(sample_pdf)]
+    assert roles[0] == "/Document"
+    assert {"/H1", "/H2", "/H3", "/P", "/Figure", "/L", "/LI", "/Link", "/BlockQuote"} <= set(roles)
 
-    def walk(node, depth=0):
-        node = resolve(node)
-        if depth > 60 or not hasattr(node, "get"):
-            return
-        if "/S" in node:
-            kinds.add(str(node["/S"]))
-        kids = node.get("/K")
-        for kid in (kids if isinstance(kids, list) else [kids] if kids is not None else []):
-            walk(kid, depth + 1)
 
-    walk(tree)
-    assert {"/H1", "/H2", "/H3", "/P", "/Figure", "/L", "/LI"} <= kinds
+def test_the_tags_follow_the_headings_of_the_html(sample_pdf, sample_edition: Edition):
+    """Every brief's title is tagged /H2, in reading order, with its text."""
+    texts = marked_texts(sample_pdf)
+    headings = [(str(element["/S"]), canon(text_of(sample_pdf, element, texts)))
+                for element in struct_elements(sample_pdf) if str(element["/S"]) in ("/H1", "/H2")]
+    titles = [canon(brief.title) for brief in sample_edition.briefs]
+    assert [text for role, text in headings if text in titles] == titles
+    assert all(role == "/H2" for role, text in headings if text in titles)
+
+
+def test_every_figure_tag_has_the_alt_text_of_its_image(sample_pdf, sample_edition: Edition):
+    alts = [str(element.get("/Alt", "")) for element in struct_elements(sample_pdf) if element["/S"] == "/Figure"]
+    assert alts and all(alt.strip() for alt in alts), alts
+    figure = sample_edition.briefs[0].parts_by_key["methodology"].figures[0]
+    assert figure.image.alt in alts
+    for brief in sample_edition.briefs:
+        for author in brief.authors:
+            if author.photo:
+                assert author.photo.alt in alts
+
+
+def test_every_link_is_tagged_as_a_link(sample_pdf):
+    """Each link annotation hangs in the structure tree under a /Link element that points back to it."""
+    tree = parent_tree(sample_pdf)
+    annotations = link_annotations(sample_pdf)
+    assert len(annotations) > 20
+    for page, annotation in annotations:
+        element = tree[int(annotation["/StructParent"])]
+        kids = element["/K"] if isinstance(element["/K"], list) else [element["/K"]]
+        references = [resolve(kid) for kid in kids if hasattr(resolve(kid), "get") and resolve(kid).get("/Type") == "/OBJR"]
+        assert annotation.indirect_reference.idnum in [ref.raw_get("/Obj").idnum for ref in references]
+        roles = []
+        while element is not None and "/S" in element:
+            roles.append(str(element["/S"]))
+            element = resolve(element.get("/P"))
+        assert "/Link" in roles[:2], (page + 1, annotation.get("/Contents"), roles)
 
 
 def test_metadata(sample_pdf, sample_edition: Edition):
@@ -164,9 +180,11 @@ def test_metadata(sample_pdf, sample_edition: Edition):
 def test_contents_links_to_every_brief(sample_pdf, sample_edition: Edition):
     contents_page = next(page for depth, title, page in outline(sample_pdf)
                          if title == sample_edition.labels["contents"]) - 1
-    links = [resolve(a) for a in sample_pdf.pages[contents_page].get("/Annots", [])]
-    internal = [a for a in links if a.get("/Subtype") == "/Link" and ("/Dest" in a or "/A" in a)]
-    assert len(internal) >= len(sample_edition.briefs)
+    targets = {str(annotation["/Dest"]) for page, annotation in link_annotations(sample_pdf)
+               if page == contents_page and "/Dest" in annotation}
+    assert {brief.id for brief in sample_edition.briefs} <= targets
+    named = resolve(resolve(sample_pdf.trailer["/Root"]["/Names"])["/Dests"])["/Names"]
+    assert targets <= set(named[0::2])  # each one lands on a named destination
     # target-counter: the page numbers printed in the contents are where the briefs start
     starts = {title: page for depth, title, page in outline(sample_pdf) if depth == 1}
     contents = sample_pdf.pages[contents_page].extract_text()
@@ -174,9 +192,25 @@ def test_contents_links_to_every_brief(sample_pdf, sample_edition: Edition):
         assert re.search(rf"\.\s*{starts[brief.title]}\s*$", contents, re.M), (brief.title, starts[brief.title])
 
 
-def test_no_script_or_external_actions(sample_build):
-    data = (sample_build[0] / f"{SLUG}.pdf").read_bytes()
-    assert b"/JavaScript" not in data and b"/JS " not in data and b"/Launch" not in data
+def test_no_script_or_external_actions(sample_pdf):
+    assert active_content(sample_pdf) == []
+    links = [resolve(annotation["/A"])["/URI"] for _, annotation in link_annotations(sample_pdf) if "/A" in annotation]
+    assert "https://www.example.org" in links and all(link.startswith(("https:", "mailto:")) for link in links)
+
+
+def test_the_active_content_check_sees_inside_object_streams():
+    """A script in a compressed object stream is invisible to a byte search, not to the tree walk."""
+    import pydyf
+    from weasyprint import HTML
+
+    def add_script(document, pdf):
+        pdf.catalog["OpenAction"] = pydyf.Dictionary({"S": "/JavaScript", "JS": pydyf.String("app.alert(1)")})
+
+    data = HTML(string='<p><a href="javascript:alert(1)">x</a></p>').write_pdf(finisher=add_script)
+    assert b"/JavaScript" not in data  # the check this file used to make
+    found = active_content(PdfReader(BytesIO(data)))
+    assert "trailer/Root/OpenAction" in found
+    assert any("opens javascript:alert(1)" in where for where in found)
 
 
 # --- HTML the templates make -----------------------------------------------------------
@@ -239,7 +273,7 @@ def test_hostile_markdown_is_shown_as_typed(tmp_path: Path):
     squashed = re.sub(r"\s+", "", pdf_text(PdfReader(BytesIO(rendered.data))))
     assert "<script>alert(1)</script>" in squashed
     assert "<imgsrc=xonerror=alert(1)>" in squashed
-    assert b"/JavaScript" not in rendered.data
+    assert active_content(PdfReader(BytesIO(rendered.data))) == []
 
 
 def test_a_layout_can_override_the_cover_alone(minimal_tree: Path):
@@ -258,8 +292,13 @@ def test_archival_variant(minimal_edition: Edition):
     rendered = render_pdf(minimal_edition, variant="pdf/a-3b")
     reader = PdfReader(BytesIO(rendered.data))
     root = reader.trailer["/Root"]
-    assert "/OutputIntents" in root
-    assert b"pdfaid:part" in resolve(root["/Metadata"]).get_data()
+    assert resolve(resolve(root["/OutputIntents"])[0])["/S"] == "/GTS_PDFA1"
+    xmp = ElementTree.fromstring(resolve(root["/Metadata"]).get_data())
+    pdfaid = "{http://www.aiim.org/pdfa/ns/id/}"
+    claimed = {name.removeprefix(pdfaid): value for element in xmp.iter()
+               for name, value in [*element.attrib.items(), (element.tag, (element.text or "").strip())]
+               if name.startswith(pdfaid)}
+    assert (claimed["part"], claimed["conformance"]) == ("3", "B")
 
 
 def test_offprints_one_per_brief(sample_build, sample_edition: Edition):

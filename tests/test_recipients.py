@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import csv
+import io
+import re
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from research_news.exceptions import ContentError, UsageError
-from research_news.recipients import read_recipients
+from research_news.recipients import _records, read_recipients
 
 
 def csv_file(tmp_path: Path, text: str, encoding: str = "utf-8") -> Path:
@@ -210,3 +215,64 @@ def test_a_language_tag_follows_the_content_rule_in_any_case(tmp_path: Path, tag
         assert read_recipients(path).recipients[0].language == tag
     else:
         assert problems(path) == [(2, 17, f'"{tag}" is not a language tag')]
+
+
+# --- Property: the CSV reader reads what csv.reader reads, and knows where each value starts -------
+
+_ANY_TEXT = st.text(st.characters(blacklist_categories=("Cs",)), max_size=12)
+_PLAIN_TEXT = st.text(st.characters(blacklist_categories=("Cs",), blacklist_characters=",\r\n"), max_size=12).filter(
+    lambda text: not text.startswith('"'))  # a quote anywhere else is an ordinary character
+_BREAK = re.compile(r"\r\n|\r|\n")
+
+
+class CsvWriter:
+    """Writes CSV text, noting the 1-based (line, column) where each value starts."""
+
+    def __init__(self):
+        self.text, self.line, self.column = "", 1, 1
+
+    def write(self, written: str) -> None:
+        breaks = list(_BREAK.finditer(written))
+        if written.startswith("\n") and self.text.endswith("\r"):
+            raise ValueError("CR then LF is one line break: callers avoid writing it in two steps")
+        self.text += written
+        if breaks:
+            self.line, self.column = self.line + len(breaks), len(written) - breaks[-1].end() + 1
+        else:
+            self.column += len(written)
+
+    def line_break(self, kind: str) -> None:
+        self.write("\r" if kind.startswith("\n") and self.text.endswith("\r") else kind)
+
+
+@st.composite
+def csv_documents(draw) -> tuple[str, list[list[str]], list[list[tuple[int, int]]]]:
+    """CSV text as spreadsheets write it (mixed line endings, quoted values with commas, quotes and line
+    breaks, stray quotes in plain values, blank lines), its rows' values, and where each value starts."""
+    writer, values, starts = CsvWriter(), [], []
+    rows = draw(st.lists(st.lists(st.tuples(st.booleans(), _ANY_TEXT, _PLAIN_TEXT), min_size=1, max_size=4),
+                         min_size=1, max_size=6))
+    for number, row in enumerate(rows):
+        values.append([]), starts.append([])
+        for index, (quoted, any_text, plain_text) in enumerate(row):
+            if index:
+                writer.write(",")
+            starts[-1].append((writer.line, writer.column))
+            values[-1].append(any_text if quoted else plain_text)
+            writer.write('"' + any_text.replace('"', '""') + '"' if quoted else plain_text)
+        if number < len(rows) - 1 or draw(st.booleans()):
+            writer.line_break(draw(st.sampled_from(["\n", "\r\n", "\r"])))
+            if draw(st.integers(0, 5)) == 0:  # a blank line between rows
+                writer.line_break(draw(st.sampled_from(["\n", "\r\n", "\r"])))
+    return writer.text, values, starts
+
+
+@settings(max_examples=100)
+@given(document=csv_documents())
+def test_values_and_positions_agree_with_the_csv_module(document) -> None:
+    text, values, starts = document
+    records = _records(Path("subscribers.csv"), text)
+    kept = [index for index, row in enumerate(values) if any(value.strip() for value in row)]  # blank rows are skipped
+    by_csv_module = [row for row in csv.reader(io.StringIO(text, newline="")) if any(value.strip() for value in row)]
+    assert [record.values for record in records] == by_csv_module == [values[index] for index in kept], repr(text)
+    assert [record.positions for record in records] == [starts[index] for index in kept], repr(text)

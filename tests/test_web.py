@@ -14,7 +14,7 @@ from research_news.build import build
 from research_news.render.theme import AA_TEXT, DARK_CARD, PAPER, contrast, palette
 from research_news.render.web import render_web
 from research_news.validate import load_content
-from tests.browser import chromium, describe, open_page, run_axe, screenshot, serve
+from tests.browser import describe, run_axe, serve
 
 
 class Page(HTMLParser):
@@ -181,24 +181,20 @@ def test_palette_keeps_text_readable_whatever_the_brand(sample_edition, colour):
 
 
 @pytest.fixture(scope="module")
-def built(tmp_path_factory) -> Path:
-    from tests.conftest import SAMPLE_ISSUE
-
-    return build(SAMPLE_ISSUE, tmp_path_factory.mktemp("web"), only=("web",)).out_dir
+def built(sample_build) -> Path:
+    return sample_build[0]
 
 
 @pytest.mark.parametrize("width, dark", [(1024, False), (375, False), (1024, True)])
-def test_axe_finds_no_violations(built, tmp_path, width, dark):
-    with serve(built) as base, chromium() as browser:
-        page = open_page(browser, base + "index.html", width, dark=dark)
+def test_axe_finds_no_violations(built, new_page, width, dark):
+    with serve(built) as base:
+        page = new_page(base + "index.html", width, dark=dark)
         violations = run_axe(page)
         assert page.evaluate("document.documentElement.scrollWidth") <= width  # no sideways scrolling
         assert page.evaluate("Array.from(document.images).every(img => img.naturalWidth > 0)")
         faces = page.evaluate("document.fonts.ready.then(fonts => Array.from(fonts).map(f => [f.family, f.status]))")
         assert ["RN Serif", "loaded"] in [[family.strip('"'), status] for family, status in faces], faces
         assert "error" not in [status for _, status in faces], faces  # every WOFF the browser tried, it read
-        screenshot(page, tmp_path / f"web-{width}.png")
-        page.context.close()
     assert not violations, "axe-core:\n" + describe(violations)
 
 

@@ -23,7 +23,7 @@ from research_news.exceptions import ResearchNewsError
 from research_news.serve.app import HostCheck, allowed_hosts
 from research_news.serve.previews import ContentCache, Served, render_site, targets_for
 from research_news.serve.server import PreviewServer
-from tests.browser import chromium, describe, run_axe
+from tests.browser import describe, run_axe
 
 REPO = Path(__file__).resolve().parents[1]
 ISSUE = "2023-01-data-and-society"
@@ -66,71 +66,69 @@ def served(sample_tree):
 # --- in the browser ------------------------------------------------------------------------
 
 
-def test_saved_edits_show_in_the_open_page_and_errors_replace_the_preview(served):
+def test_saved_edits_show_in_the_open_page_and_errors_replace_the_preview(served, browser):
     server, url, issue = served
     brief = issue / BRIEF
     original = brief.read_text(encoding="utf-8")
-    with chromium() as browser:
-        page = browser.new_page(viewport={"width": 1440, "height": 900})
-        page.goto(url)
-        web = page.frame_locator("iframe.web")
-        desktop = page.frame_locator("iframe.email").first
-        phone = page.frame_locator("iframe.email").last
-        web.get_by_text("portrait of a new profession").first.wait_for()
+    page = browser.new_page(viewport={"width": 1440, "height": 900})
+    page.goto(url)
+    web = page.frame_locator("iframe.web")
+    desktop = page.frame_locator("iframe.email").first
+    phone = page.frame_locator("iframe.email").last
+    web.get_by_text("portrait of a new profession").first.wait_for()
 
-        brief.write_text(original.replace(TITLE, '"Guardians of the GDPR"'), encoding="utf-8")
-        web.get_by_text("Guardians of the GDPR").first.wait_for(timeout=20_000)
-        page.click("#tab-email")
-        desktop.get_by_text("Guardians of the GDPR").first.wait_for(timeout=20_000)
-        phone.get_by_text("Guardians of the GDPR").first.wait_for(timeout=20_000)
+    brief.write_text(original.replace(TITLE, '"Guardians of the GDPR"'), encoding="utf-8")
+    web.get_by_text("Guardians of the GDPR").first.wait_for(timeout=20_000)
+    page.click("#tab-email")
+    desktop.get_by_text("Guardians of the GDPR").first.wait_for(timeout=20_000)
+    phone.get_by_text("Guardians of the GDPR").first.wait_for(timeout=20_000)
 
-        brief.write_text(original.replace(TITLE, '"Guardians: of the GDPR'), encoding="utf-8")  # unclosed quote
-        problem = page.locator("#problems .problem.error").first
-        problem.wait_for(timeout=20_000)
-        site = server.previewer.sites[ISSUE]
-        assert site.errors and not site.files
-        shown = page.locator("#problems").inner_text()
-        for error in site.errors:
-            assert str(error) in " ".join(shown.split()), "the page shows the problem as `check` prints it"
-        assert re.search(r"data-protection-officer\.yaml:\d+:\d+: ", shown)
-        assert page.locator("#previews").is_hidden()
+    brief.write_text(original.replace(TITLE, '"Guardians: of the GDPR'), encoding="utf-8")  # unclosed quote
+    problem = page.locator("#problems .problem.error").first
+    problem.wait_for(timeout=20_000)
+    site = server.previewer.sites[ISSUE]
+    assert site.errors and not site.files
+    shown = page.locator("#problems").inner_text()
+    for error in site.errors:
+        assert str(error) in " ".join(shown.split()), "the page shows the problem as `check` prints it"
+    assert re.search(r"data-protection-officer\.yaml:\d+:\d+: ", shown)
+    assert page.locator("#previews").is_hidden()
 
-        brief.write_text(original, encoding="utf-8")
-        page.locator("#problems .problem.error").first.wait_for(state="detached", timeout=20_000)
-        assert page.locator("#previews").is_visible()
-        desktop.get_by_text("portrait of a new profession").first.wait_for(timeout=20_000)
-        page.click("#tab-web")
-        web.get_by_text("portrait of a new profession").first.wait_for(timeout=20_000)
+    brief.write_text(original, encoding="utf-8")
+    page.locator("#problems .problem.error").first.wait_for(state="detached", timeout=20_000)
+    assert page.locator("#previews").is_visible()
+    desktop.get_by_text("portrait of a new profession").first.wait_for(timeout=20_000)
+    page.click("#tab-web")
+    web.get_by_text("portrait of a new profession").first.wait_for(timeout=20_000)
 
 
-def test_the_preview_page_is_accessible(served):
+def test_the_preview_page_is_accessible(served, browser):
     _, url, _ = served
-    with chromium() as browser:
-        page = browser.new_page(viewport={"width": 1280, "height": 900}, bypass_csp=True)  # to add axe
-        page.goto(url)
-        page.frame_locator("iframe.web").locator("main").wait_for()
-        violations = run_axe(page)
-        assert not violations, describe(violations)
+    page = browser.new_page(viewport={"width": 1280, "height": 900}, bypass_csp=True)  # to add axe
+    page.goto(url)
+    page.frame_locator("iframe.web").locator("main").wait_for()
+    violations = run_axe(page)
+    page.context.close()
+    assert not violations, describe(violations)
 
 
-def test_a_reload_keeps_the_scroll_position_and_the_email_toggles(served):
+def test_a_reload_keeps_the_scroll_position_and_the_email_toggles(served, browser):
     server, url, issue = served
-    with chromium() as browser:
-        page = browser.new_page(viewport={"width": 1440, "height": 900})
-        page.context.close()
-        page = browser.new_page(viewport={"width": 1440, "height": 900}, bypass_csp=True)  # for wait_for_function
-        page.goto(url + f"p/{ISSUE}/#email")
-        frame = page.frame_locator("iframe.email").first
-        frame.locator("img").first.wait_for()
-        page.check("#email-images-off")
-        email = page.locator("iframe.email").first
-        email.evaluate("frame => frame.contentWindow.scrollTo(0, 900)")
-        generation = server.previewer.sites[ISSUE].generation
-        (issue / BRIEF).write_text((issue / BRIEF).read_text(encoding="utf-8") + "\n", encoding="utf-8")
-        wait_until(lambda: server.previewer.sites[ISSUE].generation > generation, what="a rebuild")
-        page.wait_for_function(f"Number(document.body.dataset.generation) > {generation}")
-        page.wait_for_function("document.querySelector('iframe.email').contentWindow.scrollY > 800")
-        assert email.evaluate("f => Array.from(f.contentDocument.images).every(img => !img.hasAttribute('src'))")
+    page = browser.new_page(viewport={"width": 1440, "height": 900})
+    page.context.close()
+    page = browser.new_page(viewport={"width": 1440, "height": 900}, bypass_csp=True)  # for wait_for_function
+    page.goto(url + f"p/{ISSUE}/#email")
+    frame = page.frame_locator("iframe.email").first
+    frame.locator("img").first.wait_for()
+    page.check("#email-images-off")
+    email = page.locator("iframe.email").first
+    email.evaluate("frame => frame.contentWindow.scrollTo(0, 900)")
+    generation = server.previewer.sites[ISSUE].generation
+    (issue / BRIEF).write_text((issue / BRIEF).read_text(encoding="utf-8") + "\n", encoding="utf-8")
+    wait_until(lambda: server.previewer.sites[ISSUE].generation > generation, what="a rebuild")
+    page.wait_for_function(f"Number(document.body.dataset.generation) > {generation}")
+    page.wait_for_function("document.querySelector('iframe.email').contentWindow.scrollY > 800")
+    assert email.evaluate("f => Array.from(f.contentDocument.images).every(img => !img.hasAttribute('src'))")
 
 
 # --- what is previewed ---------------------------------------------------------------------

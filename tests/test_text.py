@@ -158,5 +158,5 @@ def test_french_issue_uses_french_labels_and_typography(minimal_issue):
                      encoding="utf-8")
     text = render_text(assemble(load_content(minimal_issue)))
     assert "Numéro 3 · 14 mai 2024" in text
-    assert "Lire la note complète\u00a0:\nhttps://news.example.org/minimal/2024-05-minimal/#brief-one" in text
+    assert "Lire la note complète\u202f:\nhttps://news.example.org/minimal/2024-05-minimal/#brief-one" in text
     assert "Pourquoi ce sujet est-il important ?\n" + "-" * 36 in text

@@ -27,6 +27,7 @@ import time
 from pathlib import Path
 
 from generated import SAMPLE_ISSUE, generate_issue
+
 VENV_BIN = Path(sys.executable).parent
 VARIANT = "pdf/ua-1"
 
@@ -71,15 +72,33 @@ def compare(label: str, issue: Path, runs: int) -> None:
         html, base = write_html(issue, work)
         build, bare, ratio = interleaved(
             runs,
-            [str(VENV_BIN / "research-news"), "build", str(issue), "--out", str(work / "build"), "--only", "pdf",
-             "--quiet"],
-            [str(VENV_BIN / "weasyprint"), "--quiet", "--base-url", base, "--pdf-variant", VARIANT, str(html),
-             str(work / "bare.pdf")],
+            [
+                str(VENV_BIN / "research-news"),
+                "build",
+                str(issue),
+                "--out",
+                str(work / "build"),
+                "--only",
+                "pdf",
+                "--quiet",
+            ],
+            [
+                str(VENV_BIN / "weasyprint"),
+                "--quiet",
+                "--base-url",
+                base,
+                "--pdf-variant",
+                VARIANT,
+                str(html),
+                str(work / "bare.pdf"),
+            ],
         )
         pdf = work / "build" / issue.name / f"{issue.name}.pdf"
         pages = _pages(pdf)
-        print(f"{label}: {pages} pages, build {build:.2f} s, bare WeasyPrint {bare:.2f} s (best of {runs}), "
-              f"ratio {ratio:.3f} (median of {runs} rounds; target <= 1.15)")
+        print(
+            f"{label}: {pages} pages, build {build:.2f} s, bare WeasyPrint {bare:.2f} s (best of {runs}), "
+            f"ratio {ratio:.3f} (median of {runs} rounds; target <= 1.15)"
+        )
 
 
 def _pages(pdf: Path) -> int | str:

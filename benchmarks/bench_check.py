@@ -27,6 +27,7 @@ import time
 from pathlib import Path
 
 from generated import REPO, SAMPLE_ROOT, generate_issue, generate_link_brief
+
 COMMAND = [sys.executable, "-m", "research_news", "check"]
 
 
@@ -38,8 +39,10 @@ def best_of(runs: int, command: list[str], *, exit_code: int = 0) -> tuple[float
         completed = subprocess.run(command, capture_output=True, text=True, env={**os.environ, "NO_COLOR": "1"})
         times.append(time.perf_counter() - started)
         if completed.returncode != exit_code:
-            sys.exit(f"check exited with {completed.returncode}:\n"
-                     + "\n".join((completed.stdout + completed.stderr).splitlines()[:20]))
+            sys.exit(
+                f"check exited with {completed.returncode}:\n"
+                + "\n".join((completed.stdout + completed.stderr).splitlines()[:20])
+            )
     return min(times), completed.stdout
 
 
@@ -75,20 +78,32 @@ def check_links(links: int, runs: int) -> None:
         inside = min(check_seconds(brief) for _ in range(runs))
         seconds, output = best_of(runs, [*COMMAND, str(brief)], exit_code=1)
         reported = output.count(": the link ")
-        print(f"check a {size / 1e6:.2f} MB brief with {links:,} links ({reported:,} reported): {seconds:.2f} s "
-              f"(target <= 2 s); in-process {inside:.2f} s, where parsing and rendering it takes {floor:.2f} s")
+        print(
+            f"check a {size / 1e6:.2f} MB brief with {links:,} links ({reported:,} reported): {seconds:.2f} s "
+            f"(target <= 2 s); in-process {inside:.2f} s, where parsing and rendering it takes {floor:.2f} s"
+        )
 
 
 _HEAD = "title: T\nauthors:\n  - name: Ada\nmethodology: M.\nkey_findings: F.\nkey_takeaways:\n  - One.\n"
 SCALING = {
-    "bad links on one line": lambda n: _HEAD + "why_it_matters: |\n  " + " ".join(f"[a](javascript:{i})" for i in range(n)),
+    "bad links on one line": lambda n: (
+        _HEAD + "why_it_matters: |\n  " + " ".join(f"[a](javascript:{i})" for i in range(n))
+    ),
     "one bad link repeated in a > block": lambda n: _HEAD + "why_it_matters: >\n" + "  [a](javascript:x) w\n" * n,
-    "reference links": lambda n: _HEAD + "why_it_matters: |\n  " + " ".join(f"[a][r{i}]" for i in range(n)) + "\n\n"
-    + "".join(f"  [r{i}]: javascript:x\n" for i in range(n)),
+    "reference links": lambda n: (
+        _HEAD
+        + "why_it_matters: |\n  "
+        + " ".join(f"[a][r{i}]" for i in range(n))
+        + "\n\n"
+        + "".join(f"  [r{i}]: javascript:x\n" for i in range(n))
+    ),
     "keywords that are mappings": lambda n: _HEAD + "keywords:\n" + "".join(f"  - k{i}: v\n" for i in range(n)),
     "unknown fields": lambda n: _HEAD + "why_it_matters: W.\n" + "".join(f"extra{i}: v\n" for i in range(n)),
-    "missing figures": lambda n: _HEAD + "why_it_matters: W.\nfigures:\n"
-    + "".join(f"  - src: ../images/no{i}.png\n    alt: A\n" for i in range(n)),
+    "missing figures": lambda n: (
+        _HEAD
+        + "why_it_matters: W.\nfigures:\n"
+        + "".join(f"  - src: ../images/no{i}.png\n    alt: A\n" for i in range(n))
+    ),
     "10 x unclosed `](` under a word limit": lambda n: _HEAD + "why_it_matters: |\n  " + "](" * (10 * n),
 }
 
@@ -106,8 +121,10 @@ def check_scaling(size: int) -> None:
                 started = time.perf_counter()
                 Checker().check_path(path)
                 times.append(time.perf_counter() - started)
-            print(f"  {name}: {times[0]:.2f} s for {size:,}, {times[1]:.2f} s for {2 * size:,} "
-                  f"(x{times[1] / times[0]:.1f})")
+            print(
+                f"  {name}: {times[0]:.2f} s for {size:,}, {times[1]:.2f} s for {2 * size:,} "
+                f"(x{times[1] / times[0]:.1f})"
+            )
 
 
 def main() -> None:
@@ -126,8 +143,10 @@ def main() -> None:
         with tempfile.TemporaryDirectory() as folder:
             root = generate_issue(Path(folder), args.briefs).parent
             seconds, _ = best_of(args.runs, [*COMMAND, str(root)])
-            print(f"check {args.briefs} generated briefs: {seconds:.2f} s ({seconds / args.briefs * 1000:.2f} ms "
-                  "a brief; target < 3 s for 1,000)")
+            print(
+                f"check {args.briefs} generated briefs: {seconds:.2f} s ({seconds / args.briefs * 1000:.2f} ms "
+                "a brief; target < 3 s for 1,000)"
+            )
     if args.only in (None, "links"):
         check_links(args.links, args.runs)
     if args.only in (None, "scaling"):

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import resource
 import shutil
 import subprocess
 import sys
@@ -27,12 +26,19 @@ ISSUE = REPO / "issues" / "2023-01-data-and-society"
 
 def run(command: list[str], cwd: Path, **env: str) -> tuple[float, float]:
     """(seconds, peak RSS in MB) of ``command`` in a fresh process."""
-    script = ("import resource, runpy, sys; sys.argv = ['research-news', *sys.argv[1:]]\n"
-              "try:\n    runpy.run_module('research_news', run_name='__main__')\n"
-              "finally:\n    print(f'MAXRSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}', file=sys.stderr)")
+    script = (
+        "import resource, runpy, sys; sys.argv = ['research-news', *sys.argv[1:]]\n"
+        "try:\n    runpy.run_module('research_news', run_name='__main__')\n"
+        "finally:\n    print(f'MAXRSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}', file=sys.stderr)"
+    )
     started = time.perf_counter()
-    done = subprocess.run([sys.executable, "-c", script, *command], cwd=cwd, capture_output=True, text=True,
-                          env={**os.environ, "NO_COLOR": "1", **env})
+    done = subprocess.run(
+        [sys.executable, "-c", script, *command],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "NO_COLOR": "1", **env},
+    )
     elapsed = time.perf_counter() - started
     rss = [line for line in done.stderr.splitlines() if line.startswith("MAXRSS ")]
     if done.returncode != 0 or not rss:
@@ -69,11 +75,16 @@ def main() -> None:
             for leftover in (work / "build" / ISSUE.name).glob("send.*"):
                 leftover.unlink()
             with SmtpServer() as relay:
-                seconds, mb = run(["send", str(issue), "-r", str(readers(work / "some.csv", count)), "--yes",
-                                   "--rate", "1000000/s"], work, RESEARCH_NEWS_SMTP_URL=relay.url)
+                seconds, mb = run(
+                    ["send", str(issue), "-r", str(readers(work / "some.csv", count)), "--yes", "--rate", "1000000/s"],
+                    work,
+                    RESEARCH_NEWS_SMTP_URL=relay.url,
+                )
                 assert len(relay.messages()) == count
-            print(f"send to {count:,} readers via a loopback relay: {seconds:.2f} s "
-                  f"({count / seconds:.0f} messages/s), peak RSS {mb:.0f} MB")
+            print(
+                f"send to {count:,} readers via a loopback relay: {seconds:.2f} s "
+                f"({count / seconds:.0f} messages/s), peak RSS {mb:.0f} MB"
+            )
 
 
 if __name__ == "__main__":

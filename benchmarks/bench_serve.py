@@ -37,7 +37,7 @@ BRIEF = "data-protection-officer"
 TITLE = '"The Data Protection Officer: portrait of a new profession"'
 
 
-def listen(port: int, events: "queue.Queue[tuple[float, dict]]") -> None:
+def listen(port: int, events: queue.Queue[tuple[float, dict]]) -> None:
     """Read /events as a browser's EventSource does, putting (arrival time, data) on ``events``."""
     with socket.create_connection(("127.0.0.1", port)) as connection:
         connection.sendall(f"GET /events HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n\r\n".encode())
@@ -98,7 +98,9 @@ def main() -> None:
         with server.in_thread() as url:
             events: queue.Queue = queue.Queue()
             threading.Thread(target=listen, args=(server.port, events), daemon=True).start()
-            urllib.request.urlopen(f"{url}p/{ISSUE}/pdf/issue.pdf", timeout=120).read()  # warm: the worker has started and rendered once
+            urllib.request.urlopen(
+                f"{url}p/{ISSUE}/pdf/issue.pdf", timeout=120
+            ).read()  # warm: the worker has started and rendered once
             rounds = []
             for number in range(1, args.runs + 1):
                 while not events.empty():
@@ -107,8 +109,11 @@ def main() -> None:
                 time.sleep(1.0)  # let the worker finish before the next save
             brief.write_text(original, encoding="utf-8")
     print(f"save → preview updated, sample issue, {args.runs} rounds (median, max):")
-    for name, label in (("html", "web + email HTML"), ("offprint", "changed brief's offprint"),
-                        ("issue", "whole issue PDF")):
+    for name, label in (
+        ("html", "web + email HTML"),
+        ("offprint", "changed brief's offprint"),
+        ("issue", "whole issue PDF"),
+    ):
         values = [r[name] for r in rounds]
         print(f"  {label:26} {statistics.median(values):6.2f} s  {max(values):6.2f} s")
 

@@ -21,11 +21,15 @@ from research_news.images import svg_problem  # noqa: E402
 
 
 def scatter_plot(points: int) -> bytes:
-    parts = ['<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink">'
-             '<defs><path id="m" d="M0 0L1 1"/><clipPath id="p0"><rect width="9" height="9"/></clipPath></defs>']
-    parts += [f'<g clip-path="url(#p{i % 50})" transform="translate({i} {i * 2}) rotate(3)">'
-              f'<use xlink:href="#m" x="{i}" y="{i}" style="fill: #1f77b4; stroke: #1f77b4"/></g>'
-              for i in range(points)]
+    parts = [
+        '<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink">'
+        '<defs><path id="m" d="M0 0L1 1"/><clipPath id="p0"><rect width="9" height="9"/></clipPath></defs>'
+    ]
+    parts += [
+        f'<g clip-path="url(#p{i % 50})" transform="translate({i} {i * 2}) rotate(3)">'
+        f'<use xlink:href="#m" x="{i}" y="{i}" style="fill: #1f77b4; stroke: #1f77b4"/></g>'
+        for i in range(points)
+    ]
     return ("".join(parts) + "</svg>").encode()
 
 

@@ -30,8 +30,11 @@ def generate_issue(destination: Path, count: int, sections: int = 1) -> Path:
     issue_file = issue / "issue.yaml"
     data = yaml.load(issue_file.read_text(encoding="utf-8"))
     size = (count + sections - 1) // sections
-    data["sections"] = [{"title": f"Theme {n + 1}", "briefs": names[n * size:(n + 1) * size]}
-                        for n in range(sections) if names[n * size:(n + 1) * size]]
+    data["sections"] = [
+        {"title": f"Theme {n + 1}", "briefs": names[n * size : (n + 1) * size]}
+        for n in range(sections)
+        if names[n * size : (n + 1) * size]
+    ]
     with issue_file.open("w", encoding="utf-8") as stream:
         yaml.dump(data, stream)
     return issue
@@ -55,10 +58,14 @@ def _inline_paragraphs(count: int, invalid_every: int, start: int) -> list[str]:
 
 def _reference_lines(count: int, invalid_every: int, start: int) -> list[str]:
     """A paragraph of ``count`` reference-style links, then their definitions."""
-    uses = [" ".join(f"[a][r{n}]" for n in range(first, min(first + 8, start + count)))
-            for first in range(start, start + count, 8)]
-    definitions = [f"[r{n}]: " + ("javascript:void(0)" if n % invalid_every == 0 else f"https://x.io/r{n}")
-                   for n in range(start, start + count)]
+    uses = [
+        " ".join(f"[a][r{n}]" for n in range(first, min(first + 8, start + count)))
+        for first in range(start, start + count, 8)
+    ]
+    definitions = [
+        f"[r{n}]: " + ("javascript:void(0)" if n % invalid_every == 0 else f"https://x.io/r{n}")
+        for n in range(start, start + count)
+    ]
     return [*uses, "", *definitions]
 
 
@@ -76,11 +83,16 @@ def generate_link_brief(destination: Path, links: int = 30_000, invalid_every: i
     def block(indicator: str, lines: list[str]) -> str:
         return f"{indicator}\n" + "".join(f"  {line}\n" if line else "\n" for line in lines)
 
-    text = ("title: A brief full of links\nauthors:\n  - name: Ada Example\n"
-            "why_it_matters: " + block("|", _inline_paragraphs(inline, invalid_every, 0))
-            + "methodology: " + block(">", _inline_paragraphs(inline, invalid_every, inline))
-            + "key_findings: " + block("|", _reference_lines(references, invalid_every, 2 * inline))
-            + "key_takeaways:\n  - One.\n")
+    text = (
+        "title: A brief full of links\nauthors:\n  - name: Ada Example\n"
+        "why_it_matters: "
+        + block("|", _inline_paragraphs(inline, invalid_every, 0))
+        + "methodology: "
+        + block(">", _inline_paragraphs(inline, invalid_every, inline))
+        + "key_findings: "
+        + block("|", _reference_lines(references, invalid_every, 2 * inline))
+        + "key_takeaways:\n  - One.\n"
+    )
     size = len(text.encode("utf-8"))
     assert size <= MAX_FILE_BYTES, f"{size:,} bytes: over the file size cap; ask for fewer links"
     path = root / SAMPLE_ISSUE.name / "briefs" / "links.yaml"

@@ -19,8 +19,8 @@ import functools
 import http.server
 import mimetypes
 import threading
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 from urllib.parse import unquote, urlsplit
 
 import pytest
@@ -30,8 +30,13 @@ CHROMIUM = Path("/usr/bin/chromium")
 NODE_MODULES = REPO / "tests" / "js" / "node_modules"
 AXE = NODE_MODULES / "axe-core" / "axe.min.js"
 CANIEMAIL = NODE_MODULES / "caniemail" / "data" / "caniemail.json"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--no-first-run"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+]
 
 
 def require(path: Path, install: str) -> Path:
@@ -64,7 +69,7 @@ def chromium():
 
 
 class _QuietHandler(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, format, *args):  # noqa: A002 - keep test output clean
+    def log_message(self, format, *args):
         pass
 
 
@@ -82,16 +87,25 @@ def serve(folder: Path) -> Iterator[str]:
         server.server_close()
 
 
-def open_page(browser, url: str, width: int, *, published_at: str | None = None, folder: Path | None = None,
-              block_images: bool = False, dark: bool = False):
+def open_page(
+    browser,
+    url: str,
+    width: int,
+    *,
+    published_at: str | None = None,
+    folder: Path | None = None,
+    block_images: bool = False,
+    dark: bool = False,
+):
     """A page at ``url``, ``width`` px wide, with no request leaving the machine.
 
     The email links its images at ``published_at`` (``web_base_url/<slug>/``); those requests are
     answered from ``folder`` (the build), as if the build were published. ``block_images`` is what
     a reader sees in a mail client that blocks remote images.
     """
-    context = browser.new_context(viewport={"width": width, "height": 900}, device_scale_factor=1,
-                                  color_scheme="dark" if dark else "light")
+    context = browser.new_context(
+        viewport={"width": width, "height": 900}, device_scale_factor=1, color_scheme="dark" if dark else "light"
+    )
     page = context.new_page()
 
     def route(request_route):
@@ -99,7 +113,7 @@ def open_page(browser, url: str, width: int, *, published_at: str | None = None,
         if block_images and request.resource_type == "image":
             return request_route.abort()
         if published_at and folder and request.url.startswith(published_at):
-            local = folder / unquote(urlsplit(request.url).path[len(urlsplit(published_at).path):])
+            local = folder / unquote(urlsplit(request.url).path[len(urlsplit(published_at).path) :])
             if local.is_file():
                 return request_route.fulfill(path=str(local), content_type=mimetypes.guess_type(local.name)[0])
             return request_route.fulfill(status=404)
@@ -122,8 +136,9 @@ def screenshot(page, path: Path, *, max_height: int | None = None) -> Path:
     if max_height:
         height = page.evaluate("document.documentElement.scrollHeight")
         width = page.viewport_size["width"]
-        page.screenshot(path=str(path), full_page=True,
-                        clip={"x": 0, "y": 0, "width": width, "height": min(height, max_height)})
+        page.screenshot(
+            path=str(path), full_page=True, clip={"x": 0, "y": 0, "width": width, "height": min(height, max_height)}
+        )
     else:
         page.screenshot(path=str(path), full_page=True)
     return path
@@ -167,8 +182,12 @@ def docs_screenshots(out: Path = REPO / "docs") -> list[Path]:
         from research_news.validate import load_content
 
         published = assemble(load_content(sample)).web_url
-        shots = [("index.html", 1024, "web-1024.png"), ("index.html", 375, "web-375.png"),
-                 ("email.html", 1024, "email-1024.png"), ("email.html", 375, "email-375.png")]
+        shots = [
+            ("index.html", 1024, "web-1024.png"),
+            ("index.html", 375, "web-375.png"),
+            ("email.html", 1024, "email-1024.png"),
+            ("email.html", 375, "email-375.png"),
+        ]
         written = []
         with serve(folder) as base, chromium() as browser:
             for name, width, target in shots:

@@ -27,14 +27,19 @@ SAMPLE_ISSUE = SAMPLE_ROOT / "2023-01-data-and-society"
 
 # Derandomized: a failure found once is found again on the next run and on CI, and no
 # example database is needed. Tests keep their own modest max_examples (suite speed).
-settings.register_profile("ci", derandomize=True, deadline=None, print_blob=True,
-                          suppress_health_check=[HealthCheck.too_slow])
+settings.register_profile(
+    "ci", derandomize=True, deadline=None, print_blob=True, suppress_health_check=[HealthCheck.too_slow]
+)
 settings.load_profile("ci")
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
-    parser.addoption("--update-golden", action="store_true", default=False,
-                     help="rewrite the golden files under tests/golden/ from this build instead of comparing")
+    parser.addoption(
+        "--update-golden",
+        action="store_true",
+        default=False,
+        help="rewrite the golden files under tests/golden/ from this build instead of comparing",
+    )
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

@@ -64,8 +64,11 @@ def check_text(actual: str, relative: str, update: bool) -> None:
         pytest.fail(f"tests/golden/{relative} does not exist; create it with: pytest --update-golden", pytrace=False)
     expected = golden.read_text(encoding="utf-8")
     if actual != expected:
-        diff = list(difflib.unified_diff(expected.splitlines(), actual.splitlines(), f"golden/{relative}",
-                                         "this build", lineterm="", n=2))
+        diff = list(
+            difflib.unified_diff(
+                expected.splitlines(), actual.splitlines(), f"golden/{relative}", "this build", lineterm="", n=2
+            )
+        )
         shown = diff[:MAX_DIFF_LINES]
         if len(diff) > MAX_DIFF_LINES:
             shown.append(f"... and {len(diff) - MAX_DIFF_LINES} more diff lines")
@@ -93,8 +96,9 @@ moves thousands. What stays under it is below the resolution: a page number's co
 def render_pages(pdf: Path, folder: Path) -> list[Path]:
     """Every page of ``pdf`` as an RGB PNG at :data:`DPI`, in order."""
     if not shutil.which("pdftoppm"):
-        pytest.fail("pdftoppm is missing; install it with: apt-get install -y poppler-utils (or: make test)",
-                    pytrace=False)
+        pytest.fail(
+            "pdftoppm is missing; install it with: apt-get install -y poppler-utils (or: make test)", pytrace=False
+        )
     folder.mkdir(parents=True, exist_ok=True)
     subprocess.run(["pdftoppm", "-r", str(DPI), "-png", str(pdf), str(folder / "page")], check=True)
     return sorted(folder.glob("page-*.png"))
@@ -155,14 +159,20 @@ def check_pages(pdf: Path, relative: str, work: Path, update: bool) -> None:
     for number, (reference_path, page) in enumerate(zip(references, pages), 1):
         with Image.open(reference_path) as reference, Image.open(page) as actual:
             if reference.size != actual.size:
-                failures.append(f"page {number} is {actual.size[0]}×{actual.size[1]} px, "
-                                f"its reference {reference.size[0]}×{reference.size[1]}")
+                failures.append(
+                    f"page {number} is {actual.size[0]}×{actual.size[1]} px, "
+                    f"its reference {reference.size[0]}×{reference.size[1]}"
+                )
                 continue
             count, mask = changed_pixels(reference, actual)
             if count > MAX_CHANGED * actual.size[0] * actual.size[1]:
                 picture = difference_picture(reference, actual, mask, work / f"diff-page-{number:02}.png")
-                failures.append(f"page {number}: {count} pixels changed "
-                                f"({count / (actual.size[0] * actual.size[1]):.2%}); see {picture}")
+                failures.append(
+                    f"page {number}: {count} pixels changed "
+                    f"({count / (actual.size[0] * actual.size[1]):.2%}); see {picture}"
+                )
     if failures:
-        pytest.fail(f"the PDF's pages differ from tests/golden/{relative}/:\n  " + "\n  ".join(failures)
-                    + f"\n{ACCEPT}", pytrace=False)
+        pytest.fail(
+            f"the PDF's pages differ from tests/golden/{relative}/:\n  " + "\n  ".join(failures) + f"\n{ACCEPT}",
+            pytrace=False,
+        )

@@ -13,8 +13,20 @@ from typing import Any
 from pypdf import PdfReader
 from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject, StreamObject, TextStringObject
 
-ACTIVE_KEYS = {"/JS", "/JavaScript", "/Launch", "/AA", "/OpenAction", "/EmbeddedFiles", "/RichMedia",
-               "/SubmitForm", "/ImportData", "/GoToR", "/GoToE", "/AcroForm"}
+ACTIVE_KEYS = {
+    "/JS",
+    "/JavaScript",
+    "/Launch",
+    "/AA",
+    "/OpenAction",
+    "/EmbeddedFiles",
+    "/RichMedia",
+    "/SubmitForm",
+    "/ImportData",
+    "/GoToR",
+    "/GoToE",
+    "/AcroForm",
+}
 """Catalogue, page, annotation and action keys that make a viewer run, open, fetch or send something."""
 
 ALLOWED_ACTIONS = {"/URI", "/GoTo"}
@@ -64,8 +76,13 @@ def actions(reader: PdfReader) -> list[tuple[str, DictionaryObject]]:
 
 def active_content(reader: PdfReader) -> list[str]:
     """Where the PDF holds a script, a launch, a form, an embedded file, or an action other than a link."""
-    found = [f"{where}{key}" for where, value in reachable(reader) if isinstance(value, DictionaryObject)
-             for key in value if key in ACTIVE_KEYS]
+    found = [
+        f"{where}{key}"
+        for where, value in reachable(reader)
+        if isinstance(value, DictionaryObject)
+        for key in value
+        if key in ACTIVE_KEYS
+    ]
     for where, action in actions(reader):
         if action.get("/S") not in ALLOWED_ACTIONS:
             found.append(f"{where} is a {action.get('/S')} action")
@@ -122,8 +139,12 @@ def parent_tree(reader: PdfReader) -> dict[int, Any]:
 
 def link_annotations(reader: PdfReader) -> list[tuple[int, DictionaryObject]]:
     """(0-based page, annotation) for every /Link annotation, in page order."""
-    return [(number, resolve(annotation)) for number, page in enumerate(reader.pages)
-            for annotation in page.get("/Annots", []) if resolve(annotation).get("/Subtype") == "/Link"]
+    return [
+        (number, resolve(annotation))
+        for number, page in enumerate(reader.pages)
+        for annotation in page.get("/Annots", [])
+        if resolve(annotation).get("/Subtype") == "/Link"
+    ]
 
 
 def marked_texts(reader: PdfReader) -> dict[tuple[int, int], str]:

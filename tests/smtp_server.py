@@ -20,14 +20,14 @@ import asyncio
 import socket
 import ssl
 import subprocess
-from pathlib import Path
 import threading
 import time
 from dataclasses import dataclass
-from functools import cached_property
 from email import policy
 from email.message import EmailMessage
 from email.parser import BytesParser
+from functools import cached_property
+from pathlib import Path
 
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
@@ -51,8 +51,14 @@ class SmtpServer:
     """An SMTP server on 127.0.0.1 at a free port; ``user`` and ``password`` turn on AUTH
     (without TLS). The attributes below are the knobs; aiosmtpd calls the ``handle_*`` hooks."""
 
-    def __init__(self, user: str | None = None, password: str | None = None, *,
-                 tls: ssl.SSLContext | None = None, implicit_tls: bool = False):
+    def __init__(
+        self,
+        user: str | None = None,
+        password: str | None = None,
+        *,
+        tls: ssl.SSLContext | None = None,
+        implicit_tls: bool = False,
+    ):
         self.port = _free_port()
         self._tls = tls  # a server context: STARTTLS offered (and required), or TLS from the start
         self._implicit_tls = implicit_tls
@@ -77,8 +83,10 @@ class SmtpServer:
         options = {}
         if self._credentials:
             # aiosmtpd counts only STARTTLS as TLS; with implicit TLS the whole session already is.
-            options = {"authenticator": self._authenticate,
-                       "auth_require_tls": self._tls is not None and not self._implicit_tls}
+            options = {
+                "authenticator": self._authenticate,
+                "auth_require_tls": self._tls is not None and not self._implicit_tls,
+            }
         if self._tls is not None and self._implicit_tls:
             options["ssl_context"] = self._tls
         elif self._tls is not None:
@@ -163,8 +171,10 @@ class SmtpServer:
         return "250 2.0.0 OK: queued"
 
     def _authenticate(self, server, session, envelope, mechanism, auth_data):
-        ok = (isinstance(auth_data, LoginPassword)
-              and (auth_data.login.decode(), auth_data.password.decode()) == self._credentials)
+        ok = (
+            isinstance(auth_data, LoginPassword)
+            and (auth_data.login.decode(), auth_data.password.decode()) == self._credentials
+        )
         return AuthResult(success=ok, handled=False)  # handled=False: the server replies 535
 
 
@@ -181,9 +191,28 @@ def self_signed_certificate(folder: Path) -> tuple[Path, Path]:
     context loads its certificates: the client code under test stays exactly as in production.
     """
     certificate, key = folder / "relay.pem", folder / "relay.key"
-    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
-                    "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost",
-                    "-keyout", str(key), "-out", str(certificate)], check=True, capture_output=True)
+    subprocess.run(
+        [
+            "openssl",
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "1",
+            "-subj",
+            "/CN=127.0.0.1",
+            "-addext",
+            "subjectAltName=IP:127.0.0.1,DNS:localhost",
+            "-keyout",
+            str(key),
+            "-out",
+            str(certificate),
+        ],
+        check=True,
+        capture_output=True,
+    )
     return certificate, key
 
 

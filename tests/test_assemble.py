@@ -10,9 +10,14 @@ from research_news.validate import load_content
 
 def test_sample_edition_in_reading_order(sample_edition) -> None:
     assert [s.title for s in sample_edition.sections] == [
-        "Data processing and responsible digital innovation", "Managing innovation responsibly"]
+        "Data processing and responsible digital innovation",
+        "Managing innovation responsibly",
+    ]
     assert [b.slug for b in sample_edition.briefs] == [
-        "customer-value-big-data", "data-protection-officer", "responsible-innovation-management"]
+        "customer-value-big-data",
+        "data-protection-officer",
+        "responsible-innovation-management",
+    ]
     assert len({b.id for b in sample_edition.briefs}) == 3
     for brief in sample_edition.briefs:
         assert [p.key for p in brief.parts] == ["why_it_matters", "methodology", "key_findings", "key_takeaways"]

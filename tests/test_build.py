@@ -51,9 +51,11 @@ def test_without_email_settings_the_email_is_skipped_with_a_warning(minimal_tree
     result = run_cli("build", minimal_tree / "2024-05-minimal", "--out", out, "--pdf-variant", "none")
     assert result.exit_code == 0, result.stderr
     [warning] = [line for line in result.stderr.splitlines() if "the email edition" in line]  # said once
-    assert ("publication.yaml:1:1: warning: the email edition cannot be built: publication.yaml has no web_base_url "
-            "and no email.from (add `web_base_url: https://…`, the address the web editions are published under, "
-            "and `from: Name <address>` under `email:`)") in warning
+    assert (
+        "publication.yaml:1:1: warning: the email edition cannot be built: publication.yaml has no web_base_url "
+        "and no email.from (add `web_base_url: https://…`, the address the web editions are published under, "
+        "and `from: Name <address>` under `email:`)"
+    ) in warning
     written = outputs(out / "2024-05-minimal")
     assert {"2024-05-minimal.pdf", "index.html"} <= written
     assert not {"email.html", "email.txt", "2024-05-minimal.eml"} & written
@@ -64,47 +66,73 @@ def test_web_and_email_editions_with_a_summary(minimal_issue: Path, tmp_path: Pa
     result = run_cli("build", minimal_issue, "--out", out, "--only", "web,email")
     assert result.exit_code == 0, result.stderr
     assert result.stdout.startswith(f"Built {out}/2024-05-minimal/: ")
-    assert {"index.html", "email.html", "email.txt", "2024-05-minimal.eml",
-            "assets/2024-05-minimal/images/chart.png"} <= outputs(out / "2024-05-minimal")
+    assert {
+        "index.html",
+        "email.html",
+        "email.txt",
+        "2024-05-minimal.eml",
+        "assets/2024-05-minimal/images/chart.png",
+    } <= outputs(out / "2024-05-minimal")
 
 
 # --- a full disk or a file-size limit, in any stage: one line, the old outputs intact -------
 
 
-def run_with_file_size_limit(limit: int, *args: str | Path,
-                             temporary: Path | None = None) -> subprocess.CompletedProcess:
+def run_with_file_size_limit(
+    limit: int, *args: str | Path, temporary: Path | None = None
+) -> subprocess.CompletedProcess:
     """The CLI in a process whose files may not grow past ``limit`` bytes (see test_write.file_size_limit),
     with its temporary files (WeasyPrint's fonts) in ``temporary``."""
+
     def limit_file_size() -> None:
         signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
         resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
 
     env = {**os.environ, "TMPDIR": str(temporary)} if temporary else None
-    return subprocess.run([sys.executable, "-m", "research_news", *map(str, args)], preexec_fn=limit_file_size,
-                          capture_output=True, text=True, timeout=300, env=env)
+    return subprocess.run(
+        [sys.executable, "-m", "research_news", *map(str, args)],
+        preexec_fn=limit_file_size,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=env,
+    )
 
 
 def snapshot(folder: Path) -> dict[str, bytes]:
     return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
 
 
-@pytest.mark.parametrize("limit, only, failed, outcome", [
-    # WeasyPrint writes each font to a temporary file before the layout starts
-    (1_000, "pdf,web,email", "could not write a temporary file in {tmp} while rendering the print edition: ",
-     "set TMPDIR to a folder with room"),
-    # the web edition renders, then its largest font (200 KB) does not fit
-    (150_000, "web", "could not write {out}/2024-05-minimal/assets/fonts/SourceSans3-Semibold.woff: ",
-     "no file was replaced"),
-])
+@pytest.mark.parametrize(
+    "limit, only, failed, outcome",
+    [
+        # WeasyPrint writes each font to a temporary file before the layout starts
+        (
+            1_000,
+            "pdf,web,email",
+            "could not write a temporary file in {tmp} while rendering the print edition: ",
+            "set TMPDIR to a folder with room",
+        ),
+        # the web edition renders, then its largest font (200 KB) does not fit
+        (
+            150_000,
+            "web",
+            "could not write {out}/2024-05-minimal/assets/fonts/SourceSans3-Semibold.woff: ",
+            "no file was replaced",
+        ),
+    ],
+)
 def test_a_write_that_fails_in_any_stage_is_one_line_and_keeps_the_old_outputs(
-        minimal_issue: Path, tmp_path: Path, limit: int, only: str, failed: str, outcome: str) -> None:
+    minimal_issue: Path, tmp_path: Path, limit: int, only: str, failed: str, outcome: str
+) -> None:
     out = tmp_path / "build"
     assert run_cli("build", minimal_issue, "--out", out, "--only", only).exit_code == 0
     before = snapshot(out)
     temporary = tmp_path / "tmp"
     temporary.mkdir()
-    result = run_with_file_size_limit(limit, "build", minimal_issue, "--out", out, "--only", only, "--quiet",
-                                      temporary=temporary)
+    result = run_with_file_size_limit(
+        limit, "build", minimal_issue, "--out", out, "--only", only, "--quiet", temporary=temporary
+    )
     assert result.returncode == 1
     assert result.stderr.count("\n") == 1, result.stderr  # one line, no traceback
     assert result.stderr.startswith("error: " + failed.format(out=out, tmp=temporary)), result.stderr
@@ -114,8 +142,17 @@ def test_a_write_that_fails_in_any_stage_is_one_line_and_keeps_the_old_outputs(
 
 def test_a_write_that_fails_in_an_offprint_process_is_one_line(sample_tree: Path, tmp_path: Path) -> None:
     out = tmp_path / "build"
-    result = run_with_file_size_limit(400_000, "build", sample_tree / "2023-01-data-and-society", "--out", out,
-                                      "--only", "web", "--offprints", "--quiet")
+    result = run_with_file_size_limit(
+        400_000,
+        "build",
+        sample_tree / "2023-01-data-and-society",
+        "--out",
+        out,
+        "--only",
+        "web",
+        "--offprints",
+        "--quiet",
+    )
     assert result.returncode == 1
     assert result.stderr.startswith("error: could not write a temporary file in ")
     assert "while rendering the offprints: File too large" in result.stderr
@@ -155,8 +192,12 @@ else:  # a build's write stage: the lock, the manifest
 
 def paused_write(mode: str, target: Path) -> tuple[subprocess.Popen, Path]:
     """A process stopped halfway through staging ``target``, and the staged file's path."""
-    process = subprocess.Popen([sys.executable, "-c", PAUSED_WRITE, mode, str(target)], text=True,
-                               stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+    process = subprocess.Popen(
+        [sys.executable, "-c", PAUSED_WRITE, mode, str(target)],
+        text=True,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+    )
     staged = Path(process.stdout.readline().strip())
     assert staged.is_file() and staged.parent == target.parent
     return process, staged
@@ -169,8 +210,11 @@ def test_the_next_build_removes_what_a_killed_build_left_staged(minimal_issue: P
     process.send_signal(signal.SIGKILL)
     process.wait()
     assert staged.is_file()  # what rsync would publish
-    users = {".htaccess": b"Options -Indexes", ".index.html.k3j4h5g6.tmp": b"an editor's backup",
-             ".research-news-staged.notes.tmp": b"not a name research-news makes"}
+    users = {
+        ".htaccess": b"Options -Indexes",
+        ".index.html.k3j4h5g6.tmp": b"an editor's backup",
+        ".research-news-staged.notes.tmp": b"not a name research-news makes",
+    }
     for name, data in users.items():
         (folder / name).write_bytes(data)
 
@@ -182,8 +226,9 @@ def test_the_next_build_removes_what_a_killed_build_left_staged(minimal_issue: P
 
 def _blocked_on_a_lock(pid: int) -> bool:
     """Whether ``pid`` waits for a file lock (Linux lists waiters in /proc/locks with ``->``)."""
-    return any(line.split()[1] == "->" and line.split()[5] == str(pid)
-               for line in Path("/proc/locks").read_text().splitlines())
+    return any(
+        line.split()[1] == "->" and line.split()[5] == str(pid) for line in Path("/proc/locks").read_text().splitlines()
+    )
 
 
 @pytest.mark.skipif(not Path("/proc/locks").exists(), reason="needs Linux's /proc/locks to see a waiting build")
@@ -192,8 +237,23 @@ def test_builds_of_one_issue_take_turns_and_keep_each_others_staged_files(minima
     folder = out / "2024-05-minimal"
     folder.mkdir(parents=True)
     first, staged = paused_write("build", folder / "index.html")
-    second = subprocess.Popen([sys.executable, "-m", "research_news", "build", str(minimal_issue), "--out", str(out),
-                               "--only", "web", "--quiet"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    second = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "research_news",
+            "build",
+            str(minimal_issue),
+            "--out",
+            str(out),
+            "--only",
+            "web",
+            "--quiet",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         while second.poll() is None and not _blocked_on_a_lock(second.pid):
             time.sleep(0.05)
@@ -216,16 +276,30 @@ def test_builds_of_one_issue_take_turns_and_keep_each_others_staged_files(minima
 
 def written(folder: Path, files: dict[str, str], editions: list[str]) -> None:
     """Run the write stage alone: ``files`` maps a path in ``folder`` to the edition that writes it."""
-    write_outputs([Output(folder / name, name.encode(), edition=edition) for name, edition in files.items()],
-                  folder, editions)
+    write_outputs(
+        [Output(folder / name, name.encode(), edition=edition) for name, edition in files.items()], folder, editions
+    )
 
 
 def test_a_build_removes_only_files_its_editions_wrote_before_and_not_again(tmp_path: Path) -> None:
     folder = tmp_path / "build" / "issue"
-    written(folder, {"issue.pdf": "pdf", "index.html": "web", "assets/issue/images/gone.png": "web",
-                     "assets/issue/figures/kept-folder.png": "web", "email.html": "email"}, ["pdf", "web", "email"])
-    theirs = {"send.db": b"ledger", "send.lock": b"", "notes.txt": b"the editor's",
-              "assets/issue/figures/editor.png": b"the editor's too"}
+    written(
+        folder,
+        {
+            "issue.pdf": "pdf",
+            "index.html": "web",
+            "assets/issue/images/gone.png": "web",
+            "assets/issue/figures/kept-folder.png": "web",
+            "email.html": "email",
+        },
+        ["pdf", "web", "email"],
+    )
+    theirs = {
+        "send.db": b"ledger",
+        "send.lock": b"",
+        "notes.txt": b"the editor's",
+        "assets/issue/figures/editor.png": b"the editor's too",
+    }
     for name, data in theirs.items():
         (folder / name).write_bytes(data)
 
@@ -242,8 +316,9 @@ def test_files_left_to_remove_by_a_killed_build_are_removed_by_the_next(tmp_path
     folder = tmp_path / "issue"
     written(folder, {"index.html": "web"}, ["web"])
     (folder / "old.png").write_bytes(b"published by an earlier build")
-    (folder / MANIFEST_NAME).write_text(json.dumps({"format": 1, "editions": {"web": ["index.html"]},
-                                                    "stale": ["old.png"]}))
+    (folder / MANIFEST_NAME).write_text(
+        json.dumps({"format": 1, "editions": {"web": ["index.html"]}, "stale": ["old.png"]})
+    )
     written(folder, {"email.html": "email"}, ["email"])  # another edition: the pending removal still happens
     assert outputs(folder) == {"index.html", "email.html", MANIFEST_NAME}
 
@@ -253,17 +328,26 @@ def test_a_manifest_never_removes_a_file_outside_the_folder(tmp_path: Path) -> N
     victim.write_text("keep me")
     folder.mkdir(parents=True)
     (folder / "linked").symlink_to(tmp_path)
-    (folder / MANIFEST_NAME).write_text(json.dumps({"format": 1, "editions": {
-        "web": ["../../victim.txt", str(victim), "linked/victim.txt", "index.html"]}, "stale": []}))
+    (folder / MANIFEST_NAME).write_text(
+        json.dumps(
+            {
+                "format": 1,
+                "editions": {"web": ["../../victim.txt", str(victim), "linked/victim.txt", "index.html"]},
+                "stale": [],
+            }
+        )
+    )
     written(folder, {"index.html": "web"}, ["web"])
     assert victim.read_text() == "keep me"
 
 
-def test_a_brief_removed_from_the_issue_takes_its_offprint_and_images_with_it(minimal_issue: Path,
-                                                                                tmp_path: Path) -> None:
+def test_a_brief_removed_from_the_issue_takes_its_offprint_and_images_with_it(
+    minimal_issue: Path, tmp_path: Path
+) -> None:
     brief = (minimal_issue / "briefs" / "one.yaml").read_text()
     (minimal_issue / "briefs" / "two.yaml").write_text(
-        brief.replace("A short study", "A second study").replace("chart.png", "second-chart.png"))
+        brief.replace("A short study", "A second study").replace("chart.png", "second-chart.png")
+    )
     (minimal_issue / "images" / "second-chart.png").write_bytes((minimal_issue / "images" / "chart.png").read_bytes())
     issue_yaml = minimal_issue / "issue.yaml"
     issue_yaml.write_text(issue_yaml.read_text() + "      - briefs/two.yaml\n")
@@ -284,18 +368,28 @@ def test_a_brief_removed_from_the_issue_takes_its_offprint_and_images_with_it(mi
     assert (folder / "send.db").read_bytes() == b"who got the issue"
 
 
-@pytest.mark.parametrize("error, message", [
-    (OSError(errno.ENOSPC, "No space left on device"),
-     "could not write a temporary file in {tmp} while rendering the offprints: No space left on device "
-     "(free some space and build again); set TMPDIR to a folder with room to put them elsewhere; nothing was written"),
-    (OSError(errno.EROFS, "Read-only file system", "/var/cache/fonts/x.ttf"),
-     "could not write /var/cache/fonts/x.ttf while rendering the offprints: Read-only file system "
-     "(the file system is read-only: write somewhere else); nothing was written"),
-    (OSError(errno.EAGAIN, "Resource temporarily unavailable"),
-     "could not render the offprints: Resource temporarily unavailable; nothing was written"),
-])
-def test_an_os_error_while_rendering_says_what_failed(minimal_issue: Path, tmp_path: Path, monkeypatch,
-                                                      error: OSError, message: str) -> None:
+@pytest.mark.parametrize(
+    "error, message",
+    [
+        (
+            OSError(errno.ENOSPC, "No space left on device"),
+            "could not write a temporary file in {tmp} while rendering the offprints: No space left on device "
+            "(free some space and build again); set TMPDIR to a folder with room to put them elsewhere; nothing was written",
+        ),
+        (
+            OSError(errno.EROFS, "Read-only file system", "/var/cache/fonts/x.ttf"),
+            "could not write /var/cache/fonts/x.ttf while rendering the offprints: Read-only file system "
+            "(the file system is read-only: write somewhere else); nothing was written",
+        ),
+        (
+            OSError(errno.EAGAIN, "Resource temporarily unavailable"),
+            "could not render the offprints: Resource temporarily unavailable; nothing was written",
+        ),
+    ],
+)
+def test_an_os_error_while_rendering_says_what_failed(
+    minimal_issue: Path, tmp_path: Path, monkeypatch, error: OSError, message: str
+) -> None:
     def failing(*args, **kwargs):
         raise error
 

@@ -31,7 +31,8 @@ def test_errors_exit_one_with_located_messages(minimal_issue: Path, monkeypatch)
     result = run_cli("check", "2024-05-minimal")
     assert result.exit_code == 1
     assert result.stdout.splitlines()[0] == (
-        '2024-05-minimal/briefs/one.yaml:6:12: authors[0].email: "ada at example" is not an email address')
+        '2024-05-minimal/briefs/one.yaml:6:12: authors[0].email: "ada at example" is not an email address'
+    )
     assert "1 error, 0 warnings." in result.stdout
 
 
@@ -80,7 +81,8 @@ def test_schema_describes_every_field() -> None:
     schema = json.loads(result.stdout)
     assert schema["$schema"].startswith("https://json-schema.org/")
     assert {"title", "authors", "why_it_matters", "methodology", "key_findings", "key_takeaways"} <= set(
-        schema["required"])
+        schema["required"]
+    )
     assert schema["additionalProperties"] is False
     publication = json.loads(run_cli("schema", "publication").stdout)
     assert "from" in publication["$defs"]["EmailSettings"]["properties"]
@@ -140,7 +142,8 @@ def test_committed_schemas_are_up_to_date() -> None:
     for kind in ("brief", "issue", "publication"):
         committed = (SAMPLE_ROOT / "schemas" / f"{kind}.json").read_text()
         assert committed == run_cli("schema", kind).stdout, (
-            f"run: research-news schema {kind} > issues/schemas/{kind}.json")
+            f"run: research-news schema {kind} > issues/schemas/{kind}.json"
+        )
 
 
 def test_strict_turns_warnings_into_errors(minimal_tree: Path) -> None:
@@ -193,7 +196,10 @@ def test_new_issue_takes_the_language_of_the_issue_before_it(minimal_tree: Path)
     assert run_cli("new", "issue", minimal_tree / "2024-06-12-suite").exit_code == 0
     text = (minimal_tree / "2024-06-12-suite" / "issue.yaml").read_text()
     assert "language: fr " in text and "date: 2024-06-12 " in text and "folder's name" not in text
-    assert run_cli("new", "issue", minimal_tree / "2024-07-next", "--language", "de", "--date", "2024-07-02").exit_code == 0
+    assert (
+        run_cli("new", "issue", minimal_tree / "2024-07-next", "--language", "de", "--date", "2024-07-02").exit_code
+        == 0
+    )
     text = (minimal_tree / "2024-07-next" / "issue.yaml").read_text()
     assert "language: de " in text and "date: 2024-07-02" in text
     assert run_cli("new", "issue", minimal_tree / "x", "--language", "French").exit_code == 2
@@ -201,8 +207,10 @@ def test_new_issue_takes_the_language_of_the_issue_before_it(minimal_tree: Path)
 
 def test_new_brief_in_another_language_says_so_and_is_listed_with_comments_kept(minimal_issue: Path) -> None:
     issue = minimal_issue / "issue.yaml"
-    issue.write_text("# The editor's notes stay.\n" + issue.read_text().replace(
-        "  - title: The only theme\n", "  - title: The only theme   # keep first\n"))
+    issue.write_text(
+        "# The editor's notes stay.\n"
+        + issue.read_text().replace("  - title: The only theme\n", "  - title: The only theme   # keep first\n")
+    )
     path = minimal_issue / "briefs" / "etude.yaml"
     before = issue.read_text()
     result = run_cli("new", "brief", path, "--language", "fr", "--add-to", "the ONLY theme")

@@ -27,8 +27,14 @@ def _run_entry(entry: str, args: list[str], cwd: Path) -> subprocess.CompletedPr
     scripts = tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))["project"]["scripts"]
     module = scripts[command].split(":")[0]  # the entry must name the console script pip installs
     env = {**os.environ, "PYTHONPATH": str(REPO / "src")}
-    return subprocess.run([sys.executable, "-c", f"from {module} import main; main()", *rest, *args],
-                          cwd=cwd, env=env, capture_output=True, text=True, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-c", f"from {module} import main; main()", *rest, *args],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
 
 def test_the_pre_commit_hook_runs_check_on_the_content_tree(sample_tree):
@@ -45,9 +51,16 @@ def test_the_pre_commit_hook_runs_check_on_the_content_tree(sample_tree):
     assert re.search(r"data-protection-officer\.yaml:1:1: .*titel", broken.stdout)
 
 
-@pytest.mark.parametrize("name, runs", [("issues/2023-01-data-and-society/briefs/x.yaml", True),
-                                        ("issues/publication.yaml", True), ("issues/images/photo.JPG", False),
-                                        ("issues/images/photo.jpg", True), ("README.md", False)])
+@pytest.mark.parametrize(
+    "name, runs",
+    [
+        ("issues/2023-01-data-and-society/briefs/x.yaml", True),
+        ("issues/publication.yaml", True),
+        ("issues/images/photo.JPG", False),
+        ("issues/images/photo.jpg", True),
+        ("README.md", False),
+    ],
+)
 def test_the_hook_runs_when_content_is_committed(name, runs):
     assert bool(re.search(_hook()["files"], name)) is runs
 

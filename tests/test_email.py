@@ -104,8 +104,21 @@ def test_no_scripts_forms_or_external_resources(sample_html, full_text_html):
     for html in (sample_html, full_text_html):
         document = EmailDocument(html)
         tags = {tag for tag, _ in document.elements}
-        assert not tags & {"script", "form", "input", "button", "select", "textarea", "iframe", "object",
-                           "embed", "link", "video", "audio", "svg"}
+        assert not tags & {
+            "script",
+            "form",
+            "input",
+            "button",
+            "select",
+            "textarea",
+            "iframe",
+            "object",
+            "embed",
+            "link",
+            "video",
+            "audio",
+            "svg",
+        }
         for tag, attrs in document.elements:
             assert not [name for name in attrs if name.startswith("on")], f"event handler on <{tag}>"
             for name in ("href", "src"):
@@ -149,7 +162,7 @@ def test_preheader_is_hidden_and_padded(doc, sample_edition):
     body_text = "".join(doc.text)
     start = body_text.index(sample_edition.preheader)
     # The padding after it keeps clients from appending "View this issue…" to the preview.
-    assert "\u034f\u200c\xa0" * 20 in body_text[start:start + 400]
+    assert "\u034f\u200c\xa0" * 20 in body_text[start : start + 400]
 
 
 def test_container_is_600_px_with_outlook_table(sample_html, doc):
@@ -200,8 +213,11 @@ def test_headings_in_order(doc):
 def test_svg_figure_becomes_description_and_link(minimal_issue):
     """Gmail and Outlook do not show SVG: the email describes the figure and links to it."""
     images = minimal_issue / "images"
-    (images / "chart.svg").write_text('<svg xmlns="http://www.w3.org/2000/svg" width="400" height="200">'
-                                      '<rect width="400" height="200" fill="#ccc"/></svg>', encoding="utf-8")
+    (images / "chart.svg").write_text(
+        '<svg xmlns="http://www.w3.org/2000/svg" width="400" height="200">'
+        '<rect width="400" height="200" fill="#ccc"/></svg>',
+        encoding="utf-8",
+    )
     brief = minimal_issue / "briefs" / "one.yaml"
     brief.write_text(brief.read_text(encoding="utf-8").replace("chart.png", "chart.svg"), encoding="utf-8")
     edition = dataclasses.replace(assemble(load_content(minimal_issue)), email_full_text=True)
@@ -215,8 +231,9 @@ def test_svg_figure_becomes_description_and_link(minimal_issue):
 
 def test_without_web_base_url_the_email_is_refused(minimal_tree):
     publication = minimal_tree / "publication.yaml"
-    publication.write_text(re.sub(r"(?m)^web_base_url:.*\n", "", publication.read_text(encoding="utf-8")),
-                           encoding="utf-8")
+    publication.write_text(
+        re.sub(r"(?m)^web_base_url:.*\n", "", publication.read_text(encoding="utf-8")), encoding="utf-8"
+    )
     content = load_content(minimal_tree / "2024-05-minimal")
     edition = assemble(content)
     with pytest.raises(ResearchNewsError, match="web_base_url"):
@@ -246,8 +263,12 @@ def test_image_without_alt_is_reported_at_its_brief(sample_edition):
     photo = brief.authors[0].photo
     blank = dataclasses.replace(photo, alt=" ")
     author = dataclasses.replace(brief.authors[0], photo=blank)
-    edition = dataclasses.replace(sample_edition, sections=[dataclasses.replace(
-        sample_edition.sections[0], briefs=[dataclasses.replace(brief, authors=[author])])])
+    edition = dataclasses.replace(
+        sample_edition,
+        sections=[
+            dataclasses.replace(sample_edition.sections[0], briefs=[dataclasses.replace(brief, authors=[author])])
+        ],
+    )
     problems = editorial_checks(edition, "")
     assert len(problems) == 1 and problems[0].path == brief.path
     assert "without alt text" in problems[0].message
@@ -261,7 +282,7 @@ CLIENTS = [("gmail", "desktop-webmail"), ("gmail", "ios"), ("gmail", "android"),
 ALLOWED = {
     # feature: why relying on it is fine although one of CLIENTS lacks it
     "css-border-radius": "rounded corners on the card, buttons and photos; Outlook for Windows draws square "
-                         "corners, which look intentional",
+    "corners, which look intentional",
     "css-max-height": "preheader only: display:none hides it and mso-hide:all hides it in Outlook",
     "css-overflow": "preheader only, as max-height",
     "html-doctype": "Word ignores the doctype; the layout is explicit-width tables, the same in any mode",
@@ -273,21 +294,47 @@ NO_ENTRY = {
     "color": "CSS1, supported everywhere",
     "font-family": "supported everywhere; Outlook gets Arial/Georgia from the mso-only <style>",
     "font-style": "supported everywhere",
-    "a": "links", "br": "line breaks", "em": "emphasis", "body": "document", "head": "document",
-    "html": "document", "meta": "document metadata", "title": "document title", "tbody": "part of <table>",
-    "tr": "part of <table>", "td": "part of <table>",
+    "a": "links",
+    "br": "line breaks",
+    "em": "emphasis",
+    "body": "document",
+    "head": "document",
+    "html": "document",
+    "meta": "document metadata",
+    "title": "document title",
+    "tbody": "part of <table>",
+    "tr": "part of <table>",
+    "td": "part of <table>",
 }
 
 SHORTHAND_FAMILIES = ("padding", "margin", "border", "background", "font", "list-style", "text-decoration")
-ELEMENT_FEATURES = {**{f"h{n}": "html-h1-h6" for n in range(1, 7)}, "ul": "html-lists", "ol": "html-lists",
-                    "li": "html-lists", "table": "html-table"}
-ATTRIBUTE_FEATURES = {"role": "html-role", "lang": "html-lang", "dir": "html-dir", "width": "html-width",
-                      "height": "html-height", "align": "html-align", "valign": "html-valign",
-                      "cellpadding": "html-cellpadding", "cellspacing": "html-cellspacing",
-                      "aria-hidden": "html-aria-hidden", "aria-label": "html-aria-label",
-                      "aria-labelledby": "html-aria-labelledby", "aria-describedby": "html-aria-describedby",
-                      "target": "html-target", "hidden": "html-hidden", "loading": "html-loading-attribute",
-                      "srcset": "html-srcset", "background": "html-background"}
+ELEMENT_FEATURES = {
+    **{f"h{n}": "html-h1-h6" for n in range(1, 7)},
+    "ul": "html-lists",
+    "ol": "html-lists",
+    "li": "html-lists",
+    "table": "html-table",
+}
+ATTRIBUTE_FEATURES = {
+    "role": "html-role",
+    "lang": "html-lang",
+    "dir": "html-dir",
+    "width": "html-width",
+    "height": "html-height",
+    "align": "html-align",
+    "valign": "html-valign",
+    "cellpadding": "html-cellpadding",
+    "cellspacing": "html-cellspacing",
+    "aria-hidden": "html-aria-hidden",
+    "aria-label": "html-aria-label",
+    "aria-labelledby": "html-aria-labelledby",
+    "aria-describedby": "html-aria-describedby",
+    "target": "html-target",
+    "hidden": "html-hidden",
+    "loading": "html-loading-attribute",
+    "srcset": "html-srcset",
+    "background": "html-background",
+}
 
 
 @pytest.fixture(scope="module")
@@ -352,8 +399,11 @@ def test_caniemail_support(sample_html, full_text_html, caniemail):
         used.update(used_features(EmailDocument(html), caniemail))
     unknown = sorted(where for slug, where in used.items() if slug.startswith("unknown"))
     assert not unknown, f"map these to caniemail features, or to NO_ENTRY with a reason: {unknown}"
-    broken = {slug: (where, unsupported_in(caniemail[slug])) for slug, where in used.items()
-              if unsupported_in(caniemail[slug]) and slug not in ALLOWED}
+    broken = {
+        slug: (where, unsupported_in(caniemail[slug]))
+        for slug, where in used.items()
+        if unsupported_in(caniemail[slug]) and slug not in ALLOWED
+    }
     assert not broken, f"features some target clients lack (see caniemail.com): {broken}"
     unused = set(ALLOWED) - set(used)
     assert not unused, f"allowlisted but no longer used, remove from ALLOWED: {unused}"
@@ -400,8 +450,13 @@ def test_layout_does_not_depend_on_style_element(published, sample_edition, new_
 def test_renders_at_phone_and_desktop_width(published, sample_edition, new_page, tmp_path, width):
     with serve(published) as base:
         for block_images in (False, True):
-            page = new_page(base + "email.html", width, published_at=sample_edition.web_url,
-                            folder=published, block_images=block_images)
+            page = new_page(
+                base + "email.html",
+                width,
+                published_at=sample_edition.web_url,
+                folder=published,
+                block_images=block_images,
+            )
             assert page.evaluate("document.documentElement.scrollWidth") <= width  # no sideways scrolling
             card = page.evaluate("document.querySelector('.card').getBoundingClientRect().width")
             assert card <= 600

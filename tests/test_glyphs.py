@@ -17,8 +17,9 @@ from .conftest import run_cli
 
 def installed_font_has(character: str) -> bool:
     """Whether fontconfig knows a font with ``character`` (what WeasyPrint falls back to)."""
-    listed = subprocess.run(["fc-list", f":charset={ord(character):x}", "family"], capture_output=True, text=True,
-                            check=False)
+    listed = subprocess.run(
+        ["fc-list", f":charset={ord(character):x}", "family"], capture_output=True, text=True, check=False
+    )
     return bool(listed.stdout.strip())
 
 
@@ -57,8 +58,9 @@ def test_a_character_a_system_font_draws_is_not_reported(minimal_tree: Path) -> 
     if not installed_font_has(SNOWMAN):
         pytest.skip("no installed font has U+2603 (DejaVu Sans does: fonts-dejavu-core)")
     brief = minimal_tree / "2024-05-minimal" / "briefs" / "one.yaml"
-    brief.write_text(brief.read_text(encoding="utf-8").replace("small things", f"small {SNOWMAN} things"),
-                     encoding="utf-8")
+    brief.write_text(
+        brief.read_text(encoding="utf-8").replace("small things", f"small {SNOWMAN} things"), encoding="utf-8"
+    )
 
     rendered = render_pdf(assemble(load_content(minimal_tree / "2024-05-minimal")))
 
@@ -101,14 +103,16 @@ def test_a_font_added_to_the_layout_draws_what_the_system_cannot(minimal_tree: P
     (layout / "print").mkdir()
     font_with(character, layout / "fonts" / "TestSquare.ttf")
     head = (BUILTIN_LAYOUTS / "default" / "print" / "head.html.j2").read_text(encoding="utf-8")
-    declaration = ("@font-face { font-family: \"RN Square\"; "
-                   "src: url(\"{{ layout_url('fonts/TestSquare.ttf') }}\"); }\n")
-    (layout / "print" / "head.html.j2").write_text(head.replace(":root {", declaration + ":root {", 1), encoding="utf-8")
+    declaration = '@font-face { font-family: "RN Square"; src: url("{{ layout_url(\'fonts/TestSquare.ttf\') }}"); }\n'
+    (layout / "print" / "head.html.j2").write_text(
+        head.replace(":root {", declaration + ":root {", 1), encoding="utf-8"
+    )
     publication = minimal_tree / "publication.yaml"
     publication.write_text(publication.read_text() + "layout: mylayout\n")
     brief = minimal_tree / "2024-05-minimal" / "briefs" / "one.yaml"
-    brief.write_text(brief.read_text(encoding="utf-8").replace("small things", f"small {character} things"),
-                     encoding="utf-8")
+    brief.write_text(
+        brief.read_text(encoding="utf-8").replace("small things", f"small {character} things"), encoding="utf-8"
+    )
 
     rendered = render_pdf(assemble(load_content(minimal_tree / "2024-05-minimal")))
 
@@ -122,9 +126,12 @@ def test_boxes_are_located_in_the_content_as_it_was_checked(minimal_tree: Path) 
     from research_news.glyphs import box_problems
 
     brief = minimal_tree / "2024-05-minimal" / "briefs" / "one.yaml"
-    brief.write_text(brief.read_text(encoding="utf-8").replace("title: A short study of small things",
-                                                               f"title: A short study of {CJK} things"),
-                     encoding="utf-8")
+    brief.write_text(
+        brief.read_text(encoding="utf-8").replace(
+            "title: A short study of small things", f"title: A short study of {CJK} things"
+        ),
+        encoding="utf-8",
+    )
     edition = assemble(load_content(minimal_tree / "2024-05-minimal"))
     brief.unlink()
 

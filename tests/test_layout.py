@@ -32,12 +32,30 @@ def test_the_wheel_carries_every_file_of_the_default_layout(tmp_path: Path):
     shutil.copytree(REPO / "src", source / "src", ignore=shutil.ignore_patterns("__pycache__", "*.egg-info"))
     for name in ("pyproject.toml", "README.md"):
         shutil.copy(REPO / name, source / name)
-    subprocess.run([sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "--no-build-isolation",
-                    "--no-index", "-w", str(tmp_path / "wheel"), str(source)], check=True, capture_output=True)
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            "--quiet",
+            "--no-deps",
+            "--no-build-isolation",
+            "--no-index",
+            "-w",
+            str(tmp_path / "wheel"),
+            str(source),
+        ],
+        check=True,
+        capture_output=True,
+    )
     [wheel] = (tmp_path / "wheel").glob("*.whl")
     carried = {name for name in zipfile.ZipFile(wheel).namelist() if name.startswith("research_news/layouts/")}
-    shipped = {f"research_news/layouts/{path.relative_to(BUILTIN_LAYOUTS).as_posix()}"
-               for path in BUILTIN_LAYOUTS.rglob("*") if path.is_file() and "__pycache__" not in path.parts}
+    shipped = {
+        f"research_news/layouts/{path.relative_to(BUILTIN_LAYOUTS).as_posix()}"
+        for path in BUILTIN_LAYOUTS.rglob("*")
+        if path.is_file() and "__pycache__" not in path.parts
+    }
     assert shipped and carried == shipped
 
 
@@ -70,15 +88,20 @@ def edition_of(tree: Path):
 def problems_of(tree: Path) -> list[str]:
     checker = Checker()
     checker.check_path(tree)
-    return [f"{p.path.relative_to(tree)}:{p.line}:{p.column}: {p.message}" + (f" ({p.hint})" if p.hint else "")
-            for p in checker.problems if p.severity == "error"]
+    return [
+        f"{p.path.relative_to(tree)}:{p.line}:{p.column}: {p.message}" + (f" ({p.hint})" if p.hint else "")
+        for p in checker.problems
+        if p.severity == "error"
+    ]
 
 
 def test_an_override_extends_the_template_it_replaces_and_changes_one_block(minimal_tree: Path):
     write(minimal_tree / "layouts/house/layout.yaml", "extends: default\n")
-    write(minimal_tree / "layouts/house/print/cover.html.j2",
-          '{% extends "!parent/print/cover.html.j2" %}\n'
-          '{% block masthead %}<div class="house-masthead">{{ publication.name | upper }}</div>{% endblock %}\n')
+    write(
+        minimal_tree / "layouts/house/print/cover.html.j2",
+        '{% extends "!parent/print/cover.html.j2" %}\n'
+        '{% block masthead %}<div class="house-masthead">{{ publication.name | upper }}</div>{% endblock %}\n',
+    )
     use_layout(minimal_tree, "house")
     html = render_html(edition_of(minimal_tree))
     assert '<div class="house-masthead">MINIMAL CHAIR</div>' in html
@@ -89,13 +112,17 @@ def test_an_override_extends_the_template_it_replaces_and_changes_one_block(mini
 def test_parent_templates_follow_a_chain_of_layouts(minimal_tree: Path):
     """house extends base extends default: each cover adds to the one before it."""
     write(minimal_tree / "layouts/base/layout.yaml", "name: Base\n")
-    write(minimal_tree / "layouts/base/print/cover.html.j2",
-          '{% extends "!parent/print/cover.html.j2" %}\n'
-          '{% block panel %}<p class="base-panel">base</p>{{ super() }}{% endblock %}\n')
+    write(
+        minimal_tree / "layouts/base/print/cover.html.j2",
+        '{% extends "!parent/print/cover.html.j2" %}\n'
+        '{% block panel %}<p class="base-panel">base</p>{{ super() }}{% endblock %}\n',
+    )
     write(minimal_tree / "layouts/house/layout.yaml", "extends: base\n")
-    write(minimal_tree / "layouts/house/print/cover.html.j2",
-          '{% extends "!parent/print/cover.html.j2" %}\n'
-          '{% block panel %}<p class="house-panel">house</p>{{ super() }}{% endblock %}\n')
+    write(
+        minimal_tree / "layouts/house/print/cover.html.j2",
+        '{% extends "!parent/print/cover.html.j2" %}\n'
+        '{% block panel %}<p class="house-panel">house</p>{{ super() }}{% endblock %}\n',
+    )
     use_layout(minimal_tree, "house")
     edition = edition_of(minimal_tree)
     assert [folder.name for folder in edition.layout.folders] == ["house", "base", "default"]
@@ -116,30 +143,40 @@ def test_a_layout_extending_an_unknown_layout_or_itself_is_located(minimal_tree:
     use_layout(minimal_tree, "house")
     assert problems_of(minimal_tree) == [
         'layouts/house/layout.yaml:2:10: extends: no layout "hous" '
-        "(name a layout in layouts/ beside the issues, or `default`)"]
+        "(name a layout in layouts/ beside the issues, or `default`)"
+    ]
     write(minimal_tree / "layouts/house/layout.yaml", "extends: base\n")
     write(minimal_tree / "layouts/base/layout.yaml", "extends: house\n")
     assert problems_of(minimal_tree) == [
         'layouts/base/layout.yaml:1:10: extends: "house" leads back to a layout already in the chain '
-        "(house → base → house) (name a layout in layouts/ beside the issues, or `default`)"]
+        "(house → base → house) (name a layout in layouts/ beside the issues, or `default`)"
+    ]
 
 
 def test_a_misspelt_manifest_field_is_located_with_a_suggestion(minimal_tree: Path):
-    write(minimal_tree / "layouts/house/layout.yaml",
-          "extend: default\nfonts:\n  - {family: House, file: ../../secret.ttf, weight: 450}\n")
+    write(
+        minimal_tree / "layouts/house/layout.yaml",
+        "extend: default\nfonts:\n  - {family: House, file: ../../secret.ttf, weight: 450}\n",
+    )
     use_layout(minimal_tree, "house")
     found = problems_of(minimal_tree)
     assert "layouts/house/layout.yaml:1:1: unknown field `extend` (did you mean `extends`?)" in found
-    assert ('layouts/house/layout.yaml:3:27: fonts[0].file: "../../secret.ttf" is not a file name: name a file '
-            "in the layout's fonts/ folder, without a folder (e.g. MySerif-Regular.ttf)") in found
-    assert any(line.startswith("layouts/house/layout.yaml:3:53: fonts[0].weight: the number 450 is not one of 100,")
-               for line in found), found
+    assert (
+        'layouts/house/layout.yaml:3:27: fonts[0].file: "../../secret.ttf" is not a file name: name a file '
+        "in the layout's fonts/ folder, without a folder (e.g. MySerif-Regular.ttf)"
+    ) in found
+    assert any(
+        line.startswith("layouts/house/layout.yaml:3:53: fonts[0].weight: the number 450 is not one of 100,")
+        for line in found
+    ), found
 
 
 def test_labels_files_are_checked_name_by_name(minimal_tree: Path):
     write(minimal_tree / "layouts/house/layout.yaml", "labels: [partners]\n")
-    write(minimal_tree / "layouts/house/labels/fr.yaml",
-          "key_finding: Résultats\npartners: Partenaires\nmonths: [janvier]\n")
+    write(
+        minimal_tree / "layouts/house/labels/fr.yaml",
+        "key_finding: Résultats\npartners: Partenaires\nmonths: [janvier]\n",
+    )
     use_layout(minimal_tree, "house")
     assert problems_of(minimal_tree) == [
         "layouts/house/labels/fr.yaml:1:1: unknown field `key_finding` (did you mean `key_findings`?)",
@@ -163,14 +200,18 @@ def test_the_email_summary_is_chosen_by_the_layout_in_both_parts(minimal_tree: P
 
 def test_a_layout_adds_and_replaces_font_faces(minimal_tree: Path):
     fonts = BUILTIN_LAYOUTS / DEFAULT / "fonts"
-    write(minimal_tree / "layouts/house/layout.yaml",
-          "fonts:\n  - {family: RN Serif, file: HouseSerif.ttf}\n  - {family: House Mono, file: HouseMono.ttf}\n")
+    write(
+        minimal_tree / "layouts/house/layout.yaml",
+        "fonts:\n  - {family: RN Serif, file: HouseSerif.ttf}\n  - {family: House Mono, file: HouseMono.ttf}\n",
+    )
     (minimal_tree / "layouts/house/fonts").mkdir()
     for name in ("HouseSerif.ttf", "HouseMono.ttf"):
         shutil.copy(fonts / "SourceSans3-Regular.ttf", minimal_tree / "layouts/house/fonts" / name)
     use_layout(minimal_tree, "house")
     layout = Layout(minimal_tree, "house")
-    regular = [face.file for face in layout.fonts if (face.family, face.weight, face.style) == ("RN Serif", 400, "normal")]
+    regular = [
+        face.file for face in layout.fonts if (face.family, face.weight, face.style) == ("RN Serif", 400, "normal")
+    ]
     assert regular == ["HouseSerif.ttf"] and "House Mono" in {face.family for face in layout.fonts}
     html = render_html(edition_of(minimal_tree))
     assert "layouts/house/fonts/HouseSerif.ttf" in html and "SourceSerif4-Regular.ttf" not in html
@@ -183,11 +224,14 @@ def test_a_manifest_error_stops_check_not_with_a_traceback(minimal_tree: Path):
         load_content(minimal_tree / "2024-05-minimal")
 
 
-@pytest.mark.parametrize(("language", "subject", "title"), [
-    ("en", "Research News #3: A minimal issue", "Research News issue 3: A minimal issue"),
-    ("fr", "Research News n°\u00a03\u202f: A minimal issue", "Research News numéro 3\u202f: A minimal issue"),
-    ("de", "Research News Nr. 3: A minimal issue", "Research News, Ausgabe 3: A minimal issue"),
-])
+@pytest.mark.parametrize(
+    ("language", "subject", "title"),
+    [
+        ("en", "Research News #3: A minimal issue", "Research News issue 3: A minimal issue"),
+        ("fr", "Research News n°\u00a03\u202f: A minimal issue", "Research News numéro 3\u202f: A minimal issue"),
+        ("de", "Research News Nr. 3: A minimal issue", "Research News, Ausgabe 3: A minimal issue"),
+    ],
+)
 def test_subject_and_title_are_spelt_by_the_labels(minimal_tree: Path, language: str, subject: str, title: str):
     issue = minimal_tree / "2024-05-minimal" / "issue.yaml"
     issue.write_text(issue.read_text() + f"language: {language}\n")
@@ -201,7 +245,8 @@ def test_a_pattern_label_with_an_unknown_placeholder_is_located(minimal_tree: Pa
     write(minimal_tree / "layouts/house/labels/en.yaml", 'subject: "{series} #{numbr}"\n')
     use_layout(minimal_tree, "house")
     assert problems_of(minimal_tree) == [
-        "layouts/house/labels/en.yaml:1:10: subject: {numbr} is not one of {series}, {issue}, {number}, {headline}"]
+        "layouts/house/labels/en.yaml:1:10: subject: {numbr} is not one of {series}, {issue}, {number}, {headline}"
+    ]
 
 
 def test_every_shipped_language_has_every_label():
@@ -222,7 +267,7 @@ def test_the_example_layout_in_the_readme_builds(sample_tree: Path):
     text = publication.read_text()
     start = text.index("colors:")
     end = text.index("\n\n", start)
-    publication.write_text(text[:start] + text[end + 2:].replace("layout: default", "layout: harbour"))
+    publication.write_text(text[:start] + text[end + 2 :].replace("layout: default", "layout: harbour"))
     edition = assemble(load_content(sample_tree / "2023-01-data-and-society"))
     assert [folder.name for folder in edition.layout.folders] == ["harbour", "default"]
     assert palette(edition).accent == "#e4572e"

@@ -144,8 +144,11 @@ QUOTED_WORDS = st.sampled_from(["a", "study", "café", "東京", "🎉", "b'c", 
 
 
 @settings(max_examples=50, deadline=None)
-@given(words=st.lists(QUOTED_WORDS, min_size=1, max_size=8), quote=st.sampled_from(["'", '"']),
-       indent=st.sampled_from([0, 4]))
+@given(
+    words=st.lists(QUOTED_WORDS, min_size=1, max_size=8),
+    quote=st.sampled_from(["'", '"']),
+    indent=st.sampled_from([0, 4]),
+)
 def test_text_in_a_quoted_value_is_located_up_to_the_first_escape(words: list[str], quote: str, indent: int) -> None:
     import json
 

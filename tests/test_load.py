@@ -18,8 +18,7 @@ CASES = {
     "syntax": (b"title: [unclosed\nauthors: x\n", 2, 8, "began on line 1, column 8"),
     "bad indent": (b"title: x\n  subtitle: y\n", 2, 11, "invalid YAML"),
     "tab": (b"title: x\nauthors:\n\t- name: Ada\n", 3, 1, "tab is used for indentation"),
-    "tab after spaces": (b"title: x\nauthors:\n  - name: Ada\n  \t  role: PI\n", 4, 3,
-                         "tab is used for indentation"),
+    "tab after spaces": (b"title: x\nauthors:\n  - name: Ada\n  \t  role: PI\n", 4, 3, "tab is used for indentation"),
     "empty": (b"", 1, 1, "the file is empty"),
     "only comments": (b"# nothing here\n\n", 1, 1, "the file is empty"),
     "top-level list": (b"# a list\n- title: x\n", 2, 1, "holds a list; it must be a mapping"),
@@ -32,8 +31,12 @@ CASES = {
     "escape character": (b"title: x\nsubtitle: Ho\x1bw\n", 2, 13, "invisible control character (U+001B)"),
     "nul": (b"title: x\x00\n", 1, 9, "invisible control character (U+0000)"),
     "c1 control": ("title: x\nsubtitle: a\u009bb\n".encode(), 2, 12, "invisible control character (U+009B)"),
-    "line separator": ("title: x\nwhy_it_matters: |\n  one\u2028two\nmethodology: y\n".encode(), 3, 6,
-                       "invisible line separator (U+2028)"),
+    "line separator": (
+        "title: x\nwhy_it_matters: |\n  one\u2028two\nmethodology: y\n".encode(),
+        3,
+        6,
+        "invisible line separator (U+2028)",
+    ),
 }
 
 
@@ -133,9 +136,11 @@ def test_an_overlong_number_stays_text(tmp_path: Path) -> None:
 def test_an_item_indented_too_far_is_folded_into_the_one_above_and_warned_about(tmp_path: Path) -> None:
     """Valid YAML that says something else: the writer meant three takeaways and gets two."""
     path = tmp_path / "brief.yaml"
-    path.write_text("key_takeaways:\n  - First point\n   - meant as a second item\n  - Third\n"
-                    "methodology: |\n  - a markdown list in a block is fine\n  - and stays\n"
-                    'quoted: "a\n  - b"\n')
+    path.write_text(
+        "key_takeaways:\n  - First point\n   - meant as a second item\n  - Third\n"
+        "methodology: |\n  - a markdown list in a block is fine\n  - and stays\n"
+        'quoted: "a\n  - b"\n'
+    )
     document = load_document(path)
     assert document.data["key_takeaways"] == ["First point - meant as a second item", "Third"]
     [warning] = document.warnings
@@ -151,13 +156,35 @@ def test_an_item_indented_too_far_is_folded_into_the_one_above_and_warned_about(
 # with ruamel's safe loader on every value, and its positions must point there.
 
 _RESERVED = {"true", "false", "null", "yes", "no", "on", "off", "y", "n"}
-_KEYS = st.from_regex(r"[a-z][a-z_]{0,8}", fullmatch=True).filter(lambda key: key.lower() not in _RESERVED) | \
-    st.sampled_from(["clé", "名前", "naïve_key", "ключ"])
-_WORDS = st.sampled_from(["Ada", "study", "café", "naïve", "Zoë", "東京", "données", "a-b", "x.y", "(note)",
-                          "l'été", "50%", "C++", "e=mc2", "🎉", "a/b", "v2.1", "I'm"])
+_KEYS = st.from_regex(r"[a-z][a-z_]{0,8}", fullmatch=True).filter(
+    lambda key: key.lower() not in _RESERVED
+) | st.sampled_from(["clé", "名前", "naïve_key", "ключ"])
+_WORDS = st.sampled_from(
+    [
+        "Ada",
+        "study",
+        "café",
+        "naïve",
+        "Zoë",
+        "東京",
+        "données",
+        "a-b",
+        "x.y",
+        "(note)",
+        "l'été",
+        "50%",
+        "C++",
+        "e=mc2",
+        "🎉",
+        "a/b",
+        "v2.1",
+        "I'm",
+    ]
+)
 _NUMBERS = st.integers(-10_000, 10**9).map(str) | st.sampled_from(["1.5", "-0.25", "3e4", "true", "false", "~"])
-_TEXT = st.text(st.characters(blacklist_categories=("Cs", "Cc", "Cn", "Zl", "Zp"), blacklist_characters="\ufeff"),
-                max_size=30)
+_TEXT = st.text(
+    st.characters(blacklist_categories=("Cs", "Cc", "Cn", "Zl", "Zp"), blacklist_characters="\ufeff"), max_size=30
+)
 
 
 @dataclass
@@ -198,7 +225,8 @@ def nodes(depth: int) -> st.SearchStrategy:
     if depth == 0:
         return scalars()
     return st.one_of(
-        scalars(), scalars(),
+        scalars(),
+        scalars(),
         st.lists(scalars(flow=True), max_size=4).map(lambda items: Sequence(items, flow=True)),
         st.lists(st.one_of(scalars(), mappings(depth - 1)), min_size=1, max_size=3).map(Sequence),
         mappings(depth - 1),
@@ -206,8 +234,9 @@ def nodes(depth: int) -> st.SearchStrategy:
 
 
 def mappings(depth: int) -> st.SearchStrategy:
-    return st.lists(st.tuples(_KEYS, st.deferred(lambda: nodes(depth))), min_size=1, max_size=4,
-                    unique_by=lambda pair: pair[0]).map(Mapping)
+    return st.lists(
+        st.tuples(_KEYS, st.deferred(lambda: nodes(depth))), min_size=1, max_size=4, unique_by=lambda pair: pair[0]
+    ).map(Mapping)
 
 
 class Writer:

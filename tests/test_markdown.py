@@ -36,8 +36,9 @@ def test_sub_headings_sit_below_the_part_heading() -> None:
 def test_quotes_and_spacing_follow_the_language() -> None:
     """Quotes come from the labels (passed in); spacing is the language's own."""
     french = ("«\u202f", "\u202f»", "“", "”")
-    assert render_inline('"oui" : c\'est l\'avis de 10 000 lecteurs !', "fr", french) == (
-        "«\u202foui\u202f»\u202f: c’est l’avis de 10\u202f000 lecteurs\u202f!")
+    assert render_inline("\"oui\" : c'est l'avis de 10 000 lecteurs !", "fr", french) == (
+        "«\u202foui\u202f»\u202f: c’est l’avis de 10\u202f000 lecteurs\u202f!"
+    )
     assert "“yes”" in render_inline('"yes"', "en")
     html = render("Voir `a: b` et [le site](https://ex.org/a?b=c) : fin", "fr", quotes=french)
     assert "<code>a: b</code>" in html and 'href="https://ex.org/a?b=c"' in html and "site</a>\u202f: fin" in html
@@ -47,8 +48,8 @@ def test_links_in_reports_every_link_with_its_offset() -> None:
     text = "see [x](javascript:alert(1)) and ![i](/etc/passwd)"
     links = links_in(text)
     assert [(link.href, link.is_image) for link in links] == [("javascript:alert(1)", False), ("/etc/passwd", True)]
-    assert text[links[0].offset:].startswith("javascript:")
-    assert text[links[1].offset:].startswith("![i]")
+    assert text[links[0].offset :].startswith("javascript:")
+    assert text[links[1].offset :].startswith("![i]")
 
 
 def test_the_same_link_twice_is_found_at_each_place() -> None:
@@ -58,7 +59,7 @@ def test_the_same_link_twice_is_found_at_each_place() -> None:
 
 def test_an_encoded_link_is_found_in_its_own_paragraph() -> None:
     text = "See [e](&#106;avascript:alert(1)) now.\n\nLater, JAVASCRIPT: is only a word."
-    assert [text[link.offset:].startswith("&#106;avascript") for link in links_in(text)] == [True]
+    assert [text[link.offset :].startswith("&#106;avascript") for link in links_in(text)] == [True]
 
 
 def test_word_count_ignores_markup_and_link_targets() -> None:
@@ -74,7 +75,7 @@ def test_word_count_cuts_every_closed_link_target(text: str) -> None:
 
 def test_a_reference_link_is_found_at_its_own_definition() -> None:
     text = "[a][one] and [b][two]\n\n[one]: javascript:x\n[two]: javascript:x"
-    assert [text[:link.offset].count("\n") for link in links_in(text)] == [2, 3]
+    assert [text[: link.offset].count("\n") for link in links_in(text)] == [2, 3]
 
 
 def test_a_link_is_not_found_at_its_href_written_as_text_before_it() -> None:

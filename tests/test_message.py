@@ -117,18 +117,25 @@ def test_a_sender_is_required(edition):
 
 def test_check_reports_a_headline_with_a_line_break(minimal_issue, cli):
     issue = minimal_issue / "issue.yaml"
-    issue.write_text(issue.read_text(encoding="utf-8").replace(
-        "headline: A minimal issue", 'headline: "A minimal issue\\r\\nBcc: x@y"'), encoding="utf-8")
+    issue.write_text(
+        issue.read_text(encoding="utf-8").replace(
+            "headline: A minimal issue", 'headline: "A minimal issue\\r\\nBcc: x@y"'
+        ),
+        encoding="utf-8",
+    )
     result = cli("check", minimal_issue)
     assert result.exit_code == 1
     assert "headline" in result.stdout and "line break" in result.stdout
 
 
-@pytest.mark.parametrize("field, value", [
-    ("headline", "A minimal issue\r\nBcc: x@y"),
-    ("headline", "A minimal issue\nBcc: x@y"),
-    ("headline", "A minimal issue\rBcc: x@y"),
-])
+@pytest.mark.parametrize(
+    "field, value",
+    [
+        ("headline", "A minimal issue\r\nBcc: x@y"),
+        ("headline", "A minimal issue\nBcc: x@y"),
+        ("headline", "A minimal issue\rBcc: x@y"),
+    ],
+)
 def test_build_message_refuses_line_breaks_in_headers(edition, field, value):
     """Defence in depth: an edition assembled without check must not smuggle in a Bcc."""
     with pytest.raises(ResearchNewsError, match="line break"):
@@ -137,8 +144,11 @@ def test_build_message_refuses_line_breaks_in_headers(edition, field, value):
 
 @pytest.mark.parametrize("field", ["email_from", "reply_to", "unsubscribe"])
 def test_publication_header_fields_refuse_line_breaks(edition, field):
-    value = {"email_from": "News <news@example.org>\r\nBcc: x@y", "reply_to": "a@example.org\nBcc: x@y",
-             "unsubscribe": "https://example.org/u\r\nBcc: x@y"}[field]
+    value = {
+        "email_from": "News <news@example.org>\r\nBcc: x@y",
+        "reply_to": "a@example.org\nBcc: x@y",
+        "unsubscribe": "https://example.org/u\r\nBcc: x@y",
+    }[field]
     publication = dataclasses.replace(edition.publication, **{field: value})
     with pytest.raises(ResearchNewsError, match="line break"):
         build_message(dataclasses.replace(edition, publication=publication), HTML, TEXT)
@@ -151,7 +161,11 @@ def test_build_writes_a_parseable_eml(minimal_issue, tmp_path: Path):
     result = build(minimal_issue, tmp_path / "build", only=("email",))
     folder = result.out_dir
     assert sorted(p.name for p in folder.iterdir()) == [
-        ".research-news-manifest.json", "2024-05-minimal.eml", "email.html", "email.txt"]
+        ".research-news-manifest.json",
+        "2024-05-minimal.eml",
+        "email.html",
+        "email.txt",
+    ]
     parsed = email.message_from_bytes((folder / "2024-05-minimal.eml").read_bytes(), policy=policy.default)
     text, html = parsed.iter_parts()
     assert body(text) == (folder / "email.txt").read_text(encoding="utf-8")
@@ -172,12 +186,17 @@ def test_sample_issue_builds_its_eml(sample_tree, tmp_path: Path):
 
 def test_an_international_sender_domain_is_sent_as_idna(minimal_tree, cli, tmp_path):
     publication = minimal_tree / "publication.yaml"
-    publication.write_text(publication.read_text(encoding="utf-8").replace(
-        "from: Minimal News <news@example.org>", "from: Minimal News <news@exämple.org>"), encoding="utf-8")
+    publication.write_text(
+        publication.read_text(encoding="utf-8").replace(
+            "from: Minimal News <news@example.org>", "from: Minimal News <news@exämple.org>"
+        ),
+        encoding="utf-8",
+    )
     result = cli("build", minimal_tree / "2024-05-minimal", "--out", tmp_path, "--only", "email")
     assert result.exit_code == 0, result.stderr
-    sent = email.message_from_bytes((tmp_path / "2024-05-minimal" / "2024-05-minimal.eml").read_bytes(),
-                                    policy=policy.default)
+    sent = email.message_from_bytes(
+        (tmp_path / "2024-05-minimal" / "2024-05-minimal.eml").read_bytes(), policy=policy.default
+    )
     assert sent["From"].addresses[0].addr_spec == "news@xn--exmple-cua.org"
 
 
@@ -188,8 +207,10 @@ def test_check_refuses_an_unsubscribe_url_no_header_line_can_hold(minimal_issue,
     """A URL cannot be folded (it has no spaces); one the longest address would push past 998 is refused."""
     publication = minimal_issue.parent / "publication.yaml"
     long_url = "https://news.example.org/unsubscribe?email={email}&t=" + "x" * 600
-    publication.write_text(publication.read_text(encoding="utf-8").replace(
-        "https://news.example.org/unsubscribe?email={email}", long_url), encoding="utf-8")
+    publication.write_text(
+        publication.read_text(encoding="utf-8").replace("https://news.example.org/unsubscribe?email={email}", long_url),
+        encoding="utf-8",
+    )
     result = cli("check", minimal_issue)
     assert result.exit_code == 1
     assert "publication.yaml:6:16: email.unsubscribe:" in result.stdout
@@ -197,10 +218,13 @@ def test_check_refuses_an_unsubscribe_url_no_header_line_can_hold(minimal_issue,
     assert "shorten it to 603 characters or fewer" in result.stdout
 
 
-@pytest.mark.parametrize("url", [
-    "https://lists.example.org/unsubscribe?list=research-news&email={email}&token=" + "t" * 400,
-    "mailto:leave@example.org?subject=" + "leave%20" * 60 + "{email}",
-])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://lists.example.org/unsubscribe?list=research-news&email={email}&token=" + "t" * 400,
+        "mailto:leave@example.org?subject=" + "leave%20" * 60 + "{email}",
+    ],
+)
 def test_list_unsubscribe_is_folded_never_encoded(edition, url):
     publication = dataclasses.replace(edition.publication, unsubscribe=url)
     raw = build_message(dataclasses.replace(edition, publication=publication), HTML, TEXT).as_bytes()
@@ -215,8 +239,12 @@ def test_a_long_sender_name_is_encoded_not_left_on_one_long_line(edition):
     head = raw.split(b"\r\n\r\n")[0].decode("ascii")
     [sender] = [field for field in re.split(r"\r\n(?![ \t])", head) if field.startswith("From:")]
     assert max(len(line) for line in sender.split("\r\n")) <= 78  # encoded words, folded
-    assert parse(build_message(dataclasses.replace(edition, publication=publication), HTML, TEXT))["From"].addresses[0] \
-        .display_name.replace(" ", "") == "N" * 1200  # (Python's parser keeps a space between encoded words)
+    assert (
+        parse(build_message(dataclasses.replace(edition, publication=publication), HTML, TEXT))["From"]
+        .addresses[0]
+        .display_name.replace(" ", "")
+        == "N" * 1200
+    )  # (Python's parser keeps a space between encoded words)
     assert parse(build_message(edition, HTML, TEXT))["From"] == "Minimal News <news@example.org>"
 
 
@@ -228,8 +256,13 @@ def test_a_long_non_ascii_subject_keeps_every_space() -> None:
 
     from research_news.message import POLICY, text_header, verbatim
 
-    for subject in ["Notes de recherche n°\u00a02\u202f: Données\u202f: qui décide\u202f? 10\u202f000 «\u202favis\u202f»",
-                    "Short ASCII subject", "Ünïcödé " * 30, "x" * 200 + " end", "=?utf-8?q?looks_encoded?= text"]:
+    for subject in [
+        "Notes de recherche n°\u00a02\u202f: Données\u202f: qui décide\u202f? 10\u202f000 «\u202favis\u202f»",
+        "Short ASCII subject",
+        "Ünïcödé " * 30,
+        "x" * 200 + " end",
+        "=?utf-8?q?looks_encoded?= text",
+    ]:
         message = EmailMessage(policy=POLICY)
         message["Subject"] = verbatim("Subject", text_header(subject))
         message.set_content("body")

@@ -24,8 +24,7 @@ from research_news.render.pdf import render_html, render_offprint, render_pdf
 from research_news.validate import load_content
 
 from .conftest import FIXTURES, SAMPLE_ISSUE, run_cli
-from .pdf_tree import (active_content, link_annotations, marked_texts, parent_tree, resolve, struct_elements,
-                       text_of)
+from .pdf_tree import active_content, link_annotations, marked_texts, parent_tree, resolve, struct_elements, text_of
 
 SLUG = SAMPLE_ISSUE.name
 
@@ -101,7 +100,7 @@ def test_outline_is_section_then_brief(sample_pdf, sample_edition: Edition):
     titles = [(depth, title) for depth, title, _ in entries]
     for section in sample_edition.sections:
         at = titles.index((0, section.title))
-        assert titles[at + 1: at + 1 + len(section.briefs)] == [(1, b.title) for b in section.briefs]
+        assert titles[at + 1 : at + 1 + len(section.briefs)] == [(1, b.title) for b in section.briefs]
     assert (0, sample_edition.labels["contents"]) in titles
     pages = [page for _, _, page in entries]
     assert pages == sorted(pages)  # bookmarks follow the reading order
@@ -131,8 +130,11 @@ def test_tagged_pdf_with_language(sample_pdf):
 def test_the_tags_follow_the_headings_of_the_html(sample_pdf, sample_edition: Edition):
     """Every brief's title is tagged /H2, in reading order, with its text."""
     texts = marked_texts(sample_pdf)
-    headings = [(str(element["/S"]), canon(text_of(sample_pdf, element, texts)))
-                for element in struct_elements(sample_pdf) if str(element["/S"]) in ("/H1", "/H2")]
+    headings = [
+        (str(element["/S"]), canon(text_of(sample_pdf, element, texts)))
+        for element in struct_elements(sample_pdf)
+        if str(element["/S"]) in ("/H1", "/H2")
+    ]
     titles = [canon(brief.title) for brief in sample_edition.briefs]
     assert [text for role, text in headings if text in titles] == titles
     assert all(role == "/H2" for role, text in headings if text in titles)
@@ -157,7 +159,9 @@ def test_every_link_is_tagged_as_a_link(sample_pdf):
     for page, annotation in annotations:
         element = tree[int(annotation["/StructParent"])]
         kids = element["/K"] if isinstance(element["/K"], list) else [element["/K"]]
-        references = [resolve(kid) for kid in kids if hasattr(resolve(kid), "get") and resolve(kid).get("/Type") == "/OBJR"]
+        references = [
+            resolve(kid) for kid in kids if hasattr(resolve(kid), "get") and resolve(kid).get("/Type") == "/OBJR"
+        ]
         assert annotation.indirect_reference.idnum in [ref.raw_get("/Obj").idnum for ref in references]
         roles = []
         while element is not None and "/S" in element:
@@ -178,10 +182,14 @@ def test_metadata(sample_pdf, sample_edition: Edition):
 
 
 def test_contents_links_to_every_brief(sample_pdf, sample_edition: Edition):
-    contents_page = next(page for depth, title, page in outline(sample_pdf)
-                         if title == sample_edition.labels["contents"]) - 1
-    targets = {str(annotation["/Dest"]) for page, annotation in link_annotations(sample_pdf)
-               if page == contents_page and "/Dest" in annotation}
+    contents_page = (
+        next(page for depth, title, page in outline(sample_pdf) if title == sample_edition.labels["contents"]) - 1
+    )
+    targets = {
+        str(annotation["/Dest"])
+        for page, annotation in link_annotations(sample_pdf)
+        if page == contents_page and "/Dest" in annotation
+    }
     assert {brief.id for brief in sample_edition.briefs} <= targets
     named = resolve(resolve(sample_pdf.trailer["/Root"]["/Names"])["/Dests"])["/Names"]
     assert targets <= set(named[0::2])  # each one lands on a named destination
@@ -245,7 +253,7 @@ def test_html_is_accessible(sample_edition: Edition):
 
 def test_markdown_subheadings_sit_below_the_part(minimal_edition: Edition):
     html = render_html(minimal_edition)
-    methodology = html[html.index('class="part part--methodology"'):]
+    methodology = html[html.index('class="part part--methodology"') :]
     assert re.search(r"<h3[^>]*>Methodology</h3>.*?<h4>Sample</h4>", methodology, re.S)
 
 
@@ -257,8 +265,15 @@ def test_french_issue_gets_french_labels(tmp_path: Path):
     rendered = render_pdf(edition)
     reader = PdfReader(BytesIO(rendered.data))
     text = pdf_text(reader)
-    for label in ("Sommaire", "Pourquoi ce sujet est-il important ?", "Méthodologie", "Principaux résultats",
-                  "À retenir", "Événements à venir", "3 septembre 2024"):
+    for label in (
+        "Sommaire",
+        "Pourquoi ce sujet est-il important ?",
+        "Méthodologie",
+        "Principaux résultats",
+        "À retenir",
+        "Événements à venir",
+        "3 septembre 2024",
+    ):
         assert canon(label) in canon(text), label
     assert "«" in text and "»" in text  # French quotation marks around the pull quote
     assert reader.trailer["/Root"]["/Lang"] == "fr"
@@ -295,9 +310,12 @@ def test_archival_variant(minimal_edition: Edition):
     assert resolve(resolve(root["/OutputIntents"])[0])["/S"] == "/GTS_PDFA1"
     xmp = ElementTree.fromstring(resolve(root["/Metadata"]).get_data())
     pdfaid = "{http://www.aiim.org/pdfa/ns/id/}"
-    claimed = {name.removeprefix(pdfaid): value for element in xmp.iter()
-               for name, value in [*element.attrib.items(), (element.tag, (element.text or "").strip())]
-               if name.startswith(pdfaid)}
+    claimed = {
+        name.removeprefix(pdfaid): value
+        for element in xmp.iter()
+        for name, value in [*element.attrib.items(), (element.tag, (element.text or "").strip())]
+        if name.startswith(pdfaid)
+    }
     assert (claimed["part"], claimed["conformance"]) == ("3", "B")
 
 

@@ -29,10 +29,12 @@ ROLE = "<mailto:a@b.io>"
 def write_plain_markup(issue: Path) -> None:
     brief = issue / "briefs" / "one.yaml"
     text = brief.read_text(encoding="utf-8")
-    for old, new in [("title: A short study of small things", f'title: "{TITLE}"'),
-                     ("keywords: [small, things]", f'keywords: ["{KEYWORD}", "<https://x.io>"]'),
-                     ("  - text: Small is plenty.", f'  - text: "{QUOTE}"'),
-                     ("    role: Researcher", f'    role: "{ROLE}"')]:
+    for old, new in [
+        ("title: A short study of small things", f'title: "{TITLE}"'),
+        ("keywords: [small, things]", f'keywords: ["{KEYWORD}", "<https://x.io>"]'),
+        ("  - text: Small is plenty.", f'  - text: "{QUOTE}"'),
+        ("    role: Researcher", f'    role: "{ROLE}"'),
+    ]:
         assert old in text, old
         text = text.replace(old, new)
     brief.write_text(text, encoding="utf-8")
@@ -45,13 +47,18 @@ def test_plain_text_that_looks_like_links_is_accepted(minimal_issue: Path) -> No
     assert [str(p) for p in checker.problems] == []
 
 
-@pytest.mark.parametrize("field, name, written", [
-    ("caption", "figures[0].caption", "See [x](javascript:alert(1))."),
-    ("bio", "authors[0].bio", "See <javascript:alert(1)>."),
-])
+@pytest.mark.parametrize(
+    "field, name, written",
+    [
+        ("caption", "figures[0].caption", "See [x](javascript:alert(1))."),
+        ("bio", "authors[0].bio", "See <javascript:alert(1)>."),
+    ],
+)
 def test_markdown_fields_still_refuse_bad_links(minimal_issue: Path, field: str, name: str, written: str) -> None:
     brief = minimal_issue / "briefs" / "one.yaml"
-    text = re.sub(rf"^    {field}: .*$", f"    {field}: {written}", brief.read_text(encoding="utf-8"), count=1, flags=re.M)
+    text = re.sub(
+        rf"^    {field}: .*$", f"    {field}: {written}", brief.read_text(encoding="utf-8"), count=1, flags=re.M
+    )
     brief.write_text(text, encoding="utf-8")
     checker = Checker()
     checker.check_path(minimal_issue)
@@ -79,9 +86,11 @@ def test_plain_text_is_shown_as_typed_in_every_edition(minimal_issue: Path) -> N
     write_plain_markup(minimal_issue)
     edition = assemble(load_content(minimal_issue))
     # The email edition is a summary: no keywords, no quotes.
-    for name, html, texts in [("web", render_web(edition).html, (TITLE, ROLE, KEYWORD, QUOTE)),
-                              ("email", render_email(edition), (TITLE, ROLE)),
-                              ("print", render_html(edition), (TITLE, ROLE, KEYWORD, QUOTE))]:
+    for name, html, texts in [
+        ("web", render_web(edition).html, (TITLE, ROLE, KEYWORD, QUOTE)),
+        ("email", render_email(edition), (TITLE, ROLE)),
+        ("print", render_html(edition), (TITLE, ROLE, KEYWORD, QUOTE)),
+    ]:
         page = Reading(html)
         shown = " ".join(" ".join(page.texts).split())
         assert all(text in shown for text in texts), name

@@ -76,16 +76,32 @@ def build_and_send(tree: Path, readers: str, *extra: str) -> list:
     recipients = tree / "subscribers.csv"
     recipients.write_text("email,name\n" + readers, encoding="utf-8")
     with SmtpServer() as relay:
-        sent = run_cli("send", issue, "--out", tree / "build", "--recipients", recipients, "--yes",
-                       "--rate", "100000/s", "--smtp-url", relay.url, *extra)
+        sent = run_cli(
+            "send",
+            issue,
+            "--out",
+            tree / "build",
+            "--recipients",
+            recipients,
+            "--yes",
+            "--rate",
+            "100000/s",
+            "--smtp-url",
+            relay.url,
+            *extra,
+        )
         assert sent.exit_code == 0, sent.stdout + sent.stderr
         return relay.messages()
 
 
 def set_unsubscribe(tree: Path, url: str) -> None:
     publication = tree / "publication.yaml"
-    publication.write_text(publication.read_text(encoding="utf-8").replace(
-        "unsubscribe: https://news.example.org/unsubscribe?email={email}", f'unsubscribe: "{url}"'), encoding="utf-8")
+    publication.write_text(
+        publication.read_text(encoding="utf-8").replace(
+            "unsubscribe: https://news.example.org/unsubscribe?email={email}", f'unsubscribe: "{url}"'
+        ),
+        encoding="utf-8",
+    )
 
 
 def test_list_unsubscribe_reaches_the_relay_raw_for_long_urls_and_addresses(minimal_tree: Path) -> None:
@@ -107,14 +123,17 @@ def test_list_unsubscribe_reaches_the_relay_raw_for_long_urls_and_addresses(mini
 BRIEF_WITH_ADDRESSES = (
     "why_it_matters: |\n"
     "  Small things add up. Tell {email} about it, or %7Bemail%7D, or %7bemail%7d.\n"
-    "  [Join the tracker](https://tracker.example/join?u={email}) and https://tracker.example/t?u={email}\n")
+    "  [Join the tracker](https://tracker.example/join?u={email}) and https://tracker.example/t?u={email}\n"
+)
 
 
 def test_content_never_receives_the_readers_address(minimal_tree: Path) -> None:
     """A brief that writes {email} must not collect the list: only the footer's unsubscribe link is filled."""
     brief = minimal_tree / "2024-05-minimal" / "briefs" / "one.yaml"
-    brief.write_text(brief.read_text(encoding="utf-8").replace(
-        "why_it_matters: |\n  Small things add up.\n", BRIEF_WITH_ADDRESSES), encoding="utf-8")
+    brief.write_text(
+        brief.read_text(encoding="utf-8").replace("why_it_matters: |\n  Small things add up.\n", BRIEF_WITH_ADDRESSES),
+        encoding="utf-8",
+    )
     address = "ada+news@example.org"
     for options in ((), ("--test-to", address)):
         [received] = build_and_send(minimal_tree, f"{address},Ada\n", *options)

@@ -29,11 +29,14 @@ def problems(path: Path, **options) -> list[tuple[int, int, str]]:
 
 
 def test_reads_names_languages_and_normalises_domains(tmp_path: Path) -> None:
-    path = csv_file(tmp_path, "\ufeffemail,name,language\r\n"
-                              "ada@example.org,\"Lovelace, Ada\",en\r\n"
-                              "\r\n"
-                              "  zoe@exämple.org ,Zoë O'Brien,fr-CA\r\n"
-                              "bob@example.org,,\r\n")
+    path = csv_file(
+        tmp_path,
+        "\ufeffemail,name,language\r\n"
+        'ada@example.org,"Lovelace, Ada",en\r\n'
+        "\r\n"
+        "  zoe@exämple.org ,Zoë O'Brien,fr-CA\r\n"
+        "bob@example.org,,\r\n",
+    )
     result = read_recipients(path)
     assert [(r.email, r.name, r.language, r.line) for r in result.recipients] == [
         ("ada@example.org", "Lovelace, Ada", "en", 2),
@@ -49,13 +52,16 @@ def test_email_column_alone_is_enough_and_header_case_is_free(tmp_path: Path) ->
 
 
 def test_every_row_problem_is_reported_at_once_with_line_and_column(tmp_path: Path) -> None:
-    path = csv_file(tmp_path, "email,name,language\n"
-                              "ada@example.org,Ada,en\n"
-                              "ada at example,Bob,en\n"          # line 3: malformed
-                              "carol@example.org,Carol,english\n"  # line 4: language
-                              "ADA@Example.org,Ada again,en\n"    # line 5: duplicate of line 2
-                              ",Nobody,en\n"                      # line 6: no address
-                              "dan@example.org,Dan,en,extra\n")   # line 7: too many values
+    path = csv_file(
+        tmp_path,
+        "email,name,language\n"
+        "ada@example.org,Ada,en\n"
+        "ada at example,Bob,en\n"  # line 3: malformed
+        "carol@example.org,Carol,english\n"  # line 4: language
+        "ADA@Example.org,Ada again,en\n"  # line 5: duplicate of line 2
+        ",Nobody,en\n"  # line 6: no address
+        "dan@example.org,Dan,en,extra\n",
+    )  # line 7: too many values
     assert problems(path) == [
         (3, 1, '"ada at example" is not an email address: An email address must have an @-sign.'),
         (4, 25, '"english" is not a language tag'),
@@ -66,11 +72,14 @@ def test_every_row_problem_is_reported_at_once_with_line_and_column(tmp_path: Pa
 
 
 def test_header_injection_in_a_name_is_refused_where_it_is(tmp_path: Path) -> None:
-    path = csv_file(tmp_path, 'email,name\n'
-                              'ada@example.org,Ada\n'
-                              'eve@example.org,"Eve\r\nBcc: everyone@example.org"\n'
-                              'mallory@example.org,"Mallory\x00"\n'
-                              'trent@example.org,Trent\n')
+    path = csv_file(
+        tmp_path,
+        "email,name\n"
+        "ada@example.org,Ada\n"
+        'eve@example.org,"Eve\r\nBcc: everyone@example.org"\n'
+        'mallory@example.org,"Mallory\x00"\n'
+        "trent@example.org,Trent\n",
+    )
     assert problems(path) == [
         (3, 17, "name contains a line break"),
         (5, 21, "name contains the control character U+0000"),  # line 5: the quoted value spans 3-4
@@ -121,17 +130,21 @@ def test_a_missing_file_is_a_usage_error(tmp_path: Path) -> None:
 
 
 def test_skip_invalid_keeps_the_good_rows_and_warns_about_the_rest(tmp_path: Path) -> None:
-    path = csv_file(tmp_path, "email,name\n"
-                              "ada@example.org,Ada\n"
-                              "nope,Bob\n"
-                              "ADA@example.org,Ada twice\n"
-                              'eve@example.org,"Eve\nBcc: x@example.org"\n'
-                              "carol@example.org,Carol\n")
+    path = csv_file(
+        tmp_path,
+        "email,name\n"
+        "ada@example.org,Ada\n"
+        "nope,Bob\n"
+        "ADA@example.org,Ada twice\n"
+        'eve@example.org,"Eve\nBcc: x@example.org"\n'
+        "carol@example.org,Carol\n",
+    )
     result = read_recipients(path, skip_invalid=True)
     assert [r.email for r in result.recipients] == ["ada@example.org", "carol@example.org"]
     assert [(w.line, w.severity) for w in result.skipped] == [(3, "warning"), (4, "warning"), (5, "warning")]
-    assert str(result.skipped[0]).endswith("subscribers.csv:3:1: warning: skipped: \"nope\" is not an email "
-                                           "address: An email address must have an @-sign.")
+    assert str(result.skipped[0]).endswith(
+        'subscribers.csv:3:1: warning: skipped: "nope" is not an email address: An email address must have an @-sign.'
+    )
 
 
 def test_skip_invalid_with_nothing_left_is_still_an_error(tmp_path: Path) -> None:
@@ -143,8 +156,9 @@ def test_skip_invalid_with_nothing_left_is_still_an_error(tmp_path: Path) -> Non
 def test_a_name_that_mail_programs_would_decode_is_refused(tmp_path: Path) -> None:
     """=?utf-8?b?QmNjOiB4QHkuY29t?= decodes to "Bcc: x@y.com": the To line would show another address."""
     path = csv_file(tmp_path, 'email,name\na@example.org,"=?utf-8?b?QmNjOiB4QHkuY29t?="\n')
-    assert problems(path) == [(2, 15, 'name contains "=?utf-8?b?QmNjOiB4QHkuY29t?=", which mail programs '
-                                      "would decode as a hidden header")]
+    assert problems(path) == [
+        (2, 15, 'name contains "=?utf-8?b?QmNjOiB4QHkuY29t?=", which mail programs would decode as a hidden header')
+    ]
 
 
 def test_a_bidi_override_in_a_name_is_refused(tmp_path: Path) -> None:
@@ -162,28 +176,43 @@ def test_utf16_without_a_byte_order_mark_is_named(tmp_path: Path) -> None:
 
 def test_a_quote_inside_a_value_is_kept_as_written(tmp_path: Path) -> None:
     """Only a quote at the start of a value opens a quoted value (RFC 4180, and Excel)."""
-    path = csv_file(tmp_path, 'email,name,language\nada@example.org,Ada "the" Lovelace,en\n'
-                              'bob@example.org,Bob 5" tall,fr\n')
+    path = csv_file(
+        tmp_path, 'email,name,language\nada@example.org,Ada "the" Lovelace,en\nbob@example.org,Bob 5" tall,fr\n'
+    )
     assert [(r.email, r.name, r.language) for r in read_recipients(path).recipients] == [
-        ("ada@example.org", 'Ada "the" Lovelace', "en"), ("bob@example.org", 'Bob 5" tall', "fr")]
+        ("ada@example.org", 'Ada "the" Lovelace', "en"),
+        ("bob@example.org", 'Bob 5" tall', "fr"),
+    ]
 
 
 def test_values_after_a_stray_quote_are_located_where_they_are(tmp_path: Path) -> None:
-    path = csv_file(tmp_path, 'email,name,language\n'
-                              'eve@example.org,Eve 5" tall,english\n'
-                              'dan@example.org,Dan 5" tall,en,extra\n')
+    path = csv_file(
+        tmp_path, 'email,name,language\neve@example.org,Eve 5" tall,english\ndan@example.org,Dan 5" tall,en,extra\n'
+    )
     assert problems(path) == [
         (2, 29, '"english" is not a language tag'),
         (3, 32, "this row has 4 values but the header names 3 columns"),
     ]
 
 
-@pytest.mark.parametrize(("text", "expected"), [
-    ('email,name\nada@example.org,"Ada" Lovelace\n', (2, 22, "malformed CSV: a quoted value goes on after its closing quote")),
-    ('email,name\nada@example.org,Ada\nbob@example.org,"Bob\n', (3, 17, "malformed CSV: this quoted value is never closed")),
-    ('email,name\nada@example.org,"Ada', (2, 17, "malformed CSV: this quoted value is never closed")),
-    ('email,name\r\nada@example.org,"Ada\r\nLovelace"x\r\n', (3, 10, "malformed CSV: a quoted value goes on after its closing quote")),
-])
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            'email,name\nada@example.org,"Ada" Lovelace\n',
+            (2, 22, "malformed CSV: a quoted value goes on after its closing quote"),
+        ),
+        (
+            'email,name\nada@example.org,Ada\nbob@example.org,"Bob\n',
+            (3, 17, "malformed CSV: this quoted value is never closed"),
+        ),
+        ('email,name\nada@example.org,"Ada', (2, 17, "malformed CSV: this quoted value is never closed")),
+        (
+            'email,name\r\nada@example.org,"Ada\r\nLovelace"x\r\n',
+            (3, 10, "malformed CSV: a quoted value goes on after its closing quote"),
+        ),
+    ],
+)
 def test_malformed_quoting_is_located(tmp_path: Path, text: str, expected: tuple[int, int, str]) -> None:
     assert problems(csv_file(tmp_path, text)) == [expected]
 
@@ -221,7 +250,8 @@ def test_a_language_tag_follows_the_content_rule_in_any_case(tmp_path: Path, tag
 
 _ANY_TEXT = st.text(st.characters(blacklist_categories=("Cs",)), max_size=12)
 _PLAIN_TEXT = st.text(st.characters(blacklist_categories=("Cs",), blacklist_characters=",\r\n"), max_size=12).filter(
-    lambda text: not text.startswith('"'))  # a quote anywhere else is an ordinary character
+    lambda text: not text.startswith('"')
+)  # a quote anywhere else is an ordinary character
 _BREAK = re.compile(r"\r\n|\r|\n")
 
 
@@ -250,8 +280,11 @@ def csv_documents(draw) -> tuple[str, list[list[str]], list[list[tuple[int, int]
     """CSV text as spreadsheets write it (mixed line endings, quoted values with commas, quotes and line
     breaks, stray quotes in plain values, blank lines), its rows' values, and where each value starts."""
     writer, values, starts = CsvWriter(), [], []
-    rows = draw(st.lists(st.lists(st.tuples(st.booleans(), _ANY_TEXT, _PLAIN_TEXT), min_size=1, max_size=4),
-                         min_size=1, max_size=6))
+    rows = draw(
+        st.lists(
+            st.lists(st.tuples(st.booleans(), _ANY_TEXT, _PLAIN_TEXT), min_size=1, max_size=4), min_size=1, max_size=6
+        )
+    )
     for number, row in enumerate(rows):
         values.append([]), starts.append([])
         for index, (quoted, any_text, plain_text) in enumerate(row):

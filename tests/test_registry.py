@@ -18,7 +18,7 @@ from research_news.exceptions import ResearchNewsError
 from research_news.layout import LayoutError
 from research_news.render.email import render_email
 from research_news.render.pdf import render_html
-from research_news.render.text import markdown_text, Notes, render_text
+from research_news.render.text import Notes, markdown_text, render_text
 from research_news.render.web import render_web
 from research_news.validate import load_content
 
@@ -170,7 +170,12 @@ def test_a_registered_section_type_renders_in_all_four_editions(toy_plugin, mini
     # sort_by: by deadline, whatever the order written
     assert [job.title for job in extra.entries] == ["Postdoc in data ethics", "Research engineer, open data"]
 
-    printed, web, email, text = render_html(edition), render_web(edition).html, render_email(edition), render_text(edition)
+    printed, web, email, text = (
+        render_html(edition),
+        render_web(edition).html,
+        render_email(edition),
+        render_text(edition),
+    )
     for html in (printed, web, email):
         assert "Job offers" in html and "Postdoc in data ethics" in html and "June 30, 2024" in html
         assert "<em>full time</em>" in html  # markdown fields rendered, safely, as for the built-in types
@@ -184,7 +189,8 @@ def test_a_registered_section_type_renders_in_all_four_editions(toy_plugin, mini
 
 def test_a_registered_section_type_is_validated_with_the_issue(toy_plugin, minimal_issue, cli):
     jobs = JOBS_YAML.replace("2024-07-15", "15/07/2024").replace(
-        "https://example.org/jobs/postdoc-offer", "javascript:alert(1)")
+        "https://example.org/jobs/postdoc-offer", "javascript:alert(1)"
+    )
     with_jobs(minimal_issue, jobs)
     result = cli("check", minimal_issue)
     assert result.exit_code == 1
@@ -229,33 +235,51 @@ def test_a_missing_text_template_names_the_file_to_add(toy_plugin, minimal_tree,
         render_text(edition)
 
 
-def test_a_broken_package_is_an_error_naming_it_not_a_traceback(tmp_path, monkeypatch, fresh_registries,
-                                                               minimal_issue, cli):
+def test_a_broken_package_is_an_error_naming_it_not_a_traceback(
+    tmp_path, monkeypatch, fresh_registries, minimal_issue, cli
+):
     site = tmp_path / "site"
     site.mkdir()
-    install(site, monkeypatch, "broken_research_plugin", "import no_such_module\n",
-            "[research_news.sections]\nbroken = broken_research_plugin:TYPE\n")
+    install(
+        site,
+        monkeypatch,
+        "broken_research_plugin",
+        "import no_such_module\n",
+        "[research_news.sections]\nbroken = broken_research_plugin:TYPE\n",
+    )
     result = cli("check", minimal_issue)
     assert result.exit_code == 1
-    assert "the section type 'broken' (broken_research_plugin:TYPE, entry point group research_news.sections) " \
-           "could not be loaded: ModuleNotFoundError" in result.stderr
+    assert (
+        "the section type 'broken' (broken_research_plugin:TYPE, entry point group research_news.sections) "
+        "could not be loaded: ModuleNotFoundError" in result.stderr
+    )
     assert "Traceback" not in result.stderr
 
 
-@pytest.mark.parametrize("definition, message", [
-    ('SectionType("number", Job)', "issue.yaml already has a field `number`"),
-    ('SectionType("other", Job)', "is named 'other'; name the entry point and the type alike"),
-    ('SectionType("odd", Job, sort_by="date")', "sort_by names 'date', which Job does not have"),
-    ('"jobs"', "is a str, not a research_news.sections.SectionType"),
-])
-def test_a_section_type_that_cannot_fit_is_refused_with_the_reason(tmp_path, monkeypatch, fresh_registries,
-                                                                  definition, message):
+@pytest.mark.parametrize(
+    "definition, message",
+    [
+        ('SectionType("number", Job)', "issue.yaml already has a field `number`"),
+        ('SectionType("other", Job)', "is named 'other'; name the entry point and the type alike"),
+        ('SectionType("odd", Job, sort_by="date")', "sort_by names 'date', which Job does not have"),
+        ('"jobs"', "is a str, not a research_news.sections.SectionType"),
+    ],
+)
+def test_a_section_type_that_cannot_fit_is_refused_with_the_reason(
+    tmp_path, monkeypatch, fresh_registries, definition, message
+):
     name = definition.split('"')[1] if definition.startswith("SectionType") else "odd"
     entry = "number" if name == "number" else ("odd" if name == "other" else name)
     site = tmp_path / "site"
     site.mkdir()
     code = TOY + f"\nTYPE = {definition}\n"
-    install(site, monkeypatch, "odd_research_plugin", code, f"[research_news.sections]\n{entry} = odd_research_plugin:TYPE\n")
+    install(
+        site,
+        monkeypatch,
+        "odd_research_plugin",
+        code,
+        f"[research_news.sections]\n{entry} = odd_research_plugin:TYPE\n",
+    )
     try:
         with pytest.raises(ResearchNewsError, match=message):
             sections.registered()
@@ -270,7 +294,8 @@ def test_a_layout_changes_the_plain_text_like_the_other_editions(minimal_tree, m
     layout = minimal_tree / "layouts" / "house"
     (layout / "email").mkdir(parents=True)
     (layout / "email" / "brief.txt.j2").write_text(
-        '{% include "!parent/email/brief.txt.j2" +%}\n\n{{ "Word count: " ~ brief.word_count }}\n')
+        '{% include "!parent/email/brief.txt.j2" +%}\n\n{{ "Word count: " ~ brief.word_count }}\n'
+    )
     (minimal_tree / "publication.yaml").write_text((minimal_tree / "publication.yaml").read_text() + "layout: house\n")
     edition = assemble(load_content(minimal_issue))
     text = render_text(edition)
@@ -314,10 +339,17 @@ def test_only_takes_its_choices_from_the_registry(toy_plugin, minimal_issue, cli
 def test_an_edition_lacking_the_renderer_methods_is_refused(tmp_path, monkeypatch, fresh_registries):
     site = tmp_path / "site"
     site.mkdir()
-    install(site, monkeypatch, "half_research_plugin", "class Half:\n    title = 'half'\n",
-            "[research_news.editions]\nhalf = half_research_plugin:Half\n")
+    install(
+        site,
+        monkeypatch,
+        "half_research_plugin",
+        "class Half:\n    title = 'half'\n",
+        "[research_news.editions]\nhalf = half_research_plugin:Half\n",
+    )
     try:
-        with pytest.raises(ResearchNewsError, match="is not an edition renderer: it has no help, by_default, missing, render"):
+        with pytest.raises(
+            ResearchNewsError, match="is not an edition renderer: it has no help, by_default, missing, render"
+        ):
             editions.registered()
     finally:
         sys.modules.pop("half_research_plugin", None)

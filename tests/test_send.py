@@ -24,7 +24,8 @@ from pathlib import Path
 from urllib.parse import quote
 
 import pytest
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from research_news import send as sending
 from research_news.exceptions import ResearchNewsError, UsageError
@@ -32,7 +33,6 @@ from research_news.message import POLICY, unsubscribe_url, wire_problems
 
 from .conftest import run_cli
 from .smtp_server import SmtpServer, self_signed_certificate, server_context
-
 
 SLUG = "2024-06-open-science"
 SUBJECT = "Research News no. 2: Open science"
@@ -75,11 +75,17 @@ def built_message(subject: str = SUBJECT, unsubscribe: str = UNSUBSCRIBE) -> Ema
     """What ``build`` writes: no To, and the address marker where the unsubscribe goes."""
     marked = unsubscribe_url(unsubscribe)
     message = EmailMessage(policy=POLICY)
-    message.set_content(f"Research News — numéro 2\n\n.A line starting with a dot.\n\n"
-                        f"Unsubscribe: {marked}\n", subtype="plain", charset="utf-8")
-    message.add_alternative(f'<html lang="en"><body><h1>Research News — numéro 2</h1>'
-                            f'<p><a href="{marked}">Unsubscribe</a></p></body></html>\n',
-                            subtype="html", charset="utf-8")
+    message.set_content(
+        f"Research News — numéro 2\n\n.A line starting with a dot.\n\nUnsubscribe: {marked}\n",
+        subtype="plain",
+        charset="utf-8",
+    )
+    message.add_alternative(
+        f'<html lang="en"><body><h1>Research News — numéro 2</h1>'
+        f'<p><a href="{marked}">Unsubscribe</a></p></body></html>\n',
+        subtype="html",
+        charset="utf-8",
+    )
     message["Subject"] = subject
     message["From"] = "Research News <news@example.org>"
     message["Reply-To"] = "editor@example.org"
@@ -131,8 +137,9 @@ def test_200_recipients_get_200_distinct_personal_messages(issue, relay, tmp_pat
     assert len({m.message["Message-ID"] for m in messages}) == 200
     first = messages[0].message
     assert str(first["To"]) == "Reader 0 <reader000@example.org>"
-    assert first["Message-ID"] == sending.message_id(sending.load_built_issue(issue, Path("build")),
-                                                     "READER000@example.org")  # stable, case-blind
+    assert first["Message-ID"] == sending.message_id(
+        sending.load_built_issue(issue, Path("build")), "READER000@example.org"
+    )  # stable, case-blind
     assert first["Subject"] == SUBJECT and messages[0].mail_from == "news@example.org"
     assert "Sent 200 now, 0 already sent earlier, 0 failed, 0 uncertain." in result.stdout
     assert {state for state, _, _ in ledger(tmp_path).values()} == {"sent"}
@@ -181,8 +188,7 @@ LONGEST_ADDRESS = "+" * 64 + "@" + ".".join(["d" * 63, "e" * 63, "f" * 49]) + ".
 @pytest.mark.parametrize("subject", [SUBJECT, "S" * 3000, "Données " * 300])
 def test_no_line_of_any_sent_message_passes_998_octets(issue, relay, tmp_path, subject) -> None:
     """RFC 5322 2.1.1: relays refuse longer lines. Names, subjects and URLs of any length."""
-    (tmp_path / "build" / SLUG / f"{SLUG}.eml").write_bytes(
-        built_message(subject, LONGEST_UNSUBSCRIBE).as_bytes())
+    (tmp_path / "build" / SLUG / f"{SLUG}.eml").write_bytes(built_message(subject, LONGEST_UNSUBSCRIBE).as_bytes())
     path = tmp_path / "subscribers.csv"
     with path.open("w", encoding="utf-8", newline="") as handle:
         writer = csv.writer(handle)
@@ -284,8 +290,11 @@ def test_a_killed_process_resumes_without_duplicates(issue, relay, tmp_path) -> 
     path, addresses = subscribers(tmp_path, 200)
     process = subprocess.Popen(
         [sys.executable, "-m", "research_news", "send", str(issue), "-r", str(path), "--yes", "--rate", "200/s"],
-        cwd=tmp_path, env={**os.environ, sending.URL_VARIABLE: relay.url},
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        cwd=tmp_path,
+        env={**os.environ, sending.URL_VARIABLE: relay.url},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         relay.wait_for(50, timeout=15)
     finally:
@@ -309,8 +318,12 @@ def test_ctrl_c_stops_cleanly_and_the_same_command_resumes(issue, relay, tmp_pat
     path, addresses = subscribers(tmp_path, 60)
     process = subprocess.Popen(
         [sys.executable, "-m", "research_news", "send", str(issue), "-r", str(path), "--yes", "--rate", "100/s"],
-        cwd=tmp_path, env={**os.environ, sending.URL_VARIABLE: relay.url},
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        cwd=tmp_path,
+        env={**os.environ, sending.URL_VARIABLE: relay.url},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         relay.wait_for(20, timeout=15)
     finally:
@@ -408,8 +421,9 @@ def test_dry_run_sends_nothing_and_creates_no_ledger(issue, relay, tmp_path) -> 
     result = run_cli("send", issue, "-r", path, "--dry-run")
     assert result.exit_code == 0
     lines = result.stdout.splitlines()
-    assert lines[0] == (f"Dry run: “{SUBJECT}” from news@example.org via {relay.url[7:]}: "
-                        "would send 3 messages, 0 already sent.")
+    assert lines[0] == (
+        f"Dry run: “{SUBJECT}” from news@example.org via {relay.url[7:]}: would send 3 messages, 0 already sent."
+    )
     assert lines[1].startswith("would send: Reader 0 <reader000@example.org> <")
     assert lines[-1] == "Nothing was sent and nothing was recorded."
     assert not relay.messages() and relay.sessions == 0
@@ -455,8 +469,9 @@ def test_a_real_send_without_a_terminal_needs_yes(issue, relay, tmp_path) -> Non
 
 
 def test_bad_recipients_stop_the_send_until_fixed_or_skipped(issue, relay, tmp_path) -> None:
-    path, addresses = subscribers(tmp_path, 3, extra='eve@example.org,"Eve\nBcc: all@example.org"\n'
-                                                       "READER001@example.org,Again\n")
+    path, addresses = subscribers(
+        tmp_path, 3, extra='eve@example.org,"Eve\nBcc: all@example.org"\nREADER001@example.org,Again\n'
+    )
     result = run_cli("send", issue, "-r", path, *FAST)
     assert result.exit_code == 1
     assert result.stderr.splitlines()[:2] == [
@@ -535,14 +550,16 @@ def certificate(tmp_path_factory) -> tuple[Path, Path]:
 
 
 @pytest.mark.parametrize("scheme, implicit", [("smtp+starttls", False), ("smtps", True)])
-def test_a_tls_relay_with_a_trusted_certificate_gets_every_message(issue, tmp_path, monkeypatch, certificate,
-                                                                   scheme, implicit) -> None:
+def test_a_tls_relay_with_a_trusted_certificate_gets_every_message(
+    issue, tmp_path, monkeypatch, certificate, scheme, implicit
+) -> None:
     """The success path over TLS: certificate checked, login only inside TLS, every message delivered."""
     path, addresses = subscribers(tmp_path, 5)
     monkeypatch.setenv("SSL_CERT_FILE", str(certificate[0]))  # trust this relay's certificate, as a CA bundle would
     monkeypatch.setenv(sending.PASSWORD_VARIABLE, "s3cret")
-    with SmtpServer(user="news@example.org", password="s3cret", tls=server_context(*certificate),
-                    implicit_tls=implicit) as server:
+    with SmtpServer(
+        user="news@example.org", password="s3cret", tls=server_context(*certificate), implicit_tls=implicit
+    ) as server:
         url = f"{scheme}://news%40example.org@127.0.0.1:{server.port}"
         result = run_cli("send", issue, "-r", path, "--smtp-url", url, *FAST)
         assert result.exit_code == 0, result.stderr
@@ -569,38 +586,47 @@ def test_starttls_is_required_when_asked_for(issue, relay, tmp_path) -> None:
     assert not relay.messages() and ledger(tmp_path) == {}
 
 
-@pytest.mark.parametrize(("url", "expected"), [
-    ("smtps://news@smtp.example.org", ("tls", "smtp.example.org", 465, "news")),
-    ("smtp+starttls://news%40example.org@smtp.example.org", ("starttls", "smtp.example.org", 587,
-                                                              "news@example.org")),
-    ("SMTP+STARTTLS://relay.example.org:2525", ("starttls", "relay.example.org", 2525, None)),
-    ("smtp://localhost", ("plain", "localhost", 25, None)),
-    ("smtp://127.0.0.2:2525", ("plain", "127.0.0.2", 2525, None)),
-    ("smtp://[::1]:2525", ("plain", "::1", 2525, None)),
-])
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        ("smtps://news@smtp.example.org", ("tls", "smtp.example.org", 465, "news")),
+        (
+            "smtp+starttls://news%40example.org@smtp.example.org",
+            ("starttls", "smtp.example.org", 587, "news@example.org"),
+        ),
+        ("SMTP+STARTTLS://relay.example.org:2525", ("starttls", "relay.example.org", 2525, None)),
+        ("smtp://localhost", ("plain", "localhost", 25, None)),
+        ("smtp://127.0.0.2:2525", ("plain", "127.0.0.2", 2525, None)),
+        ("smtp://[::1]:2525", ("plain", "::1", 2525, None)),
+    ],
+)
 def test_smtp_urls(url: str, expected: tuple) -> None:
     settings = sending.smtp_settings(url, "pw")
     assert (settings.security, settings.host, settings.port, settings.user) == expected
     assert "pw" not in repr(settings)
 
 
-@pytest.mark.parametrize(("url", "message"), [
-    (None, "pass --smtp-url or set RESEARCH_NEWS_SMTP_URL"),
-    ("http://smtp.example.org", "must start with smtps://"),
-    ("smtp://smtp.example.org", "only allowed to this machine"),
-    ("smtp://localhost.example.org", "only allowed to this machine"),
-    ("smtps://smtp.example.org:port", "invalid port"),
-    ("smtps://smtp.example.org/path", "scheme://[user@]host[:port]"),
-    ("smtps://u:p@smtp.example.org", "contains a password"),
-    ("smtp://[::1", "cannot be read"),
-])
+@pytest.mark.parametrize(
+    ("url", "message"),
+    [
+        (None, "pass --smtp-url or set RESEARCH_NEWS_SMTP_URL"),
+        ("http://smtp.example.org", "must start with smtps://"),
+        ("smtp://smtp.example.org", "only allowed to this machine"),
+        ("smtp://localhost.example.org", "only allowed to this machine"),
+        ("smtps://smtp.example.org:port", "invalid port"),
+        ("smtps://smtp.example.org/path", "scheme://[user@]host[:port]"),
+        ("smtps://u:p@smtp.example.org", "contains a password"),
+        ("smtp://[::1", "cannot be read"),
+    ],
+)
 def test_bad_smtp_urls(url: str | None, message: str) -> None:
     with pytest.raises(UsageError, match=re.escape(message)):
         sending.smtp_settings(url, None)
 
 
-@pytest.mark.parametrize(("text", "per_second"), [("10/s", 10), ("600/min", 10), ("36000/h", 10),
-                                                  ("2.5", 2.5), ("1/m", 1 / 60)])
+@pytest.mark.parametrize(
+    ("text", "per_second"), [("10/s", 10), ("600/min", 10), ("36000/h", 10), ("2.5", 2.5), ("1/m", 1 / 60)]
+)
 def test_rates(text: str, per_second: float) -> None:
     assert sending.parse_rate(text) == pytest.approx(per_second)
 
@@ -617,13 +643,17 @@ _NAME_TEXT = st.text(st.characters(blacklist_categories=("Cc", "Cs", "Zl", "Zp")
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(name=_NAME_TEXT, subject=_NAME_TEXT.filter(str.strip), local=st.from_regex(r"[a-z+!#$%&'*=?^_`{|}~-]{1,64}",
-                                                                                    fullmatch=True))
+@given(
+    name=_NAME_TEXT,
+    subject=_NAME_TEXT.filter(str.strip),
+    local=st.from_regex(r"[a-z+!#$%&'*=?^_`{|}~-]{1,64}", fullmatch=True),
+)
 def test_personalised_messages_are_always_fit_for_a_relay(tmp_path_factory, name, subject, local) -> None:
     folder = tmp_path_factory.mktemp("property") / SLUG
     folder.mkdir()
-    (folder / f"{SLUG}.eml").write_bytes(built_message(subject.replace("\r", " ").replace("\n", " "),
-                                                       LONGEST_UNSUBSCRIBE).as_bytes())
+    (folder / f"{SLUG}.eml").write_bytes(
+        built_message(subject.replace("\r", " ").replace("\n", " "), LONGEST_UNSUBSCRIBE).as_bytes()
+    )
     issue = sending.load_built_issue(folder, folder.parent)
     email = sending.check_address(f"{local}@example.org")
     data = sending.personalise(issue, email, name, msgid=sending.message_id(issue, email))
@@ -640,8 +670,9 @@ def test_the_progress_bar_shows_the_rate_and_the_time_left() -> None:
 
     clock = iter(range(0, 1000)).__next__  # one second per reading
     screen = StringIO()
-    with progress_bar(Console(file=screen, force_terminal=True, width=120), get_time=clock,
-                      auto_refresh=False) as progress:
+    with progress_bar(
+        Console(file=screen, force_terminal=True, width=120), get_time=clock, auto_refresh=False
+    ) as progress:
         task = progress.add_task("send", total=100, last="")
         for _ in range(10):
             progress.update(task, advance=2, last="sent: reader@example.org")

@@ -135,7 +135,7 @@ def test_a_reload_keeps_the_scroll_position_and_the_email_toggles(served, browse
 
 
 def test_a_single_brief_is_previewed_alone_with_its_offprint(sample_tree):
-    target, = targets_for(sample_tree / ISSUE / BRIEF)
+    (target,) = targets_for(sample_tree / ISSUE / BRIEF)
     site = render_site(target, ContentCache(), 1)
     assert site.ok, site.problems
     html = site.files["web/index.html"].data.decode()
@@ -181,8 +181,17 @@ def test_pdfs_the_issue_and_an_offprint(served):
 # --- safety: Host, paths, links -------------------------------------------------------------
 
 
-@pytest.mark.parametrize("host", ["evil.example", "evil.example:{port}", "127.0.0.1:1", "127.0.0.1",
-                                  "localhost.evil.example:{port}", "127.0.0.2:{port}"])
+@pytest.mark.parametrize(
+    "host",
+    [
+        "evil.example",
+        "evil.example:{port}",
+        "127.0.0.1:1",
+        "127.0.0.1",
+        "localhost.evil.example:{port}",
+        "127.0.0.2:{port}",
+    ],
+)
 def test_requests_naming_another_host_are_refused(served, host):
     _, url, _ = served
     port = url.rstrip("/").rsplit(":", 1)[1]
@@ -211,22 +220,25 @@ def test_allowed_hosts_for_other_bindings():
     assert not check._allowed(scope("rebound.example:8000")) and not check._allowed(scope("192.0.2.7:80"))
 
 
-@pytest.mark.parametrize("path", [
-    "/p/{issue}/web/../../../../etc/passwd",
-    "/p/{issue}/web/%2e%2e/%2e%2e/%2e%2e/etc/passwd",
-    "/p/{issue}/web/%2E%2E%2F%2E%2E%2Fetc%2Fpasswd",
-    "/p/{issue}/web/%252e%252e/issue.yaml",
-    "/p/{issue}/web/assets/../../issue.yaml",
-    "/p/{issue}/issue.yaml",
-    "/p/{issue}/briefs/data-protection-officer.yaml",
-    "/p/{issue}/web//etc/passwd",
-    "/p/..%2f..%2fetc/passwd",
-    "/p/{issue}/pdf/..%2f..%2fissue.yaml",
-    "/_/..%2fapp.py",
-    "/_/page.html.j2",
-    "/../../../etc/passwd",
-    "//etc/passwd",
-])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/p/{issue}/web/../../../../etc/passwd",
+        "/p/{issue}/web/%2e%2e/%2e%2e/%2e%2e/etc/passwd",
+        "/p/{issue}/web/%2E%2E%2F%2E%2E%2Fetc%2Fpasswd",
+        "/p/{issue}/web/%252e%252e/issue.yaml",
+        "/p/{issue}/web/assets/../../issue.yaml",
+        "/p/{issue}/issue.yaml",
+        "/p/{issue}/briefs/data-protection-officer.yaml",
+        "/p/{issue}/web//etc/passwd",
+        "/p/..%2f..%2fetc/passwd",
+        "/p/{issue}/pdf/..%2f..%2fissue.yaml",
+        "/_/..%2fapp.py",
+        "/_/page.html.j2",
+        "/../../../etc/passwd",
+        "//etc/passwd",
+    ],
+)
 def test_only_the_rendered_previews_are_served(served, path):
     _, url, issue = served
     status, body = request(url, path.format(issue=ISSUE))
@@ -237,8 +249,9 @@ def test_only_the_rendered_previews_are_served(served, path):
 def test_a_file_that_became_a_link_out_of_the_tree_is_not_served(served, tmp_path):
     server, url, issue = served
     site = server.previewer.sites[ISSUE]
-    name, image = next((name, served) for name, served in site.files.items()
-                       if served.source is not None and name.endswith(".png"))
+    name, image = next(
+        (name, served) for name, served in site.files.items() if served.source is not None and name.endswith(".png")
+    )
     assert request(url, f"/p/{ISSUE}/{name}")[0] == 200
     secret = tmp_path / "secret.png"
     secret.write_bytes(b"\x89PNG secret outside the content tree")
@@ -265,8 +278,14 @@ def test_a_preview_runs_no_script(served):
 
 def _start(args: list[str], cwd: Path) -> tuple[subprocess.Popen, str]:
     env = {**os.environ, "PYTHONPATH": str(REPO / "src")}
-    process = subprocess.Popen([sys.executable, "-m", "research_news", "serve", *args], cwd=cwd, env=env,
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "research_news", "serve", *args],
+        cwd=cwd,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     first = ""
     while "Previewing" not in first:
         line = process.stderr.readline()

@@ -54,16 +54,17 @@ HOSTILE = {
     "<pattern> inheriting another file": SVG.format('<pattern xlink:href="pats.svg#p"/>'),
     "<script> with a source": SVG.format('<script href="https://x.example/s.js"/>'),
     "an odd xlink prefix": '<svg xmlns="http://www.w3.org/2000/svg" xmlns:zz="http://www.w3.org/1999/xlink">'
-                           '<image zz:href="http://x.example/a.png"/></svg>',
+    '<image zz:href="http://x.example/a.png"/></svg>',
     "an href in an unknown namespace": '<svg xmlns="http://www.w3.org/2000/svg" xmlns:q="urn:q">'
-                                       '<image q:href="http://x.example/a.png"/></svg>',
+    '<image q:href="http://x.example/a.png"/></svg>',
     "an svg prefix and a default namespace elsewhere": '<s:svg xmlns:s="http://www.w3.org/2000/svg">'
-                                                       '<s:image href="//x.example/a.png"/></s:svg>',
+    '<s:image href="//x.example/a.png"/></s:svg>',
     "a relative link": SVG.format('<a href="page.html"><text>x</text></a>'),
     "a fragment after blanks is still a path": SVG.format('<use href=" x.svg#a"/>'),
     "an animation that rewrites a link": SVG.format('<a href="#a"><set attributeName="href" to="#b"/></a>'),
-    "an animation of xlink:href": SVG.format('<image href="#a"><animate attributeName="xlink:href" '
-                                              'values="http://x.example/a.png"/></image>'),
+    "an animation of xlink:href": SVG.format(
+        '<image href="#a"><animate attributeName="xlink:href" values="http://x.example/a.png"/></image>'
+    ),
     "xml:base": SVG.format('<g xml:base="http://x.example/"><use href="#a"/></g>'),
     "a data: SVG inside an SVG": SVG.format('<image href="data:image/svg+xml,&lt;svg/&gt;"/>'),
     "a data: HTML page": SVG.format('<image href="data:text/html,&lt;script&gt;alert(1)&lt;/script&gt;"/>'),
@@ -81,24 +82,24 @@ HOSTILE = {
     "an event handler in a namespace": '<svg xmlns="http://www.w3.org/2000/svg" xmlns:e="urn:e"><rect e:onload="x()"/></svg>',
     "<script>": SVG.format("<script>alert(1)</script>"),
     "<script> in a prefixed namespace": '<svg xmlns="http://www.w3.org/2000/svg" xmlns:s="http://www.w3.org/2000/svg">'
-                                        '<s:script>alert(1)</s:script></svg>',
+    "<s:script>alert(1)</s:script></svg>",
     "<foreignObject>": SVG.format("<foreignObject><p>hi</p></foreignObject>"),
     "an HTML element outside foreignObject": '<svg xmlns="http://www.w3.org/2000/svg" xmlns:h="http://www.w3.org/1999/xhtml">'
-                                             '<h:iframe src="https://x.example/"/></svg>',
+    '<h:iframe src="https://x.example/"/></svg>',
     "an HTML style element": '<svg xmlns="http://www.w3.org/2000/svg" xmlns:h="http://www.w3.org/1999/xhtml">'
-                             '<h:style>@import url(x.css)</h:style></svg>',
+    "<h:style>@import url(x.css)</h:style></svg>",
     "XInclude": '<svg xmlns="http://www.w3.org/2000/svg" xmlns:xi="http://www.w3.org/2001/XInclude">'
-                '<xi:include href="/etc/passwd" parse="text"/></svg>',
+    '<xi:include href="/etc/passwd" parse="text"/></svg>',
     "<handler> (SVG Tiny)": SVG.format('<handler type="application/ecmascript">alert(1)</handler>'),
     # the document itself
     "an entity declaration": '<!DOCTYPE svg [<!ENTITY a "aaaaaaaaaa">]><svg xmlns="http://www.w3.org/2000/svg">&a;</svg>',
     "a billion laughs": '<!DOCTYPE svg [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;">'
-                        '<!ENTITY c "&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;">]><svg xmlns="http://www.w3.org/2000/svg">&c;</svg>',
+    '<!ENTITY c "&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;">]><svg xmlns="http://www.w3.org/2000/svg">&c;</svg>',
     "an external entity": '<!DOCTYPE svg [<!ENTITY e SYSTEM "file:///etc/passwd">]>'
-                          '<svg xmlns="http://www.w3.org/2000/svg">&e;</svg>',
+    '<svg xmlns="http://www.w3.org/2000/svg">&e;</svg>',
     "an xml-stylesheet instruction": '<?xml-stylesheet href="x.css"?><svg xmlns="http://www.w3.org/2000/svg"/>',
     "an XSLT stylesheet instruction in upper case": '<?XML-STYLESHEET type="text/xsl" href="x.xsl"?>'
-                                                    '<svg xmlns="http://www.w3.org/2000/svg"/>',
+    '<svg xmlns="http://www.w3.org/2000/svg"/>',
     "an HTML page named .svg": '<html xmlns="http://www.w3.org/1999/xhtml"><script>alert(1)</script></html>',
 }
 
@@ -120,14 +121,17 @@ BENIGN = {
         '<marker id="m"><path d="M0 0L5 5"/></marker><symbol id="s"><circle r="2"/></symbol></defs>'
         '<rect fill="url(#g)" clip-path="url(#c)" style="stroke: url( \'#r\' ); filter: url(#f)"/>'
         '<path marker-end="url(#m)" d="M0 0 L10 10"/><use xlink:href="#s"/><use href="#s" x="4"/>'
-        '<style>rect { fill: url(#g) } @media print { path { stroke: black } }</style>'),
+        "<style>rect { fill: url(#g) } @media print { path { stroke: black } }</style>"
+    ),
     "a link to a web page and a mail address": SVG.format(
         '<a href="https://example.org/data"><text>data</text></a>'
-        '<a xlink:href="mailto:ada@example.org"><text>mail</text></a>'),
+        '<a xlink:href="mailto:ada@example.org"><text>mail</text></a>'
+    ),
     "an embedded PNG and JPEG": SVG.format(
         f'<image href="{png_data_url()}" width="9" height="9"/>'
         f'<image xlink:href="{png_data_url(kind="IMAGE/PNG")}"/>'
-        f'<filter id="f"><feImage href="{png_data_url()}"/></filter>'),
+        f'<filter id="f"><feImage href="{png_data_url()}"/></filter>'
+    ),
     "matplotlib's doctype and metadata": (
         '<?xml version="1.0" encoding="utf-8" standalone="no"?>\n'
         '<!DOCTYPE svg PUBLIC "-//W3C//DTD SVG 1.1//EN"\n  "http://www.w3.org/Graphics/SVG/1.1/DTD/svg11.dtd">\n'
@@ -137,13 +141,15 @@ BENIGN = {
         'xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#"><cc:Work><dc:type '
         'rdf:resource="http://purl.org/dc/dcmitype/StillImage"/></cc:Work></rdf:RDF></metadata>'
         '<defs><style type="text/css">*{stroke-linejoin: round; stroke-linecap: butt}</style></defs>'
-        '<g id="figure_1"><path d="M 0 345 L 460 345" style="fill: #ffffff"/></g></svg>'),
+        '<g id="figure_1"><path d="M 0 345 L 460 345" style="fill: #ffffff"/></g></svg>'
+    ),
     "Inkscape's own namespaces": (
         '<svg xmlns="http://www.w3.org/2000/svg" xmlns:inkscape="http://www.inkscape.org/namespaces/inkscape" '
         'xmlns:sodipodi="http://sodipodi.sourceforge.net/DTD/sodipodi-0.dtd" '
         'sodipodi:docname="chart.svg" inkscape:export-filename="/home/ada/chart.png">'
         '<sodipodi:namedview pagecolor="#ffffff" inkscape:zoom="1"/><g inkscape:label="Layer 1" '
-        'inkscape:groupmode="layer"><rect width="4" height="4" style="fill:#000;stroke:none"/></g></svg>'),
+        'inkscape:groupmode="layer"><rect width="4" height="4" style="fill:#000;stroke:none"/></g></svg>'
+    ),
     "a text that mentions javascript and url(": SVG.format("<text>javascript is not run; url(x) is text</text>"),
     "a title with an href-like word": SVG.format("<title>the href attribute</title><desc>onload</desc>"),
 }

@@ -49,8 +49,10 @@ def test_sections_are_banners(text):
 
 
 def test_takeaways_are_bullets_with_hanging_indent(text):
-    assert ("- Marketing intermediaries combine first-party and third-party data into\n"
-            "  consistent, unified customer databases.") in text
+    assert (
+        "- Marketing intermediaries combine first-party and third-party data into\n"
+        "  consistent, unified customer databases."
+    ) in text
 
 
 def test_links_become_numbered_notes(text):
@@ -75,7 +77,7 @@ def test_full_text_has_every_part_and_describes_figures(sample_edition):
 
 
 def test_ends_with_browser_pdf_and_unsubscribe(text, sample_edition):
-    tail = text[text.rindex("-" * WIDTH):]
+    tail = text[text.rindex("-" * WIDTH) :]
     assert sample_edition.web_url in tail
     assert sample_edition.web_url + sample_edition.pdf_name in tail
     assert tail.rstrip().endswith(f"https://news.example.org/unsubscribe?email={ADDRESS_MARKER}")
@@ -107,8 +109,10 @@ def test_emphasis_is_dropped_and_quotes_are_typographic():
 
 
 def test_links_share_numbers_and_autolinks_stay_inline():
-    out, urls = convert("See [one](https://a.example/x) and [again](https://a.example/x), "
-                        "[two](mailto:b@example.org) and <https://c.example>.")
+    out, urls = convert(
+        "See [one](https://a.example/x) and [again](https://a.example/x), "
+        "[two](mailto:b@example.org) and <https://c.example>."
+    )
     assert out == "See one [1] and again [1], two [2] and https://c.example."
     assert urls == ["https://a.example/x", "mailto:b@example.org"]
 
@@ -119,14 +123,18 @@ def test_unsafe_links_are_text():
 
 
 def test_lists_nested_ordered_and_loose():
-    source = "1. first item that is long enough to wrap around the seventy-two column limit of text\n" \
-             "2. second\n   - nested bullet\n   - another\n"
+    source = (
+        "1. first item that is long enough to wrap around the seventy-two column limit of text\n"
+        "2. second\n   - nested bullet\n   - another\n"
+    )
     out, _ = convert(source)
-    assert out == ("1. first item that is long enough to wrap around the seventy-two column\n"
-                   "   limit of text\n"
-                   "2. second\n"
-                   "   - nested bullet\n"
-                   "   - another")
+    assert out == (
+        "1. first item that is long enough to wrap around the seventy-two column\n"
+        "   limit of text\n"
+        "2. second\n"
+        "   - nested bullet\n"
+        "   - another"
+    )
     loose, _ = convert("- a\n\n- b\n")
     assert loose == "- a\n\n- b"
 
@@ -154,8 +162,9 @@ def test_french_issue_uses_french_labels_and_typography(minimal_issue):
     from research_news.validate import load_content
 
     issue = minimal_issue / "issue.yaml"
-    issue.write_text(issue.read_text(encoding="utf-8").replace("number: 3", "number: 3\nlanguage: fr"),
-                     encoding="utf-8")
+    issue.write_text(
+        issue.read_text(encoding="utf-8").replace("number: 3", "number: 3\nlanguage: fr"), encoding="utf-8"
+    )
     text = render_text(assemble(load_content(minimal_issue)))
     assert "Numéro 3 · 14 mai 2024" in text
     assert "Lire la note complète\u202f:\nhttps://news.example.org/minimal/2024-05-minimal/#brief-one" in text

@@ -14,23 +14,46 @@ FR_QUOTES = ("«\u202f", "\u202f»", "“", "”")
 DE_QUOTES = ("„", "“", "‚", "‘")
 
 
-@pytest.mark.parametrize(("lang", "quotes", "written", "printed"), [
-    ("fr", FR_QUOTES, "Note: voir le rapport; vraiment ? Oui! Quoi?!",
-     f"Note{NNBSP}: voir le rapport{NNBSP}; vraiment{NNBSP}? Oui{NNBSP}! Quoi{NNBSP}?!"),
-    ("fr", FR_QUOTES, "« Bonjour » et «salut»", f"«{NNBSP}Bonjour{NNBSP}» et «{NNBSP}salut{NNBSP}»"),
-    ("fr", FR_QUOTES, '"Citation" et l\'étude', f"«{NNBSP}Citation{NNBSP}» et l’étude"),
-    ("fr", FR_QUOTES, "10 000 personnes, soit 40 % ou 12%", f"10{NNBSP}000 personnes, soit 40{NNBSP}% ou 12{NNBSP}%"),
-    ("fr", FR_QUOTES, "à 10:30, voir https://ex.org/a?b=1 et x@y.org", "à 10:30, voir https://ex.org/a?b=1 et x@y.org"),
-    ("en", ("“", "”", "‘", "’"), "\"Hello,\" she said, 'it's fine' -- don't", "“Hello,” she said, ‘it’s fine’ -- don’t"),
-    ("en", ("“", "”", "‘", "’"), "Note: 10 000 people!", "Note: 10 000 people!"),
-    ("de", DE_QUOTES, "\"Hallo\" sagte sie: 10 000", f"„Hallo“ sagte sie: 10{NNBSP}000"),
-])
+@pytest.mark.parametrize(
+    ("lang", "quotes", "written", "printed"),
+    [
+        (
+            "fr",
+            FR_QUOTES,
+            "Note: voir le rapport; vraiment ? Oui! Quoi?!",
+            f"Note{NNBSP}: voir le rapport{NNBSP}; vraiment{NNBSP}? Oui{NNBSP}! Quoi{NNBSP}?!",
+        ),
+        ("fr", FR_QUOTES, "« Bonjour » et «salut»", f"«{NNBSP}Bonjour{NNBSP}» et «{NNBSP}salut{NNBSP}»"),
+        ("fr", FR_QUOTES, '"Citation" et l\'étude', f"«{NNBSP}Citation{NNBSP}» et l’étude"),
+        (
+            "fr",
+            FR_QUOTES,
+            "10 000 personnes, soit 40 % ou 12%",
+            f"10{NNBSP}000 personnes, soit 40{NNBSP}% ou 12{NNBSP}%",
+        ),
+        (
+            "fr",
+            FR_QUOTES,
+            "à 10:30, voir https://ex.org/a?b=1 et x@y.org",
+            "à 10:30, voir https://ex.org/a?b=1 et x@y.org",
+        ),
+        (
+            "en",
+            ("“", "”", "‘", "’"),
+            "\"Hello,\" she said, 'it's fine' -- don't",
+            "“Hello,” she said, ‘it’s fine’ -- don’t",
+        ),
+        ("en", ("“", "”", "‘", "’"), "Note: 10 000 people!", "Note: 10 000 people!"),
+        ("de", DE_QUOTES, '"Hallo" sagte sie: 10 000', f"„Hallo“ sagte sie: 10{NNBSP}000"),
+    ],
+)
 def test_typeset(lang: str, quotes: tuple[str, ...], written: str, printed: str) -> None:
     assert typeset(written, lang, quotes) == printed
 
 
-TEXT = st.lists(st.sampled_from(list("ab é1 0:;!?%'\"«»-/.@") + [" https://x.org/a?b ", " 10:30 "]),
-                max_size=30).map("".join)
+TEXT = st.lists(st.sampled_from(list("ab é1 0:;!?%'\"«»-/.@") + [" https://x.org/a?b ", " 10:30 "]), max_size=30).map(
+    "".join
+)
 
 
 @settings(max_examples=200, deadline=None, derandomize=True)
@@ -39,8 +62,10 @@ def test_typesetting_changes_only_spaces_and_quotes_and_is_stable(text: str, lan
     quotes = {"fr": FR_QUOTES, "de": DE_QUOTES}.get(lang, ("“", "”", "‘", "’"))
     once = typeset(text, lang, quotes)
     assert typeset(once, lang, quotes) == once  # typesetting typeset text changes nothing
+
     def letters(value: str) -> str:  # what a reader reads, spaces and quote marks aside
         return re.sub(r"[\s\u202f\u00a0'\"“”‘’„‚«»]", "", value)
+
     assert letters(once) == letters(text)
     for protected in re.findall(r"https://x\.org/a\?b|\b\d+:\d+\b", text):
         assert protected in once
@@ -60,12 +85,17 @@ def test_french_typography_reaches_every_edition(tmp_path) -> None:
     publication = tree / "publication.yaml"
     publication.write_text(publication.read_text() + 'email:\n  from: "Notes <notes@example.org>"\n')
     issue = tree / "2024-09-numero-francais"
-    (issue / "issue.yaml").write_text((issue / "issue.yaml").read_text().replace(
-        "headline: Données et société", 'headline: "Données : qui décide ? 10 000 \\"avis\\""'))
+    (issue / "issue.yaml").write_text(
+        (issue / "issue.yaml")
+        .read_text()
+        .replace("headline: Données et société", 'headline: "Données : qui décide ? 10 000 \\"avis\\""')
+    )
     brief = issue / "briefs" / "une-note.yaml"
-    brief.write_text(brief.read_text().replace(
-        "title: Une étude des délégués à la protection des données",
-        "title: \"L'étude des délégués: pourquoi ?\""))
+    brief.write_text(
+        brief.read_text().replace(
+            "title: Une étude des délégués à la protection des données", 'title: "L\'étude des délégués: pourquoi ?"'
+        )
+    )
     out = tmp_path / "build"
     result = run_cli("build", issue, "--out", out)
     assert result.exit_code == 0, result.stderr

@@ -41,7 +41,7 @@ def http_server():
     requests: list[str] = []
 
     class Recorder(http.server.BaseHTTPRequestHandler):
-        def do_GET(self):  # noqa: N802 - http.server's naming
+        def do_GET(self):
             requests.append(self.path)
             self.send_response(200)
             self.send_header("Content-Type", "image/png")
@@ -78,14 +78,17 @@ def test_serves_percent_encoded_names(tree: Path):
     assert response.read() == PNG
 
 
-@pytest.mark.parametrize("url, reason", [
-    ("file:///etc/passwd", "outside the content tree"),
-    ("http://127.0.0.1:9/x.png", "network"),
-    ("https://example.org/x.png", "network"),
-    ("ftp://example.org/x.png", "network"),
-    ("gopher://example.org/x", "network"),
-    ("file://otherhost/share/x.png", "another host"),
-])
+@pytest.mark.parametrize(
+    "url, reason",
+    [
+        ("file:///etc/passwd", "outside the content tree"),
+        ("http://127.0.0.1:9/x.png", "network"),
+        ("https://example.org/x.png", "network"),
+        ("ftp://example.org/x.png", "network"),
+        ("gopher://example.org/x", "network"),
+        ("file://otherhost/share/x.png", "another host"),
+    ],
+)
 def test_refuses_and_records(tree: Path, url: str, reason: str):
     fetcher = SafeFetcher([tree])
     with pytest.raises(RefusedURL):
@@ -96,9 +99,11 @@ def test_refuses_and_records(tree: Path, url: str, reason: str):
 
 def test_refuses_files_beside_the_tree_and_traversal(tree: Path):
     fetcher = SafeFetcher([tree])
-    for url in (path2url(tree.parent / "secret.png"),
-                path2url(tree / "images") + "/../../secret.png",
-                path2url(tree / "images") + "/%2e%2e/%2e%2e/secret.png"):
+    for url in (
+        path2url(tree.parent / "secret.png"),
+        path2url(tree / "images") + "/../../secret.png",
+        path2url(tree / "images") + "/%2e%2e/%2e%2e/secret.png",
+    ):
         with pytest.raises(RefusedURL):
             fetcher(url)
     assert len(fetcher.refused) == 3
@@ -169,7 +174,11 @@ def test_svg_references_resolve_like_weasyprint(tmp_path: Path):
       <image href="a.png"/><image xlink:href="../b.png"/><use href="#local"/>
       <rect style="fill: url(http://h/p.png)"/></svg>""")
     assert svg_references(svg) == {
-        path2url(tmp_path / "images" / "a.png"), path2url(tmp_path / "b.png"), "http://h/f.ttf", "http://h/p.png"}
+        path2url(tmp_path / "images" / "a.png"),
+        path2url(tmp_path / "b.png"),
+        "http://h/f.ttf",
+        "http://h/p.png",
+    }
 
 
 # --- a whole build with a hostile figure ------------------------------------------------
@@ -196,7 +205,7 @@ def test_check_refuses_a_figure_that_names_anything_outside_itself(hostile_tree:
     result = run_cli("build", hostile_tree, "--out", tmp_path / "build")
 
     assert result.exit_code == 1, result.stderr
-    assert "attack.yaml:14:10: figures[0].src: \"../images/figure.svg\" names" in result.stderr, result.stderr
+    assert 'attack.yaml:14:10: figures[0].src: "../images/figure.svg" names' in result.stderr, result.stderr
     assert "outside the figure" in result.stderr
     assert requests == [] and not (tmp_path / "build").exists()
 
@@ -251,8 +260,9 @@ def test_a_layout_stylesheet_cannot_reach_out_either(minimal_tree: Path, http_se
     port, requests = http_server
     css = minimal_tree / "layouts" / "mylayout" / "print" / "print.css"
     css.parent.mkdir(parents=True)
-    css.write_text(f'@import url("http://127.0.0.1:{port}/theme.css");\n'
-                   f'body {{ background: url("file:///etc/passwd"); }}\n')
+    css.write_text(
+        f'@import url("http://127.0.0.1:{port}/theme.css");\nbody {{ background: url("file:///etc/passwd"); }}\n'
+    )
     publication = minimal_tree / "publication.yaml"
     publication.write_text(publication.read_text() + "layout: mylayout\n")
 

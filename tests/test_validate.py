@@ -36,8 +36,7 @@ key_takeaways:
 def problems_for(path: Path) -> list[str]:
     checker = Checker()
     checker.check_path(path)
-    return [f"{p.line}:{p.column}: {p.message}" + (f" ({p.hint})" if p.hint else "")
-            for p in sorted(checker.problems)]
+    return [f"{p.line}:{p.column}: {p.message}" + (f" ({p.hint})" if p.hint else "") for p in sorted(checker.problems)]
 
 
 def brief_problems(issue: Path, text: str) -> list[str]:
@@ -61,90 +60,138 @@ def test_the_minimal_fixture_checks_clean(minimal_tree: Path) -> None:
 
 BRIEF_CASES = {
     "missing field points at the mapping": (
-        GOOD_BRIEF.replace("methodology: Carefully.\n", ""), "1:1: missing required field `methodology`"),
+        GOOD_BRIEF.replace("methodology: Carefully.\n", ""),
+        "1:1: missing required field `methodology`",
+    ),
     "misspelt key suggests the right one": (
-        GOOD_BRIEF.replace("methodology:", "methodolgy:"), "7:1: unknown field `methodolgy` (did you mean `methodology`?)"),
+        GOOD_BRIEF.replace("methodology:", "methodolgy:"),
+        "7:1: unknown field `methodolgy` (did you mean `methodology`?)",
+    ),
     "number where text is expected": (
-        GOOD_BRIEF.replace("title: A study", "title: 2023"), "1:8: title: expected text, got the number 2023"),
+        GOOD_BRIEF.replace("title: A study", "title: 2023"),
+        "1:8: title: expected text, got the number 2023",
+    ),
     "bad email": (
         GOOD_BRIEF.replace("ada@example.org", "ada at example"),
-        '4:12: authors[0].email: "ada at example" is not an email address'),
+        '4:12: authors[0].email: "ada at example" is not an email address',
+    ),
     "orcid checksum": (
         GOOD_BRIEF.replace("    email: ada@example.org\n", "    orcid: 0000-0002-1825-0098\n"),
-        '4:12: authors[0].orcid: "0000-0002-1825-0098" is not a valid ORCID iD'),
+        '4:12: authors[0].orcid: "0000-0002-1825-0098" is not a valid ORCID iD',
+    ),
     "orcid form": (
         GOOD_BRIEF.replace("    email: ada@example.org\n", "    orcid: 1825-0097\n"),
-        '4:12: authors[0].orcid: "1825-0097" is not an ORCID iD'),
+        '4:12: authors[0].orcid: "1825-0097" is not an ORCID iD',
+    ),
     "too many takeaways": (
         GOOD_BRIEF.replace("  - One.\n", "".join(f"  - Item {i}.\n" for i in range(7))),
-        "10:3: key_takeaways: has 7 items; at most 6 are allowed"),
+        "10:3: key_takeaways: has 7 items; at most 6 are allowed",
+    ),
     "no authors": (
-        replace(GOOD_BRIEF, "authors:\n  - name: Ada Example\n    email: ada@example.org\n    photo: ../images/ada.png\n",
-                "authors: []\n"),
-        "2:10: authors: needs at least 1 item"),
+        replace(
+            GOOD_BRIEF,
+            "authors:\n  - name: Ada Example\n    email: ada@example.org\n    photo: ../images/ada.png\n",
+            "authors: []\n",
+        ),
+        "2:10: authors: needs at least 1 item",
+    ),
     "title too long": (
-        GOOD_BRIEF.replace("A study", "A" * 151), "1:8: title: is 151 characters long; the limit is 150"),
+        GOOD_BRIEF.replace("A study", "A" * 151),
+        "1:8: title: is 151 characters long; the limit is 150",
+    ),
     "javascript link in markdown": (
-        GOOD_BRIEF.replace("why_it_matters: Because.", "why_it_matters: |\n  Because.\n  See [this](javascript:alert(1))."),
-        '8:14: why_it_matters: the link "javascript:alert(1)" is not allowed'),
+        GOOD_BRIEF.replace(
+            "why_it_matters: Because.", "why_it_matters: |\n  Because.\n  See [this](javascript:alert(1))."
+        ),
+        '8:14: why_it_matters: the link "javascript:alert(1)" is not allowed',
+    ),
     "javascript link in a folded block": (
-        GOOD_BRIEF.replace("why_it_matters: Because.",
-                           "why_it_matters: >\n  Because the study, which is long,\n  matters; see\n  [this](javascript:alert(1))."),
-        '9:10: why_it_matters: the link "javascript:alert(1)" is not allowed'),
+        GOOD_BRIEF.replace(
+            "why_it_matters: Because.",
+            "why_it_matters: >\n  Because the study, which is long,\n  matters; see\n  [this](javascript:alert(1)).",
+        ),
+        '9:10: why_it_matters: the link "javascript:alert(1)" is not allowed',
+    ),
     "reference-style javascript link": (
-        GOOD_BRIEF.replace("why_it_matters: Because.",
-                           "why_it_matters: |\n  Because, see [the study][s].\n\n  [s]: javascript:alert(1)"),
-        '9:8: why_it_matters: the link "javascript:alert(1)" is not allowed'),
+        GOOD_BRIEF.replace(
+            "why_it_matters: Because.",
+            "why_it_matters: |\n  Because, see [the study][s].\n\n  [s]: javascript:alert(1)",
+        ),
+        '9:8: why_it_matters: the link "javascript:alert(1)" is not allowed',
+    ),
     "link whose href is also written before it": (
-        GOOD_BRIEF.replace("why_it_matters: Because.", "why_it_matters: >\n  Never type javascript:x;\n  see [this](javascript:x)."),
-        '8:14: why_it_matters: the link "javascript:x" is not allowed'),
+        GOOD_BRIEF.replace(
+            "why_it_matters: Because.", "why_it_matters: >\n  Never type javascript:x;\n  see [this](javascript:x)."
+        ),
+        '8:14: why_it_matters: the link "javascript:x" is not allowed',
+    ),
     "two reference links to one bad href": (
-        GOOD_BRIEF.replace("why_it_matters: Because.",
-                           "why_it_matters: |\n  See [a][s] [b][t].\n\n  [s]: javascript:x\n  [t]: javascript:x"),
-        '10:8: why_it_matters: the link "javascript:x" is not allowed'),  # and 9:8 for [a]
+        GOOD_BRIEF.replace(
+            "why_it_matters: Because.",
+            "why_it_matters: |\n  See [a][s] [b][t].\n\n  [s]: javascript:x\n  [t]: javascript:x",
+        ),
+        '10:8: why_it_matters: the link "javascript:x" is not allowed',
+    ),  # and 9:8 for [a]
     "data link in a list item": (
         GOOD_BRIEF.replace("  - One.", "  - One [x](data:text/html;base64,PHNjcmlwdD4=)."),
-        '10:13: key_takeaways[0]: the link "data:text/html;base64,PHNjcmlwdD4=" is not allowed'),
+        '10:13: key_takeaways[0]: the link "data:text/html;base64,PHNjcmlwdD4=" is not allowed',
+    ),
     "colon in a list item": (
         GOOD_BRIEF.replace("  - One.", "  - Note: voir le rapport"),
         '10:9: key_takeaways[0]: the colon after "Note" made YAML read a field name, so this is a mapping, '
-        'not text (put the text in quotes: "Note: voir le rapport", or write | and the text on the lines below'),
+        'not text (put the text in quotes: "Note: voir le rapport", or write | and the text on the lines below',
+    ),
     "colon after a space, as French writes it": (
         GOOD_BRIEF + "keywords:\n  - Résultat : 40 %\n",
-        '12:14: keywords[0]: the colon after "Résultat" made YAML read a field name'),
+        '12:14: keywords[0]: the colon after "Résultat" made YAML read a field name',
+    ),
     "image inside markdown": (
-        GOOD_BRIEF.replace("methodology: Carefully.", "methodology: |\n  Carefully.\n\n  ![chart](../images/chart.png)"),
-        "10:3: methodology: images are not allowed inside text"),
+        GOOD_BRIEF.replace(
+            "methodology: Carefully.", "methodology: |\n  Carefully.\n\n  ![chart](../images/chart.png)"
+        ),
+        "10:3: methodology: images are not allowed inside text",
+    ),
     "placement typo": (
         GOOD_BRIEF + "quotes:\n  - text: Hello\n    after: method\n",
-        '13:12: quotes[0].after: "method" is not one of why_it_matters, methodology, key_findings, key_takeaways'),
+        '13:12: quotes[0].after: "method" is not one of why_it_matters, methodology, key_findings, key_takeaways',
+    ),
     "figure without alt": (
-        GOOD_BRIEF + "figures:\n  - src: ../images/chart.png\n", "12:5: missing required field `alt`"),
+        GOOD_BRIEF + "figures:\n  - src: ../images/chart.png\n",
+        "12:5: missing required field `alt`",
+    ),
     "absolute image path": (
-        GOOD_BRIEF.replace("../images/ada.png", "/etc/passwd"), '5:12: authors[0].photo: "/etc/passwd" is an absolute path'),
+        GOOD_BRIEF.replace("../images/ada.png", "/etc/passwd"),
+        '5:12: authors[0].photo: "/etc/passwd" is an absolute path',
+    ),
     "remote image": (
         GOOD_BRIEF.replace("../images/ada.png", "https://example.org/ada.png"),
-        '5:12: authors[0].photo: "https://example.org/ada.png" is a URL; nothing is downloaded'),
+        '5:12: authors[0].photo: "https://example.org/ada.png" is a URL; nothing is downloaded',
+    ),
     "missing image": (
         GOOD_BRIEF.replace("../images/ada.png", "../images/adda.png"),
-        '5:12: authors[0].photo: "../images/adda.png" does not exist (did you mean `ada.png`?)'),
+        '5:12: authors[0].photo: "../images/adda.png" does not exist (did you mean `ada.png`?)',
+    ),
     "image climbing out of the tree": (
         GOOD_BRIEF.replace("../images/ada.png", "../../../outside.png"),
-        '5:12: authors[0].photo: "../../../outside.png" points outside the content tree'),
+        '5:12: authors[0].photo: "../../../outside.png" points outside the content tree',
+    ),
     "not an image type": (
         GOOD_BRIEF.replace("../images/ada.png", "../issue.yaml"),
-        '5:12: authors[0].photo: "../issue.yaml" is not a png, jpg or svg image file'),
+        '5:12: authors[0].photo: "../issue.yaml" is not a png, jpg or svg image file',
+    ),
     "line break in a title": (
         GOOD_BRIEF.replace("title: A study", 'title: "A study\\r\\nBcc: x@example.org"'),
-        "1:8: title: must be a single line; remove the line break"),
+        "1:8: title: must be a single line; remove the line break",
+    ),
     "template placeholder left": (
         GOOD_BRIEF.replace("title: A study", 'title: "TODO: the title"'),
-        "1:9: title: still holds the template's TODO placeholder"),
+        "1:9: title: still holds the template's TODO placeholder",
+    ),
     "wrong findings type": (
         GOOD_BRIEF.replace("key_findings: Many.", "key_findings: 42"),
-        "8:15: key_findings: must be markdown text or a list of markdown items"),
-    "bad language code": (
-        GOOD_BRIEF + "language: English\n", '11:11: language: "English" is not a language code'),
+        "8:15: key_findings: must be markdown text or a list of markdown items",
+    ),
+    "bad language code": (GOOD_BRIEF + "language: English\n", '11:11: language: "English" is not a language code'),
 }
 
 
@@ -155,19 +202,28 @@ def test_brief_rule_is_reported_at_the_right_place(minimal_issue: Path, name: st
     assert any(line.startswith(expected) for line in found), "\n".join(found)
 
 
-@pytest.mark.parametrize("findings, expected", [
-    ("\n  - Fine.\n  - Note: voir", ['10:9: key_findings[1]: the colon after "Note" made YAML read a field name']),
-    ('" "', ["8:15: key_findings: is empty"]),
-])
-def test_findings_are_judged_in_the_form_they_are_written(minimal_issue: Path, findings: str, expected: list[str]) -> None:
+@pytest.mark.parametrize(
+    "findings, expected",
+    [
+        ("\n  - Fine.\n  - Note: voir", ['10:9: key_findings[1]: the colon after "Note" made YAML read a field name']),
+        ('" "', ["8:15: key_findings: is empty"]),
+    ],
+)
+def test_findings_are_judged_in_the_form_they_are_written(
+    minimal_issue: Path, findings: str, expected: list[str]
+) -> None:
     # key_findings is text or a list: a list is not also told it should have been text, nor text a list.
     found = brief_problems(minimal_issue, GOOD_BRIEF.replace("key_findings: Many.", f"key_findings: {findings}"))
-    assert [line[:len(want)] for line, want in zip(found, expected)] == expected and len(found) == len(expected), found
+    assert [line[: len(want)] for line, want in zip(found, expected)] == expected and len(found) == len(expected), found
 
 
 def test_all_problems_of_a_file_are_reported_at_once(minimal_issue: Path) -> None:
-    text = (GOOD_BRIEF.replace("ada@example.org", "nope").replace("title: A study", "title: 7")
-            .replace("../images/ada.png", "/abs.png").replace("methodology:", "methodolgy:"))
+    text = (
+        GOOD_BRIEF.replace("ada@example.org", "nope")
+        .replace("title: A study", "title: 7")
+        .replace("../images/ada.png", "/abs.png")
+        .replace("methodology:", "methodolgy:")
+    )
     found = brief_problems(minimal_issue, text)
     assert len(found) == 5, found  # bad email, title type, photo path, unknown key, missing methodology
 
@@ -175,18 +231,33 @@ def test_all_problems_of_a_file_are_reported_at_once(minimal_issue: Path) -> Non
 def test_image_content_must_match_its_extension(minimal_issue: Path) -> None:
     (minimal_issue / "images" / "fake.png").write_text("<html>not a picture</html>")
     found = brief_problems(minimal_issue, GOOD_BRIEF.replace("ada.png", "fake.png"))
-    assert found == ['5:12: authors[0].photo: "../images/fake.png" is not really a PNG image '
-                     "(re-export the image in the format its name says)"]
+    assert found == [
+        '5:12: authors[0].photo: "../images/fake.png" is not really a PNG image '
+        "(re-export the image in the format its name says)"
+    ]
 
 
-@pytest.mark.parametrize(("name", "content", "said"), [
-    ("photo.png", b"\xff\xd8\xff\xe0\x00\x10JFIF\x00", 'is a JPEG, not a PNG as its name says (rename it to end in .jpg, '
-                                                          "or re-export it as PNG)"),
-    ("photo.jpg", b"\x89PNG\r\n\x1a\n\x00\x00", 'is a PNG, not a JPEG as its name says (rename it to end in .png, '
-                                                "or re-export it as JPEG)"),
-    ("photo.png", b"%PDF-1.7\n", "is a PDF, not a PNG as its name says"),
-    ("photo.jpg", b'<?xml version="1.0"?>\n<svg xmlns="http://www.w3.org/2000/svg"/>', "is an SVG drawing, not a JPEG"),
-])
+@pytest.mark.parametrize(
+    ("name", "content", "said"),
+    [
+        (
+            "photo.png",
+            b"\xff\xd8\xff\xe0\x00\x10JFIF\x00",
+            "is a JPEG, not a PNG as its name says (rename it to end in .jpg, or re-export it as PNG)",
+        ),
+        (
+            "photo.jpg",
+            b"\x89PNG\r\n\x1a\n\x00\x00",
+            "is a PNG, not a JPEG as its name says (rename it to end in .png, or re-export it as JPEG)",
+        ),
+        ("photo.png", b"%PDF-1.7\n", "is a PDF, not a PNG as its name says"),
+        (
+            "photo.jpg",
+            b'<?xml version="1.0"?>\n<svg xmlns="http://www.w3.org/2000/svg"/>',
+            "is an SVG drawing, not a JPEG",
+        ),
+    ],
+)
 def test_an_image_of_another_kind_is_named(minimal_issue: Path, name: str, content: bytes, said: str) -> None:
     (minimal_issue / "images" / name).write_bytes(content)
     [found] = brief_problems(minimal_issue, GOOD_BRIEF.replace("ada.png", name))
@@ -195,6 +266,7 @@ def test_an_image_of_another_kind_is_named(minimal_issue: Path, name: str, conte
 
 def png_header(width: int, height: int) -> bytes:
     """A small PNG file claiming ``width`` × ``height`` pixels (its pixel data is a few bytes)."""
+
     def chunk(kind: bytes, data: bytes) -> bytes:
         return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
 
@@ -208,28 +280,56 @@ IMAGE_CASES = {
     "too many pixels": ("chart.png", png_header(12_000, 12_000), "is 12,000 × 12,000 pixels, more than 50 million"),
     "cut short": ("chart.png", None, "is damaged or cut short"),
     "svg script": ("chart.svg", SVG_SCRIPT, "contains a <script> element"),
-    "svg handler": ("chart.svg", '<svg xmlns="http://www.w3.org/2000/svg"><rect ONLOAD ="x()"/></svg>',
-                    "contains an event handler"),
-    "svg hidden scheme": ("chart.svg", '<svg><a href="&#106;ava&#x09;script:alert(1)"><text>x</text></a></svg>',
-                          "contains a javascript: link"),
-    "svg foreign object": ("chart.svg", '<svg xmlns:svg="http://www.w3.org/2000/svg"><svg:foreignObject><iframe/>'
-                                        "</svg:foreignObject></svg>", "contains a <foreignObject> element"),
-    "svg script in an entity": ("chart.svg", '<!DOCTYPE svg [<!ENTITY s "&#60;script&#62;alert(1)&#60;/script&#62;">]>'
-                                             '<svg xmlns="http://www.w3.org/2000/svg">&s;</svg>', "definitions of its own"),
-    "svg scheme in an entity": ("chart.svg", '<!DOCTYPE svg [<!ENTITY j "javascript">]>'
-                                             '<svg><a href="&j;:alert(2)"><text>x</text></a></svg>', "definitions of its own"),
-    "svg handler after a quoted >": ("chart.svg", '<svg><g title=">" onclick="alert(3)"/></svg>', "contains an event handler"),
-    "svg stylesheet instruction": ("chart.svg", '<?xml-stylesheet type="text/xsl" href="x.xsl"?><svg/>', "names a stylesheet"),
-    "svg style url": ("chart.svg", "<svg><style>rect { fill: url(javascript:alert(1)) }</style></svg>",
-                      "contains a javascript: link"),
+    "svg handler": (
+        "chart.svg",
+        '<svg xmlns="http://www.w3.org/2000/svg"><rect ONLOAD ="x()"/></svg>',
+        "contains an event handler",
+    ),
+    "svg hidden scheme": (
+        "chart.svg",
+        '<svg><a href="&#106;ava&#x09;script:alert(1)"><text>x</text></a></svg>',
+        "contains a javascript: link",
+    ),
+    "svg foreign object": (
+        "chart.svg",
+        '<svg xmlns:svg="http://www.w3.org/2000/svg"><svg:foreignObject><iframe/></svg:foreignObject></svg>',
+        "contains a <foreignObject> element",
+    ),
+    "svg script in an entity": (
+        "chart.svg",
+        '<!DOCTYPE svg [<!ENTITY s "&#60;script&#62;alert(1)&#60;/script&#62;">]>'
+        '<svg xmlns="http://www.w3.org/2000/svg">&s;</svg>',
+        "definitions of its own",
+    ),
+    "svg scheme in an entity": (
+        "chart.svg",
+        '<!DOCTYPE svg [<!ENTITY j "javascript">]><svg><a href="&j;:alert(2)"><text>x</text></a></svg>',
+        "definitions of its own",
+    ),
+    "svg handler after a quoted >": (
+        "chart.svg",
+        '<svg><g title=">" onclick="alert(3)"/></svg>',
+        "contains an event handler",
+    ),
+    "svg stylesheet instruction": (
+        "chart.svg",
+        '<?xml-stylesheet type="text/xsl" href="x.xsl"?><svg/>',
+        "names a stylesheet",
+    ),
+    "svg style url": (
+        "chart.svg",
+        "<svg><style>rect { fill: url(javascript:alert(1)) }</style></svg>",
+        "contains a javascript: link",
+    ),
     "svg not well formed": ("chart.svg", "<svg><g></svg>", "is not well-formed SVG"),
 }
 
 
 def test_an_svg_may_start_with_a_long_comment(minimal_issue: Path) -> None:
     """Drawing programs put credits before <svg>: the check reads the whole tree, not the first bytes."""
-    (minimal_issue / "images" / "chart.svg").write_text(f"<!-- {'credits ' * 100} -->\n"
-                                                         '<svg xmlns="http://www.w3.org/2000/svg" width="40" height="20"/>')
+    (minimal_issue / "images" / "chart.svg").write_text(
+        f'<!-- {"credits " * 100} -->\n<svg xmlns="http://www.w3.org/2000/svg" width="40" height="20"/>'
+    )
     brief = (minimal_issue / "briefs" / "one.yaml").read_text().replace("chart.png", "chart.svg")
     assert brief_problems(minimal_issue, brief) == []
 
@@ -263,34 +363,63 @@ sections:
 """
 
 ISSUE_CASES = {
-    "impossible date": (ISSUE.replace("2024-05-14", "2023-02-30"),
-                        '2:7: date: "2023-02-30" is not a real date (day is out of range for month)'),
-    "date in the wrong form": (ISSUE.replace("2024-05-14", "14/05/2024"),
-                               '2:7: date: "14/05/2024" is not a date; write it as YYYY-MM-DD'),
-    "number as text": (ISSUE.replace("number: 3", "number: three"),
-                       '1:9: number: expected a positive whole number, got "three"'),
-    "negative number": (ISSUE.replace("number: 3", "number: -1"),
-                        "1:9: number: expected a positive whole number, got the number -1"),
+    "impossible date": (
+        ISSUE.replace("2024-05-14", "2023-02-30"),
+        '2:7: date: "2023-02-30" is not a real date (day is out of range for month)',
+    ),
+    "date in the wrong form": (
+        ISSUE.replace("2024-05-14", "14/05/2024"),
+        '2:7: date: "14/05/2024" is not a date; write it as YYYY-MM-DD',
+    ),
+    "number as text": (
+        ISSUE.replace("number: 3", "number: three"),
+        '1:9: number: expected a positive whole number, got "three"',
+    ),
+    "negative number": (
+        ISSUE.replace("number: 3", "number: -1"),
+        "1:9: number: expected a positive whole number, got the number -1",
+    ),
     "no sections": (ISSUE.split("sections:")[0] + "sections: []\n", "3:11: sections: needs at least 1 item"),
-    "brief listed twice": (ISSUE + "      - briefs/one.yaml\n",
-                           "7:9: sections[0].briefs[1]: this brief is already listed (a brief appears once per issue; see line 6)"),
-    "missing brief": (ISSUE.replace("briefs/one.yaml", "briefs/two.yaml"),
-                      '6:9: sections[0].briefs[0]: "briefs/two.yaml" does not exist'),
-    "brief outside the tree": (ISSUE.replace("briefs/one.yaml", "../../../../etc/passwd.yaml"),
-                               '6:9: sections[0].briefs[0]: "../../../../etc/passwd.yaml" points outside the content tree'),
-    "header injection in headline": (ISSUE + 'headline: "Hello\\r\\nBcc: x@y.org"\n',
-                                     "7:11: headline: must be a single line; remove the line break"),
-    "javascript event url": (ISSUE + "events:\n  - date: 2024-06-01\n    title: Talk\n    url: javascript:alert(1)\n",
-                             '10:10: events[0].url: "javascript:alert(1)" is not allowed: links must start with http: or https:'),
-    "preheader too long": (ISSUE + f"preheader: {'x' * 151}\n", "7:12: preheader: is 151 characters long; the limit is 150"),
-    "issue file as a brief": (ISSUE.replace("briefs/one.yaml", "issue.yaml"),
-                              '6:9: sections[0].briefs[0]: "issue.yaml" is the issue file, not a brief'),
-    "publication file as a brief": (ISSUE.replace("briefs/one.yaml", "../publication.yaml"),
-                                    '6:9: sections[0].briefs[0]: "../publication.yaml" is the publication file'),
-    "nul in a brief path": (ISSUE.replace("briefs/one.yaml", '"briefs/o\\0ne.yaml"'),
-                            '6:9: sections[0].briefs[0]: "briefs/o\\x00ne.yaml" contains an invisible character'),
-    "overlong number": (ISSUE.replace("number: 3", "number: " + "9" * 5000),
-                        '1:9: number: expected a positive whole number, got "99999'),
+    "brief listed twice": (
+        ISSUE + "      - briefs/one.yaml\n",
+        "7:9: sections[0].briefs[1]: this brief is already listed (a brief appears once per issue; see line 6)",
+    ),
+    "missing brief": (
+        ISSUE.replace("briefs/one.yaml", "briefs/two.yaml"),
+        '6:9: sections[0].briefs[0]: "briefs/two.yaml" does not exist',
+    ),
+    "brief outside the tree": (
+        ISSUE.replace("briefs/one.yaml", "../../../../etc/passwd.yaml"),
+        '6:9: sections[0].briefs[0]: "../../../../etc/passwd.yaml" points outside the content tree',
+    ),
+    "header injection in headline": (
+        ISSUE + 'headline: "Hello\\r\\nBcc: x@y.org"\n',
+        "7:11: headline: must be a single line; remove the line break",
+    ),
+    "javascript event url": (
+        ISSUE + "events:\n  - date: 2024-06-01\n    title: Talk\n    url: javascript:alert(1)\n",
+        '10:10: events[0].url: "javascript:alert(1)" is not allowed: links must start with http: or https:',
+    ),
+    "preheader too long": (
+        ISSUE + f"preheader: {'x' * 151}\n",
+        "7:12: preheader: is 151 characters long; the limit is 150",
+    ),
+    "issue file as a brief": (
+        ISSUE.replace("briefs/one.yaml", "issue.yaml"),
+        '6:9: sections[0].briefs[0]: "issue.yaml" is the issue file, not a brief',
+    ),
+    "publication file as a brief": (
+        ISSUE.replace("briefs/one.yaml", "../publication.yaml"),
+        '6:9: sections[0].briefs[0]: "../publication.yaml" is the publication file',
+    ),
+    "nul in a brief path": (
+        ISSUE.replace("briefs/one.yaml", '"briefs/o\\0ne.yaml"'),
+        '6:9: sections[0].briefs[0]: "briefs/o\\x00ne.yaml" contains an invisible character',
+    ),
+    "overlong number": (
+        ISSUE.replace("number: 3", "number: " + "9" * 5000),
+        '1:9: number: expected a positive whole number, got "99999',
+    ),
 }
 
 
@@ -304,15 +433,29 @@ def test_issue_rule_is_reported_at_the_right_place(minimal_issue: Path, name: st
 
 PUBLICATION_CASES = {
     "colour": ("colors:\n  primary: teal\n", '4:12: colors.primary: "teal" is not a colour; write it as #rrggbb'),
-    "unsubscribe scheme": ("email:\n  unsubscribe: javascript:alert(1)\n",
-                           '4:16: email.unsubscribe: "javascript:alert(1)" is not allowed: links must start with mailto: or https:'),
+    "unsubscribe scheme": (
+        "email:\n  unsubscribe: javascript:alert(1)\n",
+        '4:16: email.unsubscribe: "javascript:alert(1)" is not allowed: links must start with mailto: or https:',
+    ),
     "sender": ("email:\n  from: not a sender\n", '4:9: email.from: "not a sender" is not one sender'),
-    "two senders": ("email:\n  from: a@example.org, b@evil.example\n", '4:9: email.from: "a@example.org, b@evil.example" is not one sender'),
-    "sender with junk": ("email:\n  reply_to: <a@example.org> junk\n", '4:13: email.reply_to: "<a@example.org> junk" is not one sender'),
-    "encoded word": ("tagline: Hi =?utf-8?b?QmNjOiB4QHkuY29t?=\n", '3:10: tagline: contains =?utf-8?b?QmNjOiB4QHkuY29t?='),
+    "two senders": (
+        "email:\n  from: a@example.org, b@evil.example\n",
+        '4:9: email.from: "a@example.org, b@evil.example" is not one sender',
+    ),
+    "sender with junk": (
+        "email:\n  reply_to: <a@example.org> junk\n",
+        '4:13: email.reply_to: "<a@example.org> junk" is not one sender',
+    ),
+    "encoded word": (
+        "tagline: Hi =?utf-8?b?QmNjOiB4QHkuY29t?=\n",
+        "3:10: tagline: contains =?utf-8?b?QmNjOiB4QHkuY29t?=",
+    ),
     "bidi override": ('tagline: "abc\\u202edef"\n', "3:10: tagline: contains an invisible control character"),
     "empty mailto": ("email:\n  unsubscribe: 'mailto:'\n", '4:16: email.unsubscribe: "mailto:" names no address'),
-    "tab in url": ('website: "https://example.org/\\tx"\n', '3:10: website: "https://example.org/\\tx" contains spaces'),
+    "tab in url": (
+        'website: "https://example.org/\\tx"\n',
+        '3:10: website: "https://example.org/\\tx" contains spaces',
+    ),
     "missing logo": ("logo: assets/logo.png\n", '3:7: logo: "assets/logo.png" does not exist'),
     "unknown layout": ("layout: fancy\n", '3:9: layout: no layout "fancy"'),
     "layout outside": ("layout: /etc\n", '3:9: layout: "/etc" is outside the content tree and its layouts/ folder'),
@@ -346,23 +489,27 @@ def test_every_limit_the_publication_accepts_is_enforced(minimal_tree: Path) -> 
 
     publication = minimal_tree / "publication.yaml"
     limits = "".join(f"  {name}: 1\n" for name in LIMITED_FIELDS)
-    publication.write_text(publication.read_text() + "about: |\n  A chair that studies data.\n"
-                           + "limits:\n" + limits)
+    publication.write_text(publication.read_text() + "about: |\n  A chair that studies data.\n" + "limits:\n" + limits)
     issue = minimal_tree / "2024-05-minimal" / "issue.yaml"
     if "editorial:" not in issue.read_text():
         issue.write_text(issue.read_text() + "editorial: |\n  Welcome to this issue.\n")
     checker = Checker()
     checker.check_path(minimal_tree)
-    warned = {problem.message.split(":")[0].split(".")[-1].split("]")[-1] for problem in checker.problems
-              if problem.severity == "warning" and "the publication's limit" in problem.message}
+    warned = {
+        problem.message.split(":")[0].split(".")[-1].split("]")[-1]
+        for problem in checker.problems
+        if problem.severity == "warning" and "the publication's limit" in problem.message
+    }
     assert warned == set(LIMITED_FIELDS)
 
 
 def test_a_brief_outside_any_content_tree(tmp_path: Path) -> None:
     path = tmp_path / "lonely.yaml"
     path.write_text(GOOD_BRIEF)
-    assert problems_for(path) == ["1:1: no publication.yaml in this folder or any folder above it "
-                                  "(content lives in a tree whose top folder holds publication.yaml)"]
+    assert problems_for(path) == [
+        "1:1: no publication.yaml in this folder or any folder above it "
+        "(content lives in a tree whose top folder holds publication.yaml)"
+    ]
 
 
 def test_a_symlink_out_of_the_tree_is_never_read(minimal_issue: Path, tmp_path: Path) -> None:
@@ -397,8 +544,15 @@ def test_load_content_raises_with_every_problem(minimal_issue: Path) -> None:
     assert "is not a real date" in str(error.value)
 
 
-@pytest.mark.parametrize("orcid, valid", [("0000-0002-1825-0097", True), ("0000-0001-5109-3700", True),
-                                          ("0000-0002-1694-233X", True), ("0000-0002-1825-0098", False)])
+@pytest.mark.parametrize(
+    "orcid, valid",
+    [
+        ("0000-0002-1825-0097", True),
+        ("0000-0001-5109-3700", True),
+        ("0000-0002-1694-233X", True),
+        ("0000-0002-1825-0098", False),
+    ],
+)
 def test_orcid_checksum(orcid: str, valid: bool) -> None:
     assert orcid_checksum_ok(orcid) is valid
 
@@ -408,8 +562,10 @@ def test_language_must_be_one_the_publication_lists(minimal_tree: Path) -> None:
     publication.write_text(publication.read_text() + "languages: [en, fr]\n")
     (minimal_tree / "2024-05-minimal" / "issue.yaml").write_text(ISSUE + "language: de\n")
     found = problems_for(minimal_tree)
-    assert found == ['7:11: language: "de" is not one of the publication\'s languages (en, fr) '
-                     "(add it to `languages:` in publication.yaml)"]
+    assert found == [
+        '7:11: language: "de" is not one of the publication\'s languages (en, fr) '
+        "(add it to `languages:` in publication.yaml)"
+    ]
 
 
 def test_missing_web_base_url_is_a_warning(minimal_tree: Path) -> None:
@@ -484,8 +640,9 @@ def test_bad_labels_point_at_their_line(minimal_tree: Path, tmp_path: Path):
 def test_the_issue_folder_name_is_a_safe_slug(minimal_tree: Path) -> None:
     issue = (minimal_tree / "2024-05-minimal").rename(minimal_tree / 'bad "<img src=x>"')
     found = problems_for(issue)
-    assert any(line.startswith('1:1: the issue folder "bad "<img src=x>"" names the output files')
-               for line in found), found
+    assert any(line.startswith('1:1: the issue folder "bad "<img src=x>"" names the output files') for line in found), (
+        found
+    )
 
 
 def test_templates_cannot_open_paths(minimal_tree: Path, tmp_path: Path):
@@ -496,12 +653,15 @@ def test_templates_cannot_open_paths(minimal_tree: Path, tmp_path: Path):
     assert not (tmp_path / "out").exists()
 
 
-@pytest.mark.parametrize("code, words", [
-    ("{{ 1 / 0 }}", "ZeroDivisionError"),
-    ('{{ "a" * 10**10 }}', "longer than 1,000,000"),
-    ("{% for x in range(10**9) %}{% endfor %}", "range"),
-    ('{% include "footer.html.j2" %}', "RecursionError"),
-])
+@pytest.mark.parametrize(
+    "code, words",
+    [
+        ("{{ 1 / 0 }}", "ZeroDivisionError"),
+        ('{{ "a" * 10**10 }}', "longer than 1,000,000"),
+        ("{% for x in range(10**9) %}{% endfor %}", "range"),
+        ('{% include "footer.html.j2" %}', "RecursionError"),
+    ],
+)
 def test_a_failing_template_is_reported_at_its_line(minimal_tree: Path, tmp_path: Path, code: str, words: str):
     folder = house_layout(minimal_tree)
     (folder / "web" / "footer.html.j2").write_text("<footer>\n" + code + "\n</footer>\n")
@@ -519,7 +679,9 @@ def test_font_names_and_licences_stay_in_the_layout(minimal_tree: Path, tmp_path
     (folder / "web" / "footer.html.j2").unlink()
     fonts = folder / "fonts"
     fonts.mkdir()
-    (fonts / "SourceSans3-Semibold.ttf").write_bytes((BUILTIN_LAYOUTS / "default/fonts/SourceSans3-Semibold.ttf").read_bytes())
+    (fonts / "SourceSans3-Semibold.ttf").write_bytes(
+        (BUILTIN_LAYOUTS / "default/fonts/SourceSans3-Semibold.ttf").read_bytes()
+    )
     secret = tmp_path / "secret.txt"
     secret.write_text("the secret")
     (fonts / "OFL.txt").symlink_to(secret)
@@ -534,10 +696,12 @@ def test_labels_must_be_text_and_twelve_months(minimal_tree: Path, tmp_path: Pat
     (folder / "labels" / "en.yaml").write_text("contents: 12\nmonths: 5\n")
     result = build_web(minimal_tree, tmp_path / "out")
     assert result.exit_code == 1
-    assert re.search(r"en\.yaml:1:11: contents: expected text, got the number 12 \(put the value in quotes\)",
-                     result.stderr)
-    assert re.search(r"en\.yaml:2:9: months: expected a list \(lines starting with `- `\), got the number 5",
-                     result.stderr)
+    assert re.search(
+        r"en\.yaml:1:11: contents: expected text, got the number 12 \(put the value in quotes\)", result.stderr
+    )
+    assert re.search(
+        r"en\.yaml:2:9: months: expected a list \(lines starting with `- `\), got the number 5", result.stderr
+    )
 
 
 def test_a_date_format_cannot_reach_python_internals():
@@ -575,7 +739,8 @@ def test_two_briefs_with_one_slug_are_refused_at_the_second_listing(minimal_issu
     (minimal_issue / "issue.yaml").write_text(
         "number: 3\ndate: 2024-05-14\nheadline: A minimal issue\nsections:\n  - title: The only theme\n"
         "    briefs:\n      - briefs/a/study.yaml\n      - briefs/b/study.yaml\n"
-        "      - briefs/c/Étude.yaml\n      - briefs/d/etude.yaml\n")
+        "      - briefs/c/Étude.yaml\n      - briefs/d/etude.yaml\n"
+    )
     found = [line for line in problems_for(minimal_issue) if "would be published as" in line]
     assert found == [
         '8:9: sections[0].briefs[1]: "briefs/b/study.yaml" would be published as `study`, like '
@@ -588,8 +753,14 @@ def test_two_briefs_with_one_slug_are_refused_at_the_second_listing(minimal_issu
 
 
 def test_dois_are_accepted_as_people_write_them(minimal_issue: Path) -> None:
-    forms = ["10.1000/xyz123", "doi:10.1000/xyz123", "DOI: 10.1000/xyz123", "https://doi.org/10.1000/xyz123",
-             "http://dx.doi.org/10.1000%2Fxyz123", "doi.org/10.1000/xyz123"]
+    forms = [
+        "10.1000/xyz123",
+        "doi:10.1000/xyz123",
+        "DOI: 10.1000/xyz123",
+        "https://doi.org/10.1000/xyz123",
+        "http://dx.doi.org/10.1000%2Fxyz123",
+        "doi.org/10.1000/xyz123",
+    ]
     references = "references:\n" + "".join(f'  - text: Study {n}.\n    doi: "{form}"\n' for n, form in enumerate(forms))
     assert brief_problems(minimal_issue, GOOD_BRIEF + references) == []
     edition = assemble(load_content(minimal_issue))
@@ -598,7 +769,8 @@ def test_dois_are_accepted_as_people_write_them(minimal_issue: Path) -> None:
     wrong = GOOD_BRIEF + "references:\n  - text: Study.\n    doi: https://example.org/10.1000/x\n"
     assert brief_problems(minimal_issue, wrong) == [
         '13:10: references[0].doi: "https://example.org/10.1000/x" is not a DOI; write it like 10.1234/abcd, '
-        "doi:10.1234/abcd or https://doi.org/10.1234/abcd"]
+        "doi:10.1234/abcd or https://doi.org/10.1234/abcd"
+    ]
 
 
 def test_check_reports_an_item_folded_into_the_one_above(minimal_issue: Path) -> None:
@@ -606,7 +778,8 @@ def test_check_reports_an_item_folded_into_the_one_above(minimal_issue: Path) ->
     assert brief_problems(minimal_issue, text) == [
         "11:4: this line starts with `- ` but continues the text above: YAML joined it to the previous line "
         "instead of starting a new item (indent it exactly like the other items (same column), or put the "
-        "text in quotes if the dash belongs to it)"]
+        "text in quotes if the dash belongs to it)"
+    ]
 
 
 def test_a_language_the_layout_has_no_labels_for_is_a_warning(minimal_issue: Path) -> None:

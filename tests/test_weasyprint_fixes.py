@@ -29,13 +29,15 @@ def trailing_space_case(edition: Edition) -> str:
     The page width decides it: the bug shows from 85.0 to 85.7 mm with these fonts (at the
     81.5 mm this test used before, the text never met the case, so the test could not fail).
     """
-    paragraph = ("Because most of these records describe identifiable people, one question runs through "
-                 "the whole study: <strong>how far does privacy, and the law that protects it, actually "
-                 "limit what marketers do with personal data?</strong> Answering it helps regulators.")
+    paragraph = (
+        "Because most of these records describe identifiable people, one question runs through "
+        "the whole study: <strong>how far does privacy, and the law that protects it, actually "
+        "limit what marketers do with personal data?</strong> Answering it helps regulators."
+    )
     return f"""<html lang="en"><style>
-      @font-face {{ font-family: T; src: url("{layout_url(edition, 'fonts/SourceSerif4-Regular.ttf')}"); }}
+      @font-face {{ font-family: T; src: url("{layout_url(edition, "fonts/SourceSerif4-Regular.ttf")}"); }}
       @font-face {{ font-family: T; font-weight: 600;
-                    src: url("{layout_url(edition, 'fonts/SourceSerif4-Semibold.ttf')}"); }}
+                    src: url("{layout_url(edition, "fonts/SourceSerif4-Semibold.ttf")}"); }}
       @page {{ size: 85.3mm 60mm; margin: 0 }} html {{ font: 10pt/1.45 T; hyphens: manual }}
       strong {{ font-weight: 600 }}</style><p>{paragraph}</p></html>"""
 

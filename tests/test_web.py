@@ -99,8 +99,9 @@ def test_heading_order(page, sample_edition):
 def test_pdf_link_and_assets_are_relative(web, page, sample_edition):
     hrefs = [attrs["href"] for attrs in page.tags("a")]
     assert sample_edition.pdf_name in hrefs
-    local = [attrs["src"] for attrs in page.tags("img")] + [attrs["href"] for attrs in page.tags("link")
-                                                             if attrs.get("rel") == "stylesheet"]
+    local = [attrs["src"] for attrs in page.tags("img")] + [
+        attrs["href"] for attrs in page.tags("link") if attrs.get("rel") == "stylesheet"
+    ]
     for url in local:
         assert not url.startswith(("/", "http:", "https:", "file:")), url
         assert url in web.files, f"{url} is linked but not copied"
@@ -141,7 +142,10 @@ def test_print_fonts_are_served_as_woff_with_their_licence(web, sample_edition):
     assert sorted(wrapped.reader.keys()) == sorted(original.reader.keys())
     for tag in original.reader.keys():
         if tag == "head":  # bytes 8-11 hold the whole-file checksum, which any writer recomputes
-            assert wrapped.reader[tag][:8] + wrapped.reader[tag][12:] == original.reader[tag][:8] + original.reader[tag][12:]
+            assert (
+                wrapped.reader[tag][:8] + wrapped.reader[tag][12:]
+                == original.reader[tag][:8] + original.reader[tag][12:]
+            )
         else:
             assert wrapped.reader[tag] == original.reader[tag], tag
     assert any("LICENSE" in name for name in web.files)  # the SIL OFL travels with the fonts

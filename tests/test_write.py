@@ -6,8 +6,8 @@ import contextlib
 import errno
 import resource
 import signal
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 import pytest
 
@@ -104,6 +104,10 @@ def test_a_source_that_cannot_be_read_is_named_as_read(tmp_path: Path) -> None:
 
 def test_a_failed_write_leaves_no_folder_it_made(tmp_path: Path) -> None:
     with pytest.raises(WriteFailed):
-        replace_all({tmp_path / "a" / "b" / "ok.txt": bytes_filler(b"fine"),
-                     tmp_path / "a" / "c" / "late.txt": crashing(OSError(errno.ENOSPC, "No space left on device"))})
+        replace_all(
+            {
+                tmp_path / "a" / "b" / "ok.txt": bytes_filler(b"fine"),
+                tmp_path / "a" / "c" / "late.txt": crashing(OSError(errno.ENOSPC, "No space left on device")),
+            }
+        )
     assert list(tmp_path.iterdir()) == []

@@ -222,8 +222,12 @@ class Edition:
         return self._labelled("subject")
 
     def _labelled(self, pattern: str) -> str:
-        values = {"series": self.publication.series, "issue": self.labels["issue_in_text"],
-                  "number": str(self.number), "headline": self.headline or ""}
+        values = {
+            "series": self.publication.series,
+            "issue": self.labels["issue_in_text"],
+            "number": str(self.number),
+            "headline": self.headline or "",
+        }
         return fill(self.labels[pattern if self.headline else f"{pattern}_without_headline"], values)
 
     @property
@@ -310,11 +314,19 @@ def _publication(content: Content, labels: dict[str, Any]) -> PublicationView:
     lang, quotes = content.issue.language, tuple(labels["quotes"])
     logo = _image(content.root / p.logo, content.root, p.name) if p.logo else None
     return PublicationView(
-        name=p.name, series=p.series, tagline=typeset(p.tagline, lang, quotes),
-        about_html=markdown.render(p.about, lang, 3, quotes), about_source=p.about,
-        website=p.website, web_base_url=p.web_base_url, logo=logo,
-        primary=p.colors.primary, accent=p.colors.accent,
-        email_from=p.email.from_, reply_to=p.email.reply_to, unsubscribe=p.email.unsubscribe,
+        name=p.name,
+        series=p.series,
+        tagline=typeset(p.tagline, lang, quotes),
+        about_html=markdown.render(p.about, lang, 3, quotes),
+        about_source=p.about,
+        website=p.website,
+        web_base_url=p.web_base_url,
+        logo=logo,
+        primary=p.colors.primary,
+        accent=p.colors.accent,
+        email_from=p.email.from_,
+        reply_to=p.email.reply_to,
+        unsubscribe=p.email.unsubscribe,
     )
 
 
@@ -363,19 +375,25 @@ def _part(brief: Brief, key: str, slug: str, lang: str, labels: dict[str, Any]) 
 
 def _author(author: Author, folder: Path, root: Path, lang: str, quotes: Quotes) -> AuthorView:
     return AuthorView(
-        name=author.name, role=author.role, affiliation=author.affiliation, email=author.email,
-        orcid=author.orcid, orcid_url=f"https://orcid.org/{author.orcid}" if author.orcid else None,
+        name=author.name,
+        role=author.role,
+        affiliation=author.affiliation,
+        email=author.email,
+        orcid=author.orcid,
+        orcid_url=f"https://orcid.org/{author.orcid}" if author.orcid else None,
         photo=_image(folder / author.photo, root, author.name) if author.photo else None,
-        bio_html=markdown.render(author.bio, lang, PART_HEADING_LEVEL, quotes), bio_source=author.bio,
+        bio_html=markdown.render(author.bio, lang, PART_HEADING_LEVEL, quotes),
+        bio_source=author.bio,
     )
 
 
-def _figure(figure: Figure, number: int, slug: str, folder: Path, root: Path, lang: str,
-            quotes: Quotes) -> FigureView:
+def _figure(figure: Figure, number: int, slug: str, folder: Path, root: Path, lang: str, quotes: Quotes) -> FigureView:
     return FigureView(
-        id=f"{slug}-figure-{number}", number=number,
+        id=f"{slug}-figure-{number}",
+        number=number,
         image=_image(folder / figure.src, root, figure.alt),
-        caption_html=markdown.render(figure.caption, lang, PART_HEADING_LEVEL, quotes), caption_source=figure.caption,
+        caption_html=markdown.render(figure.caption, lang, PART_HEADING_LEVEL, quotes),
+        caption_source=figure.caption,
         credit=typeset(figure.credit, lang, quotes),
     )
 
@@ -401,7 +419,8 @@ def _heading(kind: sections.SectionType, labels: dict[str, Any]) -> str:
     if kind.label not in labels:
         raise LayoutError(
             f"the layout has no label `{kind.label}` to head the section type {kind.name!r}: add `{kind.label}` "
-            f"to the `labels:` list of its layout.yaml and `{kind.label}: …` to its labels/<language>.yaml files")
+            f"to the `labels:` list of its layout.yaml and `{kind.label}: …` to its labels/<language>.yaml files"
+        )
     return labels[kind.label]
 
 
@@ -417,8 +436,11 @@ def entry_view(item: BaseModel, lang: str, labels: dict[str, Any]) -> Entry:
         value = getattr(item, name)
         values[name] = typeset(value, lang, quotes) if name in TYPESET_FIELDS and isinstance(value, str) else value
         if holds_markdown(info):
-            values[f"{name}_html"] = ([markdown.render(text, lang, quotes=quotes) for text in value]
-                                      if isinstance(value, list) else markdown.render(value, lang, quotes=quotes))
+            values[f"{name}_html"] = (
+                [markdown.render(text, lang, quotes=quotes) for text in value]
+                if isinstance(value, list)
+                else markdown.render(value, lang, quotes=quotes)
+            )
             values[f"{name}_source"] = value
         if isinstance(value, dt.date):
             values[f"{name}_label"] = format_date(value, labels)

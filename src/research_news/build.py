@@ -14,10 +14,11 @@ from __future__ import annotations
 import contextlib
 import tempfile
 import time
+from collections.abc import Callable, Iterator
 from contextlib import nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, ContextManager, Iterator
+from typing import ContextManager
 
 from . import editions as registry
 from .assemble import Edition, assemble
@@ -26,8 +27,17 @@ from .exceptions import Problem, ResearchNewsError, UsageError, display_path
 from .manifest import MANIFEST_NAME, Manifest, build_lock, remove_stale
 from .tree import PUBLICATION_FILE
 from .validate import load_content
-from .write import WRITE_ERRORS, Fill, WriteFailed, bytes_filler, copy_filler, reason, remove_stale_staging
-from .write import replace_all, write_bytes
+from .write import (
+    WRITE_ERRORS,
+    Fill,
+    WriteFailed,
+    bytes_filler,
+    copy_filler,
+    reason,
+    remove_stale_staging,
+    replace_all,
+    write_bytes,
+)
 
 
 @dataclass
@@ -50,8 +60,16 @@ def _no_progress(label: str) -> ContextManager:
     return nullcontext()
 
 
-def build(issue_dir: Path, out: Path, *, only: tuple[str, ...] | None = None, offprints: bool = False,
-          pdf_variant: str | None = "pdf/ua-1", attach_pdf: bool = False, step: Step = _no_progress) -> BuildResult:
+def build(
+    issue_dir: Path,
+    out: Path,
+    *,
+    only: tuple[str, ...] | None = None,
+    offprints: bool = False,
+    pdf_variant: str | None = "pdf/ua-1",
+    attach_pdf: bool = False,
+    step: Step = _no_progress,
+) -> BuildResult:
     """Build the requested editions of the issue in ``issue_dir`` into ``out/<slug>/``.
 
     ``only`` names editions of the registry (editions.py); ``None`` means every edition made
@@ -104,10 +122,16 @@ def _editions_for(edition: Edition, result: BuildResult) -> list[str]:
         if not missing:
             chosen.append(name)
         elif not getattr(renderer, "checked", False):  # else the content check has said so already
-            result.warnings.append(Problem(
-                edition.root / PUBLICATION_FILE, 1, 1,
-                f"{renderer.title} was not built: publication.yaml has no {' and no '.join(missing)}",
-                "set them to build it", "warning"))
+            result.warnings.append(
+                Problem(
+                    edition.root / PUBLICATION_FILE,
+                    1,
+                    1,
+                    f"{renderer.title} was not built: publication.yaml has no {' and no '.join(missing)}",
+                    "set them to build it",
+                    "warning",
+                )
+            )
     return chosen
 
 
@@ -132,8 +156,10 @@ def _render_failure(error: OSError, what: str) -> str:
         return f"could not render {what}: {where}{reason(error)}; nothing was written"
     if named:
         return f"could not write {named} while rendering {what}: {reason(error)}; nothing was written"
-    return (f"could not write a temporary file in {_temporary_folder()} while rendering {what}: {reason(error)}; "
-            "set TMPDIR to a folder with room to put them elsewhere; nothing was written")
+    return (
+        f"could not write a temporary file in {_temporary_folder()} while rendering {what}: {reason(error)}; "
+        "set TMPDIR to a folder with room to put them elsewhere; nothing was written"
+    )
 
 
 def _temporary_folder() -> str:

@@ -40,8 +40,10 @@ from .sections import issue_model
 from .slugs import brief_slug
 from .tree import ISSUE_FILE, ISSUE_FOLDER_NAME, PUBLICATION_FILE, Files, find_root
 
-EMAIL_SETTINGS = {"web_base_url": "`web_base_url: https://…`, the address the web editions are published under,",
-                  "email.from": "`from: Name <address>` under `email:`"}
+EMAIL_SETTINGS = {
+    "web_base_url": "`web_base_url: https://…`, the address the web editions are published under,",
+    "email.from": "`from: Name <address>` under `email:`",
+}
 """How to write each setting the email edition needs (see ``Publication.email_edition_lacks``)."""
 
 
@@ -114,17 +116,24 @@ class Checker:
             if publication and "about" in publication.limits and publication.about:
                 self._limit(doc, ("about",), publication.about, publication.limits["about"])
             if publication and (missing := publication.email_edition_lacks()):
-                self._add(doc, (), f"the email edition cannot be built: {PUBLICATION_FILE} has no "
-                          f"{' and no '.join(missing)}", "add " + " and ".join(EMAIL_SETTINGS[name] for name in missing).rstrip(","),
-                          severity="warning")
+                self._add(
+                    doc,
+                    (),
+                    f"the email edition cannot be built: {PUBLICATION_FILE} has no {' and no '.join(missing)}",
+                    "add " + " and ".join(EMAIL_SETTINGS[name] for name in missing).rstrip(","),
+                    severity="warning",
+                )
             if publication and find_layout(root, publication.layout) is not None:
                 self.problems.extend(layout_problems(root, publication.layout))
             elif publication:
                 candidates = layout_candidates(root, publication.layout)
                 if any(folder.is_dir() for folder in candidates):
-                    self._add(doc, ("layout",), f'layout: "{publication.layout}" is outside the content tree '
-                              "and its layouts/ folder", "put the layout in layouts/ next to the issues and "
-                              "write its name, e.g. `layout: house`")
+                    self._add(
+                        doc,
+                        ("layout",),
+                        f'layout: "{publication.layout}" is outside the content tree and its layouts/ folder',
+                        "put the layout in layouts/ next to the issues and write its name, e.g. `layout: house`",
+                    )
                 else:
                     tried = ", ".join(str(p) for p in candidates)
                     self._add(doc, ("layout",), f'layout: no layout "{publication.layout}"', f"looked in {tried}")
@@ -159,9 +168,13 @@ class Checker:
         if doc is None:
             return None
         if not ISSUE_FOLDER_NAME.fullmatch(issue_dir.resolve().name):
-            self._add(doc, (), f'the issue folder "{shorten(issue_dir.resolve().name)}" names the output files '
-                      "and web addresses, so it may only hold letters, digits, dots, hyphens and underscores",
-                      "rename the folder, e.g. 2024-06-open-science")
+            self._add(
+                doc,
+                (),
+                f'the issue folder "{shorten(issue_dir.resolve().name)}" names the output files '
+                "and web addresses, so it may only hold letters, digits, dots, hyphens and underscores",
+                "rename the folder, e.g. 2024-06-open-science",
+            )
         briefs: dict[Path, BriefEntry] = {}
         seen: dict[Path, int] = {}
         slugs: dict[str, tuple[str, int]] = {}  # slug → the listing that took it first
@@ -170,22 +183,34 @@ class Checker:
             if brief_path is None:
                 continue
             if brief_path.name in (ISSUE_FILE, PUBLICATION_FILE):
-                self._add(doc, loc, f'{field_path(loc)}: "{relative}" is the {brief_path.stem} file, not a brief',
-                          "list the briefs' own files, e.g. briefs/my-study.yaml")
+                self._add(
+                    doc,
+                    loc,
+                    f'{field_path(loc)}: "{relative}" is the {brief_path.stem} file, not a brief',
+                    "list the briefs' own files, e.g. briefs/my-study.yaml",
+                )
                 continue
             line, _ = position_of(doc.data, loc)
             if brief_path in seen:
-                self._add(doc, loc, f"{field_path(loc)}: this brief is already listed",
-                          f"a brief appears once per issue; see line {seen[brief_path]}")
+                self._add(
+                    doc,
+                    loc,
+                    f"{field_path(loc)}: this brief is already listed",
+                    f"a brief appears once per issue; see line {seen[brief_path]}",
+                )
                 continue
             seen[brief_path] = line
             slug = brief_slug(brief_path)
             if slug in slugs:
                 other, other_line = slugs[slug]
-                self._add(doc, loc, f'{field_path(loc)}: "{relative}" would be published as `{slug}`, like '
-                          f'"{other}" on line {other_line} (offprints/{slug}.pdf, #brief-{slug})',
-                          "rename one of the two files: a brief's file name names its offprint and its "
-                          "place in the web edition")
+                self._add(
+                    doc,
+                    loc,
+                    f'{field_path(loc)}: "{relative}" would be published as `{slug}`, like '
+                    f'"{other}" on line {other_line} (offprints/{slug}.pdf, #brief-{slug})',
+                    "rename one of the two files: a brief's file name names its offprint and its "
+                    "place in the web edition",
+                )
             else:
                 slugs[slug] = (relative, line)
             entry = self.brief(brief_path, root)
@@ -199,8 +224,14 @@ class Checker:
             return None
         publication_doc, _ = self._model(root / PUBLICATION_FILE, Publication)
         documents = [publication_doc, doc, *(entry.doc for entry in briefs.values())]
-        return Content(root, publication, issue_dir, issue, briefs,
-                       documents={self._files.resolved(d.path): d for d in documents if d is not None})
+        return Content(
+            root,
+            publication,
+            issue_dir,
+            issue,
+            briefs,
+            documents={self._files.resolved(d.path): d for d in documents if d is not None},
+        )
 
     # rules
 
@@ -208,53 +239,88 @@ class Checker:
         """A brief is read only if it lies inside the content tree and is not one of its other files."""
         resolved = self._files.resolved(path)
         if not resolved.is_relative_to(self._files.resolved(root)):
-            self.problems.append(Problem(path, 1, 1, f"this brief is outside the content tree ({self._files.resolved(root)}), "
-                                         "so it was not read", "a symbolic link may point out of the tree; "
-                                         "copy the brief into the issue's briefs/ folder"))
+            self.problems.append(
+                Problem(
+                    path,
+                    1,
+                    1,
+                    f"this brief is outside the content tree ({self._files.resolved(root)}), so it was not read",
+                    "a symbolic link may point out of the tree; copy the brief into the issue's briefs/ folder",
+                )
+            )
             return False
         if resolved.name in (ISSUE_FILE, PUBLICATION_FILE):
-            self.problems.append(Problem(path, 1, 1, f"{resolved.name} is not a brief",
-                                         "list the briefs' own files, e.g. briefs/my-study.yaml"))
+            self.problems.append(
+                Problem(
+                    path,
+                    1,
+                    1,
+                    f"{resolved.name} is not a brief",
+                    "list the briefs' own files, e.g. briefs/my-study.yaml",
+                )
+            )
             return False
         return True
 
     def _root_for(self, path: Path) -> Path | None:
         root = find_root(path)
         if root is None:
-            self.problems.append(Problem(
-                path, 1, 1, f"no {PUBLICATION_FILE} in this folder or any folder above it",
-                "content lives in a tree whose top folder holds publication.yaml",
-            ))
+            self.problems.append(
+                Problem(
+                    path,
+                    1,
+                    1,
+                    f"no {PUBLICATION_FILE} in this folder or any folder above it",
+                    "content lives in a tree whose top folder holds publication.yaml",
+                )
+            )
         return root
 
     def _add(self, doc: Document, loc: Loc, message: str, hint: str | None = None, *, severity="error") -> None:
         line, column = position_of(doc.data, loc)
         self.problems.append(Problem(doc.path, line, column, message, hint, severity))
 
-    def _contained_path(self, doc: Document, loc: Loc, written: str, root: Path, *,
-                        kinds: tuple[str, ...], what: str) -> Path | None:
+    def _contained_path(
+        self, doc: Document, loc: Loc, written: str, root: Path, *, kinds: tuple[str, ...], what: str
+    ) -> Path | None:
         """The file ``written`` names, if it is a local file inside the content tree."""
         name = field_path(loc)
         if not written.isprintable():
             self._add(doc, loc, f'{name}: "{written}" contains an invisible character', "retype the path")
             return None
         if len(written) > 1000 or any(len(part.encode()) > 255 for part in written.split("/")):
-            self._add(doc, loc, f'{name}: "{shorten(written)}" is too long for a file name',
-                      "use short file names: at most 255 bytes per folder or file name")
+            self._add(
+                doc,
+                loc,
+                f'{name}: "{shorten(written)}" is too long for a file name',
+                "use short file names: at most 255 bytes per folder or file name",
+            )
             return None
         if "://" in written or written.split(":", 1)[0].lower() in ("http", "https", "data", "file", "ftp"):
-            self._add(doc, loc, f'{name}: "{written}" is a URL; nothing is downloaded',
-                      f"save the file under images/ and write its path relative to {doc.path.name}")
+            self._add(
+                doc,
+                loc,
+                f'{name}: "{written}" is a URL; nothing is downloaded',
+                f"save the file under images/ and write its path relative to {doc.path.name}",
+            )
             return None
         if Path(written).is_absolute() or written.startswith("~"):
-            self._add(doc, loc, f'{name}: "{written}" is an absolute path',
-                      f"write the path relative to the folder of {doc.path.name}, e.g. ../images/photo.png")
+            self._add(
+                doc,
+                loc,
+                f'{name}: "{written}" is an absolute path',
+                f"write the path relative to the folder of {doc.path.name}, e.g. ../images/photo.png",
+            )
             return None
-        target = (doc.path.parent / written)
+        target = doc.path.parent / written
         resolved = self._files.resolved(target)
         if not resolved.is_relative_to(self._files.resolved(root)):
-            self._add(doc, loc, f'{name}: "{written}" points outside the content tree ({self._files.resolved(root)})',
-                      "keep every file inside the folder that holds publication.yaml")
+            self._add(
+                doc,
+                loc,
+                f'{name}: "{written}" points outside the content tree ({self._files.resolved(root)})',
+                "keep every file inside the folder that holds publication.yaml",
+            )
             return None
         if resolved.suffix.lower() not in kinds:
             self._add(doc, loc, f'{name}: "{written}" is not a {what} file ({", ".join(kinds)})')
@@ -263,7 +329,9 @@ class Checker:
             self._add(doc, loc, f'{name}: "{written}" is a folder, not a {what} file')
             return None
         if not self._files.is_file(resolved):
-            hint = suggestion(target.name, [p.name for p in target.parent.glob("*")]) if target.parent.is_dir() else None
+            hint = (
+                suggestion(target.name, [p.name for p in target.parent.glob("*")]) if target.parent.is_dir() else None
+            )
             self._add(doc, loc, f'{name}: "{written}" does not exist', hint or "check the spelling and the folder")
             return None
         return resolved
@@ -295,9 +363,15 @@ class Checker:
         locate = None  # matched to the file only when a link must be reported
         for link in markdown.links_in(text):
             if link.is_image:
-                message, hint = "images are not allowed inside text", "add it under `figures:` with alt text and a credit"
+                message, hint = (
+                    "images are not allowed inside text",
+                    "add it under `figures:` with alt text and a credit",
+                )
             elif not markdown.link_allowed(link.href):
-                message, hint = f'the link "{link.href}" is not allowed', "links must start with http:, https: or mailto:"
+                message, hint = (
+                    f'the link "{link.href}" is not allowed',
+                    "links must start with http:, https: or mailto:",
+                )
             else:
                 continue
             locate = locate or text_locator(doc, loc)
@@ -307,23 +381,38 @@ class Checker:
     def _placeholder(self, doc: Document, loc: Loc, text: str) -> None:
         """A value still holding a `research-news new` placeholder."""
         line, column = position_in_text(doc, loc, text.upper().find("TODO"))
-        self.problems.append(Problem(doc.path, line, column,
-                                     f"{field_path(loc)}: still holds the template's TODO placeholder",
-                                     "replace it with your text, or delete the line if the field is optional"))
+        self.problems.append(
+            Problem(
+                doc.path,
+                line,
+                column,
+                f"{field_path(loc)}: still holds the template's TODO placeholder",
+                "replace it with your text, or delete the line if the field is optional",
+            )
+        )
 
     def _check_language(self, doc: Document, language: str, publication: Publication) -> None:
         """A publication that lists its languages accepts only those (catches `language: eng`); a
         language the layout has no labels for is worth a warning (its headings would be English)."""
         where = ("language",) if "language" in doc.data else ()
         if publication.languages and language not in publication.languages:
-            self._add(doc, where, f'language: "{language}" is not one of the publication\'s languages '
-                      f'({", ".join(publication.languages)})', suggestion(language, publication.languages)
-                      or "add it to `languages:` in publication.yaml")
+            self._add(
+                doc,
+                where,
+                f'language: "{language}" is not one of the publication\'s languages '
+                f"({', '.join(publication.languages)})",
+                suggestion(language, publication.languages) or "add it to `languages:` in publication.yaml",
+            )
         elif not self._layout_speaks(doc.path, publication, language):
-            self._add(doc, where, f'language: the layout has no labels for "{language}", so headings such as '
-                      "“Key findings” and dates will be in English",
-                      f"add labels/{language.split('-')[0]}.yaml to your layout (copy labels/en.yaml from the "
-                      "default layout and translate it)", severity="warning")
+            self._add(
+                doc,
+                where,
+                f'language: the layout has no labels for "{language}", so headings such as '
+                "“Key findings” and dates will be in English",
+                f"add labels/{language.split('-')[0]}.yaml to your layout (copy labels/en.yaml from the "
+                "default layout and translate it)",
+                severity="warning",
+            )
 
     def _layout_speaks(self, path: Path, publication: Publication, language: str) -> bool:
         root = self._root_for(path)
@@ -349,8 +438,13 @@ class Checker:
     def _limit(self, doc: Document, loc: Loc, text: Any, limit: int) -> None:
         words = markdown.word_count(text)
         if words > limit:
-            self._add(doc, loc, f"{field_path(loc)}: {words} words; the publication's limit is {limit}",
-                      f"cut {words - limit} words", severity="warning")
+            self._add(
+                doc,
+                loc,
+                f"{field_path(loc)}: {words} words; the publication's limit is {limit}",
+                f"cut {words - limit} words",
+                severity="warning",
+            )
 
     # entry points
 
@@ -391,6 +485,13 @@ class Checker:
         for file in sorted((issue_dir / "briefs").glob("*.y*ml")):
             if not self._seen(file, Brief):
                 self.brief(file)
-                self.problems.append(Problem(file, 1, 1, "this brief is not listed in issue.yaml",
-                                             "add it to a section's `briefs:` or move it out of briefs/",
-                                             "warning"))
+                self.problems.append(
+                    Problem(
+                        file,
+                        1,
+                        1,
+                        "this brief is not listed in issue.yaml",
+                        "add it to a section's `briefs:` or move it out of briefs/",
+                        "warning",
+                    )
+                )

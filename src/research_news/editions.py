@@ -102,8 +102,11 @@ class PrintEdition(_BuiltIn):
         from .render.pdf import render_pdf  # WeasyPrint is slow to import: only when a PDF is wanted
 
         pdf = render_pdf(edition, variant=options.pdf_variant)
-        return Rendered([Output(options.out_dir / edition.pdf_name, pdf.data, note=f"{pdf.pages} pages")],
-                        list(pdf.warnings), pdf.pages)
+        return Rendered(
+            [Output(options.out_dir / edition.pdf_name, pdf.data, note=f"{pdf.pages} pages")],
+            list(pdf.warnings),
+            pdf.pages,
+        )
 
 
 class Offprints(_BuiltIn):
@@ -116,8 +119,9 @@ class Offprints(_BuiltIn):
         rendered = Rendered()
         for slug, pdf in render_offprints(edition, variant=options.pdf_variant).items():
             rendered.warnings.extend(pdf.warnings)
-            rendered.outputs.append(Output(options.out_dir / "offprints" / f"{slug}.pdf", pdf.data,
-                                           note=f"{pdf.pages} pages"))
+            rendered.outputs.append(
+                Output(options.out_dir / "offprints" / f"{slug}.pdf", pdf.data, note=f"{pdf.pages} pages")
+            )
         return rendered
 
 
@@ -129,9 +133,13 @@ class WebEdition(_BuiltIn):
 
         web = render_web(edition)
         out = options.out_dir
-        return Rendered([Output(out / "index.html", web.html.encode("utf-8")),
-                         *(Output(out / relative, copy_of=source) for relative, source in web.files.items()),
-                         *(Output(out / relative, data) for relative, data in web.data.items())])
+        return Rendered(
+            [
+                Output(out / "index.html", web.html.encode("utf-8")),
+                *(Output(out / relative, copy_of=source) for relative, source in web.files.items()),
+                *(Output(out / relative, data) for relative, data in web.data.items()),
+            ]
+        )
 
 
 class EmailEdition(_BuiltIn):
@@ -140,8 +148,14 @@ class EmailEdition(_BuiltIn):
     checked = True  # the content check warns when the publication lacks these (Publication.email_edition_lacks)
 
     def missing(self, edition: Edition) -> list[str]:
-        return [name for name, value in (("web_base_url", edition.publication.web_base_url),
-                                         ("email.from", edition.publication.email_from)) if not value]
+        return [
+            name
+            for name, value in (
+                ("web_base_url", edition.publication.web_base_url),
+                ("email.from", edition.publication.email_from),
+            )
+            if not value
+        ]
 
     def render(self, edition: Edition, options: Options) -> Rendered:
         from .message import build_message
@@ -152,9 +166,17 @@ class EmailEdition(_BuiltIn):
         text = render_text(edition)
         message = build_message(edition, html, text, _attached_pdf(edition, options))
         out = options.out_dir
-        return Rendered([Output(out / name, data) for name, data in (
-            ("email.html", html.encode("utf-8")), ("email.txt", text.encode("utf-8")),
-            (f"{edition.slug}.eml", message.as_bytes()))], editorial_checks(edition, html))
+        return Rendered(
+            [
+                Output(out / name, data)
+                for name, data in (
+                    ("email.html", html.encode("utf-8")),
+                    ("email.txt", text.encode("utf-8")),
+                    (f"{edition.slug}.eml", message.as_bytes()),
+                )
+            ],
+            editorial_checks(edition, html),
+        )
 
 
 def _attached_pdf(edition: Edition, options: Options) -> bytes | None:
@@ -165,7 +187,10 @@ def _attached_pdf(edition: Edition, options: Options) -> bytes | None:
 
 
 BUILT_IN: dict[str, EditionRenderer] = {
-    "pdf": PrintEdition(), "offprints": Offprints(), "web": WebEdition(), "email": EmailEdition(),
+    "pdf": PrintEdition(),
+    "offprints": Offprints(),
+    "web": WebEdition(),
+    "email": EmailEdition(),
 }
 """In the order a build makes them: the email may attach the PDF rendered before it."""
 
@@ -190,8 +215,10 @@ def _load(entry: EntryPoint, where: str) -> EditionRenderer:
         found = entry.load()
         renderer = found() if isinstance(found, type) else found
     except Exception as error:  # third-party code: whatever it raises, say whose it is
-        raise ResearchNewsError(f"{where} could not be loaded: {type(error).__name__}: {error}; "
-                                "reinstall or uninstall the package that provides it") from None
+        raise ResearchNewsError(
+            f"{where} could not be loaded: {type(error).__name__}: {error}; "
+            "reinstall or uninstall the package that provides it"
+        ) from None
     if not isinstance(renderer, EditionRenderer):
         lacking = [name for name in ("title", "help", "by_default", "missing", "render") if not hasattr(renderer, name)]
         raise ResearchNewsError(f"{where} is not an edition renderer: it has no {', '.join(lacking)}")

@@ -22,15 +22,15 @@ import functools
 import logging
 import re
 import subprocess
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from typing import Iterable, Iterator
 
 from .assemble import Edition
 from .exceptions import Problem
 from .load import Document
-from .urls import file_url_path
 from .locate import field_path, position_in_text, strings
 from .tree import ISSUE_FILE
+from .urls import file_url_path
 
 WEASYPRINT_LOGGER = "weasyprint"
 NOTDEF_MESSAGE = ".notdef glyph rendered"
@@ -91,17 +91,31 @@ def box_problems(edition: Edition, characters: set[str], html: str) -> list[Prob
                 continue
             found.update(here)
             line, column = position_in_text(document, loc, text.index(here[0]))
-            problems.append(Problem(document.path, line, column,
-                                    f"{field_path(loc)}: {_describe(here)}, so the PDF shows "
-                                    f"{'it as an empty box' if len(here) == 1 else 'them as empty boxes'}",
-                                    hint, "warning"))
+            problems.append(
+                Problem(
+                    document.path,
+                    line,
+                    column,
+                    f"{field_path(loc)}: {_describe(here)}, so the PDF shows "
+                    f"{'it as an empty box' if len(here) == 1 else 'them as empty boxes'}",
+                    hint,
+                    "warning",
+                )
+            )
     rest = sorted(characters - found)
     if rest:
-        problems.append(Problem(edition.issue_dir / ISSUE_FILE, 1, 1,
-                                f"the print layout's own text (templates, labels or quotation marks): "
-                                f"{_describe(rest)}, so the PDF shows "
-                                f"{'it as an empty box' if len(rest) == 1 else 'them as empty boxes'}",
-                                hint, "warning"))
+        problems.append(
+            Problem(
+                edition.issue_dir / ISSUE_FILE,
+                1,
+                1,
+                f"the print layout's own text (templates, labels or quotation marks): "
+                f"{_describe(rest)}, so the PDF shows "
+                f"{'it as an empty box' if len(rest) == 1 else 'them as empty boxes'}",
+                hint,
+                "warning",
+            )
+        )
     return problems
 
 
@@ -124,8 +138,10 @@ def _hint(html: str, edition: Edition) -> str:
         shown = ", ".join(installed[:MAX_NAMED_FONTS])
         more = f" and {len(installed) - MAX_NAMED_FONTS} more" if len(installed) > MAX_NAMED_FONTS else ""
         system = f"then every font installed on this computer ({shown}{more})"
-    return (f"fonts tried: the layout's ({layout}), {system}; add a font that has these characters to the "
-            "layout's fonts/ folder and its @font-face rules, or install one (e.g. a Noto font for that script)")
+    return (
+        f"fonts tried: the layout's ({layout}), {system}; add a font that has these characters to the "
+        "layout's fonts/ folder and its @font-face rules, or install one (e.g. a Noto font for that script)"
+    )
 
 
 # --- the fonts that were tried ----------------------------------------------------------
@@ -162,8 +178,9 @@ def _font_face_families(css: str) -> Iterable[str]:
 def installed_families() -> list[str] | None:
     """The font families fontconfig knows on this computer (what Pango falls back to), or None without fc-list."""
     try:
-        listed = subprocess.run(["fc-list", "--format", "%{family[0]}\n"], capture_output=True, text=True,
-                                timeout=30, check=True).stdout
+        listed = subprocess.run(
+            ["fc-list", "--format", "%{family[0]}\n"], capture_output=True, text=True, timeout=30, check=True
+        ).stdout
     except (OSError, subprocess.SubprocessError):
         return None
     return sorted({line.strip() for line in listed.splitlines() if line.strip()})

@@ -48,24 +48,37 @@ def image_problem(path: Path) -> tuple[str, str] | None:
         named = "a PNG" if suffix == ".png" else "a JPEG"
         actual = _kind_of(head)
         if actual:
-            return (f"is {actual}, not {named} as its name says",
-                    f"rename it to end in {ACTUAL_SUFFIX[actual]}, or re-export it as {named[2:]}")
+            return (
+                f"is {actual}, not {named} as its name says",
+                f"rename it to end in {ACTUAL_SUFFIX[actual]}, or re-export it as {named[2:]}",
+            )
         return f"is not really {named} image", "re-export the image in the format its name says"
     return _bitmap_problem(path)
 
 
-KINDS = {"a PNG": (b"\x89PNG\r\n\x1a\n",), "a JPEG": (b"\xff\xd8\xff",), "a GIF": (b"GIF87a", b"GIF89a"),
-         "a PDF": (b"%PDF",), "a TIFF": (b"II*\x00", b"MM\x00*"),
-         "an HEIC photo": (b"\x00\x00\x00\x18ftypheic", b"\x00\x00\x00\x1cftypheic")}
+KINDS = {
+    "a PNG": (b"\x89PNG\r\n\x1a\n",),
+    "a JPEG": (b"\xff\xd8\xff",),
+    "a GIF": (b"GIF87a", b"GIF89a"),
+    "a PDF": (b"%PDF",),
+    "a TIFF": (b"II*\x00", b"MM\x00*"),
+    "an HEIC photo": (b"\x00\x00\x00\x18ftypheic", b"\x00\x00\x00\x1cftypheic"),
+}
 """What a file is, by how it starts: to say "is a JPEG" rather than "is not a PNG"."""
-ACTUAL_SUFFIX = {"a PNG": ".png", "a JPEG": ".jpg", "a GIF": ".gif (then export it as PNG)",
-                 "a WebP image": ".webp (then export it as PNG)", "a PDF": ".pdf (then export it as PNG or SVG)",
-                 "a TIFF": ".tif (then export it as PNG)", "an HEIC photo": ".heic (then export it as JPEG)",
-                 "an SVG drawing": ".svg"}
+ACTUAL_SUFFIX = {
+    "a PNG": ".png",
+    "a JPEG": ".jpg",
+    "a GIF": ".gif (then export it as PNG)",
+    "a WebP image": ".webp (then export it as PNG)",
+    "a PDF": ".pdf (then export it as PNG or SVG)",
+    "a TIFF": ".tif (then export it as PNG)",
+    "an HEIC photo": ".heic (then export it as JPEG)",
+    "an SVG drawing": ".svg",
+}
 
 
 def _kind_of(head: bytes) -> str | None:
-    """"a JPEG", "an SVG drawing"… for a file starting with ``head``, when it is recognisable."""
+    """ "a JPEG", "an SVG drawing"… for a file starting with ``head``, when it is recognisable."""
     for kind, starts in KINDS.items():
         if any(head.startswith(start) for start in starts):
             return kind
@@ -109,8 +122,10 @@ def _bitmap_problem(path: Path | BinaryIO) -> tuple[str, str] | None:
 
 SVG_HINT = "export the figure again as a plain drawing, without interactivity or scripts"
 PLAIN_SVG_HINT = "save it again as plain SVG (Inkscape: Save As › Plain SVG; Illustrator: Export As › SVG)"
-SELF_CONTAINED_HINT = ("a figure must be one self-contained file: embed pictures in it (Inkscape: Extensions › "
-                       "Images › Embed Images; Illustrator: Embed) and draw everything else in the figure itself")
+SELF_CONTAINED_HINT = (
+    "a figure must be one self-contained file: embed pictures in it (Inkscape: Extensions › "
+    "Images › Embed Images; Illustrator: Embed) and draw everything else in the figure itself"
+)
 
 
 class _Refused(Exception):
@@ -161,8 +176,10 @@ def svg_problem(data: bytes) -> tuple[str, str] | None:
     except _Refused as refused:
         return refused.what, refused.hint
     except ExpatError as error:
-        return f"is not well-formed SVG ({errors.messages[error.code]}, line {error.lineno})", \
-            "export it again from your drawing program"
+        return (
+            f"is not well-formed SVG ({errors.messages[error.code]}, line {error.lineno})",
+            "export it again from your drawing program",
+        )
     return None
 
 
@@ -177,8 +194,19 @@ _ACTIVE_NAMESPACES = {
 """Elements from these vocabularies can run, load or include things; editors' own
 namespaces (Inkscape, Sodipodi, RDF metadata, Adobe) are inert data and stay allowed."""
 
-_ACTIVE_ELEMENTS = {"script", "foreignobject", "iframe", "embed", "object", "handler", "listener",
-                    "audio", "video", "canvas", "animation"}
+_ACTIVE_ELEMENTS = {
+    "script",
+    "foreignobject",
+    "iframe",
+    "embed",
+    "object",
+    "handler",
+    "listener",
+    "audio",
+    "video",
+    "canvas",
+    "animation",
+}
 """SVG elements (1.1, 2 and Tiny 1.2) that run code or show another document. Every
 other element is drawing or inert; what any element may *name* is the href and url()
 rule, which is an allow-list."""
@@ -212,14 +240,16 @@ class _SvgReader:
 
     def _doctype(self, name: str, system_id: str | None, public_id: str | None, internal_subset: int) -> None:
         if internal_subset:
-            raise _Refused("has a document type with definitions of its own (<!DOCTYPE … [ … ]>), "
-                           "which can hide text from this check", PLAIN_SVG_HINT)
+            raise _Refused(
+                "has a document type with definitions of its own (<!DOCTYPE … [ … ]>), "
+                "which can hide text from this check",
+                PLAIN_SVG_HINT,
+            )
         if system_id and not _W3C_SVG_DTD.match(system_id):
             raise _Refused(f'names an outside document type definition, "{_shorten(system_id)}"', SELF_CONTAINED_HINT)
 
     def _entity(self, name: str, *_: Any) -> None:
-        raise _Refused(f"declares an entity (<!ENTITY {name} …>), which can hide text from this check",
-                       PLAIN_SVG_HINT)
+        raise _Refused(f"declares an entity (<!ENTITY {name} …>), which can hide text from this check", PLAIN_SVG_HINT)
 
     def _instruction(self, target: str, data: str) -> None:
         if target.lower() == "xml-stylesheet":
@@ -233,8 +263,10 @@ class _SvgReader:
             raise _Refused("has elements inside a <style> element", SVG_HINT)
         self.depth += 1
         if namespace in _ACTIVE_NAMESPACES:
-            raise _Refused(f"contains {_ACTIVE_NAMESPACES[namespace]} (a <{local}> element), "
-                           "which belongs in a web page, not a figure")
+            raise _Refused(
+                f"contains {_ACTIVE_NAMESPACES[namespace]} (a <{local}> element), "
+                "which belongs in a web page, not a figure"
+            )
         drawing = namespace in ("", SVG_NAMESPACE)
         if drawing and local in _ACTIVE_ELEMENTS:
             raise _Refused(f"contains a <{name.rsplit(' ', 1)[-1]}> element")
@@ -275,7 +307,7 @@ def _attribute_rule(element: str | None, name: str, value: str) -> None:
     if local == "href":
         _href_rule(element, value)
     if local == "attributename" and element in _ANIMATIONS and _split(value.replace(":", " "))[1] == "href":
-        raise _Refused(f"has a <{element}> that rewrites a link (attributeName=\"{value}\")", SVG_HINT)
+        raise _Refused(f'has a <{element}> that rewrites a link (attributeName="{value}")', SVG_HINT)
     if "(" in value and _CSS_URL_WORDS.search(value):  # a url() needs its "(" whatever escapes spell "url"
         refused = _css_value_refusal(value)
         if refused:
@@ -297,25 +329,32 @@ def _href_rule(element: str | None, value: str) -> None:
             raise _Refused(f"embeds a picture that {problem[0]}", problem[1])
         return
     if element in _EMBEDDING_ELEMENTS and scheme == "data":
-        raise _Refused(f'embeds "{_shorten(url, 40)}", which is not a PNG, JPEG, GIF or WebP picture',
-                       "embed pictures as PNG or JPEG")
+        raise _Refused(
+            f'embeds "{_shorten(url, 40)}", which is not a PNG, JPEG, GIF or WebP picture',
+            "embed pictures as PNG or JPEG",
+        )
     where = f"a link (<a href>) may only go to an {', '.join(ALLOWED_SCHEMES)} address; " if element == "a" else ""
-    raise _Refused(f'names "{_shorten(url, 60)}" (in <{element or "an element"}>), which is outside the figure',
-                   where + SELF_CONTAINED_HINT)
+    raise _Refused(
+        f'names "{_shorten(url, 60)}" (in <{element or "an element"}>), which is outside the figure',
+        where + SELF_CONTAINED_HINT,
+    )
 
 
 def _as_browser_reads(url: str) -> str:
     """A URL as the URL standard reads it: outer blanks and controls stripped, tabs and newlines dropped."""
-    return re.sub(r"[\t\n\r]", "", url).strip("\x00\x01\x02\x03\x04\x05\x06\x07\x08\x0b\x0c\x0e\x0f\x10\x11\x12"
-                                               "\x13\x14\x15\x16\x17\x18\x19\x1a\x1b\x1c\x1d\x1e\x1f ")
+    return re.sub(r"[\t\n\r]", "", url).strip(
+        "\x00\x01\x02\x03\x04\x05\x06\x07\x08\x0b\x0c\x0e\x0f\x10\x11\x12"
+        "\x13\x14\x15\x16\x17\x18\x19\x1a\x1b\x1c\x1d\x1e\x1f "
+    )
 
 
 def _data_bitmap_problem(url: str) -> tuple[str, str] | None:
     """The picture in a ``data:image/…`` URL, checked like a picture file (size, damage)."""
     header, _, payload = url.partition(",")
     try:
-        body = base64.b64decode(re.sub(r"\s+", "", payload)) if ";base64" in header.lower() \
-            else unquote_to_bytes(payload)
+        body = (
+            base64.b64decode(re.sub(r"\s+", "", payload)) if ";base64" in header.lower() else unquote_to_bytes(payload)
+        )
     except (binascii.Error, ValueError):
         return "is damaged and cannot be read", "embed the picture again"
     return _bitmap_problem(io.BytesIO(body))
@@ -348,8 +387,9 @@ def _css_rule(text: str, *, stylesheet: bool) -> None:
         if kind == "at-rule" and node.lower_at_keyword == "import":
             raise _Refused("imports a stylesheet (@import), which is outside the figure", SELF_CONTAINED_HINT)
         if kind == "url" and not node.value.strip().startswith("#"):
-            raise _Refused(f'names "{_shorten(node.value, 60)}" in its styles, which is outside the figure',
-                           SELF_CONTAINED_HINT)
+            raise _Refused(
+                f'names "{_shorten(node.value, 60)}" in its styles, which is outside the figure', SELF_CONTAINED_HINT
+            )
         if kind == "function":
             _css_function_rule(node)
         for child in ("prelude", "content", "arguments"):
@@ -363,11 +403,15 @@ def _css_function_rule(function: Any) -> None:
         others = [t for t in function.arguments if t.type not in ("whitespace", "comment", "string")]
         if others or not strings or not all(s.strip().startswith("#") for s in strings):
             shown = (strings or ["…"])[0]
-            raise _Refused(f'names "{_shorten(shown, 60)}" in its styles ({name}()), which is outside the figure',
-                           SELF_CONTAINED_HINT)
+            raise _Refused(
+                f'names "{_shorten(shown, 60)}" in its styles ({name}()), which is outside the figure',
+                SELF_CONTAINED_HINT,
+            )
     elif strings and name.endswith(_IMAGE_STRING_FUNCTIONS):
-        raise _Refused(f'names "{_shorten(strings[0], 60)}" in its styles ({name}()), which is outside the figure',
-                       SELF_CONTAINED_HINT)
+        raise _Refused(
+            f'names "{_shorten(strings[0], 60)}" in its styles ({name}()), which is outside the figure',
+            SELF_CONTAINED_HINT,
+        )
 
 
 _GAP = r"[\s\x00-\x1f]*"  # browsers skip blanks and control characters inside a URL's scheme

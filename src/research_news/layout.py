@@ -68,8 +68,14 @@ def allowed_layout_places(root: Path) -> list[Path]:
 def find_layout(root: Path, name: str) -> Path | None:
     """The layout folder for ``name`` as seen from the content tree at ``root``, if any and allowed."""
     places = allowed_layout_places(root)
-    return next((folder.resolve() for folder in layout_candidates(root, name)
-                 if folder.is_dir() and any(folder.resolve().is_relative_to(place) for place in places)), None)
+    return next(
+        (
+            folder.resolve()
+            for folder in layout_candidates(root, name)
+            if folder.is_dir() and any(folder.resolve().is_relative_to(place) for place in places)
+        ),
+        None,
+    )
 
 
 class Layout:
@@ -86,8 +92,9 @@ class Layout:
             candidate = folder / relative
             if candidate.is_file():
                 if not candidate.resolve().is_relative_to(folder):
-                    raise LayoutError(f"{candidate} links to a file outside its layout folder; "
-                                      "copy the file into the layout instead")
+                    raise LayoutError(
+                        f"{candidate} links to a file outside its layout folder; copy the file into the layout instead"
+                    )
                 return candidate
         return None
 
@@ -104,8 +111,10 @@ class Layout:
     @functools.cached_property
     def colors(self) -> dict[str, str | None]:
         """``primary`` and ``accent`` from the first layout of the chain that sets each."""
-        return {name: next((getattr(m.colors, name) for m in self.manifests if getattr(m.colors, name)), None)
-                for name in ("primary", "accent")}
+        return {
+            name: next((getattr(m.colors, name) for m in self.manifests if getattr(m.colors, name)), None)
+            for name in ("primary", "accent")
+        }
 
     @functools.cached_property
     def email_summary(self) -> tuple[str, ...]:
@@ -192,11 +201,23 @@ def layout_chain(root: Path, name: str) -> tuple[list[Path], list[Manifest]]:
             parent = builtin  # a publisher's own layouts/default extends the built-in one
         if parent is None or parent in folders:
             line, column = document.data.lc.value("extends") if document and "extends" in document.data else (0, 0)
-            what = (f'extends: "{parent_name}" leads back to a layout already in the chain '
-                    f'({" → ".join(f.name for f in [*folders, parent])})' if parent is not None
-                    else f'extends: no layout "{parent_name}"')
-            raise ContentError([Problem(folder / MANIFEST, line + 1, column + 1, what,
-                                        "name a layout in layouts/ beside the issues, or `default`")])
+            what = (
+                f'extends: "{parent_name}" leads back to a layout already in the chain '
+                f"({' → '.join(f.name for f in [*folders, parent])})"
+                if parent is not None
+                else f'extends: no layout "{parent_name}"'
+            )
+            raise ContentError(
+                [
+                    Problem(
+                        folder / MANIFEST,
+                        line + 1,
+                        column + 1,
+                        what,
+                        "name a layout in layouts/ beside the issues, or `default`",
+                    )
+                ]
+            )
         folder = parent
     log.debug("layout %s: %s", name, " → ".join(str(folder) for folder in folders))
     return folders, manifests
@@ -298,8 +319,16 @@ class _LayoutTemplate(Template):
             return super().render(*args, **kwargs)
         except ResearchNewsError:
             raise
-        except (TemplateError, ArithmeticError, LookupError, TypeError, ValueError, AttributeError,
-                RecursionError, MemoryError) as error:  # a layout's own mistake, at its line
+        except (
+            TemplateError,
+            ArithmeticError,
+            LookupError,
+            TypeError,
+            ValueError,
+            AttributeError,
+            RecursionError,
+            MemoryError,
+        ) as error:  # a layout's own mistake, at its line
             raise _layout_error(error, self.filename or self.name) from None
 
 
@@ -330,8 +359,11 @@ class _LayoutEnvironment(SandboxedEnvironment):
             raise SecurityError("an exponent over 100 is not allowed in a template")
         if operator == "*":
             for sequence, count in ((left, right), (right, left)):
-                if isinstance(sequence, (str, list, tuple)) and isinstance(count, int) \
-                        and len(sequence) * count > MAX_PRODUCT:
+                if (
+                    isinstance(sequence, (str, list, tuple))
+                    and isinstance(count, int)
+                    and len(sequence) * count > MAX_PRODUCT
+                ):
                     raise SecurityError(f"a template may not make text or lists longer than {MAX_PRODUCT:,}")
         return super().call_binop(context, operator, left, right)
 
@@ -349,21 +381,34 @@ class _LayoutEnvironment(SandboxedEnvironment):
         loader: _ChainLoader = self.loader  # type: ignore[assignment]
         index, _ = loader.locate(parent)
         if index + 1 >= len(loader.folders):
-            raise TemplateNotFound(template, f"{parent} asks for {template}, but no layout comes after "
-                                             f"{loader.folders[index]}")
+            raise TemplateNotFound(
+                template, f"{parent} asks for {template}, but no layout comes after {loader.folders[index]}"
+            )
         return f"@{index + 1}/{template.removeprefix(PARENT)}"
 
 
 def _layout_error(error: Exception, template: str | None) -> ResearchNewsError:
     """The template's own file and line when jinja knows them, else the template's name."""
     if isinstance(error, TemplateSyntaxError) and error.filename:
-        return ContentError([Problem(Path(error.filename), error.lineno or 1, 1,
-                                     f"template error: {error.message}", "fix the layout's template")])
+        return ContentError(
+            [
+                Problem(
+                    Path(error.filename),
+                    error.lineno or 1,
+                    1,
+                    f"template error: {error.message}",
+                    "fix the layout's template",
+                )
+            ]
+        )
     if isinstance(error, TemplateNotFound):
         return LayoutError(f"the layout has no template {error.name!r} (asked for by {template})")
     text = getattr(error, "message", None) or str(error) or type(error).__name__
-    message = f"template error: {text}" if isinstance(error, TemplateError) else \
-        f"template error: {type(error).__name__}: {text}"
+    message = (
+        f"template error: {text}"
+        if isinstance(error, TemplateError)
+        else f"template error: {type(error).__name__}: {text}"
+    )
     located = _innermost_template_line(error)
     if located:
         return ContentError([Problem(located[0], located[1], 1, message, "fix the layout's template")])
@@ -382,5 +427,6 @@ def _innermost_template_line(error: Exception) -> tuple[Path, int] | None:
 
 def format_date(date: dt.date, labels: dict[str, Any]) -> str:
     """``date`` spelled out with the language's month names and order (``date_format``)."""
-    return fill(labels["date_format"], {"day": str(date.day), "month": labels["months"][date.month - 1],
-                                        "year": str(date.year)})
+    return fill(
+        labels["date_format"], {"day": str(date.day), "month": labels["months"][date.month - 1], "year": str(date.year)}
+    )

@@ -25,9 +25,9 @@ from .models import PARTS, Colors, Placement
 MANIFEST = "layout.yaml"
 
 
-
 def _matching(pattern: str, message: str) -> AfterValidator:
     """A text rule with the message a layout's author reads when it is broken."""
+
     def check(value: str) -> str:
         if not re.fullmatch(pattern, value):
             raise PydanticCustomError("layout_name", '"{value}" ' + message, {"value": value})
@@ -36,15 +36,31 @@ def _matching(pattern: str, message: str) -> AfterValidator:
     return AfterValidator(check)
 
 
-FontFile = Annotated[str, _matching(r"[A-Za-z0-9][A-Za-z0-9._-]*", "is not a file name: name a file in the "
-                                    "layout's fonts/ folder, without a folder (e.g. MySerif-Regular.ttf)"),
-                     Field(description="A file in the layout's fonts/ folder (e.g. MySerif-Regular.ttf).")]
-LayoutName = Annotated[str, _matching(r"[A-Za-z0-9][A-Za-z0-9._-]*", "is not a layout name: name a folder in "
-                                      "layouts/ beside the issues, or `default`")]
-LabelName = Annotated[str, _matching(r"[a-z][a-z0-9_]*", "is not a label name: lower-case letters, digits "
-                                     "and underscores, e.g. partner_news")]
-FontFamily = Annotated[str, _matching(r"[A-Za-z0-9][A-Za-z0-9 _-]*", "is not a font family name: letters, "
-                                      "digits, spaces and hyphens (it is written into CSS)")]
+FontFile = Annotated[
+    str,
+    _matching(
+        r"[A-Za-z0-9][A-Za-z0-9._-]*",
+        "is not a file name: name a file in the layout's fonts/ folder, without a folder (e.g. MySerif-Regular.ttf)",
+    ),
+    Field(description="A file in the layout's fonts/ folder (e.g. MySerif-Regular.ttf)."),
+]
+LayoutName = Annotated[
+    str,
+    _matching(
+        r"[A-Za-z0-9][A-Za-z0-9._-]*", "is not a layout name: name a folder in layouts/ beside the issues, or `default`"
+    ),
+]
+LabelName = Annotated[
+    str,
+    _matching(r"[a-z][a-z0-9_]*", "is not a label name: lower-case letters, digits and underscores, e.g. partner_news"),
+]
+FontFamily = Annotated[
+    str,
+    _matching(
+        r"[A-Za-z0-9][A-Za-z0-9 _-]*",
+        "is not a font family name: letters, digits, spaces and hyphens (it is written into CSS)",
+    ),
+]
 
 
 class Strict(BaseModel):
@@ -136,14 +152,20 @@ class Labels(Strict):
     links: str | None = None
     colon: str | None = None
     offprint: str | None = None
-    issue_in_text: str | None = Field(None, description="`issue` inside a sentence: `issue` in English, "
-                                                         "`Ausgabe` in German (nouns keep their capital).")
+    issue_in_text: str | None = Field(
+        None,
+        description="`issue` inside a sentence: `issue` in English, `Ausgabe` in German (nouns keep their capital).",
+    )
     title: str | None = None
     title_without_headline: str | None = None
     subject: str | None = None
     subject_without_headline: str | None = None
-    quotes: Annotated[list[str], Field(min_length=4, max_length=4,
-                                       description="Opening and closing quotes, then the inner pair.")] | None = None
+    quotes: (
+        Annotated[
+            list[str], Field(min_length=4, max_length=4, description="Opening and closing quotes, then the inner pair.")
+        ]
+        | None
+    ) = None
 
 
 PLACEHOLDERS: dict[str, tuple[str, ...]] = {
@@ -162,9 +184,16 @@ def read_labels(path: Path, own: frozenset[str] = frozenset()) -> dict[str, Any]
     document = _load(path)
     data = dict(document.data)
     extra = {key: value for key, value in data.items() if key in own and key not in Labels.model_fields}
-    problems = [Problem(path, *_key_position(document, key), f"{key}: a label must be text",
-                        'quote it if it looks like a number or yes/no: "…"')
-                for key, value in extra.items() if not isinstance(value, str)]
+    problems = [
+        Problem(
+            path,
+            *_key_position(document, key),
+            f"{key}: a label must be text",
+            'quote it if it looks like a number or yes/no: "…"',
+        )
+        for key, value in extra.items()
+        if not isinstance(value, str)
+    ]
     try:
         Labels.model_validate({key: value for key, value in data.items() if key not in extra})
     except ValidationError as error:
@@ -185,8 +214,14 @@ def _pattern_problems(document: Document) -> list[Problem]:
         for name in _PLACEHOLDER.findall(value):
             if name not in allowed:
                 line, column = document.data.lc.value(key)
-                problems.append(Problem(document.path, line + 1, column + 1,
-                                        f"{key}: {{{name}}} is not one of " + ", ".join(f"{{{a}}}" for a in allowed)))
+                problems.append(
+                    Problem(
+                        document.path,
+                        line + 1,
+                        column + 1,
+                        f"{key}: {{{name}}} is not one of " + ", ".join(f"{{{a}}}" for a in allowed),
+                    )
+                )
     return problems
 
 

@@ -44,7 +44,11 @@ except ImportError:  # pragma: no cover - the wheel is available for every platf
             self.reader, self.scanner = Reader(text, self), RoundTripScanner(self)
             self.parser = _PureParser(self)
             self.get_event, self.peek_event, self.check_event = (
-                self.parser.get_event, self.parser.peek_event, self.parser.check_event)
+                self.parser.get_event,
+                self.parser.peek_event,
+                self.parser.check_event,
+            )
+
 
 log = logging.getLogger(__name__)
 
@@ -62,7 +66,7 @@ class Positions:
     Named and shaped like ruamel.yaml's ``lc`` so code reads the same as with its loader.
     """
 
-    __slots__ = ("line", "col", "data")
+    __slots__ = ("col", "data", "line")
 
     def __init__(self, line: int, col: int):
         self.line, self.col, self.data = line, col, {}
@@ -165,19 +169,26 @@ class _Composer:
         node = self.node()
         self.parser.get_event()  # document end
         if self.parser.check_event(DocumentStartEvent):
-            raise _refuse("a second YAML document (after ---) is not allowed", self.parser.peek_event().start_mark,
-                          "one file holds one brief, issue or publication")
+            raise _refuse(
+                "a second YAML document (after ---) is not allowed",
+                self.parser.peek_event().start_mark,
+                "one file holds one brief, issue or publication",
+            )
         return node
 
     def node(self) -> Any:
         event = self.parser.get_event()
         if isinstance(event, AliasEvent):
-            raise _refuse(f"YAML aliases (*{event.anchor}) are not allowed", event.start_mark,
-                          "write the value out in full")
+            raise _refuse(
+                f"YAML aliases (*{event.anchor}) are not allowed", event.start_mark, "write the value out in full"
+            )
         tag = event.tag
         if tag is not None and tag != "!":
-            raise _refuse(f"YAML tags such as {tag.replace('tag:yaml.org,2002:', '!!')} are not allowed",
-                          event.start_mark, "remove the tag")
+            raise _refuse(
+                f"YAML tags such as {tag.replace('tag:yaml.org,2002:', '!!')} are not allowed",
+                event.start_mark,
+                "remove the tag",
+            )
         if isinstance(event, ScalarEvent):
             self._ended(event)
             self._folded_items(event)
@@ -270,20 +281,30 @@ def load_document(path: Path) -> Document:
         kind = "a list" if isinstance(data, YamlList) else "a single value"
         first = next((i for i, ln in enumerate(lines) if ln.strip() and not ln.lstrip().startswith("#")), 0)
         raise LoadFailed(
-            Problem(path, first + 1, 1, f"the file holds {kind}; it must be a mapping of fields",
-                    "start lines with `field: value`, for example `title: …`")
+            Problem(
+                path,
+                first + 1,
+                1,
+                f"the file holds {kind}; it must be a mapping of fields",
+                "start lines with `field: value`, for example `title: …`",
+            )
         )
     log.debug("read %s (%d lines)", path, len(lines))
-    return Document(path, data, lines, [_folded_item_warning(path, line, column)
-                                        for line, column in composer.suspicious])
+    return Document(
+        path, data, lines, [_folded_item_warning(path, line, column) for line, column in composer.suspicious]
+    )
 
 
 def _folded_item_warning(path: Path, line: int, column: int) -> Problem:
-    return Problem(path, line + 1, column + 1,
-                   "this line starts with `- ` but continues the text above: YAML joined it to the previous "
-                   "line instead of starting a new item",
-                   "indent it exactly like the other items (same column), or put the text in quotes if the "
-                   "dash belongs to it", "warning")
+    return Problem(
+        path,
+        line + 1,
+        column + 1,
+        "this line starts with `- ` but continues the text above: YAML joined it to the previous "
+        "line instead of starting a new item",
+        "indent it exactly like the other items (same column), or put the text in quotes if the dash belongs to it",
+        "warning",
+    )
 
 
 def _read_text(path: Path) -> str:
@@ -308,8 +329,7 @@ def _read_text(path: Path) -> str:
     except UnicodeDecodeError as error:
         line, column = _position_of_offset(raw, error.start)
         raise LoadFailed(
-            Problem(path, line, column, f"invalid UTF-8 (byte 0x{raw[error.start]:02x})",
-                    "save the file as UTF-8")
+            Problem(path, line, column, f"invalid UTF-8 (byte 0x{raw[error.start]:02x})", "save the file as UTF-8")
         ) from None
     return text.removeprefix("\ufeff")
 
@@ -339,11 +359,25 @@ def _refuse_invisible_characters(path: Path, text: str) -> None:
     column = found.start() - (text.rfind("\n", 0, found.start()) + 1) + 1
     code = f"U+{ord(found.group()):04X}"
     if _HIDDEN_BREAKS.fullmatch(found.group()):
-        raise LoadFailed(Problem(path, line, column, f"an invisible line separator ({code}) is in the text",
-                                 "it often comes with text pasted from a PDF or a word processor; "
-                                 "replace it with a space or a normal line break"))
-    raise LoadFailed(Problem(path, line, column, f"an invisible control character ({code}) is in the text",
-                             "delete it; it often comes with text pasted from another program"))
+        raise LoadFailed(
+            Problem(
+                path,
+                line,
+                column,
+                f"an invisible line separator ({code}) is in the text",
+                "it often comes with text pasted from a PDF or a word processor; "
+                "replace it with a space or a normal line break",
+            )
+        )
+    raise LoadFailed(
+        Problem(
+            path,
+            line,
+            column,
+            f"an invisible control character ({code}) is in the text",
+            "delete it; it often comes with text pasted from another program",
+        )
+    )
 
 
 def _tab_problem(path: Path, lines: list[str], error: MarkedYAMLError) -> Problem | None:
@@ -359,8 +393,13 @@ def _tab_problem(path: Path, lines: list[str], error: MarkedYAMLError) -> Proble
     indent = line[: len(line) - len(line.lstrip(" \t"))]
     if "\t" not in indent:
         return None
-    return Problem(path, mark.line + 1, indent.index("\t") + 1, "a tab is used for indentation",
-                   "YAML indents with spaces only; replace the tab with spaces")
+    return Problem(
+        path,
+        mark.line + 1,
+        indent.index("\t") + 1,
+        "a tab is used for indentation",
+        "YAML indents with spaces only; replace the tab with spaces",
+    )
 
 
 def _yaml_problem(path: Path, error: MarkedYAMLError) -> Problem:
@@ -373,5 +412,10 @@ def _yaml_problem(path: Path, error: MarkedYAMLError) -> Problem:
     began = error.context_mark
     if began and mark and began.line != mark.line:
         context += f" that began on line {began.line + 1}, column {began.column + 1}"
-    return Problem(path, line, column, f"invalid YAML: {what}{context}",
-                   "check indentation and quote values that contain ': ' or start with a symbol")
+    return Problem(
+        path,
+        line,
+        column,
+        f"invalid YAML: {what}{context}",
+        "check indentation and quote values that contain ': ' or start with a symbol",
+    )

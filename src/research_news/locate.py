@@ -12,7 +12,8 @@ from __future__ import annotations
 import bisect
 import difflib
 import re
-from typing import Any, Callable, Iterable
+from collections.abc import Callable, Iterable
+from typing import Any
 
 from pydantic import BaseModel, ValidationError
 from ruamel.yaml.scalarstring import FoldedScalarString, LiteralScalarString
@@ -37,11 +38,7 @@ def _walk(data: Any, loc: Loc) -> tuple[list[tuple[Any, Any]], Loc]:
     real: list[Any] = []
     node = data
     for segment in loc:
-        if isinstance(node, YamlMap) and segment in node:
-            steps.append((node, segment))
-            real.append(segment)
-            node = node[segment]
-        elif isinstance(node, YamlList) and isinstance(segment, int) and 0 <= segment < len(node):
+        if (isinstance(node, YamlMap) and segment in node) or (isinstance(node, YamlList) and isinstance(segment, int) and 0 <= segment < len(node)):
             steps.append((node, segment))
             real.append(segment)
             node = node[segment]
@@ -119,8 +116,9 @@ _CONTENT = re.compile(r"[^ \n]")
 """What YAML keeps of a source line: line breaks and indentation are all it folds or strips."""
 
 
-def _source_segments(lines: list[str], row: int, col: int, last: int,
-                     value: str) -> tuple[list[tuple[int, int, int]], int]:
+def _source_segments(
+    lines: list[str], row: int, col: int, last: int, value: str
+) -> tuple[list[tuple[int, int, int]], int]:
     """Where each source line's part of ``value`` begins: ([(offset, row, col)], offsets mapped).
 
     YAML copies the text of each line into the value and only changes what is between
@@ -134,7 +132,7 @@ def _source_segments(lines: list[str], row: int, col: int, last: int,
     if isinstance(value, (LiteralScalarString, FoldedScalarString)):
         row += 1  # the text starts on the line after the `|` or `>`
     else:
-        col += lines[row][col:col + 1] in ("'", '"')  # inside the quote
+        col += lines[row][col : col + 1] in ("'", '"')  # inside the quote
         position = _shared_length(value, 0, lines[row][col:])
         segments.append((0, row, col))
         row += 1
@@ -260,18 +258,27 @@ def _message(error: dict, model: type[BaseModel]) -> tuple[str, str | None, bool
     if kind == "too_long" and isinstance(value, str):
         return f"{name}: is {len(value)} characters long; the limit is {ctx.get('max_length')}", None, False
     if kind == "too_long":
-        return (f"{name}: has {ctx.get('actual_length')} items; at most {ctx.get('max_length')} are allowed",
-                None, False)
+        return (
+            f"{name}: has {ctx.get('actual_length')} items; at most {ctx.get('max_length')} are allowed",
+            None,
+            False,
+        )
     if kind == "string_too_long":
-        return (f"{name}: is {len(value)} characters long; the limit is {ctx.get('max_length')}",
-                "shorten it; a subtitle can hold the rest" if last == "title" else None, False)
+        return (
+            f"{name}: is {len(value)} characters long; the limit is {ctx.get('max_length')}",
+            "shorten it; a subtitle can hold the rest" if last == "title" else None,
+            False,
+        )
     if kind == "string_pattern_mismatch":
         return f"{name}: {_describe(value)} {PATTERN_MESSAGES.get(last, 'is not in the expected form')}", None, False
     if kind == "literal_error":
         expected = [c.strip(" '") for c in str(ctx.get("expected", "")).replace(" or ", ",").split(",") if c.strip()]
         about_key = "[key]" in error["loc"]  # a mapping key (e.g. under `limits`) is wrong, not a value
-        return (f"{name}: {_describe(value)} is not one of {', '.join(expected)}",
-                suggestion(str(value), expected), about_key)
+        return (
+            f"{name}: {_describe(value)} is not one of {', '.join(expected)}",
+            suggestion(str(value), expected),
+            about_key,
+        )
     if kind in {"int_type", "int_parsing", "int_from_float", "greater_than"}:
         return f"{name}: expected a positive whole number, got {_describe(value)}", None, False
     if kind in {"bool_type", "bool_parsing"}:
@@ -340,17 +347,25 @@ def _colon_problem(doc: Document, raw: dict) -> Problem | None:
     source = doc.lines[line] if line < len(doc.lines) else ""
     colon = source.find(":", column + len(key))
     column = colon if colon >= 0 and not source[column:colon].strip(" ").endswith(("'", '"')) else column
-    return Problem(doc.path, line + 1, column + 1,
-                   f'{field_path(real)}: the colon after "{shorten(key, 40)}" made YAML read a field name, '
-                   "so this is a mapping, not text", _quoting_hint(doc, node, key))
+    return Problem(
+        doc.path,
+        line + 1,
+        column + 1,
+        f'{field_path(real)}: the colon after "{shorten(key, 40)}" made YAML read a field name, '
+        "so this is a mapping, not text",
+        _quoting_hint(doc, node, key),
+    )
 
 
 def _quoting_hint(doc: Document, node: YamlMap, key: str) -> str:
     """How to write text holding `: `: the line as typed, in quotes, when it is one line."""
     line, column = node.lc.key(key)
     written = doc.lines[line][column:].rstrip() if line < len(doc.lines) else ""
-    one_line = len(node) == 1 and not isinstance(node[key], (YamlMap, YamlList)) and (
-        node[key] is None or node.lc.value(key)[0] == line)
+    one_line = (
+        len(node) == 1
+        and not isinstance(node[key], (YamlMap, YamlList))
+        and (node[key] is None or node.lc.value(key)[0] == line)
+    )
     if one_line and written and not any(mark in written for mark in ('"', "\\", " #")):
         return f'put the text in quotes: "{written}", or write | and the text on the lines below, indented'
     return "put the text in quotes, or write | and the text on the lines below, indented"

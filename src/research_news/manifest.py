@@ -25,9 +25,9 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
-from typing import Iterator
 
 from .exceptions import display_path
 from .write import WriteFailed, reason
@@ -71,12 +71,18 @@ class Manifest:
         return Manifest(editions, (self.stale | dropped) - owned_now)
 
     def to_bytes(self) -> bytes:
-        return json.dumps({
-            "format": _FORMAT,
-            "about": "files research-news wrote here; the next build removes those its content no longer makes",
-            "editions": {name: sorted(files) for name, files in sorted(self.editions.items())},
-            "stale": sorted(self.stale),
-        }, indent=1).encode("utf-8") + b"\n"
+        return (
+            json.dumps(
+                {
+                    "format": _FORMAT,
+                    "about": "files research-news wrote here; the next build removes those its content no longer makes",
+                    "editions": {name: sorted(files) for name, files in sorted(self.editions.items())},
+                    "stale": sorted(self.stale),
+                },
+                indent=1,
+            ).encode("utf-8")
+            + b"\n"
+        )
 
 
 def _paths(value: object) -> set[str]:
@@ -115,9 +121,11 @@ def remove_stale(folder: Path, stale: set[str]) -> None:
         try:
             path.unlink(missing_ok=True)
         except OSError as error:
-            raise WriteFailed(f"could not remove {display_path(path)}, which the content no longer makes: "
-                              f"{reason(error)}; the new files are in place, and the next build will "
-                              "try again") from None
+            raise WriteFailed(
+                f"could not remove {display_path(path)}, which the content no longer makes: "
+                f"{reason(error)}; the new files are in place, and the next build will "
+                "try again"
+            ) from None
         _remove_empty_parents(path.parent, folder)
 
 

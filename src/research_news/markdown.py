@@ -11,8 +11,8 @@ from __future__ import annotations
 import bisect
 import functools
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 from urllib.parse import urlsplit
 
 from markdown_it import MarkdownIt, rules_inline
@@ -39,8 +39,7 @@ def _dialect(lang: str, quotes: Quotes) -> MarkdownIt:
     md.enable(["replacements", "smartquotes"])
     md.disable("image")
     md.validateLink = link_allowed
-    md.core.ruler.after("smartquotes", "typography",
-                        lambda state: typeset_markdown_tokens(state.tokens, lang, quotes))
+    md.core.ruler.after("smartquotes", "typography", lambda state: typeset_markdown_tokens(state.tokens, lang, quotes))
     return md
 
 
@@ -142,10 +141,10 @@ def _reference_label(state: StateInline, start: int) -> str:
     """The definition a reference-style link starting at ``start`` uses, as markdown-it reads it."""
     label_end = state.md.helpers.parseLinkLabel(state, start, True)
     label = ""
-    if state.src[label_end + 1:label_end + 2] == "[":  # `[text][label]`; `[label][]` leaves it empty
+    if state.src[label_end + 1 : label_end + 2] == "[":  # `[text][label]`; `[label][]` leaves it empty
         second_end = state.md.helpers.parseLinkLabel(state, label_end + 1)
-        label = state.src[label_end + 2:second_end] if second_end >= 0 else ""
-    return normalizeReference(label or state.src[start + 1:label_end])
+        label = state.src[label_end + 2 : second_end] if second_end >= 0 else ""
+    return normalizeReference(label or state.src[start + 1 : label_end])
 
 
 @functools.cache
@@ -284,7 +283,7 @@ def _without_link_targets(text: str) -> str:
         end = text.find(")", start + 2)
         if end < 0:
             break  # no `)` after this `](`, so none after any later one either
-        kept.append(text[position:start + 1])
+        kept.append(text[position : start + 1])
         position = end + 1
     kept.append(text[position:])
     return "".join(kept)

@@ -47,9 +47,20 @@ MAX_LINE = 998
 """RFC 5322 2.1.1: octets in a line, CRLF not counted. Relays refuse longer ones."""
 FOLD_AT = 78  # RFC 5322's "SHOULD": where lines are folded when they can be
 
-VERBATIM_HEADERS = ("List-Unsubscribe", "List-Unsubscribe-Post", "List-Id", "List-Help", "List-Subscribe",
-                    "List-Post", "List-Owner", "List-Archive", "Message-ID", "In-Reply-To", "References",
-                    "Content-Language")
+VERBATIM_HEADERS = (
+    "List-Unsubscribe",
+    "List-Unsubscribe-Post",
+    "List-Id",
+    "List-Help",
+    "List-Subscribe",
+    "List-Post",
+    "List-Owner",
+    "List-Archive",
+    "Message-ID",
+    "In-Reply-To",
+    "References",
+    "Content-Language",
+)
 """Headers read by machines, never by people: RFC 2047 forbids encoded words in them."""
 
 ADDRESS_MARKER = f"rnaddr{secrets.token_hex(16)}"
@@ -91,8 +102,9 @@ def _header_factory() -> HeaderRegistry:
     return registry
 
 
-POLICY = policy.SMTP.clone(raise_on_defect=True, cte_type="7bit", refold_source="none",
-                           header_factory=_header_factory())
+POLICY = policy.SMTP.clone(
+    raise_on_defect=True, cte_type="7bit", refold_source="none", header_factory=_header_factory()
+)
 """RFC 5322 with CRLF line endings; a malformed header is an error, never a silent repair; bodies
 quoted-printable or base64 so that no relay without 8BITMIME can mangle them; headers parsed from
 a file written out as they were; :data:`VERBATIM_HEADERS` never encoded."""
@@ -110,8 +122,9 @@ def fold_verbatim(name: str, value: str, linesep: str = "\r\n") -> str:
     """
     refuse_line_breaks(name, value)
     if not value.isascii():
-        raise ResearchNewsError(f"the {name} header must be ASCII, but is {value!r}; percent-encode "
-                                "the other characters (é → %C3%A9)")
+        raise ResearchNewsError(
+            f"the {name} header must be ASCII, but is {value!r}; percent-encode the other characters (é → %C3%A9)"
+        )
     lines = [f"{name}:"]
     for piece in _PIECE.findall(value):
         if len(lines) == 1 and not piece[0].isspace():
@@ -123,7 +136,8 @@ def fold_verbatim(name: str, value: str, linesep: str = "\r\n") -> str:
         else:
             raise ResearchNewsError(
                 f"the {name} header would hold {piece.strip()[:60]}… ({len(piece.strip())} characters without "
-                f"a space), which no header line can: a line holds at most {MAX_LINE - 1}; shorten it")
+                f"a space), which no header line can: a line holds at most {MAX_LINE - 1}; shorten it"
+            )
     return linesep.join(lines) + linesep
 
 
@@ -150,8 +164,12 @@ def text_header(text: str) -> str:
     readers ignore whitespace between encoded words), so "qui décide" arrived as "quidécide".
     Encoding the spaces inside the words, and folding only between them, keeps the text exact.
     """
-    if text.isascii() and text.isprintable() and all(len(word) < FOLD_AT for word in text.split()) \
-            and not ENCODED_WORD.search(text):
+    if (
+        text.isascii()
+        and text.isprintable()
+        and all(len(word) < FOLD_AT for word in text.split())
+        and not ENCODED_WORD.search(text)
+    ):
         return text
     return " ".join(encoded_words(text))
 
@@ -196,8 +214,10 @@ def check_wire(data: bytes, what: str) -> None:
     """Raise when :func:`wire_problems` finds anything in ``data``; ``what`` names the message."""
     problems = wire_problems(data)
     if problems:
-        raise ResearchNewsError(f"{what} is not fit to send: {'; '.join(problems)}. This is a bug in "
-                                "research-news; please report it with the publication.yaml settings")
+        raise ResearchNewsError(
+            f"{what} is not fit to send: {'; '.join(problems)}. This is a bug in "
+            "research-news; please report it with the publication.yaml settings"
+        )
 
 
 def build_message(edition: Edition, html: str, text: str, pdf: bytes | None = None) -> EmailMessage:
@@ -278,8 +298,10 @@ def refuse_line_breaks(name: str, value: str) -> None:
     of defence for editions assembled some other way.
     """
     if _LINE_BREAK.search(value):
-        raise ResearchNewsError(f"the {name} header would contain a line break ({value!r}); "
-                                "remove it from the content (research-news check shows where)")
+        raise ResearchNewsError(
+            f"the {name} header would contain a line break ({value!r}); "
+            "remove it from the content (research-news check shows where)"
+        )
 
 
 def sender_domain(mailbox: str) -> str | None:

@@ -42,8 +42,10 @@ def _single_line(value: str) -> str:
         raise PydanticCustomError("control_character", "contains an invisible control character; retype the text")
     if ENCODED_WORD.search(value):
         raise PydanticCustomError(
-            "encoded_word", "contains {word}, which mail programs would decode as a hidden header; write the text itself",
-            {"word": ENCODED_WORD.search(value).group()})
+            "encoded_word",
+            "contains {word}, which mail programs would decode as a hidden header; write the text itself",
+            {"word": ENCODED_WORD.search(value).group()},
+        )
     if not value:
         raise PydanticCustomError("empty_text", "is empty; write some text or remove the field")
     return value
@@ -80,9 +82,7 @@ def _email_address(value: str) -> str:
     try:
         return validate_email(value, check_deliverability=False).normalized
     except EmailNotValidError:
-        raise PydanticCustomError(
-            "email", '"{value}" is not an email address', {"value": value}
-        ) from None
+        raise PydanticCustomError("email", '"{value}" is not an email address', {"value": value}) from None
 
 
 EmailAddress = Annotated[str, AfterValidator(_email_address), Field(json_schema_extra={"format": "email"})]
@@ -106,7 +106,8 @@ def _orcid(value: str) -> str:
         )
     if not orcid_checksum_ok(value):
         raise PydanticCustomError(
-            "orcid_checksum", '"{value}" is not a valid ORCID iD (its check digit is wrong); copy it from orcid.org',
+            "orcid_checksum",
+            '"{value}" is not a valid ORCID iD (its check digit is wrong); copy it from orcid.org',
             {"value": value},
         )
     return value
@@ -121,7 +122,8 @@ def _link(schemes: tuple[str, ...]):
         parts = urlsplit(value)
         if parts.scheme.lower() not in schemes:
             raise PydanticCustomError(
-                "url_scheme", '"{value}" is not allowed: links must start with {schemes}',
+                "url_scheme",
+                '"{value}" is not allowed: links must start with {schemes}',
                 {"value": value, "schemes": " or ".join(f"{s}:" for s in schemes)},
             )
         if parts.scheme.lower() in ("http", "https") and not parts.netloc:
@@ -129,8 +131,9 @@ def _link(schemes: tuple[str, ...]):
         if re.search(r"[\s\x00-\x1f\x7f]", value):
             raise PydanticCustomError("url_space", '"{value}" contains spaces or line breaks', {"value": value})
         if parts.scheme.lower() == "mailto" and "@" not in parts.path:
-            raise PydanticCustomError("url_mailto", '"{value}" names no address; write mailto:someone@example.org',
-                                      {"value": value})
+            raise PydanticCustomError(
+                "url_mailto", '"{value}" names no address; write mailto:someone@example.org', {"value": value}
+            )
         return value
 
     return AfterValidator(check)
@@ -150,16 +153,21 @@ def _fits_a_header_line(value: str) -> str:
     most 998 characters, whatever reader's address fills it: refuse what could not."""
     if not value.isascii():
         raise PydanticCustomError(
-            "url_ascii", '"{value}" has characters beyond ASCII, which the List-Unsubscribe header cannot '
-            "carry; percent-encode them (é → %C3%A9) and write the domain in its xn-- form", {"value": value})
+            "url_ascii",
+            '"{value}" has characters beyond ASCII, which the List-Unsubscribe header cannot '
+            "carry; percent-encode them (é → %C3%A9) and write the domain in its xn-- form",
+            {"value": value},
+        )
     slots = len(ADDRESS_SLOT.findall(value))
     longest = len(ADDRESS_SLOT.sub("", value)) + slots * LONGEST_ADDRESS_IN_URL
     if _UNSUBSCRIBE_HEADER + longest > 998:
         filled = " once the longest possible address fills its {email}" if slots else ""
         raise PydanticCustomError(
-            "url_length", "is {length} characters long{filled}; the List-Unsubscribe header must hold it on one "
+            "url_length",
+            "is {length} characters long{filled}; the List-Unsubscribe header must hold it on one "
             "line of at most 998 characters: shorten it to {most} characters or fewer",
-            {"length": longest, "filled": filled, "most": 998 - _UNSUBSCRIBE_HEADER - longest + len(value)})
+            {"length": longest, "filled": filled, "most": 998 - _UNSUBSCRIBE_HEADER - longest + len(value)},
+        )
     return value
 
 
@@ -179,7 +187,9 @@ def _iso_date(value: object) -> object:
     """Dates arrive as the text the author typed; say clearly what is wrong with them."""
     if isinstance(value, str):
         if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value.strip()):
-            raise PydanticCustomError("date_format", '"{value}" is not a date; write it as YYYY-MM-DD', {"value": value})
+            raise PydanticCustomError(
+                "date_format", '"{value}" is not a date; write it as YYYY-MM-DD', {"value": value}
+            )
         try:
             return dt.date.fromisoformat(value.strip())
         except ValueError as error:
@@ -252,12 +262,16 @@ def _doi(value: object) -> object:
         bare = unquote(bare)  # a copied doi.org address may have %2F for its slash
     if not re.fullmatch(r"10\.\d{4,9}/\S+", bare) or _CONTROL.search(bare):
         raise PydanticCustomError(
-            "doi", '"{value}" is not a DOI; write it like 10.1234/abcd, doi:10.1234/abcd or '
-                   "https://doi.org/10.1234/abcd", {"value": value})
+            "doi",
+            '"{value}" is not a DOI; write it like 10.1234/abcd, doi:10.1234/abcd or https://doi.org/10.1234/abcd',
+            {"value": value},
+        )
     return bare
 
 
-Doi = Annotated[str, BeforeValidator(_doi), Field(description="10.1234/abcd, doi:10.1234/abcd or https://doi.org/10.1234/abcd.")]
+Doi = Annotated[
+    str, BeforeValidator(_doi), Field(description="10.1234/abcd, doi:10.1234/abcd or https://doi.org/10.1234/abcd.")
+]
 
 
 class Reference(Strict):
@@ -383,8 +397,10 @@ def _mailbox(value: str) -> str:
         raise PydanticCustomError("email", '"{value}" is not an email address', {"value": mailbox.addr_spec}) from None
     if checked.ascii_email is None:
         raise PydanticCustomError(
-            "mailbox_ascii", '"{value}" has letters beyond ASCII before the @, which most relays refuse',
-            {"value": mailbox.addr_spec})
+            "mailbox_ascii",
+            '"{value}" has letters beyond ASCII before the @, which most relays refuse',
+            {"value": mailbox.addr_spec},
+        )
     return str(Address(display_name=mailbox.display_name, addr_spec=checked.ascii_email))
 
 
@@ -427,8 +443,9 @@ class Publication(Strict):
     def email_edition_lacks(self) -> list[str]:
         """The settings the email edition needs that this publication leaves out: absolute links
         to the web edition (``web_base_url``) and a sender (``email.from``)."""
-        return [name for name, value in (("web_base_url", self.web_base_url), ("email.from", self.email.from_))
-                if not value]
+        return [
+            name for name, value in (("web_base_url", self.web_base_url), ("email.from", self.email.from_)) if not value
+        ]
 
 
 MODELS: dict[str, type[Strict]] = {"brief": Brief, "issue": Issue, "publication": Publication}

@@ -68,8 +68,17 @@ def read_recipients(path: Path, skip_invalid: bool = False) -> RecipientList:
     """The recipients in ``path``; raises ``ContentError`` listing every problem found."""
     rows = _records(path, _text(path))
     if not rows:
-        raise ContentError([Problem(path, 1, 1, "the recipients file is empty",
-                                    hint="the first line names the columns: email,name,language")])
+        raise ContentError(
+            [
+                Problem(
+                    path,
+                    1,
+                    1,
+                    "the recipients file is empty",
+                    hint="the first line names the columns: email,name,language",
+                )
+            ]
+        )
     header, body = rows[0], rows[1:]
     columns = _check_header(path, header)  # raises: a bad header spoils every row
     recipients: list[Recipient] = []
@@ -88,8 +97,10 @@ def read_recipients(path: Path, skip_invalid: bool = False) -> RecipientList:
         hint = "every row was invalid and skipped" if row_problems else "add one address per line"
         nobody = Problem(path, last, 1, "the recipients file lists nobody", hint=hint)
         raise ContentError(row_problems + [nobody])
-    warnings = [Problem(p.path, p.line, p.column, f"skipped: {p.message}", p.hint, severity="warning")
-                for p in sorted(row_problems)]
+    warnings = [
+        Problem(p.path, p.line, p.column, f"skipped: {p.message}", p.hint, severity="warning")
+        for p in sorted(row_problems)
+    ]
     return RecipientList(path, recipients, warnings)
 
 
@@ -104,16 +115,26 @@ def _text(path: Path) -> str:
     sample = data[:200]
     if sample and max(sample[0::2].count(0), sample[1::2].count(0)) > len(sample) // 4:
         # UTF-16 without a byte-order mark: every other byte of ASCII text is NUL
-        raise ContentError([Problem(path, 1, 1, "the recipients file is not UTF-8 text (it looks like UTF-16)",
-                                    hint="save it as CSV UTF-8")])
+        raise ContentError(
+            [
+                Problem(
+                    path,
+                    1,
+                    1,
+                    "the recipients file is not UTF-8 text (it looks like UTF-16)",
+                    hint="save it as CSV UTF-8",
+                )
+            ]
+        )
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as error:
         before = data[: error.start]
         line = before.count(b"\n") + 1
         column = len(before) - (before.rfind(b"\n") + 1) + 1
-        raise ContentError([Problem(path, line, column, "the recipients file is not UTF-8 text",
-                                    hint="save it as CSV UTF-8")]) from None
+        raise ContentError(
+            [Problem(path, line, column, "the recipients file is not UTF-8 text", hint="save it as CSV UTF-8")]
+        ) from None
 
 
 def _records(path: Path, text: str) -> list[_Row]:
@@ -135,16 +156,24 @@ def _records(path: Path, text: str) -> list[_Row]:
         if text.startswith('"', index):
             match = _QUOTED.match(text, index)
             if match is None:
-                raise _csv_error(path, *where, "this quoted value is never closed",
-                                 'end it with a quote; a quote inside is written twice: ""')
+                raise _csv_error(
+                    path,
+                    *where,
+                    "this quoted value is never closed",
+                    'end it with a quote; a quote inside is written twice: ""',
+                )
             value = match.group(1).replace('""', '"')
             for newline in _NEWLINE.finditer(match.group(1)):
                 line, line_start = line + 1, index + 1 + newline.end()
             index = match.end()
             if index < len(text) and text[index] not in ",\r\n":
-                raise _csv_error(path, line, index - line_start + 1,
-                                 "a quoted value goes on after its closing quote",
-                                 'quote the whole value, writing a quote inside it twice: "Ada ""the"" Lovelace"')
+                raise _csv_error(
+                    path,
+                    line,
+                    index - line_start + 1,
+                    "a quoted value goes on after its closing quote",
+                    'quote the whole value, writing a quote inside it twice: "Ada ""the"" Lovelace"',
+                )
         else:
             match = _PLAIN.match(text, index)
             value, index = match.group(), match.end()
@@ -175,8 +204,17 @@ def _csv_error(path: Path, line: int, column: int, message: str, hint: str) -> C
 def _check_header(path: Path, header: _Row) -> dict[str, int]:
     """Column name → index; raises ``ContentError`` when the header row is unusable."""
     if any("@" in name for name in header.values):
-        raise ContentError([Problem(path, header.line, 1, "the first line must name the columns, "
-                                    "not hold an address", hint="add a first line: email,name,language")])
+        raise ContentError(
+            [
+                Problem(
+                    path,
+                    header.line,
+                    1,
+                    "the first line must name the columns, not hold an address",
+                    hint="add a first line: email,name,language",
+                )
+            ]
+        )
     problems: list[Problem] = []
     columns: dict[str, int] = {}
     for index, raw_name in enumerate(header.values):
@@ -190,15 +228,23 @@ def _check_header(path: Path, header: _Row) -> dict[str, int]:
             problems.append(Problem(path, line, column, f"unknown column `{raw_name.strip()}`", hint=hint))
         columns.setdefault(name, index)
     if "email" not in columns and not problems:
-        problems.append(Problem(path, header.line, 1, "the first line must name the columns, "
-                                "with one called `email`", hint="e.g. email,name,language"))
+        problems.append(
+            Problem(
+                path,
+                header.line,
+                1,
+                "the first line must name the columns, with one called `email`",
+                hint="e.g. email,name,language",
+            )
+        )
     if problems:
         raise ContentError(problems)
     return columns
 
 
-def _recipient(path: Path, row: _Row, columns: dict[str, int],
-               first_line: dict[str, int]) -> tuple[Recipient | None, list[Problem]]:
+def _recipient(
+    path: Path, row: _Row, columns: dict[str, int], first_line: dict[str, int]
+) -> tuple[Recipient | None, list[Problem]]:
     """The recipient of one row, or the problems that keep it from being one."""
     problems: list[Problem] = []
 
@@ -213,18 +259,30 @@ def _recipient(path: Path, row: _Row, columns: dict[str, int],
 
     if len(row.values) > len(columns):
         line, column = row.positions[len(columns)]
-        problems.append(Problem(path, line, column, f"this row has {len(row.values)} values but the "
-                                f"header names {len(columns)} columns",
-                                hint='quote values holding commas: "Lovelace, Ada"'))
+        problems.append(
+            Problem(
+                path,
+                line,
+                column,
+                f"this row has {len(row.values)} values but the header names {len(columns)} columns",
+                hint='quote values holding commas: "Lovelace, Ada"',
+            )
+        )
     for name in columns:
         if _control_character(value(name)):
-            problem(name, f"{name} contains {_control_character(value(name))}",
-                    hint="a value must be one line: a line break in a header could add headers "
-                         "such as Bcc to every message")
+            problem(
+                name,
+                f"{name} contains {_control_character(value(name))}",
+                hint="a value must be one line: a line break in a header could add headers "
+                "such as Bcc to every message",
+            )
     name = value("name").strip(" ")
     if ENCODED_WORD.search(name):
-        problem("name", f'name contains "{ENCODED_WORD.search(name).group()}", which mail programs would '
-                        "decode as a hidden header", hint="write the name itself, in any alphabet")
+        problem(
+            "name",
+            f'name contains "{ENCODED_WORD.search(name).group()}", which mail programs would decode as a hidden header',
+            hint="write the name itself, in any alphabet",
+        )
     raw_email = value("email").strip(" ")
     email = ""
     if not raw_email:
@@ -235,8 +293,11 @@ def _recipient(path: Path, row: _Row, columns: dict[str, int],
         except EmailNotValidError as error:
             problem("email", f'"{raw_email}" is not an email address: {error}')
     if email and email.lower() in first_line:
-        problem("email", f"{email} is listed twice (first on line {first_line[email.lower()]})",
-                hint="addresses are compared ignoring case")
+        problem(
+            "email",
+            f"{email} is listed twice (first on line {first_line[email.lower()]})",
+            hint="addresses are compared ignoring case",
+        )
     language = value("language").strip(" ")
     # The content's rule, in any case: mailing tools often export tags in capitals (EN, PT-BR).
     if language and not _control_character(language) and not LANGUAGE_TAG.fullmatch(language.lower()):

@@ -28,8 +28,12 @@ DEFAULT_LANGUAGE = "en"
 
 
 def _templates() -> Environment:
-    return Environment(loader=PackageLoader("research_news", "templates/new"), undefined=StrictUndefined,
-                       keep_trailing_newline=True, autoescape=False)
+    return Environment(
+        loader=PackageLoader("research_news", "templates/new"),
+        undefined=StrictUndefined,
+        keep_trailing_newline=True,
+        autoescape=False,
+    )
 
 
 def checked_language(code: str) -> str:
@@ -46,15 +50,19 @@ def new_publication(folder: Path, language: str = DEFAULT_LANGUAGE) -> None:
     """Create ``folder`` with a commented publication.yaml and assets/: the top of a content tree."""
     enclosing = find_root(folder.parent) if folder.parent.exists() else None
     if enclosing is not None:
-        raise UsageError(f"{folder} would be inside the publication at {enclosing}; a content tree holds "
-                         "one publication.yaml at its top (create the new one elsewhere)")
+        raise UsageError(
+            f"{folder} would be inside the publication at {enclosing}; a content tree holds "
+            "one publication.yaml at its top (create the new one elsewhere)"
+        )
     try:
         (folder / "assets").mkdir(parents=True)
     except OSError as error:
         raise WriteFailed.from_os_error(error, folder) from None
     example = f"{dt.date.today():%Y-%m}-first-issue"
-    write_text(folder / PUBLICATION_FILE, _templates().get_template("publication.yaml").render(
-        folder=folder, language=language, example_issue=example))
+    write_text(
+        folder / PUBLICATION_FILE,
+        _templates().get_template("publication.yaml").render(folder=folder, language=language, example_issue=example),
+    )
 
 
 # --- issue -----------------------------------------------------------------------------
@@ -90,17 +98,29 @@ def new_issue(folder: Path, date: IssueDate, language: str | None = None) -> Non
     and images/, inside a publication's tree."""
     root = find_root(folder.parent) if folder.parent.exists() else None
     if root is None:
-        raise UsageError(f"{folder.parent} is not inside a publication (no {PUBLICATION_FILE} there or above); "
-                         "start one with `research-news new publication DIR`, then create issues inside it")
+        raise UsageError(
+            f"{folder.parent} is not inside a publication (no {PUBLICATION_FILE} there or above); "
+            "start one with `research-news new publication DIR`, then create issues inside it"
+        )
     brief_name = "first-brief.yaml"
     language = language or _latest_language(root)
     try:
         (folder / "images").mkdir(parents=True)
     except OSError as error:
         raise WriteFailed.from_os_error(error, folder) from None
-    text = _templates().get_template("issue.yaml").render(
-        folder=folder, number=_next_number(root), date=date.text, date_note=date.note, brief=brief_name,
-        series=_series(root), language=language)
+    text = (
+        _templates()
+        .get_template("issue.yaml")
+        .render(
+            folder=folder,
+            number=_next_number(root),
+            date=date.text,
+            date_note=date.note,
+            brief=brief_name,
+            series=_series(root),
+            language=language,
+        )
+    )
     write_text(folder / ISSUE_FILE, text)
     write_text(folder / "briefs" / brief_name, _brief_text(folder / "briefs" / brief_name, None))
 
@@ -187,15 +207,19 @@ def _listed(issue_file: Path, entry: str, section: str) -> tuple[str, str]:
     try:
         data = yaml.load(issue_file.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise UsageError(f"--add-to needs the brief's issue: {issue_file} does not exist (put the brief in an "
-                         "issue's briefs/ folder)") from None
+        raise UsageError(
+            f"--add-to needs the brief's issue: {issue_file} does not exist (put the brief in an "
+            "issue's briefs/ folder)"
+        ) from None
     except (OSError, YAMLError, UnicodeDecodeError) as error:
-        raise ResearchNewsError(f"{issue_file} cannot be read to add the brief ({error}); "
-                                f"run `research-news check {issue_file.parent}`") from None
+        raise ResearchNewsError(
+            f"{issue_file} cannot be read to add the brief ({error}); run `research-news check {issue_file.parent}`"
+        ) from None
     sections = data.get("sections") if isinstance(data, dict) else None
     if not isinstance(sections, list) or not all(isinstance(s, dict) for s in sections):
-        raise ResearchNewsError(f"{issue_file} has no sections to add the brief to; "
-                                f"run `research-news check {issue_file.parent}`")
+        raise ResearchNewsError(
+            f"{issue_file} has no sections to add the brief to; run `research-news check {issue_file.parent}`"
+        )
     target = _section(sections, section, issue_file)
     briefs = target.setdefault("briefs", [])
     if entry in briefs:
@@ -219,8 +243,10 @@ def _section(sections: list[dict], wanted: str, issue_file: Path) -> dict:
     """The section whose title is ``wanted`` (case and spacing aside), or whose number it is."""
     if wanted.isdigit() and 1 <= int(wanted) <= len(sections):
         return sections[int(wanted) - 1]
+
     def key(text: object) -> str:
         return " ".join(str(text).split()).casefold()
+
     for section in sections:
         if key(section.get("title")) == key(wanted):
             return section

@@ -21,9 +21,10 @@ from __future__ import annotations
 
 import functools
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from importlib.metadata import EntryPoint, entry_points
-from typing import Any, Iterable
+from typing import Any
 
 from pydantic import BaseModel, Field, create_model
 
@@ -87,8 +88,10 @@ def _load(entry: EntryPoint) -> SectionType:
     try:
         kind = entry.load()
     except Exception as error:  # third-party code: whatever it raises, say whose it is
-        raise ResearchNewsError(f"{where} could not be loaded: {type(error).__name__}: {error}; "
-                                "reinstall or uninstall the package that provides it") from None
+        raise ResearchNewsError(
+            f"{where} could not be loaded: {type(error).__name__}: {error}; "
+            "reinstall or uninstall the package that provides it"
+        ) from None
     if not isinstance(kind, SectionType):
         raise ResearchNewsError(f"{where} is a {type(kind).__name__}, not a research_news.sections.SectionType")
     return kind
@@ -101,8 +104,10 @@ def _check(kind: SectionType, entry: EntryPoint, known: dict[str, SectionType]) 
         raise ResearchNewsError(f"{where} is named {kind.name!r}; name the entry point and the type alike")
     for what, value in (("name", kind.name), ("key", kind.key), ("label", kind.label)):
         if not NAME.fullmatch(value):
-            raise ResearchNewsError(f"{where}: its {what} {value!r} must be lower-case letters, digits and "
-                                    "underscores, starting with a letter")
+            raise ResearchNewsError(
+                f"{where}: its {what} {value!r} must be lower-case letters, digits and "
+                "underscores, starting with a letter"
+            )
     if kind.name in known:
         raise ResearchNewsError(f"{where}: a section type {kind.name!r} is already registered")
     taken = set(Issue.model_fields) | {other.key for other in known.values()}
@@ -144,9 +149,12 @@ def require_templates(layout: Layout, types: Iterable[str], subfolder: str) -> N
         relative = registered()[name].template(subfolder)
         if layout.file(relative) is None:
             own = layout.folders[0]
-            where = (f"add {own / relative}" if not own.is_relative_to(BUILTIN_LAYOUTS.resolve())
-                     else f"add it to a layout of your own (layouts/<name>/{relative}, with `layout: <name>` "
-                          "in publication.yaml)")
+            where = (
+                f"add {own / relative}"
+                if not own.is_relative_to(BUILTIN_LAYOUTS.resolve())
+                else f"add it to a layout of your own (layouts/<name>/{relative}, with `layout: <name>` "
+                "in publication.yaml)"
+            )
             raise LayoutError(f"the layout has no template {relative} for the section type {name!r}: {where}")
 
 

@@ -63,8 +63,9 @@ def typeset_markdown_tokens(tokens: list, lang: str, quotes: Sequence[str]) -> N
         previous = " "
         for child in block.children:
             if child.type == "text":
-                child.content = _protected(child.content, lambda piece, before: _spacing(
-                    _apostrophes(piece), before, lang), previous)
+                child.content = _protected(
+                    child.content, lambda piece, before: _spacing(_apostrophes(piece), before, lang), previous
+                )
                 previous = child.content[-1:] or previous
             elif child.type in ("softbreak", "hardbreak"):
                 previous = " "
@@ -77,7 +78,7 @@ def _protected(text: str, change, before: str = " ") -> str:
     out, last = [], 0
     for found in _PROTECTED.finditer(text):
         if found.start() > last:
-            out.append(change(text[last:found.start()], (out[-1][-1:] if out else before) or before))
+            out.append(change(text[last : found.start()], (out[-1][-1:] if out else before) or before))
         out.append(found.group())
         last = found.end()
     if last < len(text):
@@ -122,4 +123,4 @@ def _spacing(text: str, before: str, lang: str) -> str:
         text = _PERCENT.sub(NNBSP, text)
     if base in THOUSANDS_LANGUAGES:
         text = _THOUSANDS.sub(NNBSP, text)
-    return text[len(lead):]
+    return text[len(lead) :]

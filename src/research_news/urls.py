@@ -31,10 +31,11 @@ from __future__ import annotations
 import os
 import re
 import stat
+from collections.abc import Iterable
 from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable, NoReturn
+from typing import NoReturn
 from urllib.parse import urljoin, urlsplit
 from urllib.request import url2pathname
 from xml.etree import ElementTree
@@ -44,9 +45,17 @@ from weasyprint.urls import URLFetcher, URLFetcherResponse, iri_to_uri, path2url
 from .images import RASTER_SIGNATURES, svg_problem
 
 EMBEDDABLE = {
-    ".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".gif": "image/gif",
-    ".webp": "image/webp", ".svg": "image/svg+xml", ".css": "text/css",
-    ".ttf": "font/ttf", ".otf": "font/otf", ".woff": "font/woff", ".woff2": "font/woff2",
+    ".png": "image/png",
+    ".jpg": "image/jpeg",
+    ".jpeg": "image/jpeg",
+    ".gif": "image/gif",
+    ".webp": "image/webp",
+    ".svg": "image/svg+xml",
+    ".css": "text/css",
+    ".ttf": "font/ttf",
+    ".otf": "font/otf",
+    ".woff": "font/woff",
+    ".woff2": "font/woff2",
 }
 """What a document may load from disk, with the type WeasyPrint needs to decode it.
 
@@ -81,7 +90,7 @@ class SafeFetcher(URLFetcher):
         self.refused: list[Refusal] = []
 
     @classmethod
-    def for_edition(cls, edition) -> "SafeFetcher":
+    def for_edition(cls, edition) -> SafeFetcher:
         """A fetcher for ``edition``: its content tree and its layout folders."""
         return cls([edition.root, *edition.layout.folders])
 
@@ -91,8 +100,12 @@ class SafeFetcher(URLFetcher):
         scheme = urlsplit(url).scheme.lower()
         if scheme == "data":
             with closing(super().fetch(url, headers)) as decoded:  # by urllib's DataHandler, in memory
-                body, kind, served, header = decoded.read(MAX_BYTES + 1), decoded.content_type, decoded.url, \
-                    decoded.headers
+                body, kind, served, header = (
+                    decoded.read(MAX_BYTES + 1),
+                    decoded.content_type,
+                    decoded.url,
+                    decoded.headers,
+                )
         elif scheme == "file":
             path = self.local_path(url)
             with open(path, "rb") as stream:
@@ -140,8 +153,9 @@ def _may_be_read_as_svg(kind: str | None, body: bytes) -> bool:
     """Declared SVG, or anything but a bitmap, font or stylesheet (WeasyPrint's last resort is SVG)."""
     if kind == "image/svg+xml":
         return True
-    return not (body.startswith(RASTER_SIGNATURES + FONT_SIGNATURES) or (kind or "").startswith("font/")
-                or kind == "text/css")
+    return not (
+        body.startswith(RASTER_SIGNATURES + FONT_SIGNATURES) or (kind or "").startswith("font/") or kind == "text/css"
+    )
 
 
 FONT_SIGNATURES = (b"\x00\x01\x00\x00", b"true", b"OTTO", b"ttcf", b"wOFF", b"wOF2")

@@ -15,8 +15,21 @@ from .exceptions import ContentError, Problem
 from .locate import field_path, model_problems, position_in_text, position_of, text_locator
 from .tree import ISSUE_FILE, PUBLICATION_FILE, find_root
 
-__all__ = ["BriefEntry", "Checker", "Content", "ISSUE_FILE", "PUBLICATION_FILE", "errors_only", "field_path",
-           "find_root", "load_content", "model_problems", "position_in_text", "position_of", "text_locator"]
+__all__ = [
+    "ISSUE_FILE",
+    "PUBLICATION_FILE",
+    "BriefEntry",
+    "Checker",
+    "Content",
+    "errors_only",
+    "field_path",
+    "find_root",
+    "load_content",
+    "model_problems",
+    "position_in_text",
+    "position_of",
+    "text_locator",
+]
 
 
 def errors_only(problems: list[Problem]) -> list[Problem]:

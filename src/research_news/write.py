@@ -20,8 +20,8 @@ import errno
 import os
 import re
 import tempfile
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Callable, Iterator
 
 from .exceptions import ResearchNewsError, display_path
 
@@ -143,12 +143,15 @@ def remove_stale_staging(folder: Path) -> None:
         try:
             path.unlink(missing_ok=True)
         except OSError as error:
-            raise WriteFailed(f"could not remove {display_path(path)}, left by an interrupted build: "
-                              f"{reason(error)}; no file was replaced") from None
+            raise WriteFailed(
+                f"could not remove {display_path(path)}, left by an interrupted build: "
+                f"{reason(error)}; no file was replaced"
+            ) from None
 
 
 def bytes_filler(data: bytes) -> Fill:
     """A :data:`Fill` that writes ``data`` and flushes it to the disk."""
+
     def fill(temporary: Path) -> None:
         with open(temporary, "wb") as stream:
             stream.write(data)
@@ -164,6 +167,7 @@ def copy_filler(source: Path) -> Fill:
     Reading and writing are separate steps so that a failure names the right file:
     ``shutil.copyfile`` reports a full disk under the *source's* name.
     """
+
     def fill(temporary: Path) -> None:
         try:
             data = source.read_bytes()

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Annotated, Iterator
+from typing import Annotated
 
 import typer
 from rich.console import Console
@@ -20,12 +21,18 @@ PDF_VARIANTS = ("pdf/ua-1", "pdf/a-3b", "pdf/a-3u", "pdf/ua-2", "none")
 def build(
     issue_dir: Annotated[Path, typer.Argument(help="The issue folder (holding issue.yaml).")],
     out: Annotated[Path, typer.Option("--out", "-o", help="Where build/<slug>/ goes.")] = Path("build"),
-    only: Annotated[str | None, typer.Option(help=f"Comma-separated editions to build: {','.join(editions.BUILT_IN)} "
-                                                  "or one an installed package adds (default: all the publication "
-                                                  "is set up for, offprints only with --offprints).")] = None,
+    only: Annotated[
+        str | None,
+        typer.Option(
+            help=f"Comma-separated editions to build: {','.join(editions.BUILT_IN)} "
+            "or one an installed package adds (default: all the publication "
+            "is set up for, offprints only with --offprints)."
+        ),
+    ] = None,
     offprints: Annotated[bool, typer.Option("--offprints", help="Also write one PDF per brief.")] = False,
-    pdf_variant: Annotated[str, typer.Option(help="pdf/ua-1 (tagged, accessible; default), pdf/a-3b for "
-                                                  "archives, or none.")] = "pdf/ua-1",
+    pdf_variant: Annotated[
+        str, typer.Option(help="pdf/ua-1 (tagged, accessible; default), pdf/a-3b for archives, or none.")
+    ] = "pdf/ua-1",
     attach_pdf: Annotated[bool, typer.Option("--attach-pdf", help="Attach the PDF to the .eml message.")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print only the summary line.")] = False,
 ) -> None:
@@ -43,8 +50,12 @@ def build(
         raise UsageError(f"{issue_dir} is not an issue folder (it has no {ISSUE_FILE})")
     console = Console(stderr=True, quiet=quiet)
     result = build_issue(
-        issue_dir, out, only=wanted, offprints=offprints,
-        pdf_variant=None if pdf_variant == "none" else pdf_variant, attach_pdf=attach_pdf,
+        issue_dir,
+        out,
+        only=wanted,
+        offprints=offprints,
+        pdf_variant=None if pdf_variant == "none" else pdf_variant,
+        attach_pdf=attach_pdf,
         step=_stepper(console),
     )
     for warning in result.warnings:
@@ -65,8 +76,10 @@ def _stepper(console: Console):
 def _summary(result) -> str:
     total = sum(output.size for output in result.outputs)
     pages = f", {result.pages} PDF pages" if result.pages else ""
-    return (f"Built {result.out_dir}/: {counted(len(result.outputs), 'file')}{pages}, {_size(total)} "
-            f"in {result.seconds:.1f} s" + (f", {counted(len(result.warnings), 'warning')}" if result.warnings else ""))
+    return (
+        f"Built {result.out_dir}/: {counted(len(result.outputs), 'file')}{pages}, {_size(total)} "
+        f"in {result.seconds:.1f} s" + (f", {counted(len(result.warnings), 'warning')}" if result.warnings else "")
+    )
 
 
 def _size(count: int) -> str:

@@ -22,10 +22,12 @@ class Format(str, Enum):
 
 def check(
     paths: Annotated[list[Path], typer.Argument(help="Brief files, issue folders, or the whole issues/ tree.")],
-    format: Annotated[Format, typer.Option("--format", "-f", help="text for people, json for tools, "
-                                           "github for workflow annotations.")] = Format.text,
-    strict: Annotated[bool, typer.Option("--strict", help="Warnings fail the check too (exit 1), e.g. "
-                                         "in continuous integration.")] = False,
+    format: Annotated[
+        Format, typer.Option("--format", "-f", help="text for people, json for tools, github for workflow annotations.")
+    ] = Format.text,
+    strict: Annotated[
+        bool, typer.Option("--strict", help="Warnings fail the check too (exit 1), e.g. in continuous integration.")
+    ] = False,
 ) -> None:
     """Check content for mistakes; every problem is shown as path:line:column."""
     checker = Checker()
@@ -61,8 +63,14 @@ def render(problems: list[Problem], format: Format) -> str:
 
 
 def _as_dict(problem: Problem) -> dict:
-    return {"path": display_path(problem.path), "line": problem.line, "column": problem.column,
-            "severity": problem.severity, "message": problem.message, "hint": problem.hint}
+    return {
+        "path": display_path(problem.path),
+        "line": problem.line,
+        "column": problem.column,
+        "severity": problem.severity,
+        "message": problem.message,
+        "hint": problem.hint,
+    }
 
 
 def _annotation(problem: Problem) -> str:
@@ -72,5 +80,7 @@ def _annotation(problem: Problem) -> str:
         return text.replace(":", "%3A").replace(",", "%2C") if prop else text
 
     message = problem.message + (f" ({problem.hint})" if problem.hint else "")
-    return (f"::{problem.severity} file={escape(display_path(problem.path), True)},line={problem.line},"
-            f"col={problem.column}::{escape(message)}")
+    return (
+        f"::{problem.severity} file={escape(display_path(problem.path), True)},line={problem.line},"
+        f"col={problem.column}::{escape(message)}"
+    )

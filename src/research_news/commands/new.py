@@ -25,21 +25,29 @@ def publication(
     """Create a content tree: a folder with a commented publication.yaml and assets/."""
     _refuse_existing(path / "publication.yaml")
     new_publication(path, checked_language(language))
-    typer.echo(f"Created {path}/. Fill in every TODO, then: research-news new issue {path}/"
-               f"{dt.date.today():%Y-%m}-first-issue")
+    typer.echo(
+        f"Created {path}/. Fill in every TODO, then: research-news new issue {path}/{dt.date.today():%Y-%m}-first-issue"
+    )
 
 
 @app.command("issue")
 def issue(
     path: Annotated[Path, typer.Argument(help="The issue folder to create, e.g. issues/2024-05-open-science.")],
-    date: Annotated[str | None, typer.Option(help="Publication date, YYYY-MM-DD (default: from the folder's "
-                                                  "name, e.g. 2024-05-…, else today).")] = None,
+    date: Annotated[
+        str | None,
+        typer.Option(
+            help="Publication date, YYYY-MM-DD (default: from the folder's name, e.g. 2024-05-…, else today)."
+        ),
+    ] = None,
     language: LanguageOption = None,
 ) -> None:
     """Create an issue folder with issue.yaml, briefs/ (one brief template) and images/."""
     _refuse_existing(path)
-    new_issue(path, issue_date(path, None if date is None else _checked_date(date)),
-              None if language is None else checked_language(language))
+    new_issue(
+        path,
+        issue_date(path, None if date is None else _checked_date(date)),
+        None if language is None else checked_language(language),
+    )
     typer.echo(f"Created {path}/. Fill in every TODO, then run: research-news check {path}")
 
 
@@ -47,8 +55,10 @@ def issue(
 def brief(
     path: Annotated[Path, typer.Argument(help="The brief file to create, e.g. issues/2024-05-x/briefs/my-study.yaml.")],
     language: LanguageOption = None,
-    add_to: Annotated[str | None, typer.Option("--add-to", help="List the brief in its issue.yaml under this "
-                                                                "section (its title or number).")] = None,
+    add_to: Annotated[
+        str | None,
+        typer.Option("--add-to", help="List the brief in its issue.yaml under this section (its title or number)."),
+    ] = None,
 ) -> None:
     """Write a brief template to PATH (default language: its issue's)."""
     _refuse_existing(path)

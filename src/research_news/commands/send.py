@@ -19,31 +19,47 @@ from ..recipients import read_recipients
 
 def send(
     issue_dir: Annotated[Path, typer.Argument(help="The issue folder; its build/<slug>/<slug>.eml is sent.")],
-    recipients: Annotated[Path | None, typer.Option(
-        "--recipients", "-r", help="CSV file with an email column and optional name, language.")] = None,
+    recipients: Annotated[
+        Path | None,
+        typer.Option("--recipients", "-r", help="CSV file with an email column and optional name, language."),
+    ] = None,
     out: Annotated[Path, typer.Option("--out", "-o", help="Where build put <slug>/.")] = Path("build"),
-    smtp_url: Annotated[str | None, typer.Option(
-        envvar=sending.URL_VARIABLE, show_envvar=True,
-        help="smtps://user@host[:465], smtp+starttls://user@host[:587] or smtp://localhost[:25]; the "
-             f"password is read from {sending.PASSWORD_VARIABLE}.")] = None,
-    dry_run: Annotated[bool, typer.Option(
-        "--dry-run", help="Print what would be sent; send nothing.")] = False,
-    test_to: Annotated[str | None, typer.Option(
-        "--test-to", metavar="ADDRESS",
-        help="Send one copy marked [TEST] to ADDRESS; record nothing.")] = None,
+    smtp_url: Annotated[
+        str | None,
+        typer.Option(
+            envvar=sending.URL_VARIABLE,
+            show_envvar=True,
+            help="smtps://user@host[:465], smtp+starttls://user@host[:587] or smtp://localhost[:25]; the "
+            f"password is read from {sending.PASSWORD_VARIABLE}.",
+        ),
+    ] = None,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Print what would be sent; send nothing.")] = False,
+    test_to: Annotated[
+        str | None,
+        typer.Option("--test-to", metavar="ADDRESS", help="Send one copy marked [TEST] to ADDRESS; record nothing."),
+    ] = None,
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation (scripts).")] = False,
-    rate: Annotated[str, typer.Option(help="At most this many messages: 10/s, 600/min, 5000/h.")] =
-        sending.DEFAULT_RATE,
-    resend_uncertain: Annotated[bool, typer.Option(
-        "--resend-uncertain", help="Resend messages an interrupted run handed over without a recorded "
-                                   "acceptance (check the relay's log first).")] = False,
-    retry_failed: Annotated[bool, typer.Option(
-        "--retry-failed", help="Try again the recipients the relay refused (5xx) in earlier runs.")] = False,
-    skip_invalid: Annotated[bool, typer.Option(
-        "--skip-invalid", help="Leave out invalid rows of the recipients file, with a warning.")] = False,
-    retry_delay: Annotated[float, typer.Option(
-        min=0, help="Seconds before the first retry after a temporary (4xx) failure; doubles each time.")] =
-        sending.RetryPolicy.delay,
+    rate: Annotated[
+        str, typer.Option(help="At most this many messages: 10/s, 600/min, 5000/h.")
+    ] = sending.DEFAULT_RATE,
+    resend_uncertain: Annotated[
+        bool,
+        typer.Option(
+            "--resend-uncertain",
+            help="Resend messages an interrupted run handed over without a recorded "
+            "acceptance (check the relay's log first).",
+        ),
+    ] = False,
+    retry_failed: Annotated[
+        bool, typer.Option("--retry-failed", help="Try again the recipients the relay refused (5xx) in earlier runs.")
+    ] = False,
+    skip_invalid: Annotated[
+        bool, typer.Option("--skip-invalid", help="Leave out invalid rows of the recipients file, with a warning.")
+    ] = False,
+    retry_delay: Annotated[
+        float,
+        typer.Option(min=0, help="Seconds before the first retry after a temporary (4xx) failure; doubles each time."),
+    ] = sending.RetryPolicy.delay,
 ) -> None:
     """Send the built issue to every recipient exactly once, through your SMTP relay."""
     if recipients is None and test_to is None:
@@ -84,26 +100,26 @@ def send(
         raise typer.Exit(1)
 
 
-def _send_test(issue, address: str, settings, recipients: Path | None, skip_invalid: bool,
-               dry_run: bool) -> None:
+def _send_test(issue, address: str, settings, recipients: Path | None, skip_invalid: bool, dry_run: bool) -> None:
     """The ``--test-to`` path: one copy to ``address``; the ledger is never opened."""
     if recipients is not None:  # a chance to check the list before the real send
         count = len(read_recipients(recipients, skip_invalid=skip_invalid).recipients)
         typer.echo(f"{recipients}: {count} valid recipients (not sent to).", err=True)
     if dry_run:
-        typer.echo(f"Dry run: would send a test copy of “{issue.subject}” to {address}. "
-                   "Nothing was sent.")
+        typer.echo(f"Dry run: would send a test copy of “{issue.subject}” to {address}. Nothing was sent.")
         return
     reply = sending.send_test(issue, address, settings)
-    typer.echo(f"Sent a test copy of “{issue.subject}” to {address} via {settings.where} ({reply}). "
-               "Nothing was recorded.")
+    typer.echo(
+        f"Sent a test copy of “{issue.subject}” to {address} via {settings.where} ({reply}). Nothing was recorded."
+    )
 
 
 def _confirm(question: str) -> None:
     """Ask before a real send; without a terminal to ask on, refuse rather than hang."""
     if sys.stdin is None or not sys.stdin.isatty():
-        raise UsageError("a real send asks for confirmation and there is no terminal to ask on: "
-                         "pass --yes (after a --dry-run)")
+        raise UsageError(
+            "a real send asks for confirmation and there is no terminal to ask on: pass --yes (after a --dry-run)"
+        )
     if not typer.confirm(question, err=True):
         raise typer.Exit(1)
 
@@ -118,10 +134,15 @@ class RateColumn(ProgressColumn):
 
 def progress_bar(console: Console, **options) -> Progress:
     """The bar of a real send: done of total, messages per second, time left, the last outcome."""
-    columns = (TextColumn("Sending"), BarColumn(), MofNCompleteColumn(), RateColumn(),
-               TimeRemainingColumn(), TextColumn("{task.fields[last]}"))
-    return Progress(*columns, console=console, disable=not console.is_terminal, speed_estimate_period=30,
-                    **options)
+    columns = (
+        TextColumn("Sending"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        RateColumn(),
+        TimeRemainingColumn(),
+        TextColumn("{task.fields[last]}"),
+    )
+    return Progress(*columns, console=console, disable=not console.is_terminal, speed_estimate_period=30, **options)
 
 
 def _deliver(issue, plan, settings, ledger, per_second: float, retry_delay: float) -> sending.Report:
@@ -132,5 +153,12 @@ def _deliver(issue, plan, settings, ledger, per_second: float, retry_delay: floa
         def advance(recipient, outcome: str) -> None:
             progress.update(task, advance=1, last=f"{outcome}: {recipient.email}")
 
-        return sending.deliver(issue, plan, sending.Relay(settings), ledger, on_progress=advance,
-                               retry=sending.RetryPolicy(delay=retry_delay), rate=per_second)
+        return sending.deliver(
+            issue,
+            plan,
+            sending.Relay(settings),
+            ledger,
+            on_progress=advance,
+            retry=sending.RetryPolicy(delay=retry_delay),
+            rate=per_second,
+        )

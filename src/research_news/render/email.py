@@ -25,8 +25,8 @@ import css_inline
 from ..assemble import BriefView, Edition, FigureView, Image
 from ..exceptions import Problem, ResearchNewsError
 from ..message import unsubscribe_url
-from ..tree import ISSUE_FILE, PUBLICATION_FILE
 from ..sections import require_templates
+from ..tree import ISSUE_FILE, PUBLICATION_FILE
 from .theme import palette
 from .web import ASSETS
 
@@ -76,8 +76,12 @@ def email_links(edition: Edition) -> EmailLinks:
             "web_base_url: set it to where web editions are published (e.g. https://news.example.org/research-news), "
             "or build without the email (--only pdf,web)"
         )
-    return EmailLinks(web=web, pdf=web + quote(edition.pdf_name), unsubscribe=unsubscribe_url(edition.publication.unsubscribe),
-                      assets=f"{web}{ASSETS}/")
+    return EmailLinks(
+        web=web,
+        pdf=web + quote(edition.pdf_name),
+        unsubscribe=unsubscribe_url(edition.publication.unsubscribe),
+        assets=f"{web}{ASSETS}/",
+    )
 
 
 def picture(links: EmailLinks, image: Image | None, max_width: int) -> Picture | None:
@@ -99,10 +103,19 @@ def render_email(edition: Edition) -> str:
     env = edition.layout.environment("email")
     env.globals.update(
         picture=functools.partial(picture, links),
-        content_width=CONTENT_WIDTH, email_width=EMAIL_WIDTH, photo_size=PHOTO_SIZE, logo_width=LOGO_WIDTH,
+        content_width=CONTENT_WIDTH,
+        email_width=EMAIL_WIDTH,
+        photo_size=PHOTO_SIZE,
+        logo_width=LOGO_WIDTH,
     )
-    context = dict(edition=edition, labels=edition.labels, publication=edition.publication, links=links,
-                   theme=palette(edition), full_text=edition.email_full_text)
+    context = dict(
+        edition=edition,
+        labels=edition.labels,
+        publication=edition.publication,
+        links=links,
+        theme=palette(edition),
+        full_text=edition.email_full_text,
+    )
     html = env.get_template("email.html.j2").render(context)
     # A template too (colours come from the palette), but CSS, not HTML: no escaping of quotes.
     css_env = edition.layout.environment("email", autoescape=False)
@@ -113,8 +126,9 @@ def render_email(edition: Edition) -> str:
 
 def inline_css(html: str, css: str) -> str:
     """``css`` moved into style attributes; the template's own ``<style>`` (media queries) kept as is."""
-    inliner = css_inline.CSSInliner(inline_style_tags=False, keep_style_tags=True, load_remote_stylesheets=False,
-                                    extra_css=css)
+    inliner = css_inline.CSSInliner(
+        inline_style_tags=False, keep_style_tags=True, load_remote_stylesheets=False, extra_css=css
+    )
     return inliner.inline(html)
 
 
@@ -150,8 +164,13 @@ def _images_without_alt(edition: Edition) -> list[Problem]:
         images += [figure.image for part in brief.parts for figure in part.figures]
         for image in images:
             if not image.alt.strip():
-                found.append(_warning(where, f"{image.rel}: image without alt text",
-                                      "describe what it shows, for readers whose mail client blocks images"))
+                found.append(
+                    _warning(
+                        where,
+                        f"{image.rel}: image without alt text",
+                        "describe what it shows, for readers whose mail client blocks images",
+                    )
+                )
     return found
 
 
@@ -159,10 +178,16 @@ def _clipped(edition: Edition, html: str) -> list[Problem]:
     size = len(html.encode("utf-8"))
     if size <= GMAIL_CLIP_BYTES:
         return []
-    hint = ("set email_full_text: false to send summaries" if edition.email_full_text
-            else "shorten the editorial or move events and news to the web edition")
-    return [_warning(edition.issue_dir / ISSUE_FILE,
-                     f"the email is {size / 1000:.0f} KB; Gmail clips messages over 102 KB", hint)]
+    hint = (
+        "set email_full_text: false to send summaries"
+        if edition.email_full_text
+        else "shorten the editorial or move events and news to the web edition"
+    )
+    return [
+        _warning(
+            edition.issue_dir / ISSUE_FILE, f"the email is {size / 1000:.0f} KB; Gmail clips messages over 102 KB", hint
+        )
+    ]
 
 
 def _html_problems(edition: Edition, html: str) -> list[Problem]:

@@ -27,10 +27,10 @@ from weasyprint.urls import path2url
 from ..assemble import BriefView, Edition, Image, assemble
 from ..exceptions import Problem, ResearchNewsError
 from ..glyphs import box_problems, drawn_as_boxes
-from ..sections import require_templates
-from ..urls import Refusal, SafeFetcher, file_url_path, normal_url, svg_references
 from ..locate import position_of
+from ..sections import require_templates
 from ..tree import ISSUE_FILE, PUBLICATION_FILE
+from ..urls import Refusal, SafeFetcher, file_url_path, normal_url, svg_references
 from ..validate import load_content
 from . import weasyprint_fixes
 from .theme import palette
@@ -69,7 +69,8 @@ def render_html(edition: Edition, template: str = ISSUE_TEMPLATE, **context: Any
     env.filters["asset_url"] = asset_url
     env.globals["layout_url"] = lambda relative: layout_url(edition, relative)
     return env.get_template(template).render(
-        edition=edition, publication=edition.publication, labels=edition.labels, theme=palette(edition), **context)
+        edition=edition, publication=edition.publication, labels=edition.labels, theme=palette(edition), **context
+    )
 
 
 def pdf_options(variant: str | None) -> dict[str, Any]:
@@ -108,7 +109,9 @@ def layout_url(edition: Edition, relative: str) -> str:
     """The ``file:`` URL of a layout file, from the first layout folder that has it."""
     found = edition.layout.file(relative)
     if found is None:
-        raise ResearchNewsError(f"the layout has no {relative} (looked in {', '.join(map(str, edition.layout.folders))})")
+        raise ResearchNewsError(
+            f"the layout has no {relative} (looked in {', '.join(map(str, edition.layout.folders))})"
+        )
     return path2url(found)
 
 
@@ -136,14 +139,18 @@ def short_last_pages(edition: Edition, pages: list[Page]) -> list[Problem]:
         page_height = full[3] - last[1]
         filled = (last[3] - last[1]) / page_height if page_height > 0 else 1
         if filled < SHORT_LAST_PAGE:
-            problems.append(Problem(
-                brief.path or edition.issue_dir / ISSUE_FILE, 1, 1,
-                f"the brief \"{brief.title}\" ends with a page that is nearly empty: page {last_page} "
-                f"holds only its last few lines ({round(filled * 100)}% of the page)",
-                hint="shorten the text, the biographies or the references a little and the brief "
-                     "ends a page earlier",
-                severity="warning",
-            ))
+            problems.append(
+                Problem(
+                    brief.path or edition.issue_dir / ISSUE_FILE,
+                    1,
+                    1,
+                    f'the brief "{brief.title}" ends with a page that is nearly empty: page {last_page} '
+                    f"holds only its last few lines ({round(filled * 100)}% of the page)",
+                    hint="shorten the text, the biographies or the references a little and the brief "
+                    "ends a page earlier",
+                    severity="warning",
+                )
+            )
     return problems
 
 
@@ -201,15 +208,23 @@ def refusal_problems(edition: Edition, refused: list[Refusal]) -> list[Problem]:
             path, line, column = edition.layout.file("print/print.css") or edition.issue_dir / ISSUE_FILE, 1, 1
         what = image.rel if image else "the print layout"
         itself = image is not None and normal_url(refusal.url) == normal_url(path2url(image.source))
-        problems.append(Problem(
-            path, line, column,
-            f"{what} was not loaded: {refusal.reason}" if itself else
-            f"{what} names {refusal.url}, which was not loaded: {refusal.reason}",
-            hint="the PDF was built without it; " + (
-                "the file changed after it was checked: run `research-news check` again" if itself else
-                "images and fonts may only come from files inside the content tree, never from the network"),
-            severity="warning",
-        ))
+        problems.append(
+            Problem(
+                path,
+                line,
+                column,
+                f"{what} was not loaded: {refusal.reason}"
+                if itself
+                else f"{what} names {refusal.url}, which was not loaded: {refusal.reason}",
+                hint="the PDF was built without it; "
+                + (
+                    "the file changed after it was checked: run `research-news check` again"
+                    if itself
+                    else "images and fonts may only come from files inside the content tree, never from the network"
+                ),
+                severity="warning",
+            )
+        )
     return problems
 
 

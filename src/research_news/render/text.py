@@ -21,9 +21,9 @@ from dataclasses import dataclass, field
 from markdown_it.tree import SyntaxTreeNode
 
 from .. import markdown
-from ..typography import DEFAULT_QUOTES, Quotes
 from ..assemble import Edition
 from ..sections import require_templates
+from ..typography import DEFAULT_QUOTES, Quotes
 from .email import email_links
 
 TEMPLATE = "email.txt.j2"
@@ -56,8 +56,16 @@ def fill(text: str, width: int = WIDTH, first: str = "", rest: str = "") -> str:
     for index, line in enumerate(text.split("\n")):
         # Collapse ASCII whitespace only: a no-break space (French « ») must stay unbreakable.
         words = _SPACES.sub(" ", line).strip()
-        lines.append(textwrap.fill(words, width, initial_indent=first if index == 0 else rest,
-                                   subsequent_indent=rest, break_long_words=False, break_on_hyphens=False))
+        lines.append(
+            textwrap.fill(
+                words,
+                width,
+                initial_indent=first if index == 0 else rest,
+                subsequent_indent=rest,
+                break_long_words=False,
+                break_on_hyphens=False,
+            )
+        )
     return "\n".join(lines)
 
 
@@ -85,8 +93,9 @@ def hang(marker: str, body: str) -> str:
 # --- markdown → text -----------------------------------------------------------------
 
 
-def markdown_text(source: str | None, lang: str, notes: Notes, width: int = WIDTH,
-                  quotes: Quotes = DEFAULT_QUOTES) -> str:
+def markdown_text(
+    source: str | None, lang: str, notes: Notes, width: int = WIDTH, quotes: Quotes = DEFAULT_QUOTES
+) -> str:
     """Markdown ``source`` as wrapped plain text, its links numbered in ``notes``."""
     if not source:
         return ""
@@ -167,8 +176,14 @@ def render_text(edition: Edition) -> str:
     links = email_links(edition)
     require_templates(edition.layout, [extra.type for extra in edition.extras], "text")
     text = env.get_template(TEMPLATE).render(
-        edition=edition, labels=edition.labels, publication=edition.publication, links=links,
-        full_text=edition.email_full_text, notes=env.globals["notes"], width=WIDTH)
+        edition=edition,
+        labels=edition.labels,
+        publication=edition.publication,
+        links=links,
+        full_text=edition.email_full_text,
+        notes=env.globals["notes"],
+        width=WIDTH,
+    )
     return _BLANK_LINES.sub("\n\n", text).lstrip("\n").rstrip() + "\n"
 
 

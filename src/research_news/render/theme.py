@@ -58,10 +58,17 @@ def palette(edition: Edition) -> Palette:
     on_primary = PAPER if contrast(PAPER, primary) >= contrast(INK, primary) else INK
     tint_on_dark = mix(brand, DARK_CARD, 0.78)
     # In dark mode, AA alone gives a murky colour on dark grey: aim for AAA on the card, AA on the tint.
-    primary_on_dark = max(lighten_until(brand, DARK_CARD, AAA_TEXT), lighten_until(brand, tint_on_dark, AA_TEXT),
-                          key=luminance)
-    return Palette(primary=primary, on_primary=on_primary, accent=accent, tint=tint,
-                   primary_on_dark=primary_on_dark, tint_on_dark=tint_on_dark)
+    primary_on_dark = max(
+        lighten_until(brand, DARK_CARD, AAA_TEXT), lighten_until(brand, tint_on_dark, AA_TEXT), key=luminance
+    )
+    return Palette(
+        primary=primary,
+        on_primary=on_primary,
+        accent=accent,
+        tint=tint,
+        primary_on_dark=primary_on_dark,
+        tint_on_dark=tint_on_dark,
+    )
 
 
 # --- colour arithmetic (sRGB, WCAG 2.1 definitions) -----------------------------------
@@ -78,6 +85,7 @@ def _hex(rgb: tuple[float, float, float]) -> str:
 
 def luminance(colour: str) -> float:
     """WCAG relative luminance of a ``#rrggbb`` colour."""
+
     def channel(c: int) -> float:
         s = c / 255
         return s / 12.92 if s <= 0.04045 else ((s + 0.055) / 1.055) ** 2.4

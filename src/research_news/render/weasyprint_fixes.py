@@ -43,22 +43,31 @@ def hang_trailing_spaces() -> None:
     inline.split_first_line = _hanging_space(original)
 
 
-_SPLIT_FIRST_LINE_PARAMETERS = ["text", "style", "context", "max_width", "justification_spacing",
-                                "is_line_start", "minimum"]
+_SPLIT_FIRST_LINE_PARAMETERS = [
+    "text",
+    "style",
+    "context",
+    "max_width",
+    "justification_spacing",
+    "is_line_start",
+    "minimum",
+]
 
 
 def _hanging_space(original):
     @functools.wraps(original)
-    def split_first_line(text, style, context, max_width, justification_spacing, is_line_start=True,
-                         minimum=False):
+    def split_first_line(text, style, context, max_width, justification_spacing, is_line_start=True, minimum=False):
         result = original(text, style, context, max_width, justification_spacing, is_line_start, minimum)
-        if (result[2] is None or max_width is None or not text.endswith(" ")
-                or style["white_space"] not in ("normal", "nowrap", "pre-line")):
+        if (
+            result[2] is None
+            or max_width is None
+            or not text.endswith(" ")
+            or style["white_space"] not in ("normal", "nowrap", "pre-line")
+        ):
             return result
-        if " " in text.encode()[:result[2]].decode(errors="ignore").strip():
+        if " " in text.encode()[: result[2]].decode(errors="ignore").strip():
             return result  # more than one word fits: not the symptom, and no second layout to pay for
-        words = original(text.rstrip(" "), style, context, max_width, justification_spacing, is_line_start,
-                         minimum)
+        words = original(text.rstrip(" "), style, context, max_width, justification_spacing, is_line_start, minimum)
         if words[2] is not None:
             return result  # the words alone do not fit either: WeasyPrint's break stands
         return original(text, style, context, math.inf, justification_spacing, is_line_start, minimum)

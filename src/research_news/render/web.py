@@ -53,8 +53,11 @@ def render_web(edition: Edition) -> WebEdition:
     env.filters["asset_url"] = image_url
     env.globals["font_url"] = fonts.url
     html = env.get_template("index.html.j2").render(
-        edition=edition, labels=edition.labels, publication=edition.publication,
-        theme=palette(edition), stylesheet=STYLESHEET,
+        edition=edition,
+        labels=edition.labels,
+        publication=edition.publication,
+        theme=palette(edition),
+        stylesheet=STYLESHEET,
     )
     files.update(fonts.files)  # known only once the template has asked for them
     return WebEdition(html=html, files=files, data=fonts.data)

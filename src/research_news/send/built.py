@@ -46,18 +46,27 @@ def load_built_issue(issue_dir: Path, out: Path) -> BuiltIssue:
     path = out / slug / f"{slug}.eml"
     if not path.is_file():
         out_option = "" if out == Path("build") else f" --out {out}"
-        raise ResearchNewsError(f"{path} does not exist: run `research-news build {issue_dir}{out_option}` "
-                                "first (send transmits the built email)")
+        raise ResearchNewsError(
+            f"{path} does not exist: run `research-news build {issue_dir}{out_option}` "
+            "first (send transmits the built email)"
+        )
     message = parse_message(path.read_bytes(), path)
     addresses = getattr(message["From"], "addresses", ())
     sender = addresses[0].addr_spec if addresses else ""
     domain = sender_domain(sender)
     if not domain:
-        raise ResearchNewsError(f"{path} has no From address; rebuild it after setting email.from "
-                                "in publication.yaml")
+        raise ResearchNewsError(f"{path} has no From address; rebuild it after setting email.from in publication.yaml")
     marker = address_marker(message, path)
-    return BuiltIssue(slug, path, message, str(message["Subject"] or ""), sender, domain, marker,
-                      placeholders=text_parts_with_placeholder(message, marker) if marker else ())
+    return BuiltIssue(
+        slug,
+        path,
+        message,
+        str(message["Subject"] or ""),
+        sender,
+        domain,
+        marker,
+        placeholders=text_parts_with_placeholder(message, marker) if marker else (),
+    )
 
 
 def address_marker(message: EmailMessage, path: Path) -> str | None:
@@ -66,8 +75,10 @@ def address_marker(message: EmailMessage, path: Path) -> str | None:
     header = str(message["List-Unsubscribe"] or "")
     if ADDRESS_SLOT.search(header):
         # Built before the marker existed: filling {email} everywhere would fill it in content too.
-        raise ResearchNewsError(f"{path} was built by an older research-news, which marked the reader's "
-                                "address with {email}; rebuild it with `research-news build`")
+        raise ResearchNewsError(
+            f"{path} was built by an older research-news, which marked the reader's "
+            "address with {email}; rebuild it with `research-news build`"
+        )
     found = MARKER_SHAPE.search(header)
     return found.group() if found else None
 
@@ -77,8 +88,9 @@ def parse_message(data: bytes, path: Path | None = None) -> EmailMessage:
     try:
         return BytesParser(policy=POLICY).parsebytes(data)
     except Exception as error:  # the parser raises a different class for each defect
-        raise ResearchNewsError(f"{path or 'the message'} is not a well-formed email ({error}); "
-                                "rebuild it with `research-news build`") from None
+        raise ResearchNewsError(
+            f"{path or 'the message'} is not a well-formed email ({error}); rebuild it with `research-news build`"
+        ) from None
 
 
 def message_id(issue: BuiltIssue, recipient_email: str) -> str:
@@ -88,8 +100,7 @@ def message_id(issue: BuiltIssue, recipient_email: str) -> str:
     return f"<{digest}@{issue.domain}>"  # short: a folded Message-ID confuses some mail software
 
 
-def personalise(issue: BuiltIssue, email: str, name: str = "", *, msgid: str,
-                test: bool = False) -> bytes:
+def personalise(issue: BuiltIssue, email: str, name: str = "", *, msgid: str, test: bool = False) -> bytes:
     """The bytes to send to one recipient: the built message with its To, Message-ID, Date
     and unsubscribe address filled in (a ``[TEST] `` subject for a test copy)."""
     message = copy.deepcopy(issue.message)  # a fresh copy for every recipient
@@ -134,8 +145,13 @@ class _TextPart:
 
     def fill(self, part: EmailMessage, marker: str, value: str) -> None:
         """Put the text back into ``part`` (a copy of the original) with ``marker`` replaced by ``value``."""
-        part.set_content(self.text.replace(marker, value), subtype=self.subtype, charset=self.charset,
-                         params=self.params or None, cte=self.encoding)
+        part.set_content(
+            self.text.replace(marker, value),
+            subtype=self.subtype,
+            charset=self.charset,
+            params=self.params or None,
+            cte=self.encoding,
+        )
         for name, header in self.kept:
             part[name] = header
         if not self.had_mime_version:
@@ -152,13 +168,22 @@ def text_parts_with_placeholder(message: EmailMessage, marker: str) -> tuple[_Te
         if marker not in text:
             continue
         encoding = str(part.get("Content-Transfer-Encoding", "")).lower()
-        found.append(_TextPart(
-            index, text, part.get_content_subtype(), part.get_content_charset() or "utf-8",
-            {key: val for key, val in part["Content-Type"].params.items() if key != "charset"},
-            # Keep the encoding build chose (never 8bit, see message.POLICY); else let email choose.
-            encoding if encoding in ("quoted-printable", "base64") else None,
-            tuple((name, str(value)) for name, value in part.items() if name.lower().startswith("content-")
-                  and name.lower() not in ("content-type", "content-transfer-encoding")),
-            "MIME-Version" in part,
-        ))
+        found.append(
+            _TextPart(
+                index,
+                text,
+                part.get_content_subtype(),
+                part.get_content_charset() or "utf-8",
+                {key: val for key, val in part["Content-Type"].params.items() if key != "charset"},
+                # Keep the encoding build chose (never 8bit, see message.POLICY); else let email choose.
+                encoding if encoding in ("quoted-printable", "base64") else None,
+                tuple(
+                    (name, str(value))
+                    for name, value in part.items()
+                    if name.lower().startswith("content-")
+                    and name.lower() not in ("content-type", "content-transfer-encoding")
+                ),
+                "MIME-Version" in part,
+            )
+        )
     return tuple(found)

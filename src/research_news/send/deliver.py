@@ -37,8 +37,13 @@ class Plan:
     resent: list[Recipient] = field(default_factory=list)  # uncertain or failed, sent again on request
 
 
-def plan_send(recipients: list[Recipient], ledger: dict[str, Delivery], *,
-              resend_uncertain: bool = False, retry_failed: bool = False) -> Plan:
+def plan_send(
+    recipients: list[Recipient],
+    ledger: dict[str, Delivery],
+    *,
+    resend_uncertain: bool = False,
+    retry_failed: bool = False,
+) -> Plan:
     """Who to send to now, in file order: nobody twice, nobody silently skipped."""
     plan = Plan()
     for recipient in recipients:
@@ -91,12 +96,23 @@ class _Stop(Exception):
     """A reason to stop sending to anyone (the relay is gone, or refuses the sender)."""
 
 
-def deliver(issue: BuiltIssue, plan: Plan, relay: Relay, ledger: Ledger, *,
-            retry: RetryPolicy = RetryPolicy(), rate: float = 10.0,
-            on_progress: Callable[[Recipient, str], None] = lambda recipient, outcome: None) -> Report:
+def deliver(
+    issue: BuiltIssue,
+    plan: Plan,
+    relay: Relay,
+    ledger: Ledger,
+    *,
+    retry: RetryPolicy = RetryPolicy(),
+    rate: float = 10.0,
+    on_progress: Callable[[Recipient, str], None] = lambda recipient, outcome: None,
+) -> Report:
     """Send to ``plan.to_send`` one by one, recording each outcome in ``ledger`` as it happens."""
-    report = Report(planned=len(plan.to_send), already_sent=len(plan.already_sent),
-                    failed_earlier=list(plan.failed), uncertain_earlier=list(plan.uncertain))
+    report = Report(
+        planned=len(plan.to_send),
+        already_sent=len(plan.already_sent),
+        failed_earlier=list(plan.failed),
+        uncertain_earlier=list(plan.uncertain),
+    )
     if not plan.to_send:
         return report
     throttle = Throttle(rate)
@@ -119,8 +135,7 @@ def deliver(issue: BuiltIssue, plan: Plan, relay: Relay, ledger: Ledger, *,
             if deferred_in_a_row >= retry.deferrals:
                 # Not one address's problem: the relay is throttling everyone. Each further
                 # recipient would cost minutes of back-off; a later run resumes with these.
-                raise _Stop(f"the relay deferred {deferred_in_a_row} recipients in a row (last: {reply}); "
-                            "wait a while")
+                raise _Stop(f"the relay deferred {deferred_in_a_row} recipients in a row (last: {reply}); wait a while")
     except _Stop as stop:
         report.stopped = str(stop)
     except ResearchNewsError as error:  # e.g. the password stopped working on a reconnection
@@ -146,8 +161,9 @@ def _in_flight(ledger: Ledger, recipient: Recipient) -> bool:
         return True  # cannot tell: say so rather than risk a duplicate
 
 
-def _deliver_one(issue: BuiltIssue, recipient: Recipient, relay: Relay, ledger: Ledger,
-                 retry: RetryPolicy, throttle: Throttle) -> tuple[str, str]:
+def _deliver_one(
+    issue: BuiltIssue, recipient: Recipient, relay: Relay, ledger: Ledger, retry: RetryPolicy, throttle: Throttle
+) -> tuple[str, str]:
     """(outcome, the relay's reply) for one recipient, retrying what may succeed later."""
     msgid = message_id(issue, recipient.email)
     body = personalise(issue, recipient.email, recipient.name, msgid=msgid)
@@ -155,14 +171,19 @@ def _deliver_one(issue: BuiltIssue, recipient: Recipient, relay: Relay, ledger: 
     while True:
         throttle.wait()
         try:
-            reply = relay.transmit(issue.sender, recipient.email, body,
-                                   before_handover=lambda: ledger.mark_in_flight(recipient, msgid))
+            reply = relay.transmit(
+                issue.sender, recipient.email, body, before_handover=lambda: ledger.mark_in_flight(recipient, msgid)
+            )
         except Refused as refusal:
             if refusal.permanent and refusal.stage == "MAIL FROM":
                 # The sender is refused: true for every recipient, so stop instead of failing them all.
                 raise _Stop(f"the relay refuses the sender {issue.sender}: {refusal}") from None
-            ledger.record(recipient, FAILED if refusal.permanent else DEFERRED, str(refusal),
-                          attempt=refusal.stage != "end of message")
+            ledger.record(
+                recipient,
+                FAILED if refusal.permanent else DEFERRED,
+                str(refusal),
+                attempt=refusal.stage != "end of message",
+            )
             if refusal.permanent:
                 return FAILED, str(refusal)
             refusals += 1
@@ -178,8 +199,9 @@ def _deliver_one(issue: BuiltIssue, recipient: Recipient, relay: Relay, ledger: 
             # Lost before the relay could hold the message: reconnect and send it again.
             losses += 1
             if losses > retry.reconnects:
-                raise _Stop(f"lost the connection to the relay {relay.settings.where} {losses} times "
-                            f"in a row ({lost})") from None
+                raise _Stop(
+                    f"lost the connection to the relay {relay.settings.where} {losses} times in a row ({lost})"
+                ) from None
             if losses > 1:  # the first reconnection is immediate: relays close idle connections
                 time.sleep(retry.backoff(losses - 1))
         else:
@@ -198,7 +220,9 @@ def send_test(issue: BuiltIssue, address: str, settings: SmtpSettings) -> str:
     except Refused as refusal:
         raise ResearchNewsError(f"the relay refused the test message: {refusal}") from None
     except ConnectionLost as lost:
-        raise ResearchNewsError(f"the connection to {settings.where} was lost during the test send "
-                                f"({lost}); nothing was recorded, try again") from None
+        raise ResearchNewsError(
+            f"the connection to {settings.where} was lost during the test send "
+            f"({lost}); nothing was recorded, try again"
+        ) from None
     finally:
         relay.close()

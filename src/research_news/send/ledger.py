@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from ..exceptions import ResearchNewsError
@@ -77,8 +77,9 @@ class Ledger:
         return _rows(self._db, self.issue)
 
     def state(self, recipient: Recipient) -> str | None:
-        row = self._db.execute("SELECT state FROM deliveries WHERE issue = ? AND recipient = ?",
-                               (self.issue, recipient.key)).fetchone()
+        row = self._db.execute(
+            "SELECT state FROM deliveries WHERE issue = ? AND recipient = ?", (self.issue, recipient.key)
+        ).fetchone()
         return row[0] if row else None
 
     def mark_in_flight(self, recipient: Recipient, msgid: str) -> None:
@@ -89,9 +90,10 @@ class Ledger:
         """The relay's answer; ``attempt`` counts a try that ended before the message left."""
         self._write(recipient, state, reply, None, attempt)
 
-    def _write(self, recipient: Recipient, state: str, reply: str | None, msgid: str | None,
-               attempt: bool = True) -> None:
-        now = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    def _write(
+        self, recipient: Recipient, state: str, reply: str | None, msgid: str | None, attempt: bool = True
+    ) -> None:
+        now = datetime.now(UTC).isoformat(timespec="seconds")
         self._db.execute(
             """INSERT INTO deliveries (issue, recipient, address, state, message_id, attempts, reply,
                                        first_try, updated)
@@ -101,8 +103,16 @@ class Ledger:
                    message_id = coalesce(excluded.message_id, message_id),
                    attempts = attempts + excluded.attempts,
                    reply = CASE WHEN excluded.state = 'in_flight' THEN reply ELSE excluded.reply END""",
-            {"issue": self.issue, "key": recipient.key, "address": recipient.email, "state": state,
-             "msgid": msgid, "tries": int(attempt), "reply": reply, "now": now},
+            {
+                "issue": self.issue,
+                "key": recipient.key,
+                "address": recipient.email,
+                "state": state,
+                "msgid": msgid,
+                "tries": int(attempt),
+                "reply": reply,
+                "now": now,
+            },
         )
 
 
@@ -125,8 +135,9 @@ def _connect(path: Path) -> sqlite3.Connection:
 
 def _rows(db: sqlite3.Connection, issue: str) -> dict[str, Delivery]:
     try:
-        rows = db.execute("SELECT recipient, address, state, reply, attempts FROM deliveries "
-                          "WHERE issue = ?", (issue,)).fetchall()
+        rows = db.execute(
+            "SELECT recipient, address, state, reply, attempts FROM deliveries WHERE issue = ?", (issue,)
+        ).fetchall()
     except sqlite3.DatabaseError as error:
         raise ResearchNewsError(f"cannot read the send ledger: {error}") from None
     return {key: Delivery(address, state, reply, attempts) for key, address, state, reply, attempts in rows}
@@ -140,6 +151,7 @@ def _lock(path: Path, issue: str):
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             handle.close()
-            raise ResearchNewsError(f"another `research-news send` of {issue} is running ({path} is "
-                                    "locked); wait for it to finish") from None
+            raise ResearchNewsError(
+                f"another `research-news send` of {issue} is running ({path} is locked); wait for it to finish"
+            ) from None
     return handle

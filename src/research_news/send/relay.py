@@ -60,8 +60,9 @@ class Relay:
                 pass  # it is going away anyway
             self._smtp = None
 
-    def transmit(self, sender: str, recipient: str, body: bytes,
-                 before_handover: Callable[[], None] = lambda: None) -> str:
+    def transmit(
+        self, sender: str, recipient: str, body: bytes, before_handover: Callable[[], None] = lambda: None
+    ) -> str:
         """Send one message; the relay's 250 reply, or ``Refused`` / ``ConnectionLost``.
 
         ``before_handover`` runs once the relay has accepted the envelope and is waiting for
@@ -115,8 +116,10 @@ class Relay:
             smtp.ehlo_or_helo_if_needed()
             if s.security == "starttls":
                 if not smtp.has_extn("starttls"):
-                    raise ResearchNewsError(f"the relay {s.where} does not offer STARTTLS; use smtps:// "
-                                            "if it expects TLS from the start (usually port 465)")
+                    raise ResearchNewsError(
+                        f"the relay {s.where} does not offer STARTTLS; use smtps:// "
+                        "if it expects TLS from the start (usually port 465)"
+                    )
                 smtp.starttls(context=context)
                 smtp.ehlo()
             if s.user:
@@ -126,15 +129,20 @@ class Relay:
             if smtp is not None:
                 smtp.close()
             if isinstance(error, ssl.SSLCertVerificationError):
-                raise ResearchNewsError(f"the relay {s.where} presented a certificate that cannot be "
-                                        f"trusted: {error.verify_message}") from None
+                raise ResearchNewsError(
+                    f"the relay {s.where} presented a certificate that cannot be trusted: {error.verify_message}"
+                ) from None
             if isinstance(error, smtplib.SMTPAuthenticationError):
-                raise ResearchNewsError(f"the relay {s.where} refused the login of {s.user}: "
-                                        f"{error.smtp_code} {_text(error.smtp_error)} (check "
-                                        f"{PASSWORD_VARIABLE})") from None
+                raise ResearchNewsError(
+                    f"the relay {s.where} refused the login of {s.user}: "
+                    f"{error.smtp_code} {_text(error.smtp_error)} (check "
+                    f"{PASSWORD_VARIABLE})"
+                ) from None
             if isinstance(error, smtplib.SMTPNotSupportedError):
-                raise ResearchNewsError(f"the relay {s.where} does not offer a login on this connection"
-                                        f" ({error}); try smtp+starttls:// or smtps://") from None
+                raise ResearchNewsError(
+                    f"the relay {s.where} does not offer a login on this connection"
+                    f" ({error}); try smtp+starttls:// or smtps://"
+                ) from None
             if isinstance(error, (smtplib.SMTPException, OSError)):
                 raise ConnectionLost(_reason(error)) from None
             raise

@@ -34,22 +34,33 @@ class Report:
     @property
     def complete(self) -> bool:
         """Whether every recipient on the list is now recorded as accepted by the relay."""
-        return not (self.failed or self.failed_earlier or self.deferred or self.uncertain
-                    or self.uncertain_earlier or self.not_attempted or self.stopped)
+        return not (
+            self.failed
+            or self.failed_earlier
+            or self.deferred
+            or self.uncertain
+            or self.uncertain_earlier
+            or self.not_attempted
+            or self.stopped
+        )
 
 
 def confirmation(issue: BuiltIssue, plan: Plan, settings: SmtpSettings) -> str:
     """The question asked before a real send."""
     already = f" ({len(plan.already_sent)} already sent)" if plan.already_sent else ""
-    return (f"About to send “{issue.subject}” to {counted(len(plan.to_send), 'recipient')}{already} "
-            f"via {settings.where}. Continue?")
+    return (
+        f"About to send “{issue.subject}” to {counted(len(plan.to_send), 'recipient')}{already} "
+        f"via {settings.where}. Continue?"
+    )
 
 
 def plan_lines(plan: Plan) -> Iterator[str]:
     """The recipients a run leaves alone, and why; printed before sending and in dry runs."""
     for recipient in plan.uncertain:
-        yield (f"uncertain: {recipient.email} (handed to the relay by an earlier run, acceptance not "
-               "recorded; check the relay's log, and resend with --resend-uncertain if it is not there)")
+        yield (
+            f"uncertain: {recipient.email} (handed to the relay by an earlier run, acceptance not "
+            "recorded; check the relay's log, and resend with --resend-uncertain if it is not there)"
+        )
     for recipient, reply in plan.failed:
         yield f"failed earlier: {recipient.email}: {reply} (retry with --retry-failed)"
     for recipient in plan.resent:
@@ -59,8 +70,10 @@ def plan_lines(plan: Plan) -> Iterator[str]:
 def dry_run_lines(issue: BuiltIssue, plan: Plan, settings: SmtpSettings | None) -> Iterator[str]:
     """One line per message a real run would send now, then what it would leave alone."""
     via = f" via {settings.where}" if settings else ""
-    yield (f"Dry run: “{issue.subject}” from {issue.sender}{via}: would send "
-           f"{counted(len(plan.to_send), 'message')}, {len(plan.already_sent)} already sent.")
+    yield (
+        f"Dry run: “{issue.subject}” from {issue.sender}{via}: would send "
+        f"{counted(len(plan.to_send), 'message')}, {len(plan.already_sent)} already sent."
+    )
     for recipient in plan.to_send:
         to = str(Address(display_name=recipient.name, addr_spec=recipient.email))
         yield f"would send: {to} {message_id(issue, recipient.email)}"
@@ -70,25 +83,30 @@ def dry_run_lines(issue: BuiltIssue, plan: Plan, settings: SmtpSettings | None) 
 
 def summary(report: Report) -> str:
     """The end-of-run report: sent now, already sent, failed with reasons, uncertain, left."""
-    lines = [f"Sent {len(report.sent)} now, {report.already_sent} already sent earlier, "
-             f"{len(report.failed) + len(report.failed_earlier)} failed, "
-             f"{len(report.uncertain) + len(report.uncertain_earlier)} uncertain"
-             + (f", {len(report.deferred)} deferred" if report.deferred else "")
-             + (f", {report.not_attempted} not attempted" if report.not_attempted else "") + "."]
+    lines = [
+        f"Sent {len(report.sent)} now, {report.already_sent} already sent earlier, "
+        f"{len(report.failed) + len(report.failed_earlier)} failed, "
+        f"{len(report.uncertain) + len(report.uncertain_earlier)} uncertain"
+        + (f", {len(report.deferred)} deferred" if report.deferred else "")
+        + (f", {report.not_attempted} not attempted" if report.not_attempted else "")
+        + "."
+    ]
     if report.failed or report.failed_earlier:
-        lines.append("Failed (the relay refused them; fix or remove the addresses; "
-                     "--retry-failed tries them again):")
+        lines.append("Failed (the relay refused them; fix or remove the addresses; --retry-failed tries them again):")
         lines += [f"  {r.email}: {reply}" for r, reply in report.failed]
         lines += [f"  {r.email}: {reply} (earlier run)" for r, reply in report.failed_earlier]
     if report.deferred:
         lines.append("Deferred (temporary failures; run the same command again to retry):")
         lines += [f"  {r.email}: {reply}" for r, reply in report.deferred]
     if report.uncertain or report.uncertain_earlier:
-        lines.append("Uncertain (handed to the relay, acceptance not recorded; check the relay's log, "
-                     "then run again with --resend-uncertain only for those it does not show):")
+        lines.append(
+            "Uncertain (handed to the relay, acceptance not recorded; check the relay's log, "
+            "then run again with --resend-uncertain only for those it does not show):"
+        )
         lines += [f"  {r.email}" for r in report.uncertain]
         lines += [f"  {r.email} (earlier run)" for r in report.uncertain_earlier]
     if report.not_attempted:
-        lines.append(f"{counted(report.not_attempted, 'recipient')} not attempted: "
-                     "run the same command again to resume.")
+        lines.append(
+            f"{counted(report.not_attempted, 'recipient')} not attempted: run the same command again to resume."
+        )
     return "\n".join(lines)

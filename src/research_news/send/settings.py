@@ -60,8 +60,10 @@ def smtp_settings(url: str | None, password: str | None, need_password: bool = T
     if scheme not in _SCHEMES:
         raise UsageError(f"the SMTP URL must start with smtps://, smtp+starttls:// or smtp:// ({example})")
     if parts.password is not None:
-        raise UsageError(f"the SMTP URL contains a password: remove it and set {PASSWORD_VARIABLE} "
-                         "instead, so it stays out of shell history and files")
+        raise UsageError(
+            f"the SMTP URL contains a password: remove it and set {PASSWORD_VARIABLE} "
+            "instead, so it stays out of shell history and files"
+        )
     try:
         port = parts.port
     except ValueError:
@@ -71,13 +73,17 @@ def smtp_settings(url: str | None, password: str | None, need_password: bool = T
         raise UsageError(f"the SMTP URL must be scheme://[user@]host[:port] ({example})")
     security, default_port = _SCHEMES[scheme]
     if security == "plain" and not is_loopback(host):
-        raise UsageError(f"smtp:// sends the password and every address unencrypted, so it is only "
-                         f"allowed to this machine (localhost, 127.0.0.1, ::1), not {host}; use "
-                         "smtps:// (port 465) or smtp+starttls:// (port 587)")
+        raise UsageError(
+            f"smtp:// sends the password and every address unencrypted, so it is only "
+            f"allowed to this machine (localhost, 127.0.0.1, ::1), not {host}; use "
+            "smtps:// (port 465) or smtp+starttls:// (port 587)"
+        )
     user = unquote(parts.username) if parts.username else None
     if user and not password and need_password:
-        raise UsageError(f"the SMTP URL logs in as {user}: set {PASSWORD_VARIABLE} to the password "
-                         f"(e.g. read -s {PASSWORD_VARIABLE} && export {PASSWORD_VARIABLE})")
+        raise UsageError(
+            f"the SMTP URL logs in as {user}: set {PASSWORD_VARIABLE} to the password "
+            f"(e.g. read -s {PASSWORD_VARIABLE} && export {PASSWORD_VARIABLE})"
+        )
     return SmtpSettings(security, host, port or default_port, user, password if user else None)
 
 
@@ -96,6 +102,7 @@ def parse_rate(text: str) -> float:
     match = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*(?:/\s*(s|sec|second|m|min|minute|h|hour))?\s*", text)
     per = {"s": 1, "sec": 1, "second": 1, "m": 60, "min": 60, "minute": 60, "h": 3600, "hour": 3600}
     if not match or float(match[1]) <= 0:
-        raise UsageError(f"--rate takes a number of messages per second, minute or hour, such as 10/s "
-                         f"or 600/min; got {text!r}")
+        raise UsageError(
+            f"--rate takes a number of messages per second, minute or hour, such as 10/s or 600/min; got {text!r}"
+        )
     return float(match[1]) / per[match[2] or "s"]

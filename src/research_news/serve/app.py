@@ -61,11 +61,15 @@ SECURITY_HEADERS = {
     "cache-control": "no-store",
     "cross-origin-resource-policy": "same-origin",
 }
-PAGE_POLICY = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-               "frame-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'")
-PREVIEW_POLICY = ("default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; "
-                  "font-src 'self' data:; script-src 'none'; object-src 'none'; base-uri 'none'; "
-                  "frame-ancestors 'self'")
+PAGE_POLICY = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "frame-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'"
+)
+PREVIEW_POLICY = (
+    "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; "
+    "font-src 'self' data:; script-src 'none'; object-src 'none'; base-uri 'none'; "
+    "frame-ancestors 'self'"
+)
 """Briefs are untrusted: the previews run no script, and an SVG figure opened alone runs none either."""
 
 
@@ -95,8 +99,12 @@ class Previewer:
         self._lock = asyncio.Lock()
         self._loop: asyncio.AbstractEventLoop | None = None
         self.worker = PdfWorker(self._pdf_done)
-        self.templates = Environment(loader=FileSystemLoader(ASSETS), autoescape=select_autoescape(default=True),
-                                     trim_blocks=True, lstrip_blocks=True)
+        self.templates = Environment(
+            loader=FileSystemLoader(ASSETS),
+            autoescape=select_autoescape(default=True),
+            trim_blocks=True,
+            lstrip_blocks=True,
+        )
 
     @property
     def first(self) -> Target:
@@ -158,8 +166,9 @@ class Previewer:
         folders = self.watched_folders()
         log.debug("watching %s", ", ".join(map(str, folders)))
         # step: a burst of saves (an editor writes a file, then renames it) ends after 50 ms of quiet.
-        async for changes in awatch(*folders, watch_filter=DefaultFilter(), step=50, debounce=1600,
-                                    stop_event=self.stopping, rust_timeout=500):
+        async for changes in awatch(
+            *folders, watch_filter=DefaultFilter(), step=50, debounce=1600, stop_event=self.stopping, rust_timeout=500
+        ):
             await self.on_change({Path(path) for _, path in changes})
 
     # PDFs
@@ -173,8 +182,11 @@ class Previewer:
         if site.target.kind == "brief":
             wanted = slugs[:1]
         else:
-            touched = {slug for slug, _, path in site.briefs
-                       if changed and path is not None and path.resolve() in {p.resolve() for p in changed}}
+            touched = {
+                slug
+                for slug, _, path in site.briefs
+                if changed and path is not None and path.resolve() in {p.resolve() for p in changed}
+            }
             shown_before = [what for what in state.results if what != ISSUE and what in slugs and what not in touched]
             wanted = [slug for slug in slugs if slug in touched] + [ISSUE] + shown_before
         self.worker.submit([PdfJob(site.target, what, site.generation) for what in wanted])
@@ -203,12 +215,21 @@ class Previewer:
         state = self.pdfs.get(key, PdfState())
         busy = self.worker.busy_with(key)
         status = {}
-        for what in ([ISSUE] if site and site.target.kind == "issue" else []) + [s for s, _, _ in (site.briefs if site else [])]:
+        for what in ([ISSUE] if site and site.target.kind == "issue" else []) + [
+            s for s, _, _ in (site.briefs if site else [])
+        ]:
             result = state.results.get(what)
             current = bool(site and result and result.job.generation == site.generation)
             status[what] = {
-                "state": "rendering" if what in busy else "failed" if result and result.failure else
-                         "ready" if current else "stale" if result else "none",
+                "state": "rendering"
+                if what in busy
+                else "failed"
+                if result and result.failure
+                else "ready"
+                if current
+                else "stale"
+                if result
+                else "none",
                 "generation": result.job.generation if result else 0,
                 "pages": result.pages if result else 0,
                 "seconds": round(result.seconds, 2) if result else 0,
@@ -225,28 +246,44 @@ class Previewer:
 
     def event(self, key: str) -> str:
         site = self.sites[key]
-        return json.dumps({
-            "key": key, "generation": site.generation, "ok": site.ok,
-            "errors": len(site.errors), "warnings": len(site.warnings),
-            "problems": self.problems_html(site), "pdf": self.pdf_status(key),
-        })
+        return json.dumps(
+            {
+                "key": key,
+                "generation": site.generation,
+                "ok": site.ok,
+                "errors": len(site.errors),
+                "warnings": len(site.warnings),
+                "problems": self.problems_html(site),
+                "pdf": self.pdf_status(key),
+            }
+        )
 
     def problems_html(self, site: Site) -> str:
         return self.templates.get_template("problems.html.j2").render(site=site, problems=problem_lines(site))
 
     def page_html(self, site: Site) -> str:
         return self.templates.get_template("page.html.j2").render(
-            site=site, targets=list(self.targets.values()), problems=self.problems_html(site),
-            pdf=self.pdf_status(site.target.key), issue=ISSUE)
+            site=site,
+            targets=list(self.targets.values()),
+            problems=self.problems_html(site),
+            pdf=self.pdf_status(site.target.key),
+            issue=ISSUE,
+        )
 
 
 def problem_lines(site: Site) -> list[dict[str, str | None]]:
     """Each problem in the pieces ``check`` prints it in: together they read exactly as its line."""
     lines = []
     for problem in site.problems:
-        lines.append({"severity": problem.severity, "where": f"{display_path(problem.path)}:{problem.line}:"
-                      f"{problem.column}", "label": "warning: " if problem.severity == "warning" else "",
-                      "message": problem.message, "hint": f"({problem.hint})" if problem.hint else None})
+        lines.append(
+            {
+                "severity": problem.severity,
+                "where": f"{display_path(problem.path)}:{problem.line}:{problem.column}",
+                "label": "warning: " if problem.severity == "warning" else "",
+                "message": problem.message,
+                "hint": f"({problem.hint})" if problem.hint else None,
+            }
+        )
     return lines
 
 
@@ -294,16 +331,20 @@ def create_app(previewer: Previewer, allowed_hosts: set[str]) -> Any:
             return _not_found()
         site = await previewer.site(key)
         what = name.removesuffix(".pdf")
-        if not name.endswith(".pdf") or what not in ([ISSUE] * (site.target.kind == "issue")
-                                                     + [slug for slug, _, _ in site.briefs]):
+        if not name.endswith(".pdf") or what not in (
+            [ISSUE] * (site.target.kind == "issue") + [slug for slug, _, _ in site.briefs]
+        ):
             return _not_found()
         return await _pdf_response(previewer, key, what)
 
     async def events(request: Request) -> Response:
         queue: asyncio.Queue = asyncio.Queue()
         previewer.listeners.add(queue)
-        return StreamingResponse(_event_stream(previewer, queue, request), media_type="text/event-stream",
-                                 headers={**SECURITY_HEADERS, "x-accel-buffering": "no"})
+        return StreamingResponse(
+            _event_stream(previewer, queue, request),
+            media_type="text/event-stream",
+            headers={**SECURITY_HEADERS, "x-accel-buffering": "no"},
+        )
 
     async def asset(request: Request) -> Response:
         name = request.path_params["name"]
@@ -330,8 +371,9 @@ async def _pdf_response(previewer: Previewer, key: str, what: str) -> Response:
     while True:
         site = previewer.sites[key]
         if not site.ok:
-            return _headers(PlainTextResponse("The content has errors: the preview page lists them.", 409),
-                            PREVIEW_POLICY)
+            return _headers(
+                PlainTextResponse("The content has errors: the preview page lists them.", 409), PREVIEW_POLICY
+            )
         state = previewer.pdfs.setdefault(key, PdfState())
         result = state.results.get(what)
         if result and result.job.generation == site.generation:
@@ -341,11 +383,12 @@ async def _pdf_response(previewer: Previewer, key: str, what: str) -> Response:
         previewer.want_pdf(site, what)
         remaining = deadline - time.monotonic()
         if remaining <= 0 or previewer.stopping.is_set():
-            return _headers(PlainTextResponse("The PDF is still being rendered; reload in a moment.", 503),
-                            PREVIEW_POLICY)
+            return _headers(
+                PlainTextResponse("The PDF is still being rendered; reload in a moment.", 503), PREVIEW_POLICY
+            )
         try:
             await asyncio.wait_for(state.changed.wait(), timeout=min(remaining, 1.0))
-        except asyncio.TimeoutError:
+        except TimeoutError:
             pass
 
 
@@ -357,7 +400,7 @@ async def _event_stream(previewer: Previewer, queue: asyncio.Queue, request: Req
         while not previewer.stopping.is_set():
             try:
                 message = await asyncio.wait_for(queue.get(), timeout=0.25)
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 if time.monotonic() - last_beat > 15:
                     last_beat = time.monotonic()
                     yield ": still here\n\n"
@@ -373,8 +416,7 @@ def _headers(response: Response, policy: str) -> Response:
 
 
 def _not_found() -> Response:
-    return _headers(PlainTextResponse("Not found: the preview serves only the rendered editions.", 404),
-                    PREVIEW_POLICY)
+    return _headers(PlainTextResponse("Not found: the preview serves only the rendered editions.", 404), PREVIEW_POLICY)
 
 
 # --- DNS rebinding -----------------------------------------------------------------------
@@ -416,14 +458,17 @@ class HostCheck:
     def __init__(self, app: Any, allowed: set[str]):
         self.app = app
         self.allowed = {name.lower() for name in allowed}
-        self.any_address_port = next((name.rsplit(":", 1)[1] for name in allowed
-                                      if is_wildcard(name.rsplit(":", 1)[0])), None)
+        self.any_address_port = next(
+            (name.rsplit(":", 1)[1] for name in allowed if is_wildcard(name.rsplit(":", 1)[0])), None
+        )
 
     async def __call__(self, scope, receive, send) -> None:
         if scope["type"] in ("http", "websocket") and not self._allowed(scope):
             response = PlainTextResponse(
                 "This preview server answers only to its own address "
-                f"({', '.join(sorted(self.allowed))}); this request named another host.", 400)
+                f"({', '.join(sorted(self.allowed))}); this request named another host.",
+                400,
+            )
             await _headers(response, PREVIEW_POLICY)(scope, receive, send)
             return
         await self.app(scope, receive, send)

@@ -14,8 +14,8 @@ import multiprocessing
 import signal
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 from ..exceptions import ContentError, Problem, ResearchNewsError
 from .previews import ContentCache, Target, edition_for
@@ -144,8 +144,9 @@ class PdfWorker:
             return connection.recv()
         except (EOFError, OSError) as error:  # the worker died (killed, out of memory): the next job starts another
             self._process = None
-            return PdfResult(job, failure=f"the PDF worker stopped ({error or type(error).__name__}); "
-                                          "save again to retry")
+            return PdfResult(
+                job, failure=f"the PDF worker stopped ({error or type(error).__name__}); save again to retry"
+            )
         except Exception as error:  # it could not start at all: told in the page, and this thread goes on
             self._process = None
             return PdfResult(job, failure=f"the PDF worker could not start ({type(error).__name__}: {error})")
@@ -155,8 +156,7 @@ class PdfWorker:
             # spawn, not fork: the server runs threads and an event loop that a fork would copy mid-way
             context = multiprocessing.get_context("spawn")
             self._connection, child = context.Pipe()
-            self._process = context.Process(target=_worker, args=(child,), name="research-news PDF worker",
-                                            daemon=True)
+            self._process = context.Process(target=_worker, args=(child,), name="research-news PDF worker", daemon=True)
             self._process.start()
             child.close()
         return self._connection

@@ -64,7 +64,9 @@ def targets_for(path: Path) -> list[Target]:
         if path.is_dir() and (path / PUBLICATION_FILE).is_file():
             issues = sorted(found.parent for found in path.rglob(ISSUE_FILE))
             if not issues:
-                raise NotContent(f"{path} holds no issue yet (no issue.yaml below it)",)
+                raise NotContent(
+                    f"{path} holds no issue yet (no issue.yaml below it)",
+                )
             return _unique([_issue_target(folder, folder.resolve().name) for folder in issues])
         if path.is_file() and path.name == ISSUE_FILE:
             return [_issue_target(path.parent, path.parent.resolve().name)]
@@ -76,8 +78,10 @@ def targets_for(path: Path) -> list[Target]:
         raise NotContent(f"{path}: {error.strerror or error}") from None
     if not path.exists():
         raise NotContent(f"{path}: no such file or folder")
-    raise NotContent(f"{path} is not a content tree, an issue folder or a brief "
-                     "(give the folder with publication.yaml, a folder with issue.yaml, or a brief's .yaml file)")
+    raise NotContent(
+        f"{path} is not a content tree, an issue folder or a brief "
+        "(give the folder with publication.yaml, a folder with issue.yaml, or a brief's .yaml file)"
+    )
 
 
 def _issue_target(folder: Path, name: str) -> Target:
@@ -121,8 +125,11 @@ class _RememberingChecker(Checker):
     def __init__(self, cache: ContentCache):
         super().__init__()
         self._cache = cache
-        self._image_problems = {path: problem for path, (stamp, problem) in cache.images.items()
-                                if stamp is not None and _stamp(path) == stamp}
+        self._image_problems = {
+            path: problem
+            for path, (stamp, problem) in cache.images.items()
+            if stamp is not None and _stamp(path) == stamp
+        }
 
     def _validate(self, path: Path, model: type[Strict]):
         key = (self._files.resolved(path), model)
@@ -166,21 +173,41 @@ def _brief_alone(checker: Checker, path: Path) -> Content | None:
     issue_dir = folder.parent if (folder.parent / ISSUE_FILE).is_file() else folder
     listed = checker.issue(issue_dir) if (issue_dir / ISSUE_FILE).is_file() else None
     issue = listed.issue if listed else _stand_in_issue(entry.brief, publication.languages)
-    section = next((s.title for s in issue.sections
-                    if any((issue_dir / brief).resolve() == path.resolve() for brief in s.briefs)), entry.brief.title)
-    alone = issue.model_copy(update={
-        "sections": [Section.model_construct(title=section, briefs=[os.path.relpath(path.resolve(), issue_dir)])],
-        "editorial": None, "events": [], "news": [], "headline": entry.brief.title, "preheader": None})
-    return Content(root, publication, issue_dir, alone, {path.resolve(): BriefEntry(path.resolve(), entry.brief,
-                                                                                     entry.doc)})
+    section = next(
+        (s.title for s in issue.sections if any((issue_dir / brief).resolve() == path.resolve() for brief in s.briefs)),
+        entry.brief.title,
+    )
+    alone = issue.model_copy(
+        update={
+            "sections": [Section.model_construct(title=section, briefs=[os.path.relpath(path.resolve(), issue_dir)])],
+            "editorial": None,
+            "events": [],
+            "news": [],
+            "headline": entry.brief.title,
+            "preheader": None,
+        }
+    )
+    return Content(
+        root, publication, issue_dir, alone, {path.resolve(): BriefEntry(path.resolve(), entry.brief, entry.doc)}
+    )
 
 
 def _stand_in_issue(brief: Brief, languages: list[str]) -> Issue:
     """The issue a brief that no issue lists yet is shown in: number 1, dated today."""
     language = brief.language or (languages[0] if languages else "en")
-    return Issue.model_construct(number=1, date=dt.date.today(), language=language, headline=None, preheader=None,
-                                 editorial=None, sections=[], events=[], news=[], contacts=None,
-                                 email_full_text=False)
+    return Issue.model_construct(
+        number=1,
+        date=dt.date.today(),
+        language=language,
+        headline=None,
+        preheader=None,
+        editorial=None,
+        sections=[],
+        events=[],
+        news=[],
+        contacts=None,
+        email_full_text=False,
+    )
 
 
 def edition_for(target: Target, cache: ContentCache) -> Edition:
@@ -263,8 +290,10 @@ def render_site(target: Target, cache: ContentCache, generation: int) -> Site:
         site.failure = f"could not read {error.filename or 'a file'}: {error.strerror or error}"
     except Exception as error:  # a bug in research-news: shown in the page, told in full in the terminal
         log.exception("the preview of %s failed", target.path)
-        site.failure = f"research-news could not render the preview ({type(error).__name__}: {error}); " \
-                       "this is a bug, the terminal shows where"
+        site.failure = (
+            f"research-news could not render the preview ({type(error).__name__}: {error}); "
+            "this is a bug, the terminal shows where"
+        )
     return site
 
 
@@ -294,8 +323,9 @@ def email_files(edition: Edition, web_address: str) -> tuple[dict[str, Served], 
 
     published = edition
     if edition.web_url is None:
-        published = dataclasses.replace(edition, publication=dataclasses.replace(
-            edition.publication, web_base_url=PREVIEW_BASE_URL))
+        published = dataclasses.replace(
+            edition, publication=dataclasses.replace(edition.publication, web_base_url=PREVIEW_BASE_URL)
+        )
     html = render_email(published)
     warnings = editorial_checks(edition, html)
     local = html.replace(published.web_url, web_address)  # type: ignore[arg-type]
@@ -307,8 +337,9 @@ def text_of(edition: Edition) -> str:
     from ..render.text import render_text
 
     if edition.web_url is None:
-        edition = dataclasses.replace(edition, publication=dataclasses.replace(
-            edition.publication, web_base_url=PREVIEW_BASE_URL))
+        edition = dataclasses.replace(
+            edition, publication=dataclasses.replace(edition.publication, web_base_url=PREVIEW_BASE_URL)
+        )
     return render_text(edition)
 
 

@@ -11,8 +11,8 @@ import contextlib
 import errno
 import socket
 import threading
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 import uvicorn
 from starlette.types import ASGIApp
@@ -31,9 +31,16 @@ class PreviewServer:
         self.host, self.port = host, self.socket.getsockname()[1]
         shown = "127.0.0.1" if is_wildcard(host) else f"[{host}]" if ":" in host else host
         self.url = f"http://{shown}:{self.port}/"
-        config = uvicorn.Config(self._with_lifespan(create_app(self.previewer, allowed_hosts(host, self.port))),
-                                log_level="warning", access_log=False, lifespan="on", loop="asyncio", http="h11",
-                                ws="none", timeout_graceful_shutdown=2)
+        config = uvicorn.Config(
+            self._with_lifespan(create_app(self.previewer, allowed_hosts(host, self.port))),
+            log_level="warning",
+            access_log=False,
+            lifespan="on",
+            loop="asyncio",
+            http="h11",
+            ws="none",
+            timeout_graceful_shutdown=2,
+        )
         self.server = _Server(config, self.previewer)
 
     def _with_lifespan(self, app: ASGIApp) -> ASGIApp:
@@ -120,6 +127,7 @@ def bind(host: str, port: int) -> socket.socket:
         return sock
     except OSError as error:
         if error.errno == errno.EADDRINUSE:
-            raise ResearchNewsError(f"port {port} is already in use on {host}: choose another with --port "
-                                    "(--port 0 picks a free one)") from None
+            raise ResearchNewsError(
+                f"port {port} is already in use on {host}: choose another with --port (--port 0 picks a free one)"
+            ) from None
         raise ResearchNewsError(f"cannot listen on {host}:{port}: {error.strerror or error}") from None

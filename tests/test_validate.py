@@ -794,3 +794,21 @@ def test_a_language_the_layout_has_no_labels_for_is_a_warning(minimal_issue: Pat
     checker = Checker()
     checker.check_path(minimal_issue)
     assert checker.problems == []  # German labels ship with the default layout
+
+
+def test_a_missing_publication_is_said_once_not_per_file(sample_tree: Path) -> None:
+    (sample_tree / "publication.yaml").unlink()
+    found = problems_for(sample_tree)
+    assert found == [
+        "1:1: no publication.yaml in this folder or any folder above it, so 1 issue below it cannot be "
+        "checked (check the folder that holds publication.yaml, or start one here with "
+        "`research-news new publication`)"
+    ]
+    issue = problems_for(sample_tree / "2023-01-data-and-society")
+    assert len(issue) == 1 and "no publication.yaml" in issue[0]
+
+
+def test_a_broken_issue_file_does_not_make_every_brief_unlisted(sample_tree: Path) -> None:
+    (sample_tree / "2023-01-data-and-society" / "issue.yaml").write_text("number: [\n")
+    found = problems_for(sample_tree)
+    assert len(found) == 1 and "invalid YAML" in found[0], found

@@ -18,7 +18,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from . import markdown
-from .exceptions import ContentError, Problem
+from .exceptions import ContentError, Problem, counted
 from .images import SIGNATURES, image_problem
 from .layout import Layout, find_layout, layout_candidates, layout_problems
 from .load import Document, LoadFailed, load_document
@@ -458,13 +458,26 @@ class Checker:
     def _check_path(self, path: Path) -> None:
         if path.is_dir():
             if (path / ISSUE_FILE).is_file():
-                self.issue(path)
-                self._check_unlisted(path)
+                self._issue_and_unlisted(path)
             elif (path / PUBLICATION_FILE).is_file():
                 self.publication(path)
                 for issue_file in sorted(path.rglob(ISSUE_FILE)):
-                    self.issue(issue_file.parent)
-                    self._check_unlisted(issue_file.parent)
+                    self._issue_and_unlisted(issue_file.parent)
+            elif issue_files := sorted(path.rglob(ISSUE_FILE)):
+                if find_root(path) is None:  # the root cause, said once: not once per issue and brief
+                    self.problems.append(
+                        Problem(
+                            path,
+                            1,
+                            1,
+                            f"no {PUBLICATION_FILE} in this folder or any folder above it, so "
+                            f"{counted(len(issue_files), 'issue')} below it cannot be checked",
+                            f"check the folder that holds {PUBLICATION_FILE}, or start one here with "
+                            "`research-news new publication`",
+                        )
+                    )
+                for issue_file in issue_files if find_root(path) else []:
+                    self._issue_and_unlisted(issue_file.parent)
             else:
                 files = sorted([*path.glob("*.yaml"), *path.glob("*.yml")])
                 if not files:
@@ -479,6 +492,16 @@ class Checker:
             self.problems.append(Problem(path, 1, 1, "no such file or folder"))
         else:
             self.brief(path)
+
+    def _issue_and_unlisted(self, issue_dir: Path) -> None:
+        """An issue, then the briefs its folder holds that it does not list; unless the issue could
+        not be read at all (no publication, broken YAML), when every brief would seem unlisted."""
+        self.issue(issue_dir)
+        if find_root(issue_dir) is None:
+            return
+        doc, _ = self._model(issue_dir / ISSUE_FILE, issue_model())
+        if doc is not None:
+            self._check_unlisted(issue_dir)
 
     def _check_unlisted(self, issue_dir: Path) -> None:
         """Briefs in briefs/ that no section lists are checked too, and pointed out."""

@@ -400,3 +400,14 @@ def test_an_os_error_while_rendering_says_what_failed(
     assert result.exit_code == 1
     assert result.stderr.splitlines()[-1] == "error: " + message.format(tmp=tmp_path)
     assert not (tmp_path / "build").exists()
+
+
+def test_strict_build_writes_nothing_while_there_is_a_warning(minimal_tree: Path, tmp_path: Path) -> None:
+    publication = minimal_tree / "publication.yaml"
+    publication.write_text(publication.read_text() + "limits:\n  why_it_matters: 2\n")
+    out = tmp_path / "out"
+    strict = run_cli("build", minimal_tree / "2024-05-minimal", "--out", out, "--only", "web", "--strict")
+    assert strict.exit_code == 1 and "why_it_matters: 4 words; the publication's limit is 2" in strict.stderr
+    assert "warning:" not in strict.stderr and not (out / "2024-05-minimal").exists()
+    relaxed = run_cli("build", minimal_tree / "2024-05-minimal", "--out", out, "--only", "web")
+    assert relaxed.exit_code == 0 and (out / "2024-05-minimal" / "index.html").is_file()

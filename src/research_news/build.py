@@ -16,14 +16,14 @@ import tempfile
 import time
 from collections.abc import Callable, Iterator
 from contextlib import nullcontext
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import ContextManager
 
 from . import editions as registry
 from .assemble import Edition, assemble
 from .editions import Options, Output
-from .exceptions import Problem, ResearchNewsError, UsageError, display_path
+from .exceptions import ContentError, Problem, ResearchNewsError, UsageError, display_path
 from .manifest import MANIFEST_NAME, Manifest, build_lock, remove_stale
 from .tree import PUBLICATION_FILE
 from .validate import load_content
@@ -68,6 +68,7 @@ def build(
     offprints: bool = False,
     pdf_variant: str | None = "pdf/ua-1",
     attach_pdf: bool = False,
+    strict: bool = False,
     step: Step = _no_progress,
 ) -> BuildResult:
     """Build the requested editions of the issue in ``issue_dir`` into ``out/<slug>/``.
@@ -76,7 +77,8 @@ def build(
     by default that the publication is set up for: the email edition needs ``web_base_url``
     and ``email.from``, and is skipped with a warning without them. Naming ``email`` in
     ``only`` makes their absence an error instead. ``offprints`` adds the offprints, and
-    ``attach_pdf`` the print PDF, which the message then carries.
+    ``attach_pdf`` the print PDF, which the message then carries. ``strict`` makes every
+    warning an error: the build then stops before writing anything (for CI).
     """
     started = time.perf_counter()
     with step("Checking content"):
@@ -95,6 +97,9 @@ def build(
             with step(f"Rendering {renderer.title}"), _rendering(renderer.title):
                 rendered = options.rendered[name] = renderer.render(edition, options)
             _record(name, rendered, result)
+    result.warnings = list(dict.fromkeys(result.warnings))  # offprints repeat the issue's warnings
+    if strict and result.warnings:
+        raise ContentError([replace(warning, severity="error") for warning in result.warnings])
     with step("Writing files"):
         write_outputs(result.outputs, inside=result.out_dir, editions=result.editions)
     result.seconds = time.perf_counter() - started

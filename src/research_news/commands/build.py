@@ -35,6 +35,9 @@ def build(
     ] = "pdf/ua-1",
     attach_pdf: Annotated[bool, typer.Option("--attach-pdf", help="Attach the PDF to the .eml message.")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print only the summary line.")] = False,
+    strict: Annotated[
+        bool, typer.Option("--strict", help="Warnings are errors: nothing is written while there is one (for CI).")
+    ] = False,
 ) -> None:
     """Build the print PDF, the web edition and the email edition of an issue (and any edition a package adds)."""
     wanted = None if only is None else tuple(part.strip() for part in only.split(",") if part.strip())
@@ -56,6 +59,7 @@ def build(
         offprints=offprints,
         pdf_variant=None if pdf_variant == "none" else pdf_variant,
         attach_pdf=attach_pdf,
+        strict=strict,
         step=_stepper(console),
     )
     for warning in result.warnings:

@@ -812,3 +812,36 @@ def test_a_broken_issue_file_does_not_make_every_brief_unlisted(sample_tree: Pat
     (sample_tree / "2023-01-data-and-society" / "issue.yaml").write_text("number: [\n")
     found = problems_for(sample_tree)
     assert len(found) == 1 and "invalid YAML" in found[0], found
+
+
+def test_publication_texts_may_be_given_per_language(minimal_tree: Path) -> None:
+    from research_news.assemble import assemble
+    from research_news.validate import load_content
+
+    publication = minimal_tree / "publication.yaml"
+    text = publication.read_text().replace("tagline: A small tree for tests\n", "")
+    text = text.replace("    role: Editor\n", "    role:\n      en: Editor\n      fr: Rédactrice en chef\n")
+    publication.write_text(
+        text + "languages: [en, fr]\nseries:\n  en: Research News\n  fr: Lettre de la recherche\n"
+        "tagline:\n  en: Small and tested\n  fr: Petit et testé\n"
+        "about:\n  en: |\n    We [study](https://example.org) things.\n  fr: |\n    Nous étudions.\n"
+    )
+    assert problems_for(minimal_tree) == []
+    issue = minimal_tree / "2024-05-minimal" / "issue.yaml"
+    english = assemble(load_content(issue.parent))
+    assert (english.publication.series, english.publication.tagline) == ("Research News", "Small and tested")
+    assert "study" in english.publication.about_html and english.contacts[0].role == "Editor"
+    issue.write_text(issue.read_text() + "language: fr\n")
+    french = assemble(load_content(issue.parent))
+    assert (french.publication.series, french.publication.tagline) == ("Lettre de la recherche", "Petit et testé")
+    assert french.contacts[0].role == "Rédactrice en chef" and french.subject.startswith("Lettre de la recherche n°")
+    publication.write_text(
+        publication.read_text()
+        .replace("  fr: Petit et testé", "  fre: Petit et testé")
+        .replace("We [study](https://example.org)", "We [study](javascript:alert(1))")
+    )
+    found = problems_for(minimal_tree)
+    assert any(': tagline.fre: "fre" is not one of the publication\'s languages (en, fr)' in line for line in found), (
+        found
+    )
+    assert any("about.en" in line and "javascript:" in line for line in found), found

@@ -24,7 +24,7 @@ from .images import image_size
 from .layout import Layout, LayoutError, format_date
 from .layout_manifest import fill
 from .load import Document
-from .models import PARTS, Author, Brief, Figure, Issue, Person, holds_markdown
+from .models import PARTS, Author, Brief, Figure, Issue, Person, holds_markdown, localized
 from .slugs import brief_slug
 from .typography import Quotes, typeset
 from .validate import Content
@@ -298,7 +298,10 @@ def assemble(content: Content) -> Edition:
         publication=_publication(content, labels),
         sections=sections,
         extras=_extras(issue, labels),
-        contacts=list(issue.contacts if issue.contacts is not None else publication.team),
+        contacts=[
+            _person(person, issue.language, publication.languages)
+            for person in (issue.contacts if issue.contacts is not None else publication.team)
+        ],
         email_full_text=issue.email_full_text,
         root=content.root,
         issue_dir=content.issue_dir.resolve(),
@@ -309,16 +312,22 @@ def assemble(content: Content) -> Edition:
     return edition
 
 
+def _person(person: Person, lang: str, languages: list[str]) -> Person:
+    """``person`` with their role in ``lang`` (a role may be given per language)."""
+    return person.model_copy(update={"role": localized(person.role, lang, languages)})
+
+
 def _publication(content: Content, labels: dict[str, Any]) -> PublicationView:
     p = content.publication
     lang, quotes = content.issue.language, tuple(labels["quotes"])
+    about = localized(p.about, lang, p.languages)
     logo = _image(content.root / p.logo, content.root, p.name) if p.logo else None
     return PublicationView(
         name=p.name,
-        series=p.series,
-        tagline=typeset(p.tagline, lang, quotes),
-        about_html=markdown.render(p.about, lang, 3, quotes),
-        about_source=p.about,
+        series=localized(p.series, lang, p.languages) or "",
+        tagline=typeset(localized(p.tagline, lang, p.languages), lang, quotes),
+        about_html=markdown.render(about, lang, 3, quotes),
+        about_source=about,
         website=p.website,
         web_base_url=p.web_base_url,
         logo=logo,

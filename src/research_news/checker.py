@@ -114,7 +114,10 @@ class Checker:
             for loc, written in raw_strings(doc.data, [("logo",)]):
                 self._check_image(doc, loc, written, root)
             if publication and "about" in publication.limits and publication.about:
-                self._limit(doc, ("about",), publication.about, publication.limits["about"])
+                for loc, about in _per_language(("about",), publication.about):
+                    self._limit(doc, loc, about, publication.limits["about"])
+            if publication:
+                self._check_translated_languages(doc, publication)
             if publication and (missing := publication.email_edition_lacks()):
                 self._add(
                     doc,
@@ -276,8 +279,10 @@ class Checker:
             )
         return root
 
-    def _add(self, doc: Document, loc: Loc, message: str, hint: str | None = None, *, severity="error") -> None:
-        line, column = position_of(doc.data, loc)
+    def _add(
+        self, doc: Document, loc: Loc, message: str, hint: str | None = None, *, severity="error", key: bool = False
+    ) -> None:
+        line, column = position_of(doc.data, loc, key=key)
         self.problems.append(Problem(doc.path, line, column, message, hint, severity))
 
     def _contained_path(
@@ -493,6 +498,28 @@ class Checker:
         else:
             self.brief(path)
 
+    def _check_translated_languages(self, doc: Document, publication: Publication) -> None:
+        """Texts given per language name the publication's languages (catches `fr:` for `fre:`)."""
+        if not publication.languages:
+            return
+        texts = [
+            (("series",), publication.series),
+            (("tagline",), publication.tagline),
+            (("about",), publication.about),
+        ]
+        texts += [(("team", index, "role"), person.role) for index, person in enumerate(publication.team)]
+        for loc, value in texts:
+            for language in value if isinstance(value, dict) else ():
+                if language not in publication.languages:
+                    self._add(
+                        doc,
+                        (*loc, language),
+                        f'{field_path((*loc, language))}: "{language}" is not one of the publication\'s languages '
+                        f"({', '.join(publication.languages)})",
+                        suggestion(language, publication.languages) or "add it to `languages:`",
+                        key=True,
+                    )
+
     def _issue_and_unlisted(self, issue_dir: Path) -> None:
         """An issue, then the briefs its folder holds that it does not list; unless the issue could
         not be read at all (no publication, broken YAML), when every brief would seem unlisted."""
@@ -518,3 +545,8 @@ class Checker:
                         "warning",
                     )
                 )
+
+
+def _per_language(loc: Loc, value: str | dict[str, str]) -> list[tuple[Loc, str]]:
+    """``[(loc, text)]`` for a text, ``[(loc + (language,), text), …]`` for a text per language."""
+    return [((*loc, lang), text) for lang, text in value.items()] if isinstance(value, dict) else [(loc, value)]

@@ -38,7 +38,9 @@ def _walk(data: Any, loc: Loc) -> tuple[list[tuple[Any, Any]], Loc]:
     real: list[Any] = []
     node = data
     for segment in loc:
-        if (isinstance(node, YamlMap) and segment in node) or (isinstance(node, YamlList) and isinstance(segment, int) and 0 <= segment < len(node)):
+        if (isinstance(node, YamlMap) and segment in node) or (
+            isinstance(node, YamlList) and isinstance(segment, int) and 0 <= segment < len(node)
+        ):
             steps.append((node, segment))
             real.append(segment)
             node = node[segment]
@@ -397,6 +399,9 @@ def markdown_strings(node: Any, field: Any, loc: Loc) -> Iterable[tuple[Loc, str
         for key, value in node.items():
             if (info := field_named(model, key)) is not None:
                 yield from markdown_strings(value, info, (*loc, key))
+    elif isinstance(node, YamlMap) and holds_markdown(field):  # markdown per language: {en: …, fr: …}
+        for key, value in node.items():
+            yield from markdown_strings(value, field, (*loc, key))
 
 
 def raw_strings(data: Any, patterns: list[Loc]) -> Iterable[tuple[Loc, str]]:

@@ -308,11 +308,36 @@ class Brief(Strict):
 # --- issue -------------------------------------------------------------------------
 
 
+def _one_text_per_language(value: object) -> object:
+    """A mapping given for a localizable text must name languages: ``{en: …, fr: …}``."""
+    if isinstance(value, dict) and not value:
+        raise PydanticCustomError("empty_translations", "names no language; write the text, or `en: …` lines")
+    return value
+
+
+LocalText = Annotated[Text | dict[Language, Text], BeforeValidator(_one_text_per_language)]
+"""One line of text, or one per language (``{en: Editor, fr: Rédactrice}``): each issue shows its language's."""
+
+LocalMarkdown = Annotated[Markdown | dict[Language, Markdown], BeforeValidator(_one_text_per_language)]
+"""Markdown, or markdown per language, like :data:`LocalText`."""
+
+
+def localized(value: str | dict[str, str] | None, lang: str, fallbacks: list[str] | tuple[str, ...] = ()) -> str | None:
+    """The text of ``value`` for ``lang``: its base language's (``pt`` for ``pt-BR``), else the first of
+    ``fallbacks`` given (the publication's languages), else the first written."""
+    if not isinstance(value, dict):
+        return value
+    for code in (lang, lang.split("-")[0], *fallbacks):
+        if code in value:
+            return value[code]
+    return next(iter(value.values()), None)
+
+
 class Person(Strict):
     """Someone readers can contact: the editorial team or an issue's contacts."""
 
     name: Text
-    role: Text | None = None
+    role: LocalText | None = None
     email: EmailAddress | None = None
 
 
@@ -427,9 +452,9 @@ class Publication(Strict):
     """What every issue of the series shares: name, look, team, sender."""
 
     name: Text
-    series: Text = "Research News"
-    tagline: Text | None = None
-    about: Markdown | None = None
+    series: LocalText = "Research News"
+    tagline: LocalText | None = None
+    about: LocalMarkdown | None = None
     website: WebUrl | None = None
     web_base_url: WebUrl | None = None
     logo: ImagePath | None = None

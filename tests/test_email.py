@@ -310,6 +310,7 @@ NO_ENTRY = {
     "tbody": "part of <table>",
     "tr": "part of <table>",
     "td": "part of <table>",
+    "sup": "superscript (footnote citations), HTML 3.2: supported everywhere",
 }
 
 SHORTHAND_FAMILIES = ("padding", "margin", "border", "background", "font", "list-style", "text-decoration")
@@ -319,6 +320,8 @@ ELEMENT_FEATURES = {
     "ol": "html-lists",
     "li": "html-lists",
     "table": "html-table",
+    "thead": "html-table",  # a markdown table's header row
+    "th": "html-table",
 }
 ATTRIBUTE_FEATURES = {
     "role": "html-role",

@@ -125,7 +125,8 @@ class BriefView:
     def footnotes_cited_in(self, keys) -> list[markdown.Footnote]:
         """The footnotes cited in the parts ``keys`` (or in their figures' captions): what an
         edition showing only those parts lists, with the numbers the full brief gives them."""
-        return [note for note in self.footnotes if set(note.cited_in) & set(keys)]
+        shown = set(keys)  # once: templates may pass a generator (`parts | map(attribute="key")`)
+        return [note for note in self.footnotes if shown.intersection(note.cited_in)]
 
     @property
     def parts_by_key(self) -> dict[str, PartView]:

@@ -28,6 +28,7 @@ from urllib.parse import urlsplit
 from markdown_it import MarkdownIt, rules_inline
 from markdown_it.common.utils import escapeHtml, normalizeReference
 from markdown_it.rules_block import StateBlock
+from markdown_it.rules_block.table import escapedSplit
 from markdown_it.rules_core import StateCore
 from markdown_it.rules_inline import StateInline
 from markdown_it.token import Token
@@ -442,6 +443,28 @@ def raw_html_in(text: str) -> list[Mark]:
     for token, offset in _noted(text, _html_scanner()):
         if token.type in ("html_inline", "html_block"):
             found.append(Mark(token.content.strip().split("\n")[0], offset))
+    return found
+
+
+def cut_table_rows(text: str) -> list[Mark]:
+    """The table rows in ``text`` with more cells than their header: GFM drops the extra
+    cells. Each is given as the number of cells it has, at the start of the row."""
+    tokens = _scanner().parse(text)
+    source = _NEWLINES.sub("\n", text)
+    lines = _LineStarts(source)
+    found, columns = [], 0
+    for token in tokens:
+        if token.type == "table_open":
+            columns = 0
+        elif token.type == "th_open":
+            columns += 1
+        elif token.type == "tr_open" and token.map and columns:
+            start, end = lines.bounds(token.map[0])
+            row = source[start:end].strip()
+            cells = escapedSplit(row)
+            cells = cells[1 if row.startswith("|") else 0 : -1 if row.endswith("|") and len(cells) > 1 else None]
+            if len(cells) > columns:
+                found.append(Mark(str(len(cells)), start + len(source[start:end]) - len(source[start:end].lstrip())))
     return found
 
 

@@ -2,8 +2,9 @@
 
 This is where data is shaped for presentation, so templates only loop and filter:
 markdown is rendered once (safely), quotes and figures are grouped under the part
-they follow, labels and dates are resolved for each brief's language, and image
-sizes are read. Renderers differ only in how they turn an :class:`Image` into a URL.
+they follow, a brief's footnotes are numbered across its fields (to be listed at its
+end), labels and dates are resolved for each brief's language, and image sizes are read.
+Renderers differ only in how they turn an :class:`Image` into a URL.
 The items of each section type (events, news, see sections.py) become :class:`Entry`
 views, grouped in an :class:`Extra` per type that the templates render by its name.
 """
@@ -119,6 +120,13 @@ class BriefView:
     keywords: list[str]
     word_count: int
     path: Path | None = None  # the brief's YAML file, to locate editorial warnings
+    footnotes: list[markdown.Footnote] = field(default_factory=list)  # shown at the end of the brief
+
+    def footnotes_cited_in(self, keys) -> list[markdown.Footnote]:
+        """The footnotes cited in the parts ``keys`` (or in their figures' captions): what an
+        edition showing only those parts lists, with the numbers the full brief gives them."""
+        shown = set(keys)  # once: templates may pass a generator (`parts | map(attribute="key")`)
+        return [note for note in self.footnotes if shown.intersection(note.cited_in)]
 
     @property
     def parts_by_key(self) -> dict[str, PartView]:
@@ -346,12 +354,19 @@ def _brief(entry, issue_lang: str, layout: Layout, root: Path) -> BriefView:
     labels = layout.labels(lang)
     quotes = tuple(labels["quotes"])
     slug = brief_slug(entry.path)
-    parts = [_part(brief, key, slug, lang, labels) for key in PARTS]
+    # Rendered in reading order (each part, then its figures; the biographies last), so
+    # footnotes are numbered as a reader meets them.
+    notes = markdown.Footnotes(slug, _markdown_texts(brief))
+    parts = []
+    for key in PARTS:
+        parts.append(_part(brief, key, slug, lang, labels, notes))
+        for number, figure in enumerate(brief.figures, start=1):
+            if figure.after == key:
+                parts[-1].figures.append(_figure(figure, number, slug, folder, root, lang, quotes, notes))
     by_key = {part.key: part for part in parts}
     for quote in brief.quotes:
         by_key[quote.after].quotes.append(QuoteView(typeset(quote.text, lang, quotes), quote.source))
-    for number, figure in enumerate(brief.figures, start=1):
-        by_key[figure.after].figures.append(_figure(figure, number, slug, folder, root, lang, quotes))
+    authors = [_author(author, folder, root, lang, quotes, notes) for author in brief.authors]
     return BriefView(
         id=f"brief-{slug}",
         slug=slug,
@@ -359,30 +374,52 @@ def _brief(entry, issue_lang: str, layout: Layout, root: Path) -> BriefView:
         subtitle=typeset(brief.subtitle, lang, quotes),
         lang=lang,
         labels=labels,
-        authors=[_author(author, folder, root, lang, quotes) for author in brief.authors],
+        authors=authors,
         parts=parts,
         references=[_reference(ref, lang, quotes) for ref in brief.references],
         keywords=list(brief.keywords),
         word_count=sum(markdown.word_count(getattr(brief, key)) for key in PARTS),
         path=entry.path,
+        footnotes=notes.shown(lang, quotes),
     )
 
 
-def _part(brief: Brief, key: str, slug: str, lang: str, labels: dict[str, Any]) -> PartView:
+BIOS = "authors"
+"""What :class:`markdown.Footnotes` calls the authors' biographies, where a footnote may be cited too."""
+
+
+def _markdown_texts(brief: Brief) -> list[str]:
+    """Every markdown field of ``brief``, where its footnotes may be defined."""
+    texts = []
+    for key in PARTS:
+        value = getattr(brief, key)
+        texts += value if isinstance(value, list) else [value] if value else []
+    texts += [figure.caption for figure in brief.figures if figure.caption]
+    texts += [author.bio for author in brief.authors if author.bio]
+    return texts
+
+
+def _part(brief: Brief, key: str, slug: str, lang: str, labels: dict[str, Any], notes: markdown.Footnotes) -> PartView:
     source = getattr(brief, key)
     is_list = isinstance(source, list)
     quotes = tuple(labels["quotes"])
+
+    def render(text: str) -> Markup:
+        return markdown.render(text, lang, PART_HEADING_LEVEL, quotes, notes, key)
+
     return PartView(
         key=key,
         id=f"{slug}-{key.replace('_', '-')}",
         label=labels[key],
-        html=None if is_list else markdown.render(source, lang, PART_HEADING_LEVEL, quotes),
-        items=[markdown.render(item, lang, PART_HEADING_LEVEL, quotes) for item in source] if is_list else None,
+        html=None if is_list else render(source),
+        items=[render(item) for item in source] if is_list else None,
         source=source,
     )
 
 
-def _author(author: Author, folder: Path, root: Path, lang: str, quotes: Quotes) -> AuthorView:
+def _author(
+    author: Author, folder: Path, root: Path, lang: str, quotes: Quotes, notes: markdown.Footnotes
+) -> AuthorView:
     return AuthorView(
         name=author.name,
         role=author.role,
@@ -391,17 +428,27 @@ def _author(author: Author, folder: Path, root: Path, lang: str, quotes: Quotes)
         orcid=author.orcid,
         orcid_url=f"https://orcid.org/{author.orcid}" if author.orcid else None,
         photo=_image(folder / author.photo, root, author.name) if author.photo else None,
-        bio_html=markdown.render(author.bio, lang, PART_HEADING_LEVEL, quotes),
+        bio_html=markdown.render(author.bio, lang, PART_HEADING_LEVEL, quotes, notes, BIOS),
         bio_source=author.bio,
     )
 
 
-def _figure(figure: Figure, number: int, slug: str, folder: Path, root: Path, lang: str, quotes: Quotes) -> FigureView:
+def _figure(
+    figure: Figure,
+    number: int,
+    slug: str,
+    folder: Path,
+    root: Path,
+    lang: str,
+    quotes: Quotes,
+    notes: markdown.Footnotes,
+) -> FigureView:
     return FigureView(
         id=f"{slug}-figure-{number}",
         number=number,
         image=_image(folder / figure.src, root, figure.alt),
-        caption_html=markdown.render(figure.caption, lang, PART_HEADING_LEVEL, quotes),
+        # cited where the figure is shown: with the part it follows
+        caption_html=markdown.render(figure.caption, lang, PART_HEADING_LEVEL, quotes, notes, figure.after),
         caption_source=figure.caption,
         credit=typeset(figure.credit, lang, quotes),
     )

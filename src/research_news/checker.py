@@ -6,7 +6,9 @@ paths, the content tree boundary (the folder holding ``publication.yaml``), a
 publication's languages and word limits, and its layout.
 
 Link rules apply to the fields the model reads as markdown; plain text fields keep
-their own rules (one line, no control characters) and are shown escaped.
+their own rules (one line, no control characters) and are shown escaped. What markdown
+would not show as the writer meant (raw HTML, a footnote cited but not defined, a table
+row with more cells than its header) is a located warning.
 """
 
 from __future__ import annotations
@@ -359,9 +361,86 @@ class Checker:
         for loc, text in strings(doc.data, ()):
             if text.lstrip()[:4].upper() == "TODO":
                 self._placeholder(doc, loc, text)
+        cited: list[tuple[Loc, markdown.Mark]] = []
+        defined: list[tuple[Loc, markdown.Mark]] = []
         for loc, text in markdown_strings(doc.data, model, ()):
             if "](" in text or "<" in text or "]:" in text:  # inline links, autolinks, reference definitions
                 self._check_links(doc, loc, text)
+            if "<" in text:
+                self._check_raw_html(doc, loc, text)
+            if "|" in text:
+                self._check_table_rows(doc, loc, text)
+            if "[^" in text:
+                citations, definitions = markdown.footnotes_in(text)
+                cited += [(loc, mark) for mark in citations]
+                defined += [(loc, mark) for mark in definitions]
+        if model is Brief:
+            self._check_footnotes(doc, cited, defined)
+        else:
+            for loc, mark in cited + defined:
+                self._markdown_warning(
+                    doc,
+                    loc,
+                    mark.offset,
+                    f"footnote [^{mark.written}]: footnotes belong to briefs, so here it is printed as typed",
+                    "write the source in the sentence, e.g. (CNIL, 2022), or move the text into a brief",
+                )
+
+    def _markdown_warning(self, doc: Document, loc: Loc, offset: int, message: str, hint: str) -> None:
+        line, column = position_in_text(doc, loc, offset)
+        self.problems.append(Problem(doc.path, line, column, f"{field_path(loc)}: {message}", hint, "warning"))
+
+    def _check_raw_html(self, doc: Document, loc: Loc, text: str) -> None:
+        """Raw HTML is never passed through: the editions print it as typed, which is rarely meant."""
+        for mark in markdown.raw_html_in(text):
+            self._markdown_warning(
+                doc,
+                loc,
+                mark.offset,
+                f"{shorten(mark.written)} is HTML, which is printed as typed, not applied",
+                "use markdown instead: **bold**, *italic*, [text](https://…), a | table |; "
+                "or write &lt; for a < that is not a tag",
+            )
+
+    def _check_table_rows(self, doc: Document, loc: Loc, text: str) -> None:
+        for mark in markdown.cut_table_rows(text):
+            self._markdown_warning(
+                doc,
+                loc,
+                mark.offset,
+                f"this table row has {mark.written} cells but the table's header has fewer; "
+                "the extra cells are not shown",
+                "add a column to the header row (and its | --- | line), or join the cells; write \\| for a | "
+                "inside a cell",
+            )
+
+    def _check_footnotes(self, doc: Document, cited: list, defined: list) -> None:
+        """A brief's footnotes are numbered across its fields (markdown.Footnotes): a citation
+        needs a definition somewhere in the brief, and a definition a citation."""
+        labels = {mark.written for _, mark in defined}
+        for loc, mark in cited:
+            if mark.written not in labels:
+                self._markdown_warning(
+                    doc,
+                    loc,
+                    mark.offset,
+                    f"footnote [^{mark.written}] is cited but never defined, so it is printed as typed",
+                    f"add a line `[^{mark.written}]: the note's text` to this field or another part of the brief",
+                )
+        used = {mark.written for _, mark in cited}
+        seen: set[str] = set()
+        for loc, mark in defined:
+            if mark.written in seen:
+                message = f"footnote [^{mark.written}] is defined twice; the second text is not shown"
+                hint = "give each note its own label, e.g. [^2]"
+            elif mark.written not in used:
+                message = f"footnote [^{mark.written}] is never cited, so it is not shown"
+                hint = f"cite it where it applies: …text[^{mark.written}]"
+            else:
+                seen.add(mark.written)
+                continue
+            seen.add(mark.written)
+            self._markdown_warning(doc, loc, mark.offset, message, hint)
 
     def _check_links(self, doc: Document, loc: Loc, text: str) -> None:
         """Links in markdown: only http, https and mailto; no images."""

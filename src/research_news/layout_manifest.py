@@ -132,6 +132,8 @@ class Labels(Strict):
     page: str | None = None
     authors: str | None = None
     references: str | None = None
+    notes: str | None = None
+    back_to_text: str | None = None
     figure: str | None = None
     credit: str | None = None
     source: str | None = None

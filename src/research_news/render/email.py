@@ -196,19 +196,35 @@ def _html_problems(edition: Edition, html: str) -> list[Problem]:
     audit.feed(html)
     where = edition.issue_dir / ISSUE_FILE
     hint = "check the layout's email templates"
-    return [_warning(where, f"email.html: {issue}", hint) for issue in dict.fromkeys(audit.issues)]
+    issues = audit.issues + [f"link {f'#{target}'!r} points to nothing in the message" for target in audit.unmatched]
+    return [_warning(where, f"email.html: {issue}", hint) for issue in dict.fromkeys(issues)]
 
 
 class _Audit(HTMLParser):
-    """Collects problems in email HTML that mail clients would show as broken."""
+    """Collects problems in email HTML that mail clients would show as broken.
+
+    A link inside the message (``#fn-…``, a footnote) is fine when its target is in the
+    message: clients that do not follow it leave the reader where the note is listed anyway.
+    """
 
     def __init__(self) -> None:
         super().__init__(convert_charrefs=True)
         self.issues: list[str] = []
+        self.ids: set[str] = set()
+        self.fragments: list[str] = []
+
+    @property
+    def unmatched(self) -> list[str]:
+        """The in-message link targets no element has as its id."""
+        return [target for target in self.fragments if target not in self.ids]
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         values = dict(attrs)
-        if tag == "img":
+        if values.get("id"):
+            self.ids.add(str(values["id"]))
+        if tag == "a" and (values.get("href") or "").startswith("#") and len(values["href"] or "") > 1:
+            self.fragments.append(str(values["href"])[1:])
+        elif tag == "img":
             source = values.get("src") or ""
             if values.get("alt") is None:
                 self.issues.append(f"image {source} has no alt text")

@@ -6,7 +6,10 @@ edition's order and choices: summary or full text), with the filters defined her
 wraps at 72 columns (``fill``), underlines headings (``heading``, ``banner``), writes
 list items with a hanging indent (``hang``), and turns markdown into words
 (``markdown_text``), links becoming ``text [1]`` with the numbered URLs (``notes``)
-collected at the end.
+collected at the end. A table becomes aligned columns, or ``header: value`` lines when
+its columns do not fit in 72; a footnote is cited by a superscript number (¹, so it is not
+mistaken for a link's ``[1]``) and listed at the end of its brief (``footnote_text``), with
+the numbers the other editions give it.
 
 Markdown is converted from its syntax tree (the one markdown-it dialect of markdown.py), so
 emphasis becomes plain words and nothing depends on how the HTML happens to be written.
@@ -21,7 +24,7 @@ from dataclasses import dataclass, field
 from markdown_it.tree import SyntaxTreeNode
 
 from .. import markdown
-from ..assemble import Edition
+from ..assemble import BriefView, Edition
 from ..sections import require_templates
 from ..typography import DEFAULT_QUOTES, Quotes
 from .email import email_links
@@ -94,13 +97,33 @@ def hang(marker: str, body: str) -> str:
 
 
 def markdown_text(
-    source: str | None, lang: str, notes: Notes, width: int = WIDTH, quotes: Quotes = DEFAULT_QUOTES
+    source: str | None,
+    lang: str,
+    notes: Notes,
+    width: int = WIDTH,
+    quotes: Quotes = DEFAULT_QUOTES,
+    footnotes: markdown.Footnotes | None = None,
 ) -> str:
-    """Markdown ``source`` as wrapped plain text, its links numbered in ``notes``."""
+    """Markdown ``source`` as wrapped plain text, its links numbered in ``notes``; in a brief,
+    ``footnotes`` numbers its citations as the HTML editions do."""
     if not source:
         return ""
-    tree = SyntaxTreeNode(markdown.parser(lang, quotes).parse(source))  # the HTML editions' dialect
-    return "\n\n".join(_blocks(tree, notes, width))
+    md = markdown.parser(lang, quotes)  # the HTML editions' dialect
+    tokens = footnotes.parse(source, md, "") if footnotes else md.parse(source)
+    return "\n\n".join(_blocks(SyntaxTreeNode(tokens), notes, width))
+
+
+def footnote_text(note: markdown.Footnote, notes: Notes, width: int = WIDTH) -> str:
+    """The text of a brief's footnote, wrapped, its links numbered in ``notes``."""
+    return "\n\n".join(_blocks(SyntaxTreeNode(list(note.tokens)), notes, width))
+
+
+_SUPERSCRIPT = str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹")
+
+
+def superscript(number: int) -> str:
+    """``number`` in superscript digits: how the plain text cites a footnote."""
+    return str(number).translate(_SUPERSCRIPT)
 
 
 def _blocks(node: SyntaxTreeNode, notes: Notes, width: int) -> list[str]:
@@ -123,7 +146,43 @@ def _blocks(node: SyntaxTreeNode, notes: Notes, width: int) -> list[str]:
             out.append("\n".join("    " + line for line in child.content.rstrip("\n").splitlines()))
         elif kind == "hr":
             out.append("* * *")
+        elif kind == "table":
+            out.append(_table(child, notes, width))
     return out
+
+
+def _table(node: SyntaxTreeNode, notes: Notes, width: int) -> str:
+    """A table as aligned columns under an underlined header, or, when the columns do not fit
+    in ``width``, each row as ``header: value`` lines (a blank line between rows)."""
+    rows = [row for group in node.children for row in group.children]  # thead's row, then tbody's
+    cells = [[_cell(cell, notes) for cell in row.children] for row in rows]
+    # markdown-it's alignment, or the class the HTML renderer turned it into (a footnote's tokens)
+    right = [str(cell.attrs.get("style", cell.attrs.get("class", ""))).endswith("right") for cell in rows[0].children]
+    sizes = [max(len(row[column]) for row in cells) for column in range(len(right))]
+    if sum(sizes) + 2 * (len(sizes) - 1) <= width:
+        lines = [_row(cells[0], sizes, right), "  ".join("-" * size for size in sizes)]
+        lines += [_row(row, sizes, right) for row in cells[1:]]
+        return "\n".join(lines)
+    header = cells[0]
+    records = []
+    for row in cells[1:]:
+        lines = [
+            fill(f"{name}: {value}" if name else value, width, rest="  ")
+            for name, value in zip(header, row, strict=True)
+        ]
+        records.append("\n".join(lines))
+    return "\n\n".join(records)
+
+
+def _cell(cell: SyntaxTreeNode, notes: Notes) -> str:
+    return " ".join(_inline(cell.children[0], notes).split()) if cell.children else ""
+
+
+def _row(values: list[str], sizes: list[int], right: list[bool]) -> str:
+    return "  ".join(
+        value.rjust(size) if is_right else value.ljust(size)
+        for value, size, is_right in zip(values, sizes, right, strict=True)
+    ).rstrip()
 
 
 def _list(node: SyntaxTreeNode, notes: Notes, width: int) -> str:
@@ -150,6 +209,8 @@ def _inline(node: SyntaxTreeNode, notes: Notes) -> str:
             parts.append(" ")
         elif kind == "hardbreak":
             parts.append("\n")
+        elif kind == "footnote_ref":
+            parts.append(superscript(child.meta["id"] + 1))
         elif kind == "link":
             href = str(child.attrs.get("href", ""))
             label = _inline(child, notes)
@@ -193,13 +254,32 @@ def text_environment(edition: Edition):
     env = edition.layout.environment("email", autoescape=False)
     notes = Notes()
 
-    def markdown_filter(source: str | None, lang: str | None = None, width: int = WIDTH) -> str:
+    def markdown_filter(
+        source: str | None, lang: str | None = None, width: int = WIDTH, brief: BriefView | None = None
+    ) -> str:
         lang = lang or edition.lang
-        return markdown_text(source, lang, notes, width, tuple(edition.layout.labels(lang)["quotes"]))
+        quotes = tuple(edition.layout.labels(lang)["quotes"])
+        return markdown_text(source, lang, notes, width, quotes, _footnotes(brief) if brief else None)
 
-    env.filters.update(fill=fill, heading=heading, banner=banner, hang=_hang_filter, markdown_text=markdown_filter)
+    def footnote_filter(note: markdown.Footnote, width: int = WIDTH) -> str:
+        return footnote_text(note, notes, width)
+
+    env.filters.update(
+        fill=fill,
+        heading=heading,
+        banner=banner,
+        hang=_hang_filter,
+        markdown_text=markdown_filter,
+        footnote_text=footnote_filter,
+        superscript=superscript,
+    )
     env.globals["notes"] = notes
     return env
+
+
+def _footnotes(brief: BriefView) -> markdown.Footnotes:
+    """A brief's footnotes with the numbers the assembly gave them, for its plain text."""
+    return markdown.Footnotes(brief.slug, numbers={note.label: note.number for note in brief.footnotes})
 
 
 def _hang_filter(body: str, marker: str) -> str:

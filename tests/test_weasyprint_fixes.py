@@ -8,6 +8,7 @@ both tests) should be removed.
 
 from __future__ import annotations
 
+import inspect
 from io import BytesIO
 
 from pypdf import PdfReader
@@ -68,3 +69,36 @@ def test_weasyprint_still_breaks_a_line_early_without_the_fix(minimal_edition: E
     monkeypatch.setattr(inline, "split_first_line", line_break.split_first_line)  # WeasyPrint's own
     pdf = HTML(string=trailing_space_case(minimal_edition)).write_pdf()
     assert lone_words(lines_of(pdf)) == ["people,"], "WeasyPrint fixed the trailing-space bug: remove the workaround"
+
+
+# --- a part in another language is not tagged with it --------------------------------------
+
+LANGUAGE_CASE = """<html lang="en"><body><p>An English issue.</p>
+<article lang="fr"><h2>Une note en français</h2><p>Le texte de la note.</p></article></body></html>"""
+
+
+def languages_tagged(pdf: bytes) -> list[tuple[str, str]]:
+    from tests.pdf_tree import struct_elements
+
+    return [(str(e["/S"]), str(e["/Lang"])) for e in struct_elements(PdfReader(BytesIO(pdf))) if "/Lang" in e]
+
+
+def test_an_element_in_another_language_is_tagged_with_it(minimal_edition: Edition):
+    """A French brief in an English issue: screen readers switch voice at its structure element."""
+    assert languages_tagged(html_to_pdf(minimal_edition, LANGUAGE_CASE, "pdf/ua-1").data) == [("/Art", "fr")]
+
+
+def test_the_sample_issues_briefs_carry_no_needless_language(sample_build):
+    """Every brief of the sample is in the issue's language: no element repeats it."""
+    out, _ = sample_build
+    pdf = next(out.glob("*.pdf")).read_bytes()
+    assert all(lang != "en" for _, lang in languages_tagged(pdf))
+
+
+def test_weasyprint_still_leaves_element_languages_out_without_the_fix(monkeypatch):
+    """Fails once WeasyPrint tags languages itself: then remove ``tag_element_languages``."""
+    from weasyprint.pdf import tags
+
+    monkeypatch.setattr(tags, "_build_box_tree", inspect.unwrap(tags._build_box_tree))
+    pdf = HTML(string=LANGUAGE_CASE).write_pdf(pdf_tags=True)
+    assert languages_tagged(pdf) == [], "WeasyPrint tags element languages: remove the workaround"

@@ -17,6 +17,52 @@ import math
 def apply() -> None:
     """Install every workaround (idempotent)."""
     hang_trailing_spaces()
+    tag_element_languages()
+
+
+# --- a part in another language is not tagged with it --------------------------------------
+
+
+def tag_element_languages() -> None:
+    """Give a structure element the language of its HTML element's own ``lang`` attribute.
+
+    WeasyPrint 70 writes the document's language (``/Lang`` in the catalogue) but not the
+    ``lang`` of an element inside it, so a screen reader reads a French brief of an English
+    issue with an English voice; PDF/UA asks for ``/Lang`` on the element where the
+    language changes. This wraps the function that builds each box's structure element.
+    """
+    from weasyprint.pdf import tags
+
+    original = getattr(tags, "_build_box_tree", None)
+    if original is None or getattr(original, "tags_languages", False):
+        return
+    if list(inspect.signature(original).parameters) != _BUILD_BOX_TREE_PARAMETERS:
+        return
+    tags._build_box_tree = _with_languages(original)
+
+
+_BUILD_BOX_TREE_PARAMETERS = ["box", "parent", "pdf", "page_number", "nums", "annotations", "tags"]
+
+
+def _with_languages(original):
+    import pydyf
+
+    @functools.wraps(original)
+    def build_box_tree(box, parent, pdf, page_number, nums, annotations, tags):
+        element = getattr(box, "element", None)
+        tag = getattr(box, "element_tag", None)
+        own = element.get("lang") if element is not None and tag not in ("html", "body") else None
+        document_language = pdf.catalog.get("Lang")  # set from <html lang> before the tags are built
+        if own and own == getattr(document_language, "string", None):
+            own = None  # the document's language, already in the catalogue
+        for built in original(box, parent, pdf, page_number, nums, annotations, tags):
+            # The box's own element comes out last; its children's went through this wrapper already.
+            if own and built.get("P") == parent.reference and "Lang" not in built:
+                built["Lang"] = pydyf.String(own)
+            yield built
+
+    build_box_tree.tags_languages = True  # type: ignore[attr-defined]
+    return build_box_tree
 
 
 # --- a trailing space counted as overflow ------------------------------------------------

@@ -38,7 +38,9 @@ def _walk(data: Any, loc: Loc) -> tuple[list[tuple[Any, Any]], Loc]:
     real: list[Any] = []
     node = data
     for segment in loc:
-        if (isinstance(node, YamlMap) and segment in node) or (isinstance(node, YamlList) and isinstance(segment, int) and 0 <= segment < len(node)):
+        if (isinstance(node, YamlMap) and segment in node) or (
+            isinstance(node, YamlList) and isinstance(segment, int) and 0 <= segment < len(node)
+        ):
             steps.append((node, segment))
             real.append(segment)
             node = node[segment]

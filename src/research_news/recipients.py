@@ -96,7 +96,7 @@ def read_recipients(path: Path, skip_invalid: bool = False) -> RecipientList:
         last = body[-1].line if body else header.line
         hint = "every row was invalid and skipped" if row_problems else "add one address per line"
         nobody = Problem(path, last, 1, "the recipients file lists nobody", hint=hint)
-        raise ContentError(row_problems + [nobody])
+        raise ContentError([*row_problems, nobody])
     warnings = [
         Problem(p.path, p.line, p.column, f"skipped: {p.message}", p.hint, severity="warning")
         for p in sorted(row_problems)

@@ -103,7 +103,7 @@ def contrast(a: str, b: str) -> float:
 def mix(colour: str, other: str, amount: float) -> str:
     """``colour`` moved ``amount`` (0–1) of the way towards ``other``."""
     a, b = _rgb(colour), _rgb(other)
-    return _hex(tuple(x + (y - x) * amount for x, y in zip(a, b)))
+    return _hex(tuple(x + (y - x) * amount for x, y in zip(a, b, strict=True)))
 
 
 def darken_until(colour: str, background: str, ratio: float) -> str:

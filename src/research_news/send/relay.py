@@ -7,6 +7,7 @@ record ``in_flight`` just before.
 
 from __future__ import annotations
 
+import contextlib
 import re
 import smtplib
 import ssl
@@ -54,10 +55,8 @@ class Relay:
 
     def close(self) -> None:
         if self._smtp is not None:
-            try:
+            with contextlib.suppress(smtplib.SMTPException, OSError):  # it is going away anyway
                 self._smtp.quit()
-            except (smtplib.SMTPException, OSError):
-                pass  # it is going away anyway
             self._smtp = None
 
     def transmit(

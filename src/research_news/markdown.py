@@ -31,14 +31,18 @@ def link_allowed(href: str) -> bool:
     return urlsplit(href.strip()).scheme.lower() in ALLOWED_SCHEMES
 
 
+class _SafeLinks(MarkdownIt):
+    def validateLink(self, url: str) -> bool:
+        return link_allowed(url)
+
+
 def _dialect(lang: str, quotes: Quotes) -> MarkdownIt:
     """A new parser of the one markdown dialect every edition reads: CommonMark, no raw HTML,
     no images, safe links only, and the typography of ``lang`` (its ``quotes``, from the labels,
     and its spacing: :mod:`research_news.typography`)."""
-    md = MarkdownIt("commonmark", {"html": False, "typographer": True, "quotes": list(quotes)})
+    md = _SafeLinks("commonmark", {"html": False, "typographer": True, "quotes": list(quotes)})
     md.enable(["replacements", "smartquotes"])
     md.disable("image")
-    md.validateLink = link_allowed
     md.core.ruler.after("smartquotes", "typography", lambda state: typeset_markdown_tokens(state.tokens, lang, quotes))
     return md
 
@@ -147,10 +151,14 @@ def _reference_label(state: StateInline, start: int) -> str:
     return normalizeReference(label or state.src[start + 1 : label_end])
 
 
+class _AllLinks(MarkdownIt):
+    def validateLink(self, url: str) -> bool:
+        return True  # see every link, so bad ones can be reported
+
+
 @functools.cache
 def _scanner() -> MarkdownIt:
-    md = MarkdownIt("commonmark", {"html": False})
-    md.validateLink = lambda href: True  # see every link, so bad ones can be reported
+    md = _AllLinks("commonmark", {"html": False})
     md.inline.ruler.at("link", _noting_source(rules_inline.link))
     md.inline.ruler.at("image", _noting_source(rules_inline.image))
     md.inline.ruler.at("autolink", _noting_source(rules_inline.autolink))

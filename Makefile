@@ -1,6 +1,6 @@
 # Two commands for a fresh machine:
 #   make demo   creates .venv, installs research-news, checks and builds the sample issue into build/
-#   make test   creates .venv, installs research-news with its test tools, runs the test suite
+#   make test   creates .venv, installs research-news with its test tools, lints, checks types, runs the test suite
 # System packages (WeasyPrint's Pango, Chromium for browser tests) are installed with
 # apt-get when missing; that needs root, as on CI.
 
@@ -13,15 +13,21 @@ SAMPLE := issues/2023-01-data-and-society
 BUILD_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core
 TEST_PACKAGES  := chromium poppler-utils openssl
 
-.PHONY: demo test bench system-build system-test node clean
+.PHONY: demo test lint bench system-build system-test node clean
 
 demo: $(VENV)/.installed system-build
 	$(RN) check issues
 	$(RN) build $(SAMPLE) --offprints
 	@echo "Open build/$(notdir $(SAMPLE))/index.html, build/$(notdir $(SAMPLE))/$(notdir $(SAMPLE)).pdf and build/$(notdir $(SAMPLE))/email.html"
 
-test: $(VENV)/.installed-dev system-build system-test node
+test: lint system-build system-test node
 	$(PY) -m pytest -q
+
+# ruff and mypy read their settings from pyproject.toml; fix what they report rather than silence it.
+lint: $(VENV)/.installed-dev
+	$(PY) -m ruff check src tests benchmarks
+	$(PY) -m ruff format --check src tests benchmarks
+	$(PY) -m mypy
 
 bench: $(VENV)/.installed-dev system-build
 	$(PY) benchmarks/bench_check.py

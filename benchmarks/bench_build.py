@@ -63,7 +63,7 @@ def interleaved(runs: int, build: list[str], bare: list[str]) -> tuple[float, fl
     for _ in range(runs):
         builds.append(timed(build))
         bares.append(timed(bare))
-    return min(builds), min(bares), statistics.median(b / w for b, w in zip(builds, bares))
+    return min(builds), min(bares), statistics.median(b / w for b, w in zip(builds, bares, strict=True))
 
 
 def compare(label: str, issue: Path, runs: int) -> None:

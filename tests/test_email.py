@@ -12,6 +12,7 @@ import json
 import re
 import shutil
 from html.parser import HTMLParser
+from itertools import pairwise
 from pathlib import Path
 
 import pytest
@@ -201,7 +202,7 @@ def test_full_text_shows_every_part_quote_and_figure(full_text_html, sample_edit
     for part in brief.parts:
         assert part.label in text
     figure = brief.parts_by_key["methodology"].figures[0]
-    image = [attrs for attrs in document.tags("img") if figure.image.rel in attrs["src"]][0]
+    image = next(attrs for attrs in document.tags("img") if figure.image.rel in attrs["src"])
     assert int(image["width"]) == min(CONTENT_WIDTH, figure.image.width)
     assert int(image["height"]) == figure.image.height_for(int(image["width"]))
     assert image["alt"] == figure.image.alt
@@ -212,7 +213,7 @@ def test_full_text_shows_every_part_quote_and_figure(full_text_html, sample_edit
 def test_headings_in_order(doc):
     levels = [int(tag[1]) for tag, _ in doc.elements if re.fullmatch(r"h[1-6]", tag)]
     assert levels[0] == 1 and levels.count(1) == 1
-    assert all(after - before <= 1 for before, after in zip(levels, levels[1:]))
+    assert all(after - before <= 1 for before, after in pairwise(levels))
 
 
 def test_svg_figure_becomes_description_and_link(minimal_issue):

@@ -108,7 +108,7 @@ def test_no_unsubscribe_no_list_headers(edition):
 
 def test_a_sender_is_required(edition):
     publication = dataclasses.replace(edition.publication, email_from=None)
-    with pytest.raises(ResearchNewsError, match="email.from"):
+    with pytest.raises(ResearchNewsError, match=re.escape("email.from")):
         build_message(dataclasses.replace(edition, publication=publication), HTML, TEXT)
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from html.parser import HTMLParser
 from io import BytesIO
+from itertools import pairwise
 from pathlib import Path
 from xml.etree import ElementTree
 
@@ -120,7 +121,7 @@ def test_each_brief_starts_a_page_and_cover_has_no_number(sample_pdf, sample_edi
 
 def test_tagged_pdf_with_language(sample_pdf):
     root = resolve(sample_pdf.trailer["/Root"])
-    assert resolve(root["/MarkInfo"])["/Marked"] == True  # a pypdf BooleanObject: equal to True, not True
+    assert resolve(root["/MarkInfo"])["/Marked"].value is True  # a pypdf BooleanObject, truthy even when false
     assert root["/Lang"] == "en"
     roles = [str(element["/S"]) for element in struct_elements(sample_pdf)]
     assert roles[0] == "/Document"
@@ -246,7 +247,7 @@ def test_html_is_accessible(sample_edition: Edition):
     collector.feed(render_html(sample_edition))
     assert collector.images and all(image.get("alt", "").strip() for image in collector.images)
     assert collector.headings[0] == 1
-    for before, after in zip(collector.headings, collector.headings[1:]):
+    for before, after in pairwise(collector.headings):
         assert after <= before + 1, collector.headings  # never skip a level going down
     assert collector.langs[0] == "en" and len(collector.langs) == 1 + len(sample_edition.briefs)
 
@@ -328,7 +329,7 @@ def test_offprints_one_per_brief(sample_build, sample_edition: Edition):
         assert canon(sample_edition.labels["offprint"]) in first
         assert canon(sample_edition.publication.name) in first and canon(brief.title) in first
         assert len(reader.pages) <= 4
-        assert [title for _, title, _ in outline(reader)][0] == brief.title
+        assert next(title for _, title, _ in outline(reader)) == brief.title
         assert reader.metadata["/Title"] == brief.title
 
 

@@ -110,7 +110,7 @@ def test_list_unsubscribe_reaches_the_relay_raw_for_long_urls_and_addresses(mini
     local = "news+" + "x" * 59  # the longest local part there is (64)
     addresses = ["ada@example.org", f"{local}@{'d' * 60}.{'e' * 60}.{'f' * 55}.example.org"]  # 254 in all
     messages = build_and_send(minimal_tree, "".join(f"{a},Reader\n" for a in addresses))
-    for address, received in zip(addresses, messages):
+    for address, received in zip(addresses, messages, strict=True):
         fields = header_fields(received.data)
         filled = LONG_UNSUBSCRIBE.replace("{email}", quote(address, safe="@"))
         assert fields["list-unsubscribe"] == f" <{filled}>", fields["list-unsubscribe"]

@@ -109,7 +109,7 @@ def test_a_missing_header_row_is_explained(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("text", ["", "\n\n", "email,name\n", "email\n  \n"])
 def test_an_empty_list_is_an_error(tmp_path: Path, text: str) -> None:
-    [(line, column, message)] = problems(csv_file(tmp_path, text))
+    [(_, _, message)] = problems(csv_file(tmp_path, text))
     assert message in ("the recipients file is empty", "the recipients file lists nobody")
 
 
@@ -120,7 +120,7 @@ def test_not_utf8_is_located(tmp_path: Path) -> None:
 
 def test_malformed_csv_is_located(tmp_path: Path) -> None:
     path = csv_file(tmp_path, 'email,name\nada@example.org,"Ada\n')
-    [(line, column, message)] = problems(path)
+    [(line, _, message)] = problems(path)
     assert line == 2 and message.startswith("malformed CSV")
 
 

@@ -199,7 +199,7 @@ def test_no_line_of_any_sent_message_passes_998_octets(issue, relay, tmp_path, s
     assert result.exit_code == 0, result.stdout + result.stderr
     messages = relay.messages()
     assert len(messages) == len(HOSTILE_NAMES) + 1
-    for received, name in zip(messages, HOSTILE_NAMES + ["Longest"]):
+    for received, name in zip(messages, [*HOSTILE_NAMES, "Longest"], strict=True):
         assert max(len(line) for line in received.data.split(b"\r\n")) <= 998
         assert received.data.isascii()
         assert display_name(received.data) == name  # the name, decoded intact
@@ -417,7 +417,7 @@ def test_a_refused_sender_stops_the_run_instead_of_failing_everyone(issue, relay
 
 
 def test_dry_run_sends_nothing_and_creates_no_ledger(issue, relay, tmp_path) -> None:
-    path, addresses = subscribers(tmp_path, 3)
+    path, _ = subscribers(tmp_path, 3)
     result = run_cli("send", issue, "-r", path, "--dry-run")
     assert result.exit_code == 0
     lines = result.stdout.splitlines()

@@ -240,14 +240,14 @@ def test_allowed_hosts_for_other_bindings():
     ],
 )
 def test_only_the_rendered_previews_are_served(served, path):
-    _, url, issue = served
+    _, url, _ = served
     status, body = request(url, path.format(issue=ISSUE))
     assert status in (400, 404), path
     assert b"root:" not in body and b"sections:" not in body and b"title:" not in body and b"import" not in body
 
 
 def test_a_file_that_became_a_link_out_of_the_tree_is_not_served(served, tmp_path):
-    server, url, issue = served
+    server, url, _ = served
     site = server.previewer.sites[ISSUE]
     name, image = next(
         (name, served) for name, served in site.files.items() if served.source is not None and name.endswith(".png")
@@ -304,7 +304,7 @@ def test_ctrl_c_stops_it_cleanly_with_a_page_listening(sample_tree):
     assert b"text/event-stream" in listener.recv(4096)
     process.send_signal(signal.SIGINT)
     try:
-        out, err = process.communicate(timeout=20)
+        _, err = process.communicate(timeout=20)
     finally:
         process.kill()
         listener.close()

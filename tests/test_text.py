@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
+from itertools import pairwise
 
 import pytest
 
@@ -39,7 +40,7 @@ def test_headings_are_underlined_to_their_length(text, sample_edition):
         assert f"\n{label}\n{'-' * len(label)}\n" in text
     assert "\nData, regulation and responsible innovation\n" + "=" * 43 + "\n" in text
     lines = text.splitlines()
-    for above, line in zip(lines, lines[1:]):
+    for above, line in pairwise(lines):
         if line and set(line) in ({"-"}, {"~"}) and len(line) < WIDTH:
             assert len(line) == len(above), (above, line)
 

@@ -214,7 +214,10 @@ def test_findings_are_judged_in_the_form_they_are_written(
 ) -> None:
     # key_findings is text or a list: a list is not also told it should have been text, nor text a list.
     found = brief_problems(minimal_issue, GOOD_BRIEF.replace("key_findings: Many.", f"key_findings: {findings}"))
-    assert [line[: len(want)] for line, want in zip(found, expected)] == expected and len(found) == len(expected), found
+    assert (
+        len(found) == len(expected)
+        and [line[: len(want)] for line, want in zip(found, expected, strict=True)] == expected
+    ), found
 
 
 def test_all_problems_of_a_file_are_reported_at_once(minimal_issue: Path) -> None:

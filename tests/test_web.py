@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from html.parser import HTMLParser
 from io import BytesIO
+from itertools import pairwise
 from pathlib import Path
 
 import pytest
@@ -89,7 +90,7 @@ def test_every_brief_and_part_is_anchored(page, sample_edition):
 def test_heading_order(page, sample_edition):
     levels = [level for level, _ in page.headings]
     assert levels.count(1) == 1 and levels[0] == 1
-    assert all(after - before <= 1 for before, after in zip(levels, levels[1:])), page.headings
+    assert all(after - before <= 1 for before, after in pairwise(levels)), page.headings
     texts = [text for _, text in page.headings]
     for brief in sample_edition.briefs:
         assert (2, brief.title) in page.headings
@@ -140,7 +141,7 @@ def test_print_fonts_are_served_as_woff_with_their_licence(web, sample_edition):
     assert woff[:4] == b"wOFF" and len(woff) < source.stat().st_size / 2
     wrapped, original = TTFont(BytesIO(woff)), TTFont(source)
     assert sorted(wrapped.reader.keys()) == sorted(original.reader.keys())
-    for tag in original.reader.keys():
+    for tag in original.reader.keys():  # noqa: SIM118 SFNTReader has keys() but no __iter__ (iterating would index it 0, 1, …)
         if tag == "head":  # bytes 8-11 hold the whole-file checksum, which any writer recomputes
             assert (
                 wrapped.reader[tag][:8] + wrapped.reader[tag][12:]

@@ -15,10 +15,9 @@ import contextlib
 import tempfile
 import time
 from collections.abc import Callable, Iterator
-from contextlib import nullcontext
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import ContextManager
 
 from . import editions as registry
 from .assemble import Edition, assemble
@@ -52,11 +51,11 @@ class BuildResult:
     seconds: float = 0.0
 
 
-Step = Callable[[str], ContextManager]
+Step = Callable[[str], AbstractContextManager[object]]
 """Progress reporting: ``with step("Rendering PDF"): …``."""
 
 
-def _no_progress(label: str) -> ContextManager:
+def _no_progress(label: str) -> AbstractContextManager[object]:
     return nullcontext()
 
 

@@ -160,7 +160,7 @@ class Checker:
                 self._check_limits(doc, brief, publication.limits)
                 if brief.language:
                     self._check_language(doc, brief.language, publication)
-        return BriefEntry(path, brief, doc) if brief else None
+        return BriefEntry(path, brief, doc) if brief and doc else None  # no document, no brief
 
     def issue(self, issue_dir: Path) -> Content | None:
         """The issue in ``issue_dir`` with its publication and every brief it lists."""
@@ -349,8 +349,9 @@ class Checker:
             return
         if path not in self._image_problems:
             self._image_problems[path] = image_problem(path)
-        if self._image_problems[path]:
-            what, hint = self._image_problems[path]
+        problem = self._image_problems[path]
+        if problem:
+            what, hint = problem
             self._add(doc, loc, f'{field_path(loc)}: "{written}" {what}', hint)
 
     def _check_strings(self, doc: Document, model: type[Strict]) -> None:
@@ -581,7 +582,7 @@ class Checker:
         """Texts given per language name the publication's languages (catches `fr:` for `fre:`)."""
         if not publication.languages:
             return
-        texts = [
+        texts: list[tuple[Loc, str | dict[str, str] | None]] = [
             (("series",), publication.series),
             (("tagline",), publication.tagline),
             (("about",), publication.about),

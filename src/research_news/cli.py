@@ -67,7 +67,7 @@ def _root(
 class _StderrHandler(logging.StreamHandler):
     """Writes to whatever ``sys.stderr`` is when a record comes, not when the handler was made."""
 
-    @property  # type: ignore[override]
+    @property
     def stream(self):
         return sys.stderr
 

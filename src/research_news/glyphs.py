@@ -163,13 +163,14 @@ def layout_families(html: str, edition: Edition) -> list[str]:
 
 def _font_face_families(css: str) -> Iterable[str]:
     import tinycss2
+    from tinycss2.ast import IdentToken, StringToken
 
     for rule in tinycss2.parse_stylesheet(css, skip_comments=True, skip_whitespace=True):
         if rule.type != "at-rule" or rule.lower_at_keyword != "font-face" or rule.content is None:
             continue
         for declaration in tinycss2.parse_blocks_contents(rule.content, skip_comments=True, skip_whitespace=True):
             if declaration.type == "declaration" and declaration.lower_name == "font-family":
-                words = [token.value for token in declaration.value if token.type in ("string", "ident")]
+                words = [token.value for token in declaration.value if isinstance(token, (StringToken, IdentToken))]
                 if words:
                     yield " ".join(words)
 

@@ -44,7 +44,9 @@ def image_problem(path: Path) -> tuple[str, str] | None:
         return svg_problem(path.read_bytes())
     with path.open("rb") as stream:
         head = stream.read(64)
-    if not head.startswith(SIGNATURES[suffix]):
+    signature = SIGNATURES[suffix]
+    assert signature is not None  # only SVG has none, and it was read above
+    if not head.startswith(signature):
         named = "a PNG" if suffix == ".png" else "a JPEG"
         actual = _kind_of(head)
         if actual:
@@ -378,19 +380,19 @@ def _css_value_refusal(value: str) -> tuple[str, str] | None:
 def _css_rule(text: str, *, stylesheet: bool) -> None:
     """CSS (a <style> element, a style= attribute or a presentation attribute) may name only ``#id``s."""
     import tinycss2  # WeasyPrint's own CSS parser: escapes and comments are read as browsers read them
+    from tinycss2.ast import AtRule, FunctionBlock, Node, URLToken
 
     nodes = tinycss2.parse_stylesheet(text) if stylesheet else tinycss2.parse_component_value_list(text)
-    pending = list(nodes)
+    pending: list[Node] = list(nodes)
     while pending:
         node = pending.pop()
-        kind = node.type
-        if kind == "at-rule" and node.lower_at_keyword == "import":
+        if isinstance(node, AtRule) and node.lower_at_keyword == "import":
             raise _Refused("imports a stylesheet (@import), which is outside the figure", SELF_CONTAINED_HINT)
-        if kind == "url" and not node.value.strip().startswith("#"):
+        if isinstance(node, URLToken) and not node.value.strip().startswith("#"):
             raise _Refused(
                 f'names "{_shorten(node.value, 60)}" in its styles, which is outside the figure', SELF_CONTAINED_HINT
             )
-        if kind == "function":
+        if isinstance(node, FunctionBlock):
             _css_function_rule(node)
         for child in ("prelude", "content", "arguments"):
             pending.extend(getattr(node, child, None) or [])

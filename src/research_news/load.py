@@ -69,32 +69,38 @@ class Positions:
     __slots__ = ("col", "data", "line")
 
     def __init__(self, line: int, col: int):
-        self.line, self.col, self.data = line, col, {}
+        self.line, self.col = line, col
+        self.data: dict[str | int, tuple[int, ...]] = {}
 
     def key(self, key: Any) -> tuple[int, int]:
-        return self.data[key][0:2]
+        line, column = self.data[key][0:2]
+        return line, column
 
     def value(self, key: Any) -> tuple[int, int]:
-        return self.data[key][2:4]
+        line, column = self.data[key][2:4]
+        return line, column
 
     def item(self, index: int) -> tuple[int, int]:
-        return self.data[index][0:2]
+        line, column = self.data[index][0:2]
+        return line, column
 
     def last_line(self, key: Any) -> int:
         """The last line holding part of the value (or item) at ``key``: bounds a multi-line text."""
         return self.data[key][-1]
 
 
-class YamlMap(dict):
+class YamlMap(dict[str, Any]):
     """A mapping read from YAML; ``lc`` holds the positions of its keys and values."""
 
     __slots__ = ("lc",)
+    lc: Positions
 
 
-class YamlList(list):
+class YamlList(list[Any]):
     """A list read from YAML; ``lc`` holds the positions of its items."""
 
     __slots__ = ("lc",)
+    lc: Positions
 
 
 class _Refused(MarkedYAMLError):

@@ -236,7 +236,7 @@ PATTERN_MESSAGES = {
 
 def _message(error: dict, model: type[BaseModel]) -> tuple[str, str | None, bool]:
     """(message, hint, points_at_key) for one pydantic error."""
-    kind, ctx, value = error["type"], error.get("ctx", {}), error.get("input")
+    kind, ctx, value = error["type"], error.get("ctx", {}), error["input"]
     loc = error["_real_loc"]
     name = field_path(loc)
     last = next((s for s in reversed(loc) if isinstance(s, str)), "")
@@ -296,7 +296,7 @@ TYPE_ERRORS = {"string_type", "list_type", "dict_type", "model_type", "model_att
 
 def model_problems(doc: Document, model: type[BaseModel], error: ValidationError) -> list[Problem]:
     """Located, plain-words problems for every error pydantic found in ``doc``."""
-    errors = [dict(raw) for raw in error.errors(include_url=False)]
+    errors: list[dict[str, Any]] = [dict(raw) for raw in error.errors(include_url=False)]
     for raw in errors:
         _, raw["_real_loc"] = _walk(doc.data, raw["loc"])
     explained = _explained_locations(errors)

@@ -46,15 +46,19 @@ def link_allowed(href: str) -> bool:
     return urlsplit(href.strip()).scheme.lower() in ALLOWED_SCHEMES
 
 
+class _SafeLinks(MarkdownIt):
+    def validateLink(self, url: str) -> bool:
+        return link_allowed(url)
+
+
 def _dialect(lang: str, quotes: Quotes) -> MarkdownIt:
     """A new parser of the one markdown dialect every edition reads: CommonMark with tables,
     strikethrough and footnotes, no raw HTML, no images, safe links only, and the typography of
     ``lang`` (its ``quotes``, from the labels, and its spacing: :mod:`research_news.typography`),
     which reaches table cells and footnotes too."""
-    md = MarkdownIt("commonmark", {"html": False, "typographer": True, "quotes": list(quotes)})
+    md = _SafeLinks("commonmark", {"html": False, "typographer": True, "quotes": list(quotes)})
     md.enable(["replacements", "smartquotes", "table", "strikethrough"])
     md.disable("image")
-    md.validateLink = link_allowed
     _footnote_syntax(md, only_in_briefs=True)
     md.core.ruler.after("smartquotes", "typography", lambda state: typeset_markdown_tokens(state.tokens, lang, quotes))
     md.core.ruler.push("footnote_definitions", _set_definitions_aside)
@@ -359,6 +363,11 @@ def _reference_label(state: StateInline, start: int) -> str:
     return normalizeReference(label or state.src[start + 1 : label_end])
 
 
+class _AllLinks(MarkdownIt):
+    def validateLink(self, url: str) -> bool:
+        return True  # see every link, so bad ones can be reported
+
+
 def _noting_start(rule: Callable[[StateInline, bool], bool], kind: str) -> Callable[[StateInline, bool], bool]:
     """``rule`` that notes on the ``kind`` token it makes where it starts (``meta["at"]``)."""
 
@@ -380,7 +389,6 @@ def _scanning(md: MarkdownIt) -> MarkdownIt:
     """``md`` made to see what ``check`` reports, with where each is written: every link and
     image (bad ones too), and every footnote reference, defined or not, in any field."""
     md.enable(["table", "strikethrough"])
-    md.validateLink = lambda href: True  # see every link, so bad ones can be reported
     _footnote_syntax(md, only_in_briefs=False)
     md.inline.ruler.at("link", _noting_source(rules_inline.link))
     md.inline.ruler.at("image", _noting_source(rules_inline.image))
@@ -392,13 +400,13 @@ def _scanning(md: MarkdownIt) -> MarkdownIt:
 
 @functools.cache
 def _scanner() -> MarkdownIt:
-    return _scanning(MarkdownIt("commonmark", {"html": False}))
+    return _scanning(_AllLinks("commonmark", {"html": False}))
 
 
 @functools.cache
 def _html_scanner() -> MarkdownIt:
     """The scanner reading raw HTML as CommonMark would, to point at what the editions show as text."""
-    md = _scanning(MarkdownIt("commonmark", {"html": True}))
+    md = _scanning(_AllLinks("commonmark", {"html": True}))
     md.inline.ruler.at("html_inline", _noting_start(rules_inline.html_inline, "html_inline"))
     return md
 

@@ -77,6 +77,7 @@ class VerbatimHeader:
     """
 
     max_count = 1
+    name: str  # BaseHeader's
 
     @classmethod
     def parse(cls, value: str, kwds: dict) -> None:
@@ -98,7 +99,9 @@ def verbatim(name: str, value: str) -> BaseHeader:
 def _header_factory() -> HeaderRegistry:
     registry = HeaderRegistry()
     for name in VERBATIM_HEADERS:
-        registry.map_to_type(name.lower(), VerbatimHeader)
+        # typeshed wants a BaseHeader subclass, but the registry mixes ``cls`` into its base class
+        # itself (email.headerregistry's own UnstructuredHeader, AddressHeader… are plain classes)
+        registry.map_to_type(name.lower(), VerbatimHeader)  # type: ignore[arg-type]
     return registry
 
 

@@ -40,11 +40,11 @@ def _single_line(value: str) -> str:
         raise PydanticCustomError("single_line", "must be a single line; remove the line break")
     if _CONTROL.search(value):
         raise PydanticCustomError("control_character", "contains an invisible control character; retype the text")
-    if ENCODED_WORD.search(value):
+    if word := ENCODED_WORD.search(value):
         raise PydanticCustomError(
             "encoded_word",
             "contains {word}, which mail programs would decode as a hidden header; write the text itself",
-            {"word": ENCODED_WORD.search(value).group()},
+            {"word": word.group()},
         )
     if not value:
         raise PydanticCustomError("empty_text", "is empty; write some text or remove the field")

@@ -96,7 +96,7 @@ def read_recipients(path: Path, skip_invalid: bool = False) -> RecipientList:
         last = body[-1].line if body else header.line
         hint = "every row was invalid and skipped" if row_problems else "add one address per line"
         nobody = Problem(path, last, 1, "the recipients file lists nobody", hint=hint)
-        raise ContentError(row_problems + [nobody])
+        raise ContentError([*row_problems, nobody])
     warnings = [
         Problem(p.path, p.line, p.column, f"skipped: {p.message}", p.hint, severity="warning")
         for p in sorted(row_problems)
@@ -176,6 +176,7 @@ def _records(path: Path, text: str) -> list[_Row]:
                 )
         else:
             match = _PLAIN.match(text, index)
+            assert match is not None  # it matches the empty string too
             value, index = match.group(), match.end()
         values.append(value)
         positions.append(where)
@@ -185,10 +186,10 @@ def _records(path: Path, text: str) -> list[_Row]:
         if any(value.strip() for value in values):
             rows.append(_Row(values, positions))
         values, positions = [], []
-        newline = _NEWLINE.match(text, index)
-        if newline is None:  # the end of the text
+        ending = _NEWLINE.match(text, index)
+        if ending is None:  # the end of the text
             return rows
-        index = newline.end()
+        index = ending.end()
         line, line_start = line + 1, index
 
 
@@ -277,14 +278,14 @@ def _recipient(
                 "such as Bcc to every message",
             )
     name = value("name").strip(" ")
-    if ENCODED_WORD.search(name):
+    if word := ENCODED_WORD.search(name):
         problem(
             "name",
-            f'name contains "{ENCODED_WORD.search(name).group()}", which mail programs would decode as a hidden header',
+            f'name contains "{word.group()}", which mail programs would decode as a hidden header',
             hint="write the name itself, in any alphabet",
         )
     raw_email = value("email").strip(" ")
-    email = ""
+    email: str | None = ""  # the address in ASCII (IDN domains in punycode), once valid
     if not raw_email:
         problem("email", "no email address")
     elif not _control_character(raw_email):

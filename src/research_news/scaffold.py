@@ -127,7 +127,7 @@ def new_issue(folder: Path, date: IssueDate, language: str | None = None) -> Non
 
 def _issues(root: Path) -> list[dict]:
     """The readable issue files of the tree, as plain data."""
-    found = []
+    found: list[dict] = []
     for issue_file in sorted(root.rglob(ISSUE_FILE)):
         try:
             found.append(load_document(issue_file).data)

@@ -135,9 +135,9 @@ def content_model(kind: str) -> type[BaseModel]:
 def items_of(issue: Issue, kind: SectionType) -> list[BaseModel]:
     """The items of section type ``kind`` in ``issue``, in the order the type shows them."""
     items = list(getattr(issue, kind.key, None) or [])
-    if kind.sort_by:
+    if sort_by := kind.sort_by:
         # Stable, so equal keys keep their written order; items without the (optional) field go last.
-        items.sort(key=lambda item: (getattr(item, kind.sort_by) is None, getattr(item, kind.sort_by)))
+        items.sort(key=lambda item: (getattr(item, sort_by) is None, getattr(item, sort_by)))
     return items
 
 

@@ -14,7 +14,8 @@ spacing rules are the language's own (French: a narrow no-break space, U+202F, b
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import overload
 
 NNBSP = "\u202f"
 """Narrow no-break space: French high punctuation, guillemets, thousands."""
@@ -46,6 +47,10 @@ THOUSANDS_LANGUAGES = ("fr", "de", "es", "it", "pt", "ru", "pl", "cs", "sv", "nb
 """Languages that group thousands with a (narrow no-break) space: 10 000."""
 
 
+@overload
+def typeset(text: str, lang: str, quotes: Sequence[str] = ...) -> str: ...
+@overload
+def typeset(text: None, lang: str, quotes: Sequence[str] = ...) -> None: ...
 def typeset(text: str | None, lang: str, quotes: Sequence[str] = DEFAULT_QUOTES) -> str | None:
     """``text`` with the quotes, apostrophes and spaces of ``lang``'s typography."""
     if not text:
@@ -73,9 +78,10 @@ def typeset_markdown_tokens(tokens: list, lang: str, quotes: Sequence[str]) -> N
                 previous = "x"
 
 
-def _protected(text: str, change, before: str = " ") -> str:
+def _protected(text: str, change: Callable[[str, str], str], before: str = " ") -> str:
     """``change`` applied to the parts of ``text`` that are not addresses, e-mails or times."""
-    out, last = [], 0
+    out: list[str] = []
+    last = 0
     for found in _PROTECTED.finditer(text):
         if found.start() > last:
             out.append(change(text[last : found.start()], (out[-1][-1:] if out else before) or before))

@@ -57,8 +57,9 @@ class WriteFailed(ResearchNewsError):
         the error names. Never a staged file's name, nor the source of a copy (``shutil.copyfile``
         puts the source's name on a full disk's error)."""
         named = Path(error.filename) if isinstance(error.filename, (str, Path)) else None
-        on_its_way = named is not None and (named in target.parents or target in named.parents)
-        where = named if on_its_way else target
+        where = target
+        if named is not None and (named in target.parents or target in named.parents):
+            where = named  # on its way
         return cls(f"could not write {display_path(where)}: {reason(error)}" + (f"; {outcome}" if outcome else ""))
 
 

@@ -86,7 +86,7 @@ def _summary(result) -> str:
     )
 
 
-def _size(count: int) -> str:
+def _size(count: float) -> str:
     for unit in ("bytes", "KB", "MB"):
         if count < 1024 or unit == "MB":
             return f"{count:.0f} {unit}" if unit == "bytes" else f"{count:.1f} {unit}"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import replace
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -14,7 +14,7 @@ from ..exceptions import Problem, counted, display_path
 from ..validate import Checker
 
 
-class Format(str, Enum):
+class Format(StrEnum):
     text = "text"
     json = "json"
     github = "github"

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from enum import Enum
+from enum import StrEnum
 from typing import Annotated
 
 import typer
@@ -11,7 +11,7 @@ import typer
 from ..sections import content_model
 
 
-class Kind(str, Enum):
+class Kind(StrEnum):
     brief = "brief"
     issue = "issue"
     publication = "publication"

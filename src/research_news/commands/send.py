@@ -73,6 +73,7 @@ def send(
     if test_to is not None:
         _send_test(issue, sending.check_address(test_to), settings, recipients, skip_invalid, dry_run)
         return
+    assert recipients is not None  # checked first: without --test-to, --recipients is required
     subscribers = read_recipients(recipients, skip_invalid=skip_invalid)
     for warning in subscribers.skipped:
         typer.echo(str(warning), err=True)
@@ -85,6 +86,7 @@ def send(
         return
     for line in sending.plan_lines(plan):
         typer.echo(line, err=True)
+    assert settings is not None  # read above for every run that is not a dry run
     if plan.to_send and not yes:
         _confirm(sending.confirmation(issue, plan, settings))
     with sending.Ledger(issue.ledger_path, issue.slug) as ledger:

@@ -108,14 +108,14 @@ def render_email(edition: Edition) -> str:
         photo_size=PHOTO_SIZE,
         logo_width=LOGO_WIDTH,
     )
-    context = dict(
-        edition=edition,
-        labels=edition.labels,
-        publication=edition.publication,
-        links=links,
-        theme=palette(edition),
-        full_text=edition.email_full_text,
-    )
+    context = {
+        "edition": edition,
+        "labels": edition.labels,
+        "publication": edition.publication,
+        "links": links,
+        "theme": palette(edition),
+        "full_text": edition.email_full_text,
+    }
     html = env.get_template("email.html.j2").render(context)
     # A template too (colours come from the palette), but CSS, not HTML: no escaping of quotes.
     css_env = edition.layout.environment("email", autoescape=False)

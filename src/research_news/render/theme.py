@@ -9,6 +9,7 @@ brand freely without checking contrast themselves.
 from __future__ import annotations
 
 import colorsys
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from ..assemble import Edition
@@ -79,7 +80,7 @@ def _rgb(colour: str) -> tuple[int, int, int]:
     return int(value[0:2], 16), int(value[2:4], 16), int(value[4:6], 16)
 
 
-def _hex(rgb: tuple[float, float, float]) -> str:
+def _hex(rgb: Iterable[float]) -> str:
     return "#" + "".join(f"{max(0, min(255, round(c))):02x}" for c in rgb)
 
 
@@ -103,7 +104,7 @@ def contrast(a: str, b: str) -> float:
 def mix(colour: str, other: str, amount: float) -> str:
     """``colour`` moved ``amount`` (0–1) of the way towards ``other``."""
     a, b = _rgb(colour), _rgb(other)
-    return _hex(tuple(x + (y - x) * amount for x, y in zip(a, b)))
+    return _hex(tuple(x + (y - x) * amount for x, y in zip(a, b, strict=True)))
 
 
 def darken_until(colour: str, background: str, ratio: float) -> str:

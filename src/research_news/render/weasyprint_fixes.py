@@ -12,6 +12,8 @@ from __future__ import annotations
 import functools
 import inspect
 import math
+from collections.abc import Callable
+from typing import Any, Protocol, cast
 
 
 def apply() -> None:
@@ -100,7 +102,15 @@ _SPLIT_FIRST_LINE_PARAMETERS = [
 ]
 
 
-def _hanging_space(original):
+class _Marked(Protocol):
+    """WeasyPrint's ``split_first_line`` wrapped here, marked so that it is wrapped only once."""
+
+    hangs_trailing_space: bool
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any: ...
+
+
+def _hanging_space(original: Callable[..., Any]) -> _Marked:
     @functools.wraps(original)
     def split_first_line(text, style, context, max_width, justification_spacing, is_line_start=True, minimum=False):
         result = original(text, style, context, max_width, justification_spacing, is_line_start, minimum)
@@ -118,5 +128,6 @@ def _hanging_space(original):
             return result  # the words alone do not fit either: WeasyPrint's break stands
         return original(text, style, context, math.inf, justification_spacing, is_line_start, minimum)
 
-    split_first_line.hangs_trailing_space = True
-    return split_first_line
+    marked = cast(_Marked, split_first_line)  # functools.wraps's type has no room for an attribute of its own
+    marked.hangs_trailing_space = True
+    return marked

@@ -53,7 +53,7 @@ def plan_send(
             plan.already_sent.append(recipient)
         elif state == IN_FLIGHT and not resend_uncertain:
             plan.uncertain.append(recipient)
-        elif state == FAILED and not retry_failed:
+        elif state == FAILED and row is not None and not retry_failed:
             plan.failed.append((recipient, row.reply or "refused"))
         else:
             plan.to_send.append(recipient)

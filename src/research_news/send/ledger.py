@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+import sys
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -10,10 +11,8 @@ from pathlib import Path
 from ..exceptions import ResearchNewsError
 from ..recipients import Recipient
 
-try:  # POSIX: a second send of the same issue is refused while one runs
-    import fcntl
-except ImportError:  # pragma: no cover - Windows: no lock; do not run two sends at once
-    fcntl = None
+if sys.platform != "win32":  # POSIX: a second send of the same issue is refused while one runs
+    import fcntl  # Windows has no fcntl: no lock there; do not run two sends at once
 
 IN_FLIGHT, SENT, DEFERRED, FAILED = "in_flight", "sent", "deferred", "failed"
 UNCERTAIN = "uncertain"  # not a ledger state: what an ``in_flight`` row means to a new run
@@ -146,7 +145,7 @@ def _rows(db: sqlite3.Connection, issue: str) -> dict[str, Delivery]:
 def _lock(path: Path, issue: str):
     """An open lock file held for the whole run; the OS releases it if the process dies."""
     handle = path.open("a")
-    if fcntl is not None:
+    if sys.platform != "win32":
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:

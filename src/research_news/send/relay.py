@@ -7,6 +7,7 @@ record ``in_flight`` just before.
 
 from __future__ import annotations
 
+import contextlib
 import re
 import smtplib
 import ssl
@@ -54,10 +55,8 @@ class Relay:
 
     def close(self) -> None:
         if self._smtp is not None:
-            try:
+            with contextlib.suppress(smtplib.SMTPException, OSError):  # it is going away anyway
                 self._smtp.quit()
-            except (smtplib.SMTPException, OSError):
-                pass  # it is going away anyway
             self._smtp = None
 
     def transmit(
@@ -107,7 +106,7 @@ class Relay:
         """A connected, secured and logged-in session; fatal problems raise ResearchNewsError."""
         s = self.settings
         context = ssl.create_default_context()
-        smtp = None
+        smtp: smtplib.SMTP | None = None
         try:
             if s.security == "tls":
                 smtp = smtplib.SMTP_SSL(s.host, s.port, timeout=self.timeout, context=context)
@@ -153,7 +152,7 @@ class Relay:
             return
         if code == 421 or code == -1:  # the relay is closing the connection
             self._drop()
-        else:
+        elif self._smtp is not None:
             try:
                 self._smtp.rset()  # a clean slate for the next message on this connection
             except (smtplib.SMTPException, OSError):

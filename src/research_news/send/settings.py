@@ -19,9 +19,11 @@ DEFAULT_RATE = "10/s"
 def check_address(address: str) -> str:
     """``address`` (for ``--test-to``) checked like the recipients file checks addresses."""
     try:
-        return validate_email(address.strip(), check_deliverability=False, allow_smtputf8=False).ascii_email
+        valid = validate_email(address.strip(), check_deliverability=False, allow_smtputf8=False)
     except EmailNotValidError as error:
         raise UsageError(f'"{address}" is not an email address: {error}') from None
+    assert valid.ascii_email is not None  # set for every address that does not need SMTPUTF8, which is refused
+    return valid.ascii_email
 
 
 _SCHEMES = {"smtps": ("tls", 465), "smtp+starttls": ("starttls", 587), "smtp": ("plain", 25)}

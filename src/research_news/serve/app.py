@@ -20,6 +20,7 @@ page of another site must not read the previews through a name that resolves to 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import ipaddress
 import json
 import logging
@@ -386,10 +387,8 @@ async def _pdf_response(previewer: Previewer, key: str, what: str) -> Response:
             return _headers(
                 PlainTextResponse("The PDF is still being rendered; reload in a moment.", 503), PREVIEW_POLICY
             )
-        try:
+        with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(state.changed.wait(), timeout=min(remaining, 1.0))
-        except TimeoutError:
-            pass
 
 
 async def _event_stream(previewer: Previewer, queue: asyncio.Queue, request: Request):

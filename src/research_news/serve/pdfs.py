@@ -16,6 +16,8 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from multiprocessing.connection import Connection
+from multiprocessing.context import SpawnProcess
 
 from ..exceptions import ContentError, Problem, ResearchNewsError
 from .previews import ContentCache, Target, edition_for
@@ -93,8 +95,8 @@ class PdfWorker:
         self._running: PdfJob | None = None
         self._condition = threading.Condition()
         self._closed = False
-        self._process = None
-        self._connection = None
+        self._process: SpawnProcess | None = None
+        self._connection: Connection | None = None
         self._thread = threading.Thread(target=self._run, name="research-news PDF jobs", daemon=True)
 
     def start(self) -> None:

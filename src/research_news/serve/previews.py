@@ -202,9 +202,7 @@ def _stand_in_issue(brief: Brief, languages: list[str]) -> Issue:
         headline=None,
         preheader=None,
         editorial=None,
-        sections=[],
-        events=[],
-        news=[],
+        sections=[],  # and no items of any section type (sections.items_of finds none)
         contacts=None,
         email_full_text=False,
     )

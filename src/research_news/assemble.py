@@ -71,6 +71,8 @@ class AuthorView:
 class QuoteView:
     text: str
     source: str | None
+    id: str = ""
+    number: int = 0  # 1-based, in the order of the brief's `quotes:`
 
 
 @dataclass
@@ -339,8 +341,9 @@ def _brief(entry, issue_lang: str, layout: Layout, root: Path) -> BriefView:
     slug = brief_slug(entry.path)
     parts = [_part(brief, key, slug, lang, labels) for key in PARTS]
     by_key = {part.key: part for part in parts}
-    for quote in brief.quotes:
-        by_key[quote.after].quotes.append(QuoteView(typeset(quote.text, lang, quotes), quote.source))
+    for number, quote in enumerate(brief.quotes, start=1):
+        view = QuoteView(typeset(quote.text, lang, quotes), quote.source, f"{slug}-quote-{number}", number)
+        by_key[quote.after].quotes.append(view)
     for number, figure in enumerate(brief.figures, start=1):
         by_key[figure.after].figures.append(_figure(figure, number, slug, folder, root, lang, quotes))
     return BriefView(

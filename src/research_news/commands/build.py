@@ -76,9 +76,13 @@ def _stepper(console: Console):
 def _summary(result) -> str:
     total = sum(output.size for output in result.outputs)
     pages = f", {result.pages} PDF pages" if result.pages else ""
-    return (
-        f"Built {result.out_dir}/: {counted(len(result.outputs), 'file')}{pages}, {_size(total)} "
-        f"in {result.seconds:.1f} s" + (f", {counted(len(result.warnings), 'warning')}" if result.warnings else "")
+    said = [
+        counted(count, severity)
+        for severity in ("warning", "note")  # notes say what the build did (a figure moved), not what is wrong
+        if (count := sum(1 for problem in result.warnings if problem.severity == severity))
+    ]
+    return f"Built {result.out_dir}/: {counted(len(result.outputs), 'file')}{pages}, {_size(total)} " + ", ".join(
+        [f"in {result.seconds:.1f} s", *said]
     )
 
 

@@ -68,6 +68,7 @@ def build(
     offprints: bool = False,
     pdf_variant: str | None = "pdf/ua-1",
     attach_pdf: bool = False,
+    pad_to: int | None = None,
     step: Step = _no_progress,
 ) -> BuildResult:
     """Build the requested editions of the issue in ``issue_dir`` into ``out/<slug>/``.
@@ -76,7 +77,8 @@ def build(
     by default that the publication is set up for: the email edition needs ``web_base_url``
     and ``email.from``, and is skipped with a warning without them. Naming ``email`` in
     ``only`` makes their absence an error instead. ``offprints`` adds the offprints, and
-    ``attach_pdf`` the print PDF, which the message then carries.
+    ``attach_pdf`` the print PDF, which the message then carries. ``pad_to`` makes the print
+    edition's page count a multiple of it, with pages for notes before the back page.
     """
     started = time.perf_counter()
     with step("Checking content"):
@@ -89,7 +91,7 @@ def build(
     wanted = set(only if only is not None else _editions_for(edition, result))
     wanted |= {"offprints"} if offprints else set()
     wanted |= {"pdf"} if attach_pdf else set()
-    options = Options(result.out_dir, pdf_variant, attach_pdf)
+    options = Options(result.out_dir, pdf_variant, attach_pdf, pad_to)
     for name, renderer in registry.registered().items():
         if name in wanted:
             with step(f"Rendering {renderer.title}"), _rendering(renderer.title):

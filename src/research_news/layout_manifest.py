@@ -127,6 +127,9 @@ class Labels(Strict):
     events: str | None = None
     news: str | None = None
     contacts: str | None = None
+    notes: str | None = Field(
+        None, description="The heading of the pages `build --pad-to` adds for the reader's notes."
+    )
     team: str | None = None
     issue: str | None = None
     page: str | None = None

@@ -34,12 +34,22 @@ def build(
         str, typer.Option(help="pdf/ua-1 (tagged, accessible; default), pdf/a-3b for archives, or none.")
     ] = "pdf/ua-1",
     attach_pdf: Annotated[bool, typer.Option("--attach-pdf", help="Attach the PDF to the .eml message.")] = False,
+    pad_to: Annotated[
+        int | None,
+        typer.Option(
+            "--pad-to",
+            help="Make the print edition's page count a multiple of this (4 for a stapled booklet), "
+            "with pages for notes before the back page.",
+        ),
+    ] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print only the summary line.")] = False,
 ) -> None:
     """Build the print PDF, the web edition and the email edition of an issue (and any edition a package adds)."""
     wanted = None if only is None else tuple(part.strip() for part in only.split(",") if part.strip())
     if wanted is not None and (not wanted or editions.unknown(wanted)):
         raise UsageError(editions.choices_message(only or ""))
+    if pad_to is not None and pad_to < 2:
+        raise UsageError(f"--pad-to takes a page count of 2 or more (4 for a stapled booklet); got {pad_to}")
     if pdf_variant not in PDF_VARIANTS:
         raise UsageError(f"--pdf-variant takes {', '.join(PDF_VARIANTS)}; got {pdf_variant!r}")
     try:
@@ -56,6 +66,7 @@ def build(
         offprints=offprints,
         pdf_variant=None if pdf_variant == "none" else pdf_variant,
         attach_pdf=attach_pdf,
+        pad_to=pad_to,
         step=_stepper(console),
     )
     for warning in result.warnings:

@@ -55,13 +55,17 @@ class RenderedPdf:
 # --- the issue -------------------------------------------------------------------------
 
 
-def render_pdf(edition: Edition, *, variant: str | None = DEFAULT_VARIANT) -> RenderedPdf:
+def render_pdf(edition: Edition, *, variant: str | None = DEFAULT_VARIANT, pad_to: int | None = None) -> RenderedPdf:
     """The print edition of ``edition`` as PDF bytes (tagged, with outline and metadata).
 
     Figures and quotes that would leave a hole in a page are placed where they leave the
-    least (render/pagination.py); a note says what moved.
+    least (render/pagination.py); a note says what moved. With ``pad_to``, pages for notes
+    before the back page make the page count a multiple of it (a stapled booklet: 4).
     """
     laid_out, moves = arrange(edition, lambda arrangement: _lay_out(edition, ISSUE_TEMPLATE, arrangement, variant))
+    missing = -len(laid_out.document.pages) % pad_to if pad_to else 0
+    if missing:
+        laid_out = _lay_out(edition, ISSUE_TEMPLATE, laid_out.arrangement, variant, notes_pages=missing)
     rendered = _write(edition, laid_out, variant)
     rendered.warnings.extend(move_notes(edition, moves))
     rendered.warnings.extend(short_last_pages(edition, laid_out.document.pages))
@@ -75,7 +79,8 @@ def render_html(edition: Edition, template: str = ISSUE_TEMPLATE, **context: Any
     env = edition.layout.environment("print")
     env.filters["asset_url"] = asset_url
     env.globals["layout_url"] = lambda relative: layout_url(edition, relative)
-    context.setdefault("arrangement", Arrangement())
+    context.setdefault("arrangement", Arrangement())  # figures and quotes after their `after:` part
+    context.setdefault("notes_pages", 0)  # build --pad-to
     return env.get_template(template).render(
         edition=edition, publication=edition.publication, labels=edition.labels, theme=palette(edition), **context
     )
@@ -110,10 +115,16 @@ class _LaidOut:
     document: Document
     fetcher: SafeFetcher
     boxes: set[str]
+    arrangement: Arrangement = field(default_factory=Arrangement)
 
 
-def _lay_out(edition: Edition, template: str, arrangement: Arrangement, variant: str | None) -> _LaidOut:
-    return _laid_out(edition, render_html(edition, template, arrangement=arrangement), variant)
+def _lay_out(
+    edition: Edition, template: str, arrangement: Arrangement, variant: str | None, **context: Any
+) -> _LaidOut:
+    """The edition through ``template`` with figures and quotes where ``arrangement`` puts them, laid out."""
+    laid_out = _laid_out(edition, render_html(edition, template, arrangement=arrangement, **context), variant)
+    laid_out.arrangement = arrangement
+    return laid_out
 
 
 def _laid_out(edition: Edition, html: str, variant: str | None) -> _LaidOut:

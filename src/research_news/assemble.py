@@ -72,6 +72,8 @@ class AuthorView:
 class QuoteView:
     text: str
     source: str | None
+    id: str = ""
+    number: int = 0  # 1-based, in the order of the brief's `quotes:`
 
 
 @dataclass
@@ -364,8 +366,9 @@ def _brief(entry, issue_lang: str, layout: Layout, root: Path) -> BriefView:
             if figure.after == key:
                 parts[-1].figures.append(_figure(figure, number, slug, folder, root, lang, quotes, notes))
     by_key = {part.key: part for part in parts}
-    for quote in brief.quotes:
-        by_key[quote.after].quotes.append(QuoteView(typeset(quote.text, lang, quotes), quote.source))
+    for number, quote in enumerate(brief.quotes, start=1):
+        view = QuoteView(typeset(quote.text, lang, quotes), quote.source, f"{slug}-quote-{number}", number)
+        by_key[quote.after].quotes.append(view)
     authors = [_author(author, folder, root, lang, quotes, notes) for author in brief.authors]
     return BriefView(
         id=f"brief-{slug}",

@@ -68,6 +68,7 @@ def build(
     pdf_variant: str | None = "pdf/ua-1",
     attach_pdf: bool = False,
     strict: bool = False,
+    pad_to: int | None = None,
     step: Step = _no_progress,
 ) -> BuildResult:
     """Build the requested editions of the issue in ``issue_dir`` into ``out/<slug>/``.
@@ -76,8 +77,9 @@ def build(
     by default that the publication is set up for: the email edition needs ``web_base_url``
     and ``email.from``, and is skipped with a warning without them. Naming ``email`` in
     ``only`` makes their absence an error instead. ``offprints`` adds the offprints, and
-    ``attach_pdf`` the print PDF, which the message then carries. ``strict`` makes every
-    warning an error: the build then stops before writing anything (for CI).
+    ``attach_pdf`` the print PDF, which the message then carries. ``pad_to`` makes the print
+    edition's page count a multiple of it, with pages for notes before the back page. ``strict``
+    makes every warning an error: the build then stops before writing anything (for CI).
     """
     started = time.perf_counter()
     with step("Checking content"):
@@ -90,15 +92,16 @@ def build(
     wanted = set(only if only is not None else _editions_for(edition, result))
     wanted |= {"offprints"} if offprints else set()
     wanted |= {"pdf"} if attach_pdf else set()
-    options = Options(result.out_dir, pdf_variant, attach_pdf)
+    options = Options(result.out_dir, pdf_variant, attach_pdf, pad_to)
     for name, renderer in registry.registered().items():
         if name in wanted:
             with step(f"Rendering {renderer.title}"), _rendering(renderer.title):
                 rendered = options.rendered[name] = renderer.render(edition, options)
             _record(name, rendered, result)
     result.warnings = list(dict.fromkeys(result.warnings))  # offprints repeat the issue's warnings
-    if strict and result.warnings:
-        raise ContentError([replace(warning, severity="error") for warning in result.warnings])
+    warnings = [problem for problem in result.warnings if problem.severity == "warning"]  # not notes
+    if strict and warnings:
+        raise ContentError([replace(warning, severity="error") for warning in warnings])
     with step("Writing files"):
         write_outputs(result.outputs, inside=result.out_dir, editions=result.editions)
     result.seconds = time.perf_counter() - started

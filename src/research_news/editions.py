@@ -65,6 +65,7 @@ class Options:
     out_dir: Path
     pdf_variant: str | None = "pdf/ua-1"
     attach_pdf: bool = False
+    pad_to: int | None = None  # the print edition's page count, a multiple of this (notes pages added)
     rendered: dict[str, Rendered] = field(default_factory=dict)
 
 
@@ -101,7 +102,7 @@ class PrintEdition(_BuiltIn):
     def render(self, edition: Edition, options: Options) -> Rendered:
         from .render.pdf import render_pdf  # WeasyPrint is slow to import: only when a PDF is wanted
 
-        pdf = render_pdf(edition, variant=options.pdf_variant)
+        pdf = render_pdf(edition, variant=options.pdf_variant, pad_to=options.pad_to)
         return Rendered(
             [Output(options.out_dir / edition.pdf_name, pdf.data, note=f"{pdf.pages} pages")],
             list(pdf.warnings),

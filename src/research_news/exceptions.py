@@ -20,7 +20,7 @@ class Problem:
     column: int
     message: str
     hint: str | None = field(default=None, compare=False)
-    severity: str = field(default="error", compare=False)  # "error" or "warning"
+    severity: str = field(default="error", compare=False)  # "error", "warning" or "note" (what a build did)
 
     def __post_init__(self) -> None:
         # Messages quote what the user wrote; a newline or a terminal escape in it must not
@@ -30,7 +30,7 @@ class Problem:
             object.__setattr__(self, "hint", visible(self.hint))
 
     def __str__(self) -> str:
-        label = "warning: " if self.severity == "warning" else ""
+        label = f"{self.severity}: " if self.severity in ("warning", "note") else ""
         text = f"{display_path(self.path)}:{self.line}:{self.column}: {label}{self.message}"
         if self.hint:
             text += f" ({self.hint})"

@@ -127,12 +127,15 @@ class Labels(Strict):
     events: str | None = None
     news: str | None = None
     contacts: str | None = None
+    notes_pages: str | None = Field(
+        None, description="The heading of the pages `build --pad-to` adds for the reader's notes."
+    )
     team: str | None = None
     issue: str | None = None
     page: str | None = None
     authors: str | None = None
     references: str | None = None
-    notes: str | None = None
+    notes: str | None = Field(None, description="The heading of a brief's footnotes, listed at its end.")
     back_to_text: str | None = None
     figure: str | None = None
     credit: str | None = None

@@ -34,6 +34,14 @@ def build(
         str, typer.Option(help="pdf/ua-1 (tagged, accessible; default), pdf/a-3b for archives, or none.")
     ] = "pdf/ua-1",
     attach_pdf: Annotated[bool, typer.Option("--attach-pdf", help="Attach the PDF to the .eml message.")] = False,
+    pad_to: Annotated[
+        int | None,
+        typer.Option(
+            "--pad-to",
+            help="Make the print edition's page count a multiple of this (4 for a stapled booklet), "
+            "with pages for notes before the back page.",
+        ),
+    ] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print only the summary line.")] = False,
     strict: Annotated[
         bool, typer.Option("--strict", help="Warnings are errors: nothing is written while there is one (for CI).")
@@ -43,6 +51,8 @@ def build(
     wanted = None if only is None else tuple(part.strip() for part in only.split(",") if part.strip())
     if wanted is not None and (not wanted or editions.unknown(wanted)):
         raise UsageError(editions.choices_message(only or ""))
+    if pad_to is not None and pad_to < 2:
+        raise UsageError(f"--pad-to takes a page count of 2 or more (4 for a stapled booklet); got {pad_to}")
     if pdf_variant not in PDF_VARIANTS:
         raise UsageError(f"--pdf-variant takes {', '.join(PDF_VARIANTS)}; got {pdf_variant!r}")
     try:
@@ -60,6 +70,7 @@ def build(
         pdf_variant=None if pdf_variant == "none" else pdf_variant,
         attach_pdf=attach_pdf,
         strict=strict,
+        pad_to=pad_to,
         step=_stepper(console),
     )
     for warning in result.warnings:
@@ -80,9 +91,13 @@ def _stepper(console: Console):
 def _summary(result) -> str:
     total = sum(output.size for output in result.outputs)
     pages = f", {result.pages} PDF pages" if result.pages else ""
-    return (
-        f"Built {result.out_dir}/: {counted(len(result.outputs), 'file')}{pages}, {_size(total)} "
-        f"in {result.seconds:.1f} s" + (f", {counted(len(result.warnings), 'warning')}" if result.warnings else "")
+    said = [
+        counted(count, severity)
+        for severity in ("warning", "note")  # notes say what the build did (a figure moved), not what is wrong
+        if (count := sum(1 for problem in result.warnings if problem.severity == severity))
+    ]
+    return f"Built {result.out_dir}/: {counted(len(result.outputs), 'file')}{pages}, {_size(total)} " + ", ".join(
+        [f"in {result.seconds:.1f} s", *said]
     )
 
 

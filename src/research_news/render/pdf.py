@@ -33,6 +33,7 @@ from ..tree import ISSUE_FILE, PUBLICATION_FILE
 from ..urls import Refusal, SafeFetcher, file_url_path, normal_url, svg_references
 from ..validate import load_content
 from . import weasyprint_fixes
+from .pagination import Arrangement, arrange, move_notes
 from .theme import palette
 
 ISSUE_TEMPLATE = "issue.html.j2"
@@ -54,10 +55,20 @@ class RenderedPdf:
 # --- the issue -------------------------------------------------------------------------
 
 
-def render_pdf(edition: Edition, *, variant: str | None = DEFAULT_VARIANT) -> RenderedPdf:
-    """The print edition of ``edition`` as PDF bytes (tagged, with outline and metadata)."""
-    document, rendered = _render(edition, render_html(edition, ISSUE_TEMPLATE), variant)
-    rendered.warnings.extend(short_last_pages(edition, document.pages))
+def render_pdf(edition: Edition, *, variant: str | None = DEFAULT_VARIANT, pad_to: int | None = None) -> RenderedPdf:
+    """The print edition of ``edition`` as PDF bytes (tagged, with outline and metadata).
+
+    Figures and quotes that would leave a hole in a page are placed where they leave the
+    least (render/pagination.py); a note says what moved. With ``pad_to``, pages for notes
+    before the back page make the page count a multiple of it (a stapled booklet: 4).
+    """
+    laid_out, moves = arrange(edition, lambda arrangement: _lay_out(edition, ISSUE_TEMPLATE, arrangement, variant))
+    missing = -len(laid_out.document.pages) % pad_to if pad_to else 0
+    if missing:
+        laid_out = _lay_out(edition, ISSUE_TEMPLATE, laid_out.arrangement, variant, notes_pages=missing)
+    rendered = _write(edition, laid_out, variant)
+    rendered.warnings.extend(move_notes(edition, moves))
+    rendered.warnings.extend(short_last_pages(edition, laid_out.document.pages))
     return rendered
 
 
@@ -68,6 +79,8 @@ def render_html(edition: Edition, template: str = ISSUE_TEMPLATE, **context: Any
     env = edition.layout.environment("print")
     env.filters["asset_url"] = asset_url
     env.globals["layout_url"] = lambda relative: layout_url(edition, relative)
+    context.setdefault("arrangement", Arrangement())  # figures and quotes after their `after:` part
+    context.setdefault("notes_pages", 0)  # build --pad-to
     return env.get_template(template).render(
         edition=edition, publication=edition.publication, labels=edition.labels, theme=palette(edition), **context
     )
@@ -90,14 +103,46 @@ def html_to_pdf(edition: Edition, html: str, variant: str | None) -> RenderedPdf
 
 def _render(edition: Edition, html: str, variant: str | None) -> tuple[Document, RenderedPdf]:
     """The laid-out document (its pages say where things fell) and the PDF written from it."""
+    laid_out = _laid_out(edition, html, variant)
+    return laid_out.document, _write(edition, laid_out, variant)
+
+
+@dataclass
+class _LaidOut:
+    """A layout, and what its PDF's warnings need: the HTML, the fetcher's refusals, the characters no font has."""
+
+    html: str
+    document: Document
+    fetcher: SafeFetcher
+    boxes: set[str]
+    arrangement: Arrangement = field(default_factory=Arrangement)
+
+
+def _lay_out(
+    edition: Edition, template: str, arrangement: Arrangement, variant: str | None, **context: Any
+) -> _LaidOut:
+    """The edition through ``template`` with figures and quotes where ``arrangement`` puts them, laid out."""
+    laid_out = _laid_out(edition, render_html(edition, template, arrangement=arrangement, **context), variant)
+    laid_out.arrangement = arrangement
+    return laid_out
+
+
+def _laid_out(edition: Edition, html: str, variant: str | None) -> _LaidOut:
+    """``html`` laid out in pages; every resource goes through a fresh :class:`SafeFetcher`."""
     weasyprint_fixes.apply()
     fetcher = SafeFetcher.for_edition(edition)
-    options = pdf_options(variant)
     with drawn_as_boxes() as boxes:  # characters no font has
-        document = HTML(string=html, base_url=base_url(edition), url_fetcher=fetcher).render(**options)
-        data = document.write_pdf(**options)
-    warnings = refusal_problems(edition, fetcher.refused) + box_problems(edition, boxes, html)
-    return document, RenderedPdf(data, len(document.pages), warnings)
+        document = HTML(string=html, base_url=base_url(edition), url_fetcher=fetcher).render(**pdf_options(variant))
+    return _LaidOut(html, document, fetcher, set(boxes))
+
+
+def _write(edition: Edition, laid_out: _LaidOut, variant: str | None) -> RenderedPdf:
+    """The PDF of a layout, with the warnings its rendering gave."""
+    with drawn_as_boxes() as boxes:
+        data = laid_out.document.write_pdf(**pdf_options(variant))
+    warnings = refusal_problems(edition, laid_out.fetcher.refused)
+    warnings += box_problems(edition, laid_out.boxes | boxes, laid_out.html)
+    return RenderedPdf(data, len(laid_out.document.pages), warnings)
 
 
 def asset_url(image: Image) -> str:

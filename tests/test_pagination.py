@@ -1,0 +1,161 @@
+"""Pages without holes (render/pagination.py): the blank area measured on WeasyPrint's page boxes,
+figures moved where they leave none, and `build --pad-to`'s notes pages.
+
+The full renders are few: one issue with a hole (the sample's first brief alone, its method
+cut short so that its figure leaves a quarter of page 4 blank) is arranged once, and built
+twice through the CLI.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+from markupsafe import Markup
+from pypdf import PdfReader
+
+from research_news.assemble import assemble
+from research_news.render import pagination
+from research_news.render.pdf import ISSUE_TEMPLATE, _lay_out
+from research_news.validate import load_content
+
+from .conftest import SAMPLE_ROOT, run_cli
+from .pdf_tree import struct_elements
+
+BRIEF = "customer-value-big-data"
+
+
+@pytest.fixture(scope="module")
+def holed_issue(tmp_path_factory) -> Path:
+    """The sample's first brief alone in an issue, its method a paragraph shorter: the text then
+    ends two thirds down page 4, and the figure after it does not fit below."""
+    root = tmp_path_factory.mktemp("holed") / "issues"
+    shutil.copytree(SAMPLE_ROOT, root)
+    issue = root / "2023-01-data-and-society"
+    text = (issue / "issue.yaml").read_text(encoding="utf-8")
+    sections = f"sections:\n  - title: Data\n    briefs:\n      - briefs/{BRIEF}.yaml\n\n"
+    (issue / "issue.yaml").write_text(re.sub(r"(?s)sections:.*?(?=\nevents:)", sections, text), encoding="utf-8")
+    brief = issue / "briefs" / f"{BRIEF}.yaml"
+    text = brief.read_text(encoding="utf-8")
+    cut = re.sub(r"(?s)\n  These interviews are read against.*?(?=\nfigures:)", "\n", text)
+    assert cut != text
+    brief.write_text(cut, encoding="utf-8")
+    return issue
+
+
+@pytest.fixture(scope="module")
+def arranged(holed_issue):
+    """(edition, the first layout, the arranged layout, the moves)."""
+    edition = assemble(load_content(holed_issue))
+    layouts = []
+
+    def lay_out(arrangement):
+        layouts.append(_lay_out(edition, ISSUE_TEMPLATE, arrangement, None))
+        return layouts[-1]
+
+    final, moves = pagination.arrange(edition, lay_out)
+    return edition, layouts[0], final, moves, len(layouts)
+
+
+def test_a_figure_that_left_a_hole_moves_after_the_following_text(arranged):
+    edition, first, final, moves, layouts = arranged
+    [hole] = pagination.find_holes(edition, first.document)
+    assert hole.item.id == f"{BRIEF}-figure-1" and hole.blank > 0.2  # a quarter of page 4 blank
+    before = [pagination.blank_area(page) for page in first.document.pages]
+    after = [pagination.blank_area(page) for page in final.document.pages]
+    assert len(after) <= len(before)
+    assert after[hole.page] < 0.08 and after[hole.page + 1] < 0.08  # page 4 and the next are full now
+    [move] = moves
+    assert move.hole == hole and move.after == after[hole.page]
+    assert move.placement.part == "key_findings" and move.placement.blocks
+    assert pagination.find_holes(edition, final.document) == []
+    assert layouts <= 1 + len(pagination.CANDIDATES) + 1  # bounded, whatever the issue
+
+
+def test_build_notes_the_move_at_the_figure_and_pads_with_notes_pages(holed_issue, tmp_path):
+    result = run_cli("build", holed_issue, "--out", tmp_path, "--only", "pdf", "--pad-to", "3")
+    assert result.exit_code == 0, result.stderr
+    brief = holed_issue / "briefs" / f"{BRIEF}.yaml"
+    src_line = next(n for n, line in enumerate(brief.read_text().splitlines(), 1) if "- src:" in line)
+    [note] = [line for line in result.stderr.splitlines() if ": note: " in line]
+    assert re.search(rf"{BRIEF}\.yaml:{src_line}:\d+: note: figure 1 did not fit at the foot of page 4: ", note)
+    assert re.search(r"page 4 blank area \d+% → \d%$", note)
+    assert "1 note" in result.stdout and "9 PDF pages" in result.stdout  # 8 pages, one of notes
+    reader = PdfReader(tmp_path / holed_issue.name / f"{holed_issue.name}.pdf")
+    assert len(reader.pages) == 9
+    assert "Notes" in reader.pages[7].extract_text() and "Contacts" in reader.pages[8].extract_text()
+    assert [item.title for item in reader.outline if not isinstance(item, list)][-1] == "Contacts"
+    tags = [element["/S"] for element in struct_elements(reader)]
+    assert tags.count("/Figure") >= 1 and "/H1" in tags  # still tagged, the moved figure too
+
+    again = run_cli("build", holed_issue, "--out", tmp_path / "again", "--only", "pdf", "--pad-to", "3")
+    second = tmp_path / "again" / holed_issue.name / f"{holed_issue.name}.pdf"
+    assert second.read_bytes() == (tmp_path / holed_issue.name / f"{holed_issue.name}.pdf").read_bytes()
+    assert again.stderr == result.stderr
+
+
+@pytest.mark.parametrize("value", ["1", "0", "-4"])
+def test_pad_to_takes_two_pages_or_more(minimal_issue, tmp_path, value):
+    result = run_cli("build", minimal_issue, "--out", tmp_path, "--only", "pdf", "--pad-to", value)
+    assert result.exit_code == 2 and "--pad-to takes a page count of 2 or more" in result.stderr
+    assert not (tmp_path / minimal_issue.name).exists()
+
+
+# --- the pieces, without layout -----------------------------------------------------------
+
+
+def test_html_blocks_cut_between_top_level_elements_only():
+    html = Markup("<p>a <em>b</em></p>\n<ul>\n<li>x<br>y</li>\n</ul>\n<hr>\n<h4>t</h4>\n<p>é &amp; ü</p>")
+    assert pagination.html_blocks(html) == [
+        "<p>a <em>b</em></p>",
+        "<ul>\n<li>x<br>y</li>\n</ul>",
+        "<hr>",
+        "<h4>t</h4>",
+        "<p>é &amp; ü</p>",
+    ]
+    assert pagination.html_blocks(Markup("text <p>x</p>")) == ["text <p>x</p>"]  # not cut: kept whole
+    assert pagination.html_blocks(Markup("")) == []
+
+
+def test_a_moved_figure_cuts_the_part_it_lands_in(sample_edition):
+    brief = sample_edition.briefs[0]
+    figure = brief.parts_by_key["methodology"].figures[0]
+    findings = brief.parts_by_key["key_findings"]
+    default = pagination.Arrangement().segments(brief)
+    assert [(s.part.key, s.first, [f.figure.id for f in s.figures]) for s in default] == [
+        ("why_it_matters", True, []),
+        ("methodology", True, [figure.id]),
+        ("key_findings", True, []),
+    ]
+    moved = pagination.Arrangement(((figure.id, pagination.Placement("key_findings", 2, page_top=True)),))
+    segments = moved.segments(brief)
+    assert [(s.part.key, s.first, [f.figure.id for f in s.figures]) for s in segments] == [
+        ("why_it_matters", True, []),
+        ("methodology", True, []),
+        ("key_findings", True, [figure.id]),
+        ("key_findings", False, []),
+    ]
+    blocks = [block for segment in segments[2:] for run in segment.runs for block in run.blocks]
+    assert blocks == findings.items  # every item once, in order
+    assert len(segments[2].runs[0].blocks) == 2
+    quotes = [run.quote for segment in segments for run in segment.runs if run.quote]
+    assert quotes == findings.quotes  # the quote stays at the end of its part
+
+
+@pytest.mark.parametrize(
+    "body, blank",
+    [
+        ('<div style="height: 50mm; background: #ccc"></div>', 0.5),  # half the page's height
+        ('<div style="columns: 2; column-gap: 10mm">' + "<p>line</p>" * 6 + "</div>", 0.92),  # 3 lines a column
+        ('<div style="height: 100mm; border-bottom: 1px solid"></div>', 0.0),  # a rule at the foot
+        ("", 1.0),
+    ],
+)
+def test_blank_area_is_what_lies_below_the_content(body, blank):
+    from weasyprint import HTML
+
+    style = "@page { size: 120mm 120mm; margin: 10mm } body { margin: 0; font: 10px/10px sans-serif } p { margin: 0 }"
+    [page] = HTML(string=f"<style>{style}</style>{body}").render().pages
+    assert pagination.blank_area(page) == pytest.approx(blank, abs=0.01)

@@ -157,7 +157,7 @@ BRIEF_CASES = {
     ),
     "figure without alt": (
         GOOD_BRIEF + "figures:\n  - src: ../images/chart.png\n",
-        "12:5: missing required field `alt`",
+        "12:5: missing required field `figures[0].alt`",
     ),
     "absolute image path": (
         GOOD_BRIEF.replace("../images/ada.png", "/etc/passwd"),

@@ -242,7 +242,8 @@ def _message(error: dict, model: type[BaseModel]) -> tuple[str, str | None, bool
     last = next((s for s in reversed(loc) if isinstance(s, str)), "")
     if kind == "missing":
         missing = error["loc"][-1]
-        return f"missing required field `{missing}`", f"add `{missing}: …`", False
+        # The full path (figures[0].alt), so a field missing from one of several items is found.
+        return f"missing required field `{field_path((*loc, missing))}`", f"add `{missing}: …`", False
     if kind == "extra_forbidden":
         allowed = _fields_of(model, loc[:-1])
         hint = suggestion(loc[-1], allowed) or ("allowed fields: " + ", ".join(allowed) if allowed else None)

@@ -37,13 +37,16 @@ def serve(
             "(drafts included); use the default --host 127.0.0.1 to keep them to yourself",
             err=True,
         )
-    typer.echo(f"Previewing {path} at {server.url} (Ctrl-C to stop)", err=True)
     logger = logging.getLogger("research_news")
     if logger.level == logging.WARNING:  # not --quiet: say what changed and how long the PDFs took
         logger.setLevel(logging.INFO)
-    if open_browser:
-        import webbrowser
 
-        webbrowser.open(server.url)
-    server.run()
+    def started() -> None:
+        typer.echo(f"Previewing {path} at {server.url} (Ctrl-C to stop)", err=True)
+        if open_browser:
+            import webbrowser
+
+            webbrowser.open(server.url)
+
+    server.run(on_started=started)
     typer.echo("Stopped.", err=True)

@@ -11,7 +11,7 @@ import contextlib
 import errno
 import socket
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import uvicorn
@@ -27,6 +27,7 @@ class PreviewServer:
 
     def __init__(self, path: Path, host: str = "127.0.0.1", port: int = 8000):
         self.previewer = Previewer(targets_for(path))
+        self.on_started: Callable[[], None] = lambda: None  # run() sets it
         self.socket = bind(host, port)
         self.host, self.port = host, self.socket.getsockname()[1]
         shown = "127.0.0.1" if is_wildcard(host) else f"[{host}]" if ":" in host else host
@@ -56,6 +57,7 @@ class PreviewServer:
                     await previewer.start()
                     watcher = asyncio.create_task(previewer.watch())
                     await send({"type": "lifespan.startup.complete"})
+                    self.on_started()
                 elif message["type"] == "lifespan.shutdown":
                     previewer.stop()
                     if watcher is not None:
@@ -66,8 +68,13 @@ class PreviewServer:
 
         return lifespan_app
 
-    def run(self) -> None:
-        """Serve until Ctrl-C (uvicorn then raises it again once everything has stopped: caught here)."""
+    def run(self, on_started: Callable[[], None] = lambda: None) -> None:
+        """Serve until Ctrl-C (uvicorn then raises it again once everything has stopped: caught here).
+
+        ``on_started`` runs once the previews are ready and Ctrl-C is uvicorn's to handle: a
+        message saying "press Ctrl-C" must not come before Ctrl-C would stop the server cleanly.
+        """
+        self.on_started = on_started
         try:
             self.server.run(sockets=[self.socket])
         except KeyboardInterrupt:

@@ -18,10 +18,11 @@ from __future__ import annotations
 
 import functools
 from dataclasses import dataclass, field
-from importlib.metadata import EntryPoint, entry_points
+from importlib.metadata import EntryPoint
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
+from . import plugins
 from .exceptions import Problem, ResearchNewsError
 from .sections import NAME
 
@@ -200,7 +201,7 @@ BUILT_IN: dict[str, EditionRenderer] = {
 def registered() -> dict[str, EditionRenderer]:
     """Every edition by name: the built-in ones, then those installed packages register."""
     editions = dict(BUILT_IN)
-    for entry in sorted(entry_points(group=GROUP), key=lambda found: found.name):
+    for entry in plugins.installed(GROUP):
         where = f"the edition {entry.name!r} ({entry.value}, entry point group {GROUP})"
         if entry.name in editions:
             raise ResearchNewsError(f"{where}: an edition {entry.name!r} is already registered")
@@ -212,14 +213,11 @@ def registered() -> dict[str, EditionRenderer]:
 
 def _load(entry: EntryPoint, where: str) -> EditionRenderer:
     """The renderer an entry point names (an instance, or a class made with no arguments)."""
+    found = plugins.load(entry, where)
     try:
-        found = entry.load()
         renderer = found() if isinstance(found, type) else found
     except Exception as error:  # third-party code: whatever it raises, say whose it is
-        raise ResearchNewsError(
-            f"{where} could not be loaded: {type(error).__name__}: {error}; "
-            "reinstall or uninstall the package that provides it"
-        ) from None
+        raise ResearchNewsError(f"{where} could not be made: {type(error).__name__}: {error}") from None
     if not isinstance(renderer, EditionRenderer):
         lacking = [name for name in ("title", "help", "by_default", "missing", "render") if not hasattr(renderer, name)]
         raise ResearchNewsError(f"{where} is not an edition renderer: it has no {', '.join(lacking)}")

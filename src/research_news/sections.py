@@ -23,11 +23,12 @@ import functools
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-from importlib.metadata import EntryPoint, entry_points
+from importlib.metadata import EntryPoint
 from typing import Any
 
 from pydantic import BaseModel, Field, create_model
 
+from . import plugins
 from .exceptions import ResearchNewsError
 from .layout import BUILTIN_LAYOUTS, Layout, LayoutError
 from .models import MODELS, Event, Issue, NewsItem
@@ -75,7 +76,7 @@ BUILT_IN = (
 def registered() -> dict[str, SectionType]:
     """Every section type by name: the built-in ones, then those installed packages register."""
     types = {kind.name: kind for kind in BUILT_IN}
-    for entry in sorted(entry_points(group=GROUP), key=lambda found: found.name):
+    for entry in plugins.installed(GROUP):
         kind = _load(entry)
         _check(kind, entry, types)
         types[kind.name] = kind
@@ -85,13 +86,7 @@ def registered() -> dict[str, SectionType]:
 def _load(entry: EntryPoint) -> SectionType:
     """The section type an entry point names, or an error saying which package to fix."""
     where = f"the section type {entry.name!r} ({entry.value}, entry point group {GROUP})"
-    try:
-        kind = entry.load()
-    except Exception as error:  # third-party code: whatever it raises, say whose it is
-        raise ResearchNewsError(
-            f"{where} could not be loaded: {type(error).__name__}: {error}; "
-            "reinstall or uninstall the package that provides it"
-        ) from None
+    kind = plugins.load(entry, where)
     if not isinstance(kind, SectionType):
         raise ResearchNewsError(f"{where} is a {type(kind).__name__}, not a research_news.sections.SectionType")
     return kind

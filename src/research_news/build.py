@@ -16,7 +16,7 @@ import tempfile
 import time
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, nullcontext
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import editions as registry
@@ -101,7 +101,7 @@ def build(
     result.warnings = list(dict.fromkeys(result.warnings))  # offprints repeat the warnings
     warnings = [problem for problem in result.warnings if problem.severity == "warning"]  # not notes
     if strict and warnings:
-        raise ContentError([replace(warning, severity="error") for warning in warnings])
+        raise ContentError([warning.as_error() for warning in warnings])
     with step("Writing files"):
         write_outputs(result.outputs, inside=result.out_dir, editions=result.editions)
     result.seconds = time.perf_counter() - started

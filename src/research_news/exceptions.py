@@ -7,7 +7,7 @@ is allowed to surface as a traceback.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 
@@ -28,6 +28,10 @@ class Problem:
         object.__setattr__(self, "message", visible(self.message))
         if self.hint is not None:
             object.__setattr__(self, "hint", visible(self.hint))
+
+    def as_error(self) -> Problem:
+        """This problem as an error: what ``--strict`` makes of a warning."""
+        return replace(self, severity="error")
 
     def __str__(self) -> str:
         label = f"{self.severity}: " if self.severity in ("warning", "note") else ""

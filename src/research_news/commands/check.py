@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from dataclasses import replace
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
@@ -35,15 +34,10 @@ def check(
         checker.check_path(path)
     problems = sorted(set(checker.problems))
     if strict:
-        problems = [as_error(problem) for problem in problems]
+        problems = [problem.as_error() for problem in problems]
     typer.echo(render(problems, format), nl=False)
     if any(p.severity == "error" for p in problems):
         raise typer.Exit(1)
-
-
-def as_error(problem: Problem) -> Problem:
-    """A warning promoted to an error by ``--strict``."""
-    return replace(problem, severity="error")
 
 
 def render(problems: list[Problem], format: Format) -> str:

@@ -154,6 +154,11 @@ def rewrite_french_eml(bilingual: Path, change) -> Path:
     return path
 
 
+def attach_another_issues_pdf(message: EmailMessage) -> None:
+    message.add_attachment(b"%PDF-1.7", maintype="application", subtype="pdf", filename="2024-06-other.pdf")
+    message["Content-Language"] = "fr"  # add_attachment drops the Content-* headers of the whole message
+
+
 @pytest.mark.parametrize(
     ("change", "expected"),
     [
@@ -166,6 +171,7 @@ def rewrite_french_eml(bilingual: Path, change) -> Path:
             lambda m: m.replace_header("From", "Other News <other@example.net>"),
             "is sent from other@example.net",
         ),
+        (attach_another_issues_pdf, "carries 2024-06-other.pdf, the PDF of another issue"),
     ],
 )
 def test_an_edition_that_is_not_what_its_folder_says_is_refused(bilingual: Path, relay, change, expected) -> None:

@@ -37,7 +37,17 @@ from jinja2.loaders import split_template_path
 from jinja2.sandbox import SandboxedEnvironment, SecurityError
 
 from .exceptions import ContentError, Problem, ResearchNewsError
-from .layout_manifest import DEFAULT_SUMMARY, MANIFEST, FontFace, Manifest, fill, read_labels, read_manifest
+from .layout_manifest import (
+    DATE_LABELS,
+    DEFAULT_SUMMARY,
+    MANIFEST,
+    FontFace,
+    Manifest,
+    fill,
+    read_labels,
+    read_manifest,
+)
+from .locales import long_date, month_names
 
 DEFAULT = "default"
 
@@ -145,11 +155,22 @@ class Layout:
         return frozenset(label for manifest in self.manifests for label in manifest.labels)
 
     def labels(self, lang: str) -> dict[str, Any]:
-        """Labels for ``lang`` (or its base language), falling back to English label by label."""
+        """Labels for ``lang`` (or its base language), falling back to English label by label.
+
+        Dates are the exception (:data:`DATE_LABELS`): they follow ``lang`` through Babel, unless a
+        labels file *of that language* says otherwise, so an Italian issue never gets English month
+        names. ``months`` and ``date_locale`` are always filled in, for templates that spell a
+        month themselves and for :func:`format_date`.
+        """
         merged: dict[str, Any] = {}
-        for code in ("en", lang.split("-")[0], lang):
+        own_language = (lang.split("-")[0], lang)
+        for code in ("en", *own_language):
             for folder in reversed(self.folders):
-                merged.update(_read_labels(folder / "labels" / f"{code}.yaml", self.own_labels))
+                found = _read_labels(folder / "labels" / f"{code}.yaml", self.own_labels)
+                foreign = code not in own_language
+                merged.update({key: value for key, value in found.items() if not (foreign and key in DATE_LABELS)})
+        merged.setdefault("date_locale", lang)
+        merged.setdefault("months", month_names(merged["date_locale"]))
         return merged
 
     def has_labels(self, lang: str) -> bool:
@@ -426,7 +447,12 @@ def _innermost_template_line(error: Exception) -> tuple[Path, int] | None:
 
 
 def format_date(date: dt.date, labels: dict[str, Any]) -> str:
-    """``date`` spelled out with the language's month names and order (``date_format``)."""
-    return fill(
-        labels["date_format"], {"day": str(date.day), "month": labels["months"][date.month - 1], "year": str(date.year)}
-    )
+    """``date`` spelled out as the labels' language writes it (``16 janvier 2023``, through Babel),
+    or with the layout's own ``date_format`` and ``months`` where its labels set them."""
+    tag = labels.get("date_locale") or "en"
+    months = labels.get("months") or month_names(tag)
+    if labels.get("date_format"):
+        return fill(
+            labels["date_format"], {"day": str(date.day), "month": months[date.month - 1], "year": str(date.year)}
+        )
+    return long_date(date, tag, months)

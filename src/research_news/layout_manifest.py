@@ -20,7 +20,7 @@ from pydantic_core import PydanticCustomError
 from .exceptions import ContentError, Problem
 from .load import Document, LoadFailed, load_document
 from .locate import model_problems
-from .models import PARTS, Colors, Placement
+from .models import PARTS, Colors, Language, Placement
 
 MANIFEST = "layout.yaml"
 
@@ -149,8 +149,16 @@ class Labels(Strict):
     in_this_issue: str | None = None
     orcid: str | None = None
     email: str | None = None
-    months: Annotated[list[str], Field(min_length=12, max_length=12)] | None = None
-    date_format: str | None = None
+    # Dates follow the language through Babel; these three override it (see DATE_LABELS).
+    months: Annotated[list[str], Field(min_length=12, max_length=12)] | None = Field(
+        None, description="Month names, January first, if the layout spells them otherwise than the language does."
+    )
+    date_format: str | None = Field(
+        None, description="How a date is written, e.g. `{day} {month} {year}`; by default the language's long form."
+    )
+    date_locale: Language | None = Field(
+        None, description="Whose conventions dates follow, e.g. `en-GB` for 16 January 2023; by default the language's."
+    )
     about_authors: str | None = None
     back_to_contents: str | None = None
     view_figure: str | None = None
@@ -172,6 +180,11 @@ class Labels(Strict):
         | None
     ) = None
 
+
+DATE_LABELS = ("months", "date_format", "date_locale")
+"""Labels that change how dates are spelled. Without them a date is spelled as the language writes
+it (Babel's long form); a layout sets them only to differ, and only for the language of the labels
+file that sets them (English's never spill over onto a language that has none)."""
 
 PLACEHOLDERS: dict[str, tuple[str, ...]] = {
     "date_format": ("day", "month", "year"),

@@ -230,6 +230,7 @@ PATTERN_MESSAGES = {
     "accent": "is not a colour; write it as #rrggbb, e.g. #e07a1f",
     "language": "is not a language code; write it like en, fr or pt-BR",
     "languages": "is not a language code; write it like en, fr or pt-BR",
+    "date_locale": "is not a language code; write it like en-GB, fr or pt-BR",
     "orcid": "is not an ORCID iD; write it as 0000-0002-1825-0097",
 }
 

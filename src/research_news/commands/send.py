@@ -1,4 +1,5 @@
-"""`research-news send`: the built issue to a subscriber list, through the publisher's SMTP relay."""
+"""`research-news send`: the built issue to a subscriber list, through the publisher's SMTP relay,
+each reader in their language's edition (see :mod:`research_news.send.editions`)."""
 
 from __future__ import annotations
 
@@ -14,11 +15,18 @@ from rich.text import Text
 
 from .. import send as sending
 from ..exceptions import ResearchNewsError, UsageError
+from ..locales import language_name
 from ..recipients import read_recipients
 
 
 def send(
-    issue_dir: Annotated[Path, typer.Argument(help="The issue folder; its build/<slug>/<slug>.eml is sent.")],
+    issue_dir: Annotated[
+        Path,
+        typer.Argument(
+            help="The issue folder; its build/<slug>/<slug>.eml is sent, and build/<slug>/<lang>/<slug>.eml "
+            "to readers of that language."
+        ),
+    ],
     recipients: Annotated[
         Path | None,
         typer.Option("--recipients", "-r", help="CSV file with an email column and optional name, language."),
@@ -36,7 +44,11 @@ def send(
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Print what would be sent; send nothing.")] = False,
     test_to: Annotated[
         str | None,
-        typer.Option("--test-to", metavar="ADDRESS", help="Send one copy marked [TEST] to ADDRESS; record nothing."),
+        typer.Option(
+            "--test-to",
+            metavar="ADDRESS",
+            help="Send one copy marked [TEST] of each language edition to ADDRESS; record nothing.",
+        ),
     ] = None,
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation (scripts).")] = False,
     rate: Annotated[
@@ -69,30 +81,31 @@ def send(
     settings = None
     if smtp_url or not dry_run:  # checked before any file is read or connection made
         settings = sending.smtp_settings(smtp_url, password, need_password=not dry_run)
-    issue = sending.load_built_issue(issue_dir, out)
+    editions = sending.load_editions(issue_dir, out)
     if test_to is not None:
-        _send_test(issue, sending.check_address(test_to), settings, recipients, skip_invalid, dry_run)
+        _send_test(editions, sending.check_address(test_to), settings, recipients, skip_invalid, dry_run)
         return
     assert recipients is not None  # checked first: without --test-to, --recipients is required
     subscribers = read_recipients(recipients, skip_invalid=skip_invalid)
     for warning in subscribers.skipped:
         typer.echo(str(warning), err=True)
     options = {"resend_uncertain": resend_uncertain, "retry_failed": retry_failed}
-    earlier = sending.read_ledger(issue.ledger_path, issue.slug)  # read only: a dry run creates nothing
+    # One ledger for every language: a reader who changed language since a run is not sent it again.
+    earlier = sending.read_ledger(editions.ledger_path, editions.slug)  # read only: a dry run creates nothing
     plan = sending.plan_send(subscribers.recipients, earlier, **options)
     if dry_run:
-        for line in sending.dry_run_lines(issue, plan, settings):  # line by line: no copy of the list in memory
+        for line in sending.dry_run_lines(editions, plan, settings):  # line by line: no copy of the list in memory
             typer.echo(line)
         return
     for line in sending.plan_lines(plan):
         typer.echo(line, err=True)
     assert settings is not None  # read above for every run that is not a dry run
     if plan.to_send and not yes:
-        _confirm(sending.confirmation(issue, plan, settings))
-    with sending.Ledger(issue.ledger_path, issue.slug) as ledger:
+        _confirm(sending.confirmation(editions, plan, settings))
+    with sending.Ledger(editions.ledger_path, editions.slug) as ledger:
         # Planned again under the lock: the ledger is the truth, whatever happened since the question.
         plan = sending.plan_send(subscribers.recipients, ledger.rows(), **options)
-        report = _deliver(issue, plan, settings, ledger, per_second, retry_delay)
+        report = _deliver(editions, plan, settings, ledger, per_second, retry_delay)
     typer.echo(sending.summary(report))
     if report.stopped == "interrupted":
         raise sending.Interrupted("interrupted; run the same command again to resume")
@@ -102,18 +115,25 @@ def send(
         raise typer.Exit(1)
 
 
-def _send_test(issue, address: str, settings, recipients: Path | None, skip_invalid: bool, dry_run: bool) -> None:
-    """The ``--test-to`` path: one copy to ``address``; the ledger is never opened."""
+def _send_test(
+    editions: sending.Editions, address: str, settings, recipients: Path | None, skip_invalid: bool, dry_run: bool
+) -> None:
+    """The ``--test-to`` path: one copy of each language edition to ``address`` (each is proofread
+    before its readers get it); the ledger is never opened."""
     if recipients is not None:  # a chance to check the list before the real send
-        count = len(read_recipients(recipients, skip_invalid=skip_invalid).recipients)
-        typer.echo(f"{recipients}: {count} valid recipients (not sent to).", err=True)
-    if dry_run:
-        typer.echo(f"Dry run: would send a test copy of “{issue.subject}” to {address}. Nothing was sent.")
-        return
-    reply = sending.send_test(issue, address, settings)
-    typer.echo(
-        f"Sent a test copy of “{issue.subject}” to {address} via {settings.where} ({reply}). Nothing was recorded."
-    )
+        listed = read_recipients(recipients, skip_invalid=skip_invalid).recipients
+        languages = f": {sending.language_counts(editions, listed)}" if editions.several else ""
+        typer.echo(f"{recipients}: {len(listed)} valid recipients{languages} (not sent to).", err=True)
+    for issue in editions.all:
+        which = f" ({language_name(issue.language)})" if editions.several else ""
+        if dry_run:
+            typer.echo(f"Dry run: would send a test copy of “{issue.subject}”{which} to {address}. Nothing was sent.")
+            continue
+        reply = sending.send_test(issue, address, settings)
+        typer.echo(
+            f"Sent a test copy of “{issue.subject}”{which} to {address} via {settings.where} ({reply}). "
+            "Nothing was recorded."
+        )
 
 
 def _confirm(question: str) -> None:
@@ -147,7 +167,7 @@ def progress_bar(console: Console, **options) -> Progress:
     return Progress(*columns, console=console, disable=not console.is_terminal, speed_estimate_period=30, **options)
 
 
-def _deliver(issue, plan, settings, ledger, per_second: float, retry_delay: float) -> sending.Report:
+def _deliver(editions, plan, settings, ledger, per_second: float, retry_delay: float) -> sending.Report:
     """``sending.deliver`` with a progress bar on the terminal (none in logs and pipes)."""
     with progress_bar(Console(stderr=True)) as progress:
         task = progress.add_task("send", total=len(plan.to_send), last="")
@@ -156,7 +176,7 @@ def _deliver(issue, plan, settings, ledger, per_second: float, retry_delay: floa
             progress.update(task, advance=1, last=f"{outcome}: {recipient.email}")
 
         return sending.deliver(
-            issue,
+            editions,
             plan,
             sending.Relay(settings),
             ledger,

@@ -1,8 +1,9 @@
 """Sending the built issue to every subscriber, exactly once, through the publisher's SMTP relay.
 
-``build`` writes ``<out>/<slug>/<slug>.eml``, a message without ``To``; this stage adds the
-recipient (``To``, a stable ``Message-ID``, the unsubscribe address) to a copy of it and hands
-it to the relay. The relay (Postfix, a university's relay, an email service) queues and
+``build`` writes ``<out>/<slug>/<slug>.eml``, a message without ``To`` (and one per
+translation, ``<out>/<slug>/<lang>/<slug>.eml``); this stage picks each reader's language
+edition (:mod:`.editions`), adds the recipient (``To``, a stable ``Message-ID``, the
+unsubscribe address) to a copy of it and hands it to the relay. The relay (Postfix, a university's relay, an email service) queues and
 delivers; this stage never keeps a mail queue of its own.
 
 The reader's address goes only where the build put :data:`message.ADDRESS_MARKER` (the
@@ -13,7 +14,7 @@ every message's bytes for that before the relay sees them. One message exists at
 memory does not grow with the list.
 
 **Exactly once.** A SQLite ledger, ``<out>/<slug>/send.db``, holds one row per (issue,
-recipient), each change committed before the next step:
+recipient), whatever the language, each change committed before the next step:
 
 * ``in_flight`` is committed *just before* the message body is handed to the relay, after
   the relay has accepted ``MAIL FROM``, ``RCPT TO`` and ``DATA``: up to that point the relay
@@ -31,13 +32,14 @@ with ``retry_failed`` (a 5xx usually means the address is wrong, and retrying it
 would only earn the sender a worse reputation).
 
 The stage is a package, one module a job: :mod:`.built` (the built message and each
-recipient's copy), :mod:`.settings` (the SMTP URL and the rate), :mod:`.ledger`,
+recipient's copy), :mod:`.editions` (the languages built, and each reader's), :mod:`.settings` (the SMTP URL and the rate), :mod:`.ledger`,
 :mod:`.relay`, :mod:`.deliver` (the plan and the delivery loop) and :mod:`.report`.
 This module gathers the names the command and the tests use.
 """
 
 from .built import BuiltIssue, load_built_issue, message_id, parse_message, personalise
 from .deliver import Interrupted, Plan, RetryPolicy, Throttle, deliver, plan_send, send_test
+from .editions import Editions, language_counts, load_editions
 from .ledger import DEFERRED, FAILED, IN_FLIGHT, SENT, UNCERTAIN, Delivery, Ledger, read_ledger
 from .relay import ConnectionLost, Refused, Relay
 from .report import Report, confirmation, dry_run_lines, plan_lines, summary
@@ -64,6 +66,7 @@ __all__ = [
     "BuiltIssue",
     "ConnectionLost",
     "Delivery",
+    "Editions",
     "Interrupted",
     "Ledger",
     "Plan",
@@ -78,7 +81,9 @@ __all__ = [
     "deliver",
     "dry_run_lines",
     "is_loopback",
+    "language_counts",
     "load_built_issue",
+    "load_editions",
     "message_id",
     "parse_message",
     "parse_rate",

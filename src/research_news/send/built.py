@@ -34,14 +34,17 @@ class BuiltIssue:
     domain: str  # the sender's domain, for Message-IDs
     marker: str | None = None  # message.ADDRESS_MARKER as this build drew it; None: nothing to fill
     placeholders: tuple[_TextPart, ...] = field(default=(), repr=False, compare=False)
+    language: str = ""  # its Content-Language: the language readers get it in
 
     @property
-    def ledger_path(self) -> Path:
-        return self.path.parent / "send.db"
+    def attachment_names(self) -> list[str]:
+        """The file names of what the message carries (the PDF, ``<slug>.pdf``)."""
+        return [part.get_filename() or "" for part in self.message.iter_attachments()]
 
 
 def load_built_issue(issue_dir: Path, out: Path) -> BuiltIssue:
-    """The built message of ``issue_dir`` under ``out``; raises when it is missing or unusable."""
+    """The built message of ``issue_dir`` under ``out``, in the issue's own language; raises when
+    it is missing or unusable. Its translations are found by :func:`.editions.load_editions`."""
     slug = issue_dir.resolve().name
     path = out / slug / f"{slug}.eml"
     if not path.is_file():
@@ -50,6 +53,11 @@ def load_built_issue(issue_dir: Path, out: Path) -> BuiltIssue:
             f"{path} does not exist: run `research-news build {issue_dir}{out_option}` "
             "first (send transmits the built email)"
         )
+    return read_built_issue(path, slug)
+
+
+def read_built_issue(path: Path, slug: str) -> BuiltIssue:
+    """The message ``build`` wrote at ``path`` for the issue ``slug``, checked."""
     message = parse_message(path.read_bytes(), path)
     addresses = getattr(message["From"], "addresses", ())
     sender = addresses[0].addr_spec if addresses else ""
@@ -66,6 +74,7 @@ def load_built_issue(issue_dir: Path, out: Path) -> BuiltIssue:
         domain,
         marker,
         placeholders=text_parts_with_placeholder(message, marker) if marker else (),
+        language=str(message["Content-Language"] or "").strip(),
     )
 
 

@@ -14,6 +14,7 @@ from email.utils import make_msgid
 from ..exceptions import ResearchNewsError
 from ..recipients import Recipient
 from .built import BuiltIssue, message_id, personalise
+from .editions import Editions
 from .ledger import DEFERRED, FAILED, IN_FLIGHT, SENT, UNCERTAIN, Delivery, Ledger
 from .relay import ConnectionLost, Refused, Relay
 from .report import Report
@@ -97,7 +98,7 @@ class _Stop(Exception):
 
 
 def deliver(
-    issue: BuiltIssue,
+    editions: Editions,
     plan: Plan,
     relay: Relay,
     ledger: Ledger,
@@ -106,8 +107,10 @@ def deliver(
     rate: float = 10.0,
     on_progress: Callable[[Recipient, str], None] = lambda recipient, outcome: None,
 ) -> Report:
-    """Send to ``plan.to_send`` one by one, recording each outcome in ``ledger`` as it happens."""
+    """Send to ``plan.to_send`` one by one, each in their language's edition, recording each
+    outcome in ``ledger`` as it happens."""
     report = Report(
+        languages=[edition.language for edition in editions.all],
         planned=len(plan.to_send),
         already_sent=len(plan.already_sent),
         failed_earlier=list(plan.failed),
@@ -120,11 +123,13 @@ def deliver(
     relay.open()
     try:
         for recipient in plan.to_send:
-            outcome, reply = _deliver_one(issue, recipient, relay, ledger, retry, throttle)
+            edition = editions.for_reader(recipient)
+            outcome, reply = _deliver_one(edition, recipient, relay, ledger, retry, throttle)
             done += 1
             deferred_in_a_row = deferred_in_a_row + 1 if outcome == DEFERRED else 0
             if outcome == SENT:
                 report.sent.append(recipient)
+                report.sent_in[edition.language] += 1
             elif outcome == FAILED:
                 report.failed.append((recipient, reply))
             elif outcome == DEFERRED:
@@ -165,6 +170,7 @@ def _deliver_one(
     issue: BuiltIssue, recipient: Recipient, relay: Relay, ledger: Ledger, retry: RetryPolicy, throttle: Throttle
 ) -> tuple[str, str]:
     """(outcome, the relay's reply) for one recipient, retrying what may succeed later."""
+    # The same in every language (slug and sender are): a resend in another language is the same message.
     msgid = message_id(issue, recipient.email)
     body = personalise(issue, recipient.email, recipient.name, msgid=msgid)
     refusals = losses = 0

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from email.headerregistry import Address
 from typing import TYPE_CHECKING
 
 from ..exceptions import counted
+from ..locales import language_name
 from ..recipients import Recipient
-from .built import BuiltIssue, message_id
+from .built import message_id
+from .editions import Editions, language_counts
 from .settings import SmtpSettings
 
 if TYPE_CHECKING:  # deliver makes reports: it imports this module
@@ -20,8 +23,10 @@ if TYPE_CHECKING:  # deliver makes reports: it imports this module
 class Report:
     """What a run did, for the summary and the exit code."""
 
+    languages: list[str] = field(default_factory=list)  # of the editions, the issue's own first
     planned: int = 0
     sent: list[Recipient] = field(default_factory=list)
+    sent_in: Counter[str] = field(default_factory=Counter)  # edition language → messages sent now
     already_sent: int = 0
     failed: list[tuple[Recipient, str]] = field(default_factory=list)  # 5xx, this run
     failed_earlier: list[tuple[Recipient, str]] = field(default_factory=list)  # 5xx, not retried
@@ -45,11 +50,12 @@ class Report:
         )
 
 
-def confirmation(issue: BuiltIssue, plan: Plan, settings: SmtpSettings) -> str:
+def confirmation(editions: Editions, plan: Plan, settings: SmtpSettings) -> str:
     """The question asked before a real send."""
     already = f" ({len(plan.already_sent)} already sent)" if plan.already_sent else ""
+    languages = f": {language_counts(editions, plan.to_send)}" if editions.several else ""
     return (
-        f"About to send “{issue.subject}” to {counted(len(plan.to_send), 'recipient')}{already} "
+        f"About to send “{editions.own.subject}” to {counted(len(plan.to_send), 'recipient')}{languages}{already} "
         f"via {settings.where}. Continue?"
     )
 
@@ -67,16 +73,22 @@ def plan_lines(plan: Plan) -> Iterator[str]:
         yield f"sending again: {recipient.email}"
 
 
-def dry_run_lines(issue: BuiltIssue, plan: Plan, settings: SmtpSettings | None) -> Iterator[str]:
+def dry_run_lines(editions: Editions, plan: Plan, settings: SmtpSettings | None) -> Iterator[str]:
     """One line per message a real run would send now, then what it would leave alone."""
+    issue = editions.own
     via = f" via {settings.where}" if settings else ""
     yield (
         f"Dry run: “{issue.subject}” from {issue.sender}{via}: would send "
         f"{counted(len(plan.to_send), 'message')}, {len(plan.already_sent)} already sent."
     )
+    if editions.several:
+        for edition in editions.all:
+            yield f"{language_name(edition.language)} ({edition.language}): “{edition.subject}”, {edition.path}"
+        yield f"Would send {counted(len(plan.to_send), 'message')}: {language_counts(editions, plan.to_send)}."
     for recipient in plan.to_send:
         to = str(Address(display_name=recipient.name, addr_spec=recipient.email))
-        yield f"would send: {to} {message_id(issue, recipient.email)}"
+        language = f" in {editions.for_reader(recipient).language}" if editions.several else ""
+        yield f"would send: {to} {message_id(issue, recipient.email)}{language}"
     yield from plan_lines(plan)
     yield "Nothing was sent and nothing was recorded."
 
@@ -91,6 +103,12 @@ def summary(report: Report) -> str:
         + (f", {report.not_attempted} not attempted" if report.not_attempted else "")
         + "."
     ]
+    if len(report.languages) > 1:
+        lines.append(
+            "Sent now: "
+            + ", ".join(f"{report.sent_in[language]} in {language_name(language)}" for language in report.languages)
+            + "."
+        )
     if report.failed or report.failed_earlier:
         lines.append("Failed (the relay refused them; fix or remove the addresses; --retry-failed tries them again):")
         lines += [f"  {r.email}: {reply}" for r, reply in report.failed]

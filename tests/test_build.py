@@ -130,8 +130,8 @@ def test_a_write_that_fails_in_any_stage_is_one_line_and_keeps_the_old_outputs(
     before = snapshot(out)
     temporary = tmp_path / "tmp"
     temporary.mkdir()
-    result = run_with_file_size_limit(
-        limit, "build", minimal_issue, "--out", out, "--only", only, "--quiet", temporary=temporary
+    result = run_with_file_size_limit(  # --force: nothing changed, and the build must render again
+        limit, "build", minimal_issue, "--out", out, "--only", only, "--quiet", "--force", temporary=temporary
     )
     assert result.returncode == 1
     assert result.stderr.count("\n") == 1, result.stderr  # one line, no traceback

@@ -349,8 +349,8 @@ def test_a_failed_render_leaves_the_previous_pdf(minimal_tree: Path, tmp_path: P
         raise RuntimeError("renderer crashed")
 
     monkeypatch.setattr(pdf_module, "render_pdf", broken)
-    with pytest.raises(RuntimeError):
-        run_cli("build", issue, "--out", tmp_path, "--only", "pdf")
+    with pytest.raises(RuntimeError):  # --force: nothing changed, and the PDF must be rendered again
+        run_cli("build", issue, "--out", tmp_path, "--only", "pdf", "--force")
     assert target.read_bytes() == good
     assert not [p for p in target.parent.iterdir() if p.name.endswith(".tmp")]
 

@@ -19,10 +19,12 @@ from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from . import cache as caching
 from . import editions as registry
 from .assemble import Edition, assemble
 from .editions import Options, Output
 from .exceptions import ContentError, Problem, ResearchNewsError, UsageError, display_path
+from .layout import Layout
 from .manifest import MANIFEST_NAME, Manifest, build_lock, remove_stale
 from .tree import PUBLICATION_FILE
 from .validate import load_content
@@ -49,6 +51,8 @@ class BuildResult:
     warnings: list[Problem] = field(default_factory=list)
     pages: int | None = None
     seconds: float = 0.0
+    reused: list[Path] = field(default_factory=list)  # outputs that came from the cache, not rendered again
+    up_to_date: bool = False  # nothing had changed since the last build: nothing was rendered or written
 
 
 Step = Callable[[str], AbstractContextManager[object]]
@@ -69,6 +73,7 @@ def build(
     attach_pdf: bool = False,
     strict: bool = False,
     pad_to: int | None = None,
+    force: bool = False,
     step: Step = _no_progress,
 ) -> BuildResult:
     """Build the requested editions of the issue in ``issue_dir`` into ``out/<slug>/``.
@@ -80,10 +85,24 @@ def build(
     ``attach_pdf`` the print PDF, which the message then carries. ``pad_to`` makes the print
     edition's page count a multiple of it, with pages for notes before the back page. ``strict``
     makes every warning an error: the build then stops before writing anything (for CI).
+
+    What an earlier build rendered from the same inputs is reused (see cache.py); when nothing
+    changed at all, nothing is rendered or written (``result.up_to_date``). ``force`` renders everything.
     """
     started = time.perf_counter()
     with step("Checking content"):
         content = load_content(issue_dir)
+    out_dir = out / content.issue_dir.resolve().name  # the edition's slug
+    cache = caching.Cache(out_dir, caching.Digests(), enabled=not force)
+    arguments = caching.key_of(
+        caching.code_fingerprint(), sorted(set(only)) if only is not None else None, offprints, pdf_variant, attach_pdf
+    )
+    arguments = caching.key_of(arguments, pad_to)
+    layout_folders = Layout(content.root, content.publication.layout).folders
+    watched = caching.watched_files(content.issue_dir, layout_folders, out_dir)
+    record = caching.up_to_date(cache, arguments, layout_folders, watched)
+    if record is not None:
+        return _unchanged(record, content.warnings, out_dir, strict, started)
     with step("Assembling the issue"):
         edition = assemble(content)
     result = BuildResult(out / edition.slug, warnings=list(content.warnings))
@@ -93,19 +112,47 @@ def build(
     wanted |= {"offprints"} if offprints else set()
     wanted |= {"pdf"} if attach_pdf else set()
     options = Options(result.out_dir, pdf_variant, attach_pdf, pad_to)
+    read = {*watched, *edition.documents, *(image.source for image in edition.images)}
     for name, renderer in registry.registered().items():
         if name in wanted:
             with step(f"Rendering {renderer.title}"), _rendering(renderer.title):
-                rendered = options.rendered[name] = renderer.render(edition, options)
+                made = caching.render(name, renderer, edition, options, cache)
+                rendered = options.rendered[name] = made.rendered
             _record(name, rendered, result)
+            result.reused.extend(made.reused)
+            read |= made.read
     result.warnings = list(dict.fromkeys(result.warnings))  # offprints repeat the issue's warnings
-    warnings = [problem for problem in result.warnings if problem.severity == "warning"]  # not notes
-    if strict and warnings:
-        raise ContentError([warning.as_error() for warning in warnings])
+    _stop_if_strict(result.warnings, strict)
     with step("Writing files"):
         write_outputs(result.outputs, inside=result.out_dir, editions=result.editions)
+    known = set(result.editions) <= caching.CACHED_EDITIONS  # a package's edition: always rendered again
+    cache.save(caching.build_record(cache, arguments, layout_folders, read, result) if known else None)
     result.seconds = time.perf_counter() - started
     return result
+
+
+def _stop_if_strict(problems: list[Problem], strict: bool) -> None:
+    """With ``--strict``, every warning (not the notes) is an error: nothing is written."""
+    warnings = [problem for problem in problems if problem.severity == "warning"]
+    if strict and warnings:
+        raise ContentError([warning.as_error() for warning in warnings])
+
+
+def _unchanged(record: dict, checked: list[Problem], out_dir: Path, strict: bool, started: float) -> BuildResult:
+    """The result of a build with nothing to do: the files the last one wrote, its warnings and the check's."""
+    warnings = list(dict.fromkeys([*checked, *record["warnings"]]))
+    _stop_if_strict(warnings, strict)
+    outputs = [Output(out_dir / relative, copy_of=out_dir / relative) for relative in record["outputs"]]
+    return BuildResult(
+        out_dir,
+        outputs,
+        list(record["written"]),
+        warnings,
+        record.get("pages"),
+        time.perf_counter() - started,
+        [output.path for output in outputs],
+        up_to_date=True,
+    )
 
 
 def _record(name: str, rendered: registry.Rendered, result: BuildResult) -> None:

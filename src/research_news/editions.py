@@ -56,6 +56,7 @@ class Rendered:
     outputs: list[Output] = field(default_factory=list)
     warnings: list[Problem] = field(default_factory=list)
     pages: int | None = None
+    read: set[Path] = field(default_factory=set)  # files read besides the content and layout (cache.py)
 
 
 @dataclass
@@ -108,6 +109,7 @@ class PrintEdition(_BuiltIn):
             [Output(options.out_dir / edition.pdf_name, pdf.data, note=f"{pdf.pages} pages")],
             list(pdf.warnings),
             pdf.pages,
+            pdf.read,
         )
 
 
@@ -116,15 +118,29 @@ class Offprints(_BuiltIn):
     by_default = False
 
     def render(self, edition: Edition, options: Options) -> Rendered:
+        rendered = Rendered()
+        for one in self.render_some(edition, options, [brief.slug for brief in edition.briefs]).values():
+            rendered.outputs.extend(one.outputs)
+            rendered.warnings.extend(one.warnings)
+            rendered.read |= one.read
+        return rendered
+
+    def render_some(self, edition: Edition, options: Options, slugs: list[str]) -> dict[str, Rendered]:
+        """The offprints of the briefs ``slugs`` only, each on its own (the build reuses the others')."""
         from .render.pdf import render_offprints
 
-        rendered = Rendered()
-        for slug, pdf in render_offprints(edition, variant=options.pdf_variant).items():
-            rendered.warnings.extend(pdf.warnings)
-            rendered.outputs.append(
-                Output(options.out_dir / "offprints" / f"{slug}.pdf", pdf.data, note=f"{pdf.pages} pages")
+        return {
+            slug: Rendered(
+                [Output(self.path(options, slug), pdf.data, note=f"{pdf.pages} pages")],
+                list(pdf.warnings),
+                read=pdf.read,
             )
-        return rendered
+            for slug, pdf in render_offprints(edition, variant=options.pdf_variant, slugs=slugs).items()
+        }
+
+    @staticmethod
+    def path(options: Options, slug: str) -> Path:
+        return options.out_dir / "offprints" / f"{slug}.pdf"
 
 
 class WebEdition(_BuiltIn):

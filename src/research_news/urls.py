@@ -88,6 +88,7 @@ class SafeFetcher(URLFetcher):
         super().__init__(timeout=1, allowed_protocols=("file", "data"), allow_redirects=False)
         self.folders: tuple[Path, ...] = tuple(dict.fromkeys(Path(f).resolve() for f in folders))
         self.refused: list[Refusal] = []
+        self.read: set[Path] = set()  # every local file asked for, found or not: what the cache must watch
 
     @classmethod
     def for_edition(cls, edition) -> SafeFetcher:
@@ -128,9 +129,11 @@ class SafeFetcher(URLFetcher):
         if parts.netloc not in ("", "localhost"):
             self._refuse(url, f"file on another host ({parts.netloc})")
         try:
+            self.read.add(file_url_path(url).absolute())  # as named: its absence is an input too
             # resolve() follows every symbolic link, so a link inside the tree that points
             # outside it is judged by where it really leads.
             path = file_url_path(url).resolve(strict=True)
+            self.read.add(path)
             mode = path.stat().st_mode
         except (OSError, RuntimeError, ValueError):
             self._refuse(url, "no such file")

@@ -42,6 +42,10 @@ def build(
             "with pages for notes before the back page.",
         ),
     ] = None,
+    force: Annotated[
+        bool,
+        typer.Option("--force", help="Render every edition again, reusing nothing from earlier builds."),
+    ] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print only the summary line.")] = False,
     strict: Annotated[
         bool, typer.Option("--strict", help="Warnings are errors: nothing is written while there is one (for CI).")
@@ -71,6 +75,7 @@ def build(
         attach_pdf=attach_pdf,
         strict=strict,
         pad_to=pad_to,
+        force=force,
         step=_stepper(console),
     )
     for warning in result.warnings:
@@ -89,6 +94,8 @@ def _stepper(console: Console):
 
 
 def _summary(result) -> str:
+    if result.up_to_date:
+        return f"Up to date: {result.out_dir}/ (nothing changed since the last build)"
     total = sum(output.size for output in result.outputs)
     pages = f", {result.pages} PDF pages" if result.pages else ""
     said = [
@@ -96,8 +103,12 @@ def _summary(result) -> str:
         for severity in ("warning", "note")  # notes say what the build did (a figure moved), not what is wrong
         if (count := sum(1 for problem in result.warnings if problem.severity == severity))
     ]
-    return f"Built {result.out_dir}/: {counted(len(result.outputs), 'file')}{pages}, {_size(total)} " + ", ".join(
-        [f"in {result.seconds:.1f} s", *said]
+    reused = (
+        f" ({len(result.outputs) - len(result.reused)} rendered, {len(result.reused)} reused)" if result.reused else ""
+    )
+    return (
+        f"Built {result.out_dir}/: {counted(len(result.outputs), 'file')}{reused}{pages}, {_size(total)} "
+        + ", ".join([f"in {result.seconds:.1f} s", *said])
     )
 
 

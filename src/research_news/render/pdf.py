@@ -50,6 +50,7 @@ class RenderedPdf:
     data: bytes
     pages: int
     warnings: list[Problem] = field(default_factory=list)
+    read: set[Path] = field(default_factory=set)  # the local files WeasyPrint asked for (for the cache)
 
 
 # --- the issue -------------------------------------------------------------------------
@@ -142,7 +143,7 @@ def _write(edition: Edition, laid_out: _LaidOut, variant: str | None) -> Rendere
         data = laid_out.document.write_pdf(**pdf_options(variant))
     warnings = refusal_problems(edition, laid_out.fetcher.refused)
     warnings += box_problems(edition, laid_out.boxes | boxes, laid_out.html)
-    return RenderedPdf(data, len(laid_out.document.pages), warnings)
+    return RenderedPdf(data, len(laid_out.document.pages), warnings, set(laid_out.fetcher.read))
 
 
 def asset_url(image: Image) -> str:
@@ -202,9 +203,12 @@ def short_last_pages(edition: Edition, pages: list[Page]) -> list[Problem]:
 # --- offprints -------------------------------------------------------------------------
 
 
-def render_offprints(edition: Edition, *, variant: str | None = DEFAULT_VARIANT) -> dict[str, RenderedPdf]:
-    """One short PDF per brief, keyed by the brief's slug, rendered in parallel processes."""
-    slugs = [brief.slug for brief in edition.briefs]
+def render_offprints(
+    edition: Edition, *, variant: str | None = DEFAULT_VARIANT, slugs: list[str] | None = None
+) -> dict[str, RenderedPdf]:
+    """One short PDF per brief (or per brief of ``slugs``), keyed by the brief's slug, rendered in
+    parallel processes."""
+    slugs = [brief.slug for brief in edition.briefs] if slugs is None else slugs
     if len(slugs) <= 1:  # a pool would only add start-up time
         return {slug: render_offprint(edition, slug, variant=variant) for slug in slugs}
     workers = min(os.cpu_count() or 1, len(slugs))
@@ -217,12 +221,16 @@ def render_offprints(edition: Edition, *, variant: str | None = DEFAULT_VARIANT)
 
 def render_offprint(edition: Edition, slug: str, *, variant: str | None = DEFAULT_VARIANT) -> RenderedPdf:
     """The offprint of the brief ``slug``: a masthead line, then the brief as in the issue."""
+    return html_to_pdf(edition, offprint_html(edition, slug), variant)
+
+
+def offprint_html(edition: Edition, slug: str) -> str:
+    """The HTML the offprint template makes of the brief ``slug`` (also what the cache keys it by)."""
     brief = next((b for b in edition.briefs if b.slug == slug), None)
     if brief is None:
         raise ResearchNewsError(f"no brief {slug!r} in this issue")
     section = next(s for s in edition.sections if brief in s.briefs)
-    html = render_html(edition, OFFPRINT_TEMPLATE, brief=brief, section=section)
-    return html_to_pdf(edition, html, variant)
+    return render_html(edition, OFFPRINT_TEMPLATE, brief=brief, section=section)
 
 
 _WORKER_EDITIONS: dict[Path, Edition] = {}

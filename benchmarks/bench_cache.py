@@ -1,0 +1,100 @@
+"""Issue 14's goals as ratios, measured side by side: cold build, nothing changed, one brief changed.
+
+Run with `.venv/bin/python benchmarks/bench_cache.py [--briefs 0] [--runs 5]` (``--briefs 0``: the
+sample issue; N: a generated issue of N briefs).
+
+Each round runs, in turn, in fresh processes: bare WeasyPrint on the issue's HTML (the same PDF
+variant), a cold ``build`` of every edition with offprints (``--force``), a ``build`` with nothing
+changed, and a ``build`` after one brief changed. Each ratio is the median of the rounds' ratios
+to that round's bare WeasyPrint (or to its cold build), so a shared machine's drift cancels out.
+Peak memory is the build process's own (ru_maxrss; the offprint workers are not counted).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from bench_build import VARIANT, VENV_BIN, write_html
+from generated import SAMPLE_ISSUE, generate_issue
+
+
+def run(command: list[str]) -> tuple[float, int, str]:
+    """(wall seconds, peak memory in MB, stdout) of ``command`` in a fresh process."""
+    started = time.perf_counter()
+    process = subprocess.Popen(
+        command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env={**os.environ, "NO_COLOR": "1"}
+    )
+    _, status, usage = os.wait4(process.pid, 0)  # -q: the output is a line or two, the pipes do not fill
+    seconds = time.perf_counter() - started
+    stdout, stderr = process.stdout.read(), process.stderr.read()  # type: ignore[union-attr]
+    process.returncode = os.waitstatus_to_exitcode(status)
+    if process.returncode != 0:
+        sys.exit(f"{command[:3]} failed:\n{stderr.decode()[-2000:]}")
+    return seconds, usage.ru_maxrss // 1024, stdout.decode()
+
+
+def measure(issue: Path, runs: int) -> None:
+    with tempfile.TemporaryDirectory() as folder:
+        work = Path(folder)
+        html, base = write_html(issue, work)
+        out = work / "build"
+        bare = [str(VENV_BIN / "weasyprint"), "--quiet", "--base-url", base, "--pdf-variant", VARIANT, str(html)]
+        build = [sys.executable, "-m", "research_news", "build", str(issue), "--out", str(out), "--offprints", "-q"]
+        brief = sorted((issue / "briefs").glob("*.yaml"))[0]
+        original = brief.read_text()
+        rows: dict[str, list[float]] = {"bare": [], "cold": [], "unchanged": [], "one brief": []}
+        said = ""
+        for round_ in range(runs):
+            rows["bare"].append(run([*bare, str(work / "bare.pdf")])[0])
+            rows["cold"].append(run([*build, "--force"])[0])
+            seconds, _, said = run(build)
+            rows["unchanged"].append(seconds)
+            brief.write_text(original + f"# changed in round {round_}\n")
+            rows["one brief"].append(run(build)[0])
+        brief.write_text(original)
+        _, memory, _ = run([*build, "--force"])
+    ratio = lambda name, to: statistics.median(a / b for a, b in zip(rows[name], rows[to], strict=True))  # noqa: E731
+    print(f"| {issue.name} ({len(list((issue / 'briefs').glob('*.yaml')))} briefs) | median of {runs} | ratio |")
+    print("|---|---|---|")
+    print(f"| bare WeasyPrint PDF | {statistics.median(rows['bare']):.2f} s | 1 |")
+    print(
+        f"| 1. cold build, all editions + offprints | {statistics.median(rows['cold']):.2f} s "
+        f"| {ratio('cold', 'bare'):.2f}× bare (goal ≤ 1.0) |"
+    )
+    print(
+        f"| 2. nothing changed | {statistics.median(rows['unchanged']):.2f} s "
+        f"| {ratio('unchanged', 'cold'):.3f}× cold (goal ≤ 0.05) |"
+    )
+    print(
+        f"| 3. one brief changed | {statistics.median(rows['one brief']):.2f} s "
+        f"| {ratio('one brief', 'cold'):.2f}× cold |"
+    )
+    print(f"| 6. peak memory, cold build (main process) | {memory} MB | |")
+    print(f"nothing changed said: {said.strip()}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--briefs", type=int, default=0, help="0: the sample issue; N: a generated issue")
+    parser.add_argument("--runs", type=int, default=5)
+    args = parser.parse_args()
+    print(f"machine: {os.cpu_count()} cores, Python {sys.version.split()[0]}")
+    with tempfile.TemporaryDirectory() as folder:
+        issue = generate_issue(Path(folder), args.briefs, sections=4) if args.briefs else None
+        if issue is None:  # a copy: the benchmark edits a brief
+            copy = Path(folder) / "tree"
+            shutil.copytree(SAMPLE_ISSUE.parent, copy)
+            issue = copy / SAMPLE_ISSUE.name
+        measure(issue, args.runs)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,473 @@
+"""Do no work twice: what a build rendered, kept with the inputs it was made from.
+
+The cache of ``build/<slug>/`` lives beside it, in ``build/.research-news-cache/<slug>/``
+(hidden, and outside the issue's folder: never published with it, never listed in its
+manifest, so never removed as stale). ``build --force`` ignores
+it (and refills it). Deleting the folder is always safe.
+
+**Two levels.**
+
+- The *build record* (``build.json``) says what the last build wrote, from which files. A
+  build whose arguments are those of the record, whose issue and layout folders hold the same
+  files, and whose every recorded input still has the same bytes, has nothing to do: when the
+  files on disk are still those it wrote, the build says so and stops, without assembling the
+  issue or loading WeasyPrint. The recorded inputs are every file the last build read: each file
+  of the issue folder and of every layout folder of the chain (templates, CSS, fonts, labels,
+  manifests), ``publication.yaml``, the images, and whatever WeasyPrint fetched (an SVG's own
+  images, a font a stylesheet names), or looked for and did not find.
+- An *entry* per edition (``pdf``, ``web``, ``email``) and per offprint (``offprints/<slug>``) is
+  reused when its key matches and the files it read still have the bytes they had. The key
+  hashes the code (research-news' version and a hash of its own source and built-in layout,
+  so an edited checkout never serves stale output; the versions of the libraries that render),
+  the options that affect the edition, the layout chain's files, ``publication.yaml`` and the
+  content it shows: every YAML file and image of the issue for the issue's editions; for an
+  offprint, its brief's file, ``issue.yaml``, and the HTML the offprint template makes (which
+  holds whatever else of the issue the template shows), so that changing one brief renders
+  only that brief's offprint again. Editions that packages add are never cached: their inputs
+  are unknown.
+
+**Never trusted.** Rendered files are stored by the SHA-256 of their bytes and checked against
+it when read; an index that cannot be read, is of another format or names bytes that are not
+there is a miss, and the edition is rendered again. Every file of the cache is written to a
+temporary file and renamed into place, under the issue's build lock (manifest.py), so two
+builds of the same tree never see half an entry.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import json
+import os
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass, field
+from importlib import metadata
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from . import __version__
+from .editions import Output, Rendered
+from .exceptions import Problem
+from .manifest import build_lock
+from .tree import ISSUE_FILE, PUBLICATION_FILE
+from .write import WriteFailed, write_bytes
+
+if TYPE_CHECKING:
+    from .assemble import Edition
+    from .editions import EditionRenderer, Options
+
+CACHE_FOLDER = ".research-news-cache"
+"""In build/, beside the issues' folders: build/.research-news-cache/<slug>/."""
+
+FORMAT = 1
+"""Bumped whenever what the cache holds changes shape: an older cache is then a miss."""
+
+CACHED_EDITIONS = frozenset({"pdf", "offprints", "web", "email"})
+"""The built-in editions, whose inputs are known; others are rendered on every build."""
+
+_LIBRARIES = ("weasyprint", "pydyf", "tinycss2", "jinja2", "markdown-it-py", "css-inline", "ruamel.yaml", "babel")
+"""Libraries whose version can change what an edition looks like."""
+
+_PACKAGE = Path(__file__).resolve().parent
+
+
+@functools.cache
+def code_fingerprint() -> str:
+    """A hash of research-news' version, its own files (code, templates, built-in layout) and the
+    versions of the libraries that render: what makes a checkout edited since the last build a miss."""
+    digest = hashlib.sha256(f"research-news {__version__} cache {FORMAT}\n".encode())
+    for path in sorted(_PACKAGE.rglob("*")):
+        if "__pycache__" in path.parts or not path.is_file():
+            continue
+        digest.update(f"{path.relative_to(_PACKAGE).as_posix()}\n".encode())
+        digest.update(hashlib.sha256(path.read_bytes()).digest())
+    for library in _LIBRARIES:
+        try:
+            digest.update(f"{library} {metadata.version(library)}\n".encode())
+        except metadata.PackageNotFoundError:
+            digest.update(f"{library} absent\n".encode())
+    return digest.hexdigest()
+
+
+def key_of(*parts: object) -> str:
+    """A SHA-256 over ``parts`` (strings, bytes, or JSON-able values), each one delimited."""
+    digest = hashlib.sha256()
+    for part in parts:
+        data = part if isinstance(part, bytes) else json.dumps(part, sort_keys=True, default=str).encode()
+        digest.update(len(data).to_bytes(8, "big"))
+        digest.update(data)
+    return digest.hexdigest()
+
+
+class Digests:
+    """The SHA-256 of files, each read once per build; ``None`` for a file that is not there (or not readable)."""
+
+    def __init__(self) -> None:
+        self._known: dict[Path, str | None] = {}
+
+    def of(self, path: Path) -> str | None:
+        path = Path(path)
+        if path not in self._known:
+            try:
+                self._known[path] = hashlib.sha256(path.read_bytes()).hexdigest()
+            except OSError:  # absent, a folder, unreadable: rendering would not have read it either
+                self._known[path] = None
+        return self._known[path]
+
+    def of_all(self, paths: Iterable[Path]) -> dict[str, str | None]:
+        return {str(path): self.of(path) for path in paths}
+
+    def unchanged(self, recorded: dict[str, str | None]) -> bool:
+        """Whether every file of ``recorded`` (path → digest) still has those bytes (or is still absent)."""
+        return all(self.of(Path(path)) == digest for path, digest in recorded.items())
+
+
+def files_under(folders: Iterable[Path], leaving_out: Path | None = None) -> list[Path]:
+    """Every file below ``folders`` (sorted), except those under ``leaving_out`` (the build's own folder)."""
+    found = []
+    skip = leaving_out.resolve() if leaving_out is not None else None
+    for folder in folders:
+        for base, directories, names in os.walk(folder):
+            if skip is not None and Path(base).resolve() == skip:
+                directories.clear()
+                continue
+            directories.sort()
+            found.extend(Path(base) / name for name in sorted(names))
+    return found
+
+
+# --- what is stored ----------------------------------------------------------------------
+
+
+def _problem_to_json(problem: Problem) -> dict:
+    return {**asdict(problem), "path": str(problem.path)}
+
+
+def _problem_from_json(data: dict) -> Problem:
+    return Problem(
+        Path(data["path"]),
+        int(data["line"]),
+        int(data["column"]),
+        str(data["message"]),
+        data.get("hint"),
+        str(data.get("severity", "warning")),
+    )
+
+
+@dataclass
+class Stored:
+    """One cache entry, as JSON: the key, the files the edition read besides those in the key
+    (path → digest), its outputs (relative to build/<slug>/; bytes by digest, or a file to copy),
+    its warnings and pages."""
+
+    key: str
+    read: dict[str, str | None] = field(default_factory=dict)
+    outputs: list[dict] = field(default_factory=list)
+    warnings: list[dict] = field(default_factory=list)
+    pages: int | None = None
+
+
+class Cache:
+    """The cache of build/<slug>/: entries looked up while rendering, written together at the end."""
+
+    def __init__(self, out_dir: Path, digests: Digests, *, enabled: bool = True):
+        self.out_dir = out_dir
+        self.folder = out_dir.parent / CACHE_FOLDER / out_dir.name
+        self.digests = digests
+        self.enabled = enabled  # False: --force, every lookup misses (the entries are still written)
+        self._pending: dict[str, Stored] = {}
+        self._blobs: dict[str, bytes] = {}
+        self._read: dict[str, dict[str, str | None]] = {}  # slot → what its edition read, reused or rendered
+
+    def read_of(self, slot: str) -> set[Path]:
+        """The files beyond its key that the edition in ``slot`` read (copied images, fetched fonts…)."""
+        return {Path(path) for path in self._read.get(slot, {})}
+
+    # entries
+
+    def _entry_path(self, slot: str) -> Path:
+        return self.folder / "entries" / f"{hashlib.sha256(slot.encode()).hexdigest()[:32]}.json"
+
+    def _blob_path(self, digest: str) -> Path:
+        return self.folder / "blobs" / digest
+
+    def load(self, slot: str, key: str) -> Rendered | None:
+        """The edition (or offprint) stored under ``slot`` if it was made from ``key`` and the files it
+        read are unchanged; ``None`` otherwise (and for anything unreadable, foreign or tampered with)."""
+        if not self.enabled:
+            return None
+        stored = _read_entry(self._entry_path(slot))
+        if stored is None or stored.key != key or not self.digests.unchanged(stored.read):
+            return None
+        rendered = Rendered(pages=stored.pages)
+        try:
+            for output in stored.outputs:
+                path = self.out_dir / output["path"]
+                if not path.resolve().is_relative_to(self.out_dir.resolve()):
+                    return None
+                if "copy_of" in output:
+                    rendered.outputs.append(Output(path, copy_of=Path(output["copy_of"]), note=output["note"]))
+                    continue
+                data = self._blob(output["sha256"])
+                if data is None:
+                    return None
+                rendered.outputs.append(Output(path, data, note=output["note"]))
+            rendered.warnings = [_problem_from_json(problem) for problem in stored.warnings]
+        except (KeyError, TypeError, ValueError, AttributeError):
+            return None
+        self._read[slot] = stored.read
+        return rendered
+
+    def _blob(self, digest: str) -> bytes | None:
+        try:
+            data = self._blob_path(str(digest)).read_bytes()
+        except OSError:
+            return None
+        return data if hashlib.sha256(data).hexdigest() == digest else None
+
+    def store(self, slot: str, key: str, rendered: Rendered, read: Iterable[Path] = ()) -> None:
+        """Keep ``rendered`` under ``slot`` (written by :meth:`save`), with the files it read beyond the key."""
+        outputs = []
+        extra = set(read) | {problem.path for problem in rendered.warnings}  # a warning's line must not go stale
+        for output in rendered.outputs:
+            entry = {"path": output.path.relative_to(self.out_dir).as_posix(), "note": output.note}
+            if output.data is not None:
+                digest = hashlib.sha256(output.data).hexdigest()
+                self._blobs[digest] = output.data
+                entry["sha256"] = digest
+            else:
+                entry["copy_of"] = str(output.copy_of)
+                extra.add(output.copy_of)  # type: ignore[arg-type]
+            outputs.append(entry)
+        self._pending[slot] = stored = Stored(
+            key,
+            self.digests.of_all(sorted(extra, key=str)),
+            outputs,
+            [_problem_to_json(problem) for problem in rendered.warnings],
+            rendered.pages,
+        )
+        self._read[slot] = stored.read
+
+    def save(self, record: dict | None = None) -> None:
+        """Write the pending entries (and the build record), each atomically, under the build lock.
+
+        A cache that cannot be written is only a slower next build: never a failed one.
+        """
+        try:
+            self.folder.mkdir(parents=True, exist_ok=True)
+            with build_lock(self.out_dir):  # the issue's: its builds take turns writing its cache too
+                for digest, data in self._blobs.items():
+                    if self._blob(digest) is None:
+                        write_bytes(self._blob_path(digest), data)
+                for slot, stored in self._pending.items():
+                    write_bytes(self._entry_path(slot), _entry_bytes(stored))
+                if record is not None:
+                    write_bytes(self.folder / "build.json", json.dumps({"format": FORMAT, **record}).encode())
+                self._prune()
+        except (OSError, WriteFailed):
+            pass  # the outputs are written; an unwritten cache only makes the next build render again
+
+    def _prune(self) -> None:
+        """Remove stored bytes no entry names any more (an old PDF, a deleted brief's offprint)."""
+        wanted = set()
+        for path in (self.folder / "entries").glob("*.json"):
+            stored = _read_entry(path)
+            if stored is not None:
+                wanted.update(output.get("sha256") for output in stored.outputs)
+        for blob in (self.folder / "blobs").glob("*"):
+            if blob.name not in wanted:
+                blob.unlink(missing_ok=True)
+
+    # the build record
+
+    def record(self) -> dict | None:
+        """The last build's record, if readable and of this format."""
+        if not self.enabled:
+            return None
+        try:
+            data = json.loads((self.folder / "build.json").read_bytes())
+        except (OSError, ValueError):
+            return None
+        return data if isinstance(data, dict) and data.get("format") == FORMAT else None
+
+
+def _entry_bytes(stored: Stored) -> bytes:
+    return json.dumps({"format": FORMAT, **asdict(stored)}).encode()
+
+
+def _read_entry(path: Path) -> Stored | None:
+    try:
+        data = json.loads(path.read_bytes())
+        if not isinstance(data, dict) or data.pop("format", None) != FORMAT:
+            return None
+        stored = Stored(**data)
+        if not (isinstance(stored.key, str) and isinstance(stored.read, dict) and isinstance(stored.outputs, list)):
+            return None
+        return stored
+    except (OSError, ValueError, TypeError):
+        return None
+
+
+# --- keys, and rendering through the cache ----------------------------------------------
+
+
+def layout_files(edition: Edition) -> list[Path]:
+    """Every file of every layout folder of the chain (templates, CSS, fonts, labels, manifests)."""
+    return files_under(edition.layout.folders)
+
+
+def _shared_inputs(edition: Edition, digests: Digests) -> list[object]:
+    """What every edition depends on: the code, the layout chain (its order too) and its files."""
+    return [
+        code_fingerprint(),
+        [str(folder) for folder in edition.layout.folders],
+        digests.of_all(layout_files(edition)),
+    ]
+
+
+def _options_of(name: str, options: Options) -> list[object]:
+    """The options that change edition ``name``."""
+    if name == "pdf":
+        return [options.pdf_variant, options.pad_to]
+    if name == "offprints":
+        return [options.pdf_variant]
+    if name == "email" and options.attach_pdf:
+        pdf = options.rendered["pdf"].outputs
+        return [True, [hashlib.sha256(output.data or b"").hexdigest() for output in pdf]]
+    return []
+
+
+def edition_key(name: str, edition: Edition, options: Options, digests: Digests) -> str:
+    """The key of an issue-wide edition: the code, layout, options, and every YAML file and image of the issue."""
+    return key_of(
+        *_shared_inputs(edition, digests),
+        name,
+        _options_of(name, options),
+        digests.of_all(sorted(edition.documents)),
+        digests.of_all(sorted(image.source for image in edition.images)),
+    )
+
+
+def offprint_key(edition: Edition, slug: str, html: str, options: Options, digests: Digests) -> str:
+    """The key of one offprint: its brief's file, the publication, issue.yaml, its HTML (whatever else of
+    the issue the template shows is in it) and the images the brief shows."""
+    brief = next(brief for brief in edition.briefs if brief.slug == slug)
+    images = [author.photo.source for author in brief.authors if author.photo]
+    images += [figure.image.source for part in brief.parts for figure in part.figures]
+    if edition.publication.logo:
+        images.append(edition.publication.logo.source)
+    files = [path for path in (brief.path, edition.issue_dir / ISSUE_FILE, edition.root / PUBLICATION_FILE) if path]
+    return key_of(
+        *_shared_inputs(edition, digests),
+        "offprint",
+        _options_of("offprints", options),
+        digests.of_all(files),  # not the other briefs': what the offprint shows of them is in its HTML
+        digests.of_all(sorted(images)),
+        html,
+    )
+
+
+@dataclass
+class Made:
+    """An edition as the build uses it, whether rendered or reused, and the files it read."""
+
+    rendered: Rendered
+    reused: list[Path] = field(default_factory=list)  # outputs that came from the cache
+    read: set[Path] = field(default_factory=set)
+
+
+def render(name: str, renderer: EditionRenderer, edition: Edition, options: Options, cache: Cache) -> Made:
+    """Edition ``name`` from the cache when its inputs are unchanged, else rendered (and kept)."""
+    if name not in CACHED_EDITIONS:  # a package's edition: its inputs are unknown, so never reused
+        return Made(renderer.render(edition, options))
+    if name == "offprints":
+        return _offprints(renderer, edition, options, cache)
+    key = edition_key(name, edition, options, cache.digests)
+    found = cache.load(name, key)
+    if found is not None:
+        return Made(found, [output.path for output in found.outputs], cache.read_of(name))
+    rendered = renderer.render(edition, options)
+    cache.store(name, key, rendered, rendered.read)
+    return Made(rendered, read=cache.read_of(name))
+
+
+def _offprints(renderer: EditionRenderer, edition: Edition, options: Options, cache: Cache) -> Made:
+    """The offprints: those whose brief (and what it shows) is unchanged from the cache, the others rendered."""
+    from .render.pdf import offprint_html  # loads WeasyPrint: only once something is to be rendered
+
+    made = Made(Rendered())
+    keys = {
+        brief.slug: offprint_key(edition, brief.slug, offprint_html(edition, brief.slug), options, cache.digests)
+        for brief in edition.briefs
+    }
+    found = {slug: cache.load(f"offprints/{slug}", key) for slug, key in keys.items()}
+    missing = [slug for slug, hit in found.items() if hit is None]
+    fresh = renderer.render_some(edition, options, missing) if missing else {}  # type: ignore[attr-defined]
+    for slug, key in keys.items():
+        one = found[slug] or fresh[slug]
+        if found[slug] is not None:
+            made.reused.extend(output.path for output in one.outputs)
+        else:
+            cache.store(f"offprints/{slug}", key, one, one.read)
+        made.rendered.outputs.extend(one.outputs)
+        made.rendered.warnings.extend(one.warnings)
+        made.read |= cache.read_of(f"offprints/{slug}")
+    return made
+
+
+# --- the build record: is there anything to do at all? ---------------------------------
+
+
+def watched_files(issue_dir: Path, layout_folders: list[Path], out_dir: Path) -> list[Path]:
+    """The files whose set the record compares: a file added to the issue or a layout is a change."""
+    return files_under([issue_dir, *layout_folders], leaving_out=out_dir)
+
+
+def up_to_date(cache: Cache, arguments: str, layout_folders: list[Path], watched: list[Path]) -> dict | None:
+    """The last build's record when that build had these ``arguments`` (hashed with the code), the same
+    layout chain, the same ``watched`` files, every file it read unchanged, and its outputs are still
+    on disk as it wrote them; else ``None``."""
+    from .manifest import Manifest
+
+    record = cache.record()
+    try:
+        if (
+            record is None
+            or record["arguments"] != arguments
+            or record["layout"] != [str(folder) for folder in layout_folders]
+            or any(str(path) not in record["read"] for path in watched)
+            or not cache.digests.unchanged(record["read"])
+            or any(cache.digests.of(cache.out_dir / rel) != digest for rel, digest in record["outputs"].items())
+        ):
+            return None
+        manifest = Manifest.read(cache.out_dir)
+        written = {name: set(files) for name, files in record["written"].items()}
+        if manifest.stale or manifest.rebuilt(written).editions != manifest.editions:
+            return None
+        record["warnings"] = [_problem_from_json(problem) for problem in record["warnings"]]
+    except (KeyError, TypeError, ValueError, AttributeError):  # a record not as written: never trusted
+        return None
+    return record
+
+
+def build_record(cache: Cache, arguments: str, layout_folders: list[Path], read: set[Path], result) -> dict:
+    """What :func:`up_to_date` compares next time, for a build (a BuildResult) that read ``read``."""
+    outputs: list[Output] = result.outputs
+    written: dict[str, list[str]] = {name: [] for name in result.editions}
+    files = {}
+    for output in outputs:
+        relative = output.path.relative_to(cache.out_dir).as_posix()
+        written.setdefault(output.edition, []).append(relative)
+        if output.data is not None:
+            files[relative] = hashlib.sha256(output.data).hexdigest()
+        else:
+            files[relative] = cache.digests.of(output.copy_of)  # type: ignore[arg-type]
+    return {
+        "arguments": arguments,
+        "layout": [str(folder) for folder in layout_folders],
+        "read": cache.digests.of_all(sorted(read, key=str)),
+        "outputs": files,
+        "written": written,
+        "warnings": [_problem_to_json(problem) for problem in result.warnings],
+        "pages": result.pages,
+    }

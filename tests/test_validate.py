@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from research_news.assemble import assemble
-from research_news.exceptions import ContentError
+from research_news.exceptions import ContentError, counted
 from research_news.images import image_size
 from research_news.layout import BUILTIN_LAYOUTS, format_date
 from research_news.models import orcid_checksum_ok
@@ -801,9 +801,10 @@ def test_a_language_the_layout_has_no_labels_for_is_a_warning(minimal_issue: Pat
 
 def test_a_missing_publication_is_said_once_not_per_file(sample_tree: Path) -> None:
     (sample_tree / "publication.yaml").unlink()
+    issues = counted(len(list(sample_tree.glob("*/issue.yaml"))), "issue")  # the sample has more than one
     found = problems_for(sample_tree)
     assert found == [
-        "1:1: no publication.yaml in this folder or any folder above it, so 1 issue below it cannot be "
+        f"1:1: no publication.yaml in this folder or any folder above it, so {issues} below it cannot be "
         "checked (check the folder that holds publication.yaml, or start one here with "
         "`research-news new publication`)"
     ]

@@ -3,7 +3,8 @@
 A :class:`Checker` reads each file once and collects every problem of every file, so
 one run reports them all. Cross-file rules live here: the briefs an issue lists, image
 paths, the content tree boundary (the folder holding ``publication.yaml``), a
-publication's languages and word limits, and its layout.
+publication's languages and word limits, and its layout. Over a whole tree, the rules
+between issues (numbers, dates, briefs, ORCID iDs) are :mod:`research_news.series`'s.
 
 Link rules apply to the fields the model reads as markdown; plain text fields keep
 their own rules (one line, no control characters) and are shown escaped. What markdown
@@ -39,6 +40,7 @@ from .locate import (
 )
 from .models import PARTS, Brief, Issue, Publication, Strict
 from .sections import issue_model
+from .series import series_problems
 from .slugs import brief_slug
 from .tree import ISSUE_FILE, ISSUE_FOLDER_NAME, PUBLICATION_FILE, Files, find_root
 
@@ -546,8 +548,7 @@ class Checker:
                 self._issue_and_unlisted(path)
             elif (path / PUBLICATION_FILE).is_file():
                 self.publication(path)
-                for issue_file in sorted(path.rglob(ISSUE_FILE)):
-                    self._issue_and_unlisted(issue_file.parent)
+                self._series([self._issue_and_unlisted(f.parent) for f in sorted(path.rglob(ISSUE_FILE))])
             elif issue_files := sorted(path.rglob(ISSUE_FILE)):
                 if find_root(path) is None:  # the root cause, said once: not once per issue and brief
                     self.problems.append(
@@ -561,8 +562,8 @@ class Checker:
                             "`research-news new publication`",
                         )
                     )
-                for issue_file in issue_files if find_root(path) else []:
-                    self._issue_and_unlisted(issue_file.parent)
+                if find_root(path):
+                    self._series([self._issue_and_unlisted(issue_file.parent) for issue_file in issue_files])
             else:
                 files = sorted([*path.glob("*.yaml"), *path.glob("*.yml")])
                 if not files:
@@ -600,15 +601,20 @@ class Checker:
                         key=True,
                     )
 
-    def _issue_and_unlisted(self, issue_dir: Path) -> None:
+    def _series(self, contents: list[Content | None]) -> None:
+        """The rules between issues (series.py), over the issues that are valid on their own."""
+        self.problems.extend(series_problems([content for content in contents if content is not None]))
+
+    def _issue_and_unlisted(self, issue_dir: Path) -> Content | None:
         """An issue, then the briefs its folder holds that it does not list; unless the issue could
         not be read at all (no publication, broken YAML), when every brief would seem unlisted."""
-        self.issue(issue_dir)
+        content = self.issue(issue_dir)
         if find_root(issue_dir) is None:
-            return
+            return content
         doc, _ = self._model(issue_dir / ISSUE_FILE, issue_model())
         if doc is not None:
             self._check_unlisted(issue_dir)
+        return content
 
     def _check_unlisted(self, issue_dir: Path) -> None:
         """Briefs in briefs/ that no section lists are checked too, and pointed out."""

@@ -45,8 +45,7 @@ from typing import Any
 from jinja2 import Environment, pass_context
 from markupsafe import Markup
 
-from . import citations, feeds
-from . import site_interim as series  # INTERIM: research_news.series once branch `series` is merged
+from . import citations, feeds, series
 from .assemble import BriefView, Edition, assemble
 from .build import build as build_issue
 from .build import write_outputs
@@ -794,7 +793,7 @@ def build_one(issue_dir: Path, out: Path, pdf_variant: str | None) -> IssueBuilt
     """Build one issue for the site (in a worker process): its print PDF, web edition and offprints,
     its cover thumbnail and its briefs' share cards. A user-visible error comes back as data (an
     exception would have to survive pickling between processes)."""
-    from . import site_interim as share  # INTERIM: research_news.render.share once merged
+    from .render import share  # WeasyPrint and pdfium: loaded in the worker only
 
     built = IssueBuilt(issue_dir)
     try:
@@ -807,7 +806,9 @@ def build_one(issue_dir: Path, out: Path, pdf_variant: str | None) -> IssueBuilt
             built.images[f"{built.slug}/{COVER}"] = share.page_thumbnail_png(pdf)
         edition = assemble(load_content(issue_dir))
         for brief in edition.briefs:
-            built.images[f"{built.slug}/{brief.slug}/{SHARE_IMAGE}"] = share.share_card_png(edition, brief)
+            card = share.share_card(edition, brief)
+            built.images[f"{built.slug}/{brief.slug}/{SHARE_IMAGE}"] = card.png
+            built.warnings += card.warnings
     except ContentError as error:
         built.problems = list(error.problems)
     except ResearchNewsError as error:

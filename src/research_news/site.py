@@ -734,7 +734,8 @@ def _sitemap_pages(site: Site) -> list[tuple[str, dt.date]]:
     for issue in site.issues:
         pages.append((issue.url, issue.edition.date))
         pages += [(brief.url, issue.edition.date) for brief in issue.briefs]
-    for listing in [*site.people, *site.topics]:
+    listings: list[PersonPage | Topic] = [*site.people, *site.topics]
+    for listing in listings:
         pages.append((site.absolute(listing.path), max(b.issue.edition.date for b in listing.briefs)))
     return pages
 

@@ -71,8 +71,8 @@ _BIBTEX_SPECIAL = {
     "%": r"\%",
     "#": r"\#",
     "_": r"\_",
-    "^": r"\^{}",
-    "~": r"\~{}",
+    "^": r"\textasciicircum{}",  # not \^{}: that is a circumflex accent, on nothing
+    "~": r"\textasciitilde{}",
 }
 _BIBTEX_PATTERN = re.compile("|".join(re.escape(char) for char in _BIBTEX_SPECIAL))
 MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
@@ -89,11 +89,21 @@ def bibtex_text(text: str) -> str:
 
 def _bibtex_name(full: str) -> str:
     name = Name.split(full)
-    family = bibtex_text(name.family)
-    # "and" inside a name would split it in two; braces make a family name one unit.
-    if " and " in f" {name.family} " or not name.given:
-        family = "{" + family + "}"
-    return f"{family}, {bibtex_text(name.given)}" if name.given else family
+    family, given = bibtex_text(name.family), bibtex_text(name.given)
+    # BibTeX splits authors on the word "and" in any case: braces keep a part that has one whole;
+    # a single word is braced as well, so that nothing reads it as a given name.
+    family = "{" + family + "}" if _AND.search(family) or not given else family
+    given = "{" + given + "}" if _AND.search(given) else given
+    return f"{family}, {given}" if given else family
+
+
+_AND = re.compile(r"\band\b", re.IGNORECASE)
+
+
+def _bibtex_url(url: str) -> str:
+    """A URL as BibTeX's ``url`` field holds it: verbatim (the url package, biblatex), so only the
+    characters that would unbalance the field are written as the percent-escapes they are equal to."""
+    return url.replace("\\", "%5C").replace("{", "%7B").replace("}", "%7D")
 
 
 def bibtex(citation: Citation) -> str:
@@ -106,7 +116,7 @@ def bibtex(citation: Citation) -> str:
         ("year", str(citation.date.year)),
         ("month", MONTHS[citation.date.month - 1]),
         ("publisher", bibtex_text(citation.publisher)),
-        ("url", citation.url),
+        ("url", _bibtex_url(citation.url)),
         ("language", bibtex_text(citation.language)),
     ]
     if citation.keywords:

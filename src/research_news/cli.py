@@ -19,6 +19,7 @@ from .commands import new as new_command
 from .commands import schema as schema_command
 from .commands import send as send_command
 from .commands import serve as serve_command
+from .commands import site as site_command
 from .exceptions import ContentError, ResearchNewsError, UsageError
 
 
@@ -94,9 +95,13 @@ app.add_typer(new_command.app, name="new")
 app.command("schema")(schema_command.schema)
 app.command("send")(send_command.send)
 app.command("serve")(serve_command.serve)
+app.command("site")(site_command.site)
 
 
-OUTCOMES = {"send": "nothing was sent"}
+OUTCOMES = {
+    "send": "nothing was sent",
+    "site": "nothing was written (--skip-broken builds the issues without errors and leaves the others out)",
+}
 """What a command did not do when it stopped on content errors (default: nothing was written)."""
 
 

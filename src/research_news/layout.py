@@ -132,14 +132,16 @@ class Layout:
         chosen = next((m.email.summary for m in self.manifests if m.email.summary), None)
         return tuple(chosen) if chosen else DEFAULT_SUMMARY
 
-    def environment(self, subfolder: str, *, autoescape: bool = True) -> Environment:
-        """A sandboxed jinja2 environment over ``subfolder`` of every layout folder, chosen first.
+    def environment(self, subfolder: str, *, autoescape: bool = True, fallback: str | None = None) -> Environment:
+        """A sandboxed jinja2 environment over ``subfolder`` of every layout folder, chosen first;
+        a template none of them has comes from ``fallback`` (the site's pages reuse the web
+        edition's templates that way: ``environment("site", fallback="web")``).
 
         Sandboxed because a layout can come with the content: its templates get the
         edition's data and filters, never Python's internals (``__globals__``, ``os``).
         """
         env = _LayoutEnvironment(
-            loader=_ChainLoader(self.folders, subfolder),
+            loader=_ChainLoader(self.folders, subfolder, fallback),
             autoescape=select_autoescape(default=autoescape, default_for_string=autoescape),
             undefined=StrictUndefined,
             trim_blocks=True,
@@ -274,14 +276,24 @@ class _ChainLoader(BaseLoader):
     further down the chain than the template that asks for it.
     """
 
-    def __init__(self, folders: list[Path], subfolder: str):
+    def __init__(self, folders: list[Path], subfolder: str, fallback: str | None = None):
         self.folders = [folder.resolve() for folder in folders]
         self.subfolder = subfolder
+        self.fallback = fallback
 
     def locate(self, name: str) -> tuple[int, Path]:
         """(index of the layout folder, file) that provides the template ``name``."""
         found = re.fullmatch(r"@(\d+)/(.+)", name)
-        start, relative = (int(found[1]), found[2]) if found else (0, f"{self.subfolder}/{name}")
+        if found:
+            return self._first(int(found[1]), found[2], name)
+        try:
+            return self._first(0, f"{self.subfolder}/{name}", name)
+        except TemplateNotFound:
+            if self.fallback is None:
+                raise
+            return self._first(0, f"{self.fallback}/{name}", name)
+
+    def _first(self, start: int, relative: str, name: str) -> tuple[int, Path]:
         pieces = split_template_path(relative)  # refuses `..`
         for index in range(start, len(self.folders)):
             candidate = self.folders[index].joinpath(*pieces)

@@ -173,6 +173,33 @@ class Labels(Strict):
     title_without_headline: str | None = None
     subject: str | None = None
     subject_without_headline: str | None = None
+    # research-news site
+    home: str | None = None
+    latest_issue: str | None = None
+    all_issues: str | None = None
+    read_issue: str | None = None
+    previous_issue: str | None = None
+    next_issue: str | None = None
+    previous_brief: str | None = None
+    next_brief: str | None = None
+    briefs: str | None = None
+    people: str | None = None
+    themes: str | None = None
+    keywords: str | None = None
+    search: str | None = None
+    search_intro: str | None = None
+    search_needs_script: str | None = None
+    cite_this_brief: str | None = None
+    download_citation: str | None = None
+    share: str | None = None
+    share_by_email: str | None = None
+    download_offprint: str | None = None
+    page_not_found: str | None = None
+    page_not_found_text: str | None = None
+    feeds: str | None = None
+    feed_briefs: str | None = None
+    feed_briefs_json: str | None = None
+    feed_issues: str | None = None
     quotes: (
         Annotated[
             list[str], Field(min_length=4, max_length=4, description="Opening and closing quotes, then the inner pair.")

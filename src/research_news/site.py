@@ -1,0 +1,852 @@
+"""``research-news site``: every issue of a content tree, and a static site around them.
+
+The pipeline, like a build's: collect → check → shape → render → build issues → write → index.
+
+- **collect and check**: every issue folder of the tree is checked on its own (each with its
+  problems, so a broken issue can be left out with ``skip_broken``), and the series as a whole
+  (:mod:`research_news.series`); any error stops the site before anything is written.
+- **shape**: the issues in series order, each brief with its page, its citation, its people and
+  themes, prev/next links (:class:`Site`); templates only loop over it.
+- **render**: the pages (layout's ``site/`` templates, falling back to ``web/`` for the brief and
+  the issue), feeds, sitemap and citation files, in memory: a layout mistake stops here too.
+- **build issues**: :func:`research_news.build.build` per issue (print PDF, web edition,
+  offprints) into ``<out>/<slug>/``, in a process pool (``jobs``); each worker also makes its
+  issue's cover thumbnail and its briefs' share cards.
+- **write**: the site's files, atomically, with a manifest (a removed page is pruned).
+- **index**: Pagefind indexes the brief pages (``data-pagefind-body``) for the search page.
+
+Every address is under the publication's ``web_base_url``; pages link relatively, so the
+folder works from any host path and from the file system; feeds, the sitemap, canonical
+links, OpenGraph and citation metadata are absolute. Output is deterministic: dates come from
+the content, never from the clock.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import importlib.util
+import json
+import logging
+import os
+import shutil
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from contextlib import AbstractContextManager, nullcontext
+from dataclasses import dataclass, field
+from itertools import pairwise
+from multiprocessing import get_context
+from pathlib import Path
+from typing import Any
+
+from jinja2 import Environment, pass_context
+from markupsafe import Markup
+
+from . import citations, feeds, series
+from .assemble import BriefView, Edition, assemble
+from .build import build as build_issue
+from .build import write_outputs
+from .checker import Checker, Content
+from .editions import Output
+from .exceptions import ContentError, Problem, ResearchNewsError, counted, display_path
+from .layout import Layout
+from .render.theme import palette
+from .render.web import STYLESHEET, LayoutFonts, image_path, image_url
+from .tree import ISSUE_FILE, PUBLICATION_FILE, find_root
+from .validate import errors_only, load_content
+
+log = logging.getLogger(__name__)
+
+RESERVED = ("assets", "people", "themes", "search", "pagefind")
+"""Folders the site's own pages live in: no issue folder may take one of these names."""
+
+COVER = "cover.png"
+"""The first page of an issue's PDF, beside its web edition: the home page's thumbnail."""
+SHARE_IMAGE = "share.png"
+"""A brief's 1200×630 share card, beside its page."""
+
+BRIEF_FEED, BRIEF_JSON_FEED, ISSUE_FEED = "feed.xml", "feed.json", "issues.xml"
+
+Step = Callable[[str], AbstractContextManager[object]]
+
+
+def _no_progress(label: str) -> AbstractContextManager[object]:
+    return nullcontext()
+
+
+# --- what a site build did ---------------------------------------------------------------
+
+
+@dataclass
+class LeftOut:
+    """An issue ``skip_broken`` left out, and its errors."""
+
+    issue_dir: Path
+    problems: list[Problem]
+
+
+@dataclass
+class SiteResult:
+    out_dir: Path
+    issues: list[str] = field(default_factory=list)  # slugs, newest first
+    left_out: list[LeftOut] = field(default_factory=list)
+    warnings: list[Problem] = field(default_factory=list)
+    files: int = 0  # the site's own files (the issues' builds count theirs)
+    issue_files: int = 0
+    seconds: float = 0.0
+    searchable: bool = False
+
+
+# --- the shaped site: what templates see ---------------------------------------------------
+
+
+@dataclass
+class Topic:
+    """A theme (a keyword shared by briefs) with its page."""
+
+    slug: str
+    name: str
+    path: str  # themes/<slug>/
+    briefs: list[BriefPage] = field(default_factory=list)
+
+
+@dataclass
+class PersonPage:
+    slug: str
+    name: str
+    orcid: str | None
+    orcid_url: str | None
+    affiliation: str | None
+    path: str  # people/<slug>/
+    briefs: list[BriefPage] = field(default_factory=list)
+
+
+@dataclass
+class Download:
+    """A citation file of a brief, beside its page."""
+
+    label: str
+    path: str
+    type: str
+
+    @property
+    def name(self) -> str:
+        """The file's name: its link from the brief's page."""
+        return self.path.rsplit("/", 1)[-1]
+
+
+@dataclass
+class BriefPage:
+    brief: BriefView
+    issue: IssuePage
+    theme: str  # the issue section the brief is under
+    path: str  # <issue>/<brief>/
+    url: str
+    pdf: str
+    pdf_url: str
+    share_image: str
+    share_image_url: str
+    summary: str
+    citation: citations.Citation
+    downloads: list[Download] = field(default_factory=list)
+    people: list[PersonPage] = field(default_factory=list)
+    topics: list[Topic] = field(default_factory=list)
+    previous: BriefPage | None = None
+    next: BriefPage | None = None
+
+    @property
+    def citation_date(self) -> str:
+        """The date as Highwire's ``citation_publication_date`` wants it: 2023/01/16."""
+        return self.issue.edition.date.strftime("%Y/%m/%d")
+
+    @property
+    def share_links(self) -> dict[str, str]:
+        """Plain links that open each service's own share form: no script, no tracker on this page."""
+        from urllib.parse import quote, urlencode
+
+        title = self.brief.title
+        return {
+            "email": f"mailto:?subject={quote(title)}&body={quote(self.url)}",
+            "Mastodon": "https://mastodonshare.com/?" + urlencode({"text": title, "url": self.url}),
+            "Bluesky": "https://bsky.app/intent/compose?" + urlencode({"text": f"{title} {self.url}"}),
+            "LinkedIn": "https://www.linkedin.com/sharing/share-offsite/?" + urlencode({"url": self.url}),
+        }
+
+
+@dataclass
+class IssuePage:
+    edition: Edition
+    path: str  # <slug>/
+    url: str
+    pdf: str
+    cover: str
+    briefs: list[BriefPage] = field(default_factory=list)
+    topics: list[Topic] = field(default_factory=list)
+    previous: IssuePage | None = None  # older
+    next: IssuePage | None = None  # newer
+
+    @property
+    def slug(self) -> str:
+        return self.edition.slug
+
+
+@dataclass
+class Site:
+    """Everything the site's templates show, shaped here so they only loop."""
+
+    base_url: str  # web_base_url with one trailing slash
+    lang: str
+    labels: dict[str, Any]
+    name: str
+    series: str
+    tagline: str | None
+    about_html: Markup
+    website: str | None
+    logo: str | None  # the logo's path in the site
+    issues: list[IssuePage]  # newest first
+    people: list[PersonPage]
+    topics: list[Topic]
+    layout: Layout
+    latest: Edition
+
+    @property
+    def by_year(self) -> list[tuple[int, list[IssuePage]]]:
+        years: dict[int, list[IssuePage]] = {}
+        for issue in self.issues:
+            years.setdefault(issue.edition.date.year, []).append(issue)
+        return list(years.items())
+
+    @property
+    def briefs(self) -> list[BriefPage]:
+        """Every brief, newest issue first, each issue's in reading order."""
+        return [brief for issue in self.issues for brief in issue.briefs]
+
+    def absolute(self, path: str) -> str:
+        return self.base_url + path
+
+
+# --- the pipeline ----------------------------------------------------------------------
+
+
+def build_site(
+    source: Path,
+    out: Path,
+    *,
+    jobs: int | None = None,
+    skip_broken: bool = False,
+    pdf_variant: str | None = "pdf/ua-1",
+    search: bool = True,
+    step: Step = _no_progress,
+) -> SiteResult:
+    """Build every issue of the content tree holding ``source``, and the site around them, into ``out``.
+
+    ``jobs`` issues are built at once (default: one per core). An issue with errors stops
+    everything (nothing is written) unless ``skip_broken``, which leaves it out and says so in
+    the result. ``search=False`` skips Pagefind (the search page then finds nothing).
+    """
+    started = time.perf_counter()
+    with step("Checking every issue"):
+        root = _tree_root(source)
+        result = SiteResult(out)
+        contents = collect(root, out, skip_broken, result)
+    with step("Shaping the site"):
+        site = shape(contents)
+        pages = render_site(site, out)
+    with step(f"Building {counted(len(contents), 'issue')}"):
+        images = build_issues([content.issue_dir for content in contents], out, jobs, pdf_variant, result)
+    with step("Writing the site"):
+        outputs = pages + [Output(out / path, data, edition="site") for path, data in images.items()]
+        write_outputs(outputs, inside=out, editions=["site"])
+        result.files = len(outputs)
+        result.issues = [issue.slug for issue in site.issues]
+    if search:
+        with step("Indexing the briefs for search"):
+            index_search(out)
+        result.searchable = True
+    result.warnings = list(dict.fromkeys(result.warnings))
+    result.seconds = time.perf_counter() - started
+    return result
+
+
+def _tree_root(source: Path) -> Path:
+    try:
+        root = find_root(source.resolve()) if source.exists() else None
+    except OSError:
+        root = None
+    if root is None:
+        raise ContentError(
+            [
+                Problem(
+                    source,
+                    1,
+                    1,
+                    f"no {PUBLICATION_FILE} in this folder or any folder above it",
+                    "name the folder that holds publication.yaml and the issue folders",
+                )
+            ]
+        )
+    return root
+
+
+# --- collect and check --------------------------------------------------------------------
+
+
+def issue_folders(root: Path, out: Path) -> list[Path]:
+    """Every issue folder of the tree (holding issue.yaml), except inside the output folder."""
+    skipped = out.resolve()
+    return [
+        file.parent
+        for file in sorted(root.rglob(ISSUE_FILE))
+        if not file.resolve().is_relative_to(skipped) and file.is_file()
+    ]
+
+
+def collect(root: Path, out: Path, skip_broken: bool, result: SiteResult) -> list[Content]:
+    """The validated content of every issue to publish, in series order; refuses (ContentError,
+    every error of every issue) when any issue has an error, unless ``skip_broken``."""
+    folders = issue_folders(root, out)
+    if not folders:
+        raise ContentError([Problem(root, 1, 1, "no issue folder (holding issue.yaml) in this tree", None)])
+    problems: dict[Path, list[Problem]] = {}
+    for folder in folders:
+        checker = Checker()
+        checker.check_path(folder)
+        problems[folder] = errors_only(checker.problems) + _reserved_name(folder)
+    contents = [load_content(folder) for folder in folders if not problems[folder]]
+    for problem in series.series_problems(contents):
+        if problem.severity == "error":
+            owner = next((f for f in folders if problem.path.resolve().is_relative_to(f.resolve())), folders[0])
+            problems[owner].append(problem)
+    errors = sorted({problem for found in problems.values() for problem in found})
+    publication = _publication_problems(root, contents)
+    if publication:
+        raise ContentError(errors + publication)
+    if errors and not skip_broken:
+        raise ContentError(errors)
+    broken = {folder for folder, found in problems.items() if found}
+    result.left_out = [LeftOut(folder, problems[folder]) for folder in folders if folder in broken]
+    kept = [content for content in contents if content.issue_dir not in broken]
+    if not kept:
+        raise ContentError(errors)  # every issue is broken: there is nothing to publish
+    return series.in_series_order(kept)
+
+
+def _reserved_name(folder: Path) -> list[Problem]:
+    if folder.name not in RESERVED:
+        return []
+    return [
+        Problem(
+            folder / ISSUE_FILE,
+            1,
+            1,
+            f"the site keeps its own pages in {folder.name}/, so an issue cannot be published under that name",
+            f"rename the issue folder (its name is its address); the site reserves {', '.join(RESERVED)}",
+        )
+    ]
+
+
+def _publication_problems(root: Path, contents: list[Content]) -> list[Problem]:
+    """What the site needs of publication.yaml that a single issue's build does not: ``web_base_url``."""
+    if contents and contents[0].publication.web_base_url:
+        return []
+    if not contents:
+        return []
+    return [
+        Problem(
+            root / PUBLICATION_FILE,
+            1,
+            1,
+            "the site needs `web_base_url`: feeds, the sitemap, citation and share metadata give absolute addresses",
+            "add `web_base_url: https://…`, the address the site will be published under",
+        )
+    ]
+
+
+# --- shape ------------------------------------------------------------------------------------
+
+
+def shape(contents: list[Content]) -> Site:
+    """The site of ``contents`` (validated issues in series order), newest issue first."""
+    editions = [assemble(content) for content in contents]
+    latest = editions[-1]
+    publication = contents[-1].publication
+    lang = publication.languages[0] if publication.languages else latest.lang
+    labels = latest.layout.labels(lang)
+    base = (publication.web_base_url or "").rstrip("/") + "/"
+    issues = [_issue_page(edition, base) for edition in reversed(editions)]
+    for newer, older in pairwise(issues):
+        newer.previous, older.next = older, newer
+    briefs = {(issue.slug, brief.brief.slug): brief for issue in issues for brief in issue.briefs}
+    ordered = list(briefs.values())
+    for earlier, later in pairwise(ordered):
+        earlier.next, later.previous = later, earlier
+    people = [_person_page(person, briefs) for person in series.people(contents)]
+    for person in people:
+        for page in person.briefs:
+            page.people.append(person)
+    topics = [_topic(theme, briefs) for theme in series.themes(contents)]
+    for topic in topics:
+        for page in topic.briefs:
+            page.topics.append(topic)
+            if topic not in page.issue.topics:
+                page.issue.topics.append(topic)
+    for page in ordered:  # authors in the brief's order, as written
+        page.people.sort(key=lambda person: _author_position(page.brief, person))
+    logo = latest.publication.logo
+    return Site(
+        base_url=base,
+        lang=lang,
+        labels=labels,
+        name=latest.publication.name,
+        series=latest.publication.series,
+        tagline=latest.publication.tagline,
+        about_html=latest.publication.about_html,
+        website=latest.publication.website,
+        logo=image_url(logo) if logo else None,
+        issues=issues,
+        people=people,
+        topics=topics,
+        layout=latest.layout,
+        latest=latest,
+    )
+
+
+def _issue_page(edition: Edition, base: str) -> IssuePage:
+    slug = edition.slug
+    issue = IssuePage(edition, f"{slug}/", f"{base}{slug}/", f"{slug}/{edition.pdf_name}", f"{slug}/{COVER}")
+    for section in edition.sections:
+        for brief in section.briefs:
+            issue.briefs.append(_brief_page(brief, section.title, issue, base))
+    return issue
+
+
+def _brief_page(brief: BriefView, theme: str, issue: IssuePage, base: str) -> BriefPage:
+    edition = issue.edition
+    path = f"{issue.path}{brief.slug}/"
+    pdf = f"{issue.path}offprints/{brief.slug}.pdf"
+    summary = _summary(brief)
+    citation = citations.Citation(
+        key=f"{edition.slug}-{brief.slug}",
+        title=brief.title if not brief.subtitle else f"{brief.title}: {brief.subtitle}",
+        authors=tuple(author.name for author in brief.authors),
+        journal=edition.publication.series,
+        issue=edition.number,
+        date=edition.date,
+        url=base + path,
+        pdf_url=base + pdf,
+        language=brief.lang,
+        publisher=edition.publication.name,
+        abstract=summary,
+        keywords=tuple(brief.keywords),
+    )
+    page = BriefPage(
+        brief=brief,
+        issue=issue,
+        theme=theme,
+        path=path,
+        url=base + path,
+        pdf=pdf,
+        pdf_url=base + pdf,
+        share_image=path + SHARE_IMAGE,
+        share_image_url=base + path + SHARE_IMAGE,
+        summary=summary,
+        citation=citation,
+    )
+    for extension, (label, kind, _) in citations.FORMATS.items():
+        page.downloads.append(Download(label, f"{path}{brief.slug}.{extension}", kind))
+    return page
+
+
+def _summary(brief: BriefView) -> str:
+    """A brief's summary in plain text: why it matters (its opening), for feeds and descriptions."""
+    part = brief.parts_by_key["why_it_matters"]
+    html = part.html if part.html is not None else Markup(" ").join(part.items or [])
+    return " ".join(Markup(html).striptags().split())
+
+
+def _person_page(person: series.Person, briefs: dict[tuple[str, str], BriefPage]) -> PersonPage:
+    return PersonPage(
+        slug=person.slug,
+        name=person.name,
+        orcid=person.orcid,
+        orcid_url=f"https://orcid.org/{person.orcid}" if person.orcid else None,
+        affiliation=person.affiliation,
+        path=f"people/{person.slug}/",
+        briefs=_newest_first([briefs[(ref.issue_slug, ref.slug)] for ref in person.briefs]),
+    )
+
+
+def _topic(theme: series.Theme, briefs: dict[tuple[str, str], BriefPage]) -> Topic:
+    pages = _newest_first([briefs[(ref.issue_slug, ref.slug)] for ref in theme.briefs])
+    return Topic(theme.slug, theme.name, f"themes/{theme.slug}/", pages)
+
+
+def _newest_first(pages: list[BriefPage]) -> list[BriefPage]:
+    """Series order reversed, keeping reading order inside an issue."""
+    issues = list(dict.fromkeys(page.issue.slug for page in pages))
+    return [page for slug in reversed(issues) for page in pages if page.issue.slug == slug]
+
+
+def _author_position(brief: BriefView, person: PersonPage) -> int:
+    for index, author in enumerate(brief.authors):
+        if (person.orcid and author.orcid == person.orcid) or author.name.casefold() == person.name.casefold():
+            return index
+    return len(brief.authors)
+
+
+# --- render -----------------------------------------------------------------------------------
+
+
+def _json_ld(data: Any) -> Markup:
+    """``data`` as the text of a ``<script type="application/ld+json">``: ``<``, ``>`` and ``&``
+    escaped as JSON allows, so no value can close the script element."""
+    text = json.dumps(data, ensure_ascii=False, indent=1, sort_keys=False)
+    return Markup(text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026"))
+
+
+def scholarly_article(page: BriefPage, site: Site) -> dict:
+    """schema.org JSON-LD of a brief: a ScholarlyArticle, part of an issue of the periodical."""
+    edition = page.issue.edition
+    authors = []
+    for author, person in zip(page.brief.authors, _people_for(page), strict=False):
+        entry: dict[str, Any] = {"@type": "Person", "name": author.name}
+        if author.orcid_url:
+            entry["sameAs"] = author.orcid_url
+        if author.affiliation:
+            entry["affiliation"] = {"@type": "Organization", "name": author.affiliation}
+        if person is not None:
+            entry["url"] = site.absolute(person.path)
+        authors.append(entry)
+    article: dict[str, Any] = {
+        "@context": "https://schema.org",
+        "@type": "ScholarlyArticle",
+        "@id": page.url,
+        "url": page.url,
+        "headline": page.brief.title,
+        "name": page.brief.title,
+        "author": authors,
+        "datePublished": edition.date.isoformat(),
+        "inLanguage": page.brief.lang,
+        "abstract": page.summary,
+        "image": page.share_image_url,
+        "encoding": {"@type": "MediaObject", "contentUrl": page.pdf_url, "encodingFormat": "application/pdf"},
+        "publisher": {"@type": "Organization", "name": site.name},
+        "isPartOf": {
+            "@type": "PublicationIssue",
+            "@id": page.issue.url,
+            "issueNumber": str(edition.number),
+            "datePublished": edition.date.isoformat(),
+            "isPartOf": {"@type": "Periodical", "name": edition.publication.series, "url": site.base_url},
+        },
+    }
+    if page.brief.subtitle:
+        article["alternativeHeadline"] = page.brief.subtitle
+    if page.brief.keywords:
+        article["keywords"] = list(page.brief.keywords)
+    return article
+
+
+def _people_for(page: BriefPage) -> list[PersonPage | None]:
+    """The person page of each author of ``page``, in the brief's order."""
+    found: list[PersonPage | None] = []
+    for author in page.brief.authors:
+        found.append(
+            next(
+                (
+                    p
+                    for p in page.people
+                    if (p.orcid and author.orcid == p.orcid) or p.name.casefold() == author.name.casefold()
+                ),
+                None,
+            )
+        )
+    return found
+
+
+class _Renderer:
+    """The site's templates in the publication's layout, with the filters pages share."""
+
+    def __init__(self, site: Site):
+        self.site = site
+        self.fonts = LayoutFonts(site.latest)
+        self.theme = palette(site.latest)
+        self._environments: dict[str, Environment] = {}
+
+    def env(self, image_base: str = "") -> Environment:
+        """The environment for pages ``image_base`` away from their issue's folder (where its images are).
+
+        One per distance, not a filter reading the page's context: jinja compiles a filter's call
+        differently when it takes the context, and the compiled templates are shared with the
+        web edition's environment (layout.py), whose ``asset_url`` does not.
+        """
+        if image_base not in self._environments:
+            env = self.site.layout.environment("site", fallback="web")
+            env.filters["asset_url"] = lambda image: image_base + image_url(image)
+            env.filters["json_ld"] = _json_ld
+            env.globals["font_url"] = self._font_url
+            self._environments[image_base] = env
+        return self._environments[image_base]
+
+    @pass_context
+    def _font_url(self, context: Any, name: str) -> str | None:
+        """A layout font for the page being rendered: its fonts are under the site's assets/."""
+        url = self.fonts.url(name)
+        return None if url is None else context.get("root", "") + url
+
+    def page(self, template: str, root: str, image_base: str = "", **values: Any) -> bytes:
+        """The page ``template`` at ``root`` (the relative way back to the site's top folder)."""
+        context = {
+            "site": self.site,
+            "lang": self.site.lang,
+            "labels": self.site.labels,
+            "publication": self.site.latest.publication,
+            "theme": self.theme,
+            "root": root,
+        }
+        return self.env(image_base).get_template(template).render({**context, **values}).encode("utf-8")
+
+
+def render_site(site: Site, out: Path) -> list[Output]:
+    """Every page and file of the site (not the issues' own builds), in memory."""
+    renderer = _Renderer(site)
+    files: dict[str, bytes] = {}
+    page = renderer.page
+    files["index.html"] = page("home.html.j2", "")
+    files["404.html"] = page("404.html.j2", site.base_url)  # served at any depth: absolute links
+    files["search/index.html"] = page("search.html.j2", "../")
+    files["people/index.html"] = page("people.html.j2", "../")
+    files["themes/index.html"] = page("themes.html.j2", "../")
+    for person in site.people:
+        files[f"{person.path}index.html"] = page("person.html.j2", "../../", person=person)
+    for topic in site.topics:
+        files[f"{topic.path}index.html"] = page("theme.html.j2", "../../", topic=topic)
+    for issue in site.issues:
+        edition = issue.edition
+        files[f"{issue.path}index.html"] = page(
+            "issue.html.j2",
+            "../",
+            issue=issue,
+            edition=edition,
+            labels=edition.labels,
+            publication=edition.publication,
+            stylesheet="../" + STYLESHEET,
+            image_base="",
+        )
+        for brief in issue.briefs:
+            files[f"{brief.path}index.html"] = page(
+                "brief-page.html.j2",
+                "../../",
+                page=brief,
+                brief=brief.brief,
+                edition=edition,
+                issue=issue,
+                json_ld=scholarly_article(brief, site),
+                lang=brief.brief.lang,
+                labels=brief.brief.labels,
+                image_base="../",
+            )
+            for download, (_, _, writer) in zip(brief.downloads, citations.FORMATS.values(), strict=True):
+                files[download.path] = writer(brief.citation).encode("utf-8")
+    files.update(_feeds(site, renderer))
+    files["sitemap.xml"] = feeds.sitemap(_sitemap_pages(site))
+    files["robots.txt"] = _robots(site)
+    outputs = [Output(out / path, data, edition="site") for path, data in files.items()]
+    outputs += _assets(site, renderer, out)
+    return outputs
+
+
+def _robots(site: Site) -> bytes:
+    """Every page may be crawled; the sitemap says where they are. (Crawlers read robots.txt only at a
+    host's root: a site published below it should have the host's own robots.txt name the sitemap.)"""
+    return f"User-agent: *\nAllow: /\n\nSitemap: {site.absolute('sitemap.xml')}\n".encode()
+
+
+def _assets(site: Site, renderer: _Renderer, out: Path) -> list[Output]:
+    """The stylesheets, web fonts and logo the site's own pages use, under assets/."""
+    copies: dict[str, Path] = {}
+    for name in ("web/web.css", "site/site.css"):
+        found = site.layout.file(name)
+        if found is None:
+            raise ResearchNewsError(f"the layout has no {name}")  # the default layout has both
+        copies[f"assets/{Path(name).name}"] = found
+    if site.latest.publication.logo:
+        copies[image_path(site.latest.publication.logo)] = site.latest.publication.logo.source
+    copies.update(renderer.fonts.files)
+    outputs = [Output(out / path, copy_of=source, edition="site") for path, source in copies.items()]
+    outputs += [Output(out / path, data, edition="site") for path, data in renderer.fonts.data.items()]
+    return outputs
+
+
+def _feeds(site: Site, renderer: _Renderer) -> dict[str, bytes]:
+    """The briefs' Atom and JSON feeds, and the issues' Atom feed."""
+    entries = []
+    for page in site.briefs:
+        content = renderer.env(site.absolute(page.issue.path)).get_template("feed-entry.html.j2")
+        html = content.render(page=page, brief=page.brief, labels=site.labels)
+        entries.append(
+            feeds.FeedEntry(
+                id=page.url,
+                url=page.url,
+                title=page.brief.title,
+                date=page.issue.edition.date,
+                summary=page.summary,
+                authors=tuple(feeds.FeedAuthor(a.name, a.orcid_url) for a in page.brief.authors),
+                content_html=html,
+                tags=tuple(page.brief.keywords),
+                language=page.brief.lang,
+                pdf_url=page.pdf_url,
+            )
+        )
+    issue_entries = [
+        feeds.FeedEntry(
+            id=issue.url,
+            url=issue.url,
+            title=issue.edition.title,
+            date=issue.edition.date,
+            summary=issue.edition.preheader,
+            authors=tuple(feeds.FeedAuthor(name) for name in issue.edition.authors),
+            tags=tuple(topic.name for topic in issue.topics),
+            language=issue.edition.lang,
+            pdf_url=site.absolute(issue.pdf),
+        )
+        for issue in site.issues
+    ]
+
+    def feed(path: str, entries: list[feeds.FeedEntry], title: str) -> feeds.Feed:
+        icon = site.absolute(site.logo) if site.logo else None
+        return feeds.Feed(title, site.tagline, site.base_url, site.absolute(path), site.lang, site.name, entries, icon)
+
+    title = f"{site.series} · {site.name}"
+    return {
+        BRIEF_FEED: feeds.atom(feed(BRIEF_FEED, entries, title)),
+        BRIEF_JSON_FEED: feeds.json_feed(feed(BRIEF_JSON_FEED, entries, title)),
+        ISSUE_FEED: feeds.atom(feed(ISSUE_FEED, issue_entries, f"{title} ({site.labels['all_issues']})")),
+    }
+
+
+def _sitemap_pages(site: Site) -> list[tuple[str, dt.date]]:
+    latest = site.issues[0].edition.date
+    pages = [(site.base_url, latest)]
+    pages += [(site.absolute(path), latest) for path in ("people/", "themes/", "search/")]
+    for issue in site.issues:
+        pages.append((issue.url, issue.edition.date))
+        pages += [(brief.url, issue.edition.date) for brief in issue.briefs]
+    listings: list[PersonPage | Topic] = [*site.people, *site.topics]
+    for listing in listings:
+        pages.append((site.absolute(listing.path), max(b.issue.edition.date for b in listing.briefs)))
+    return pages
+
+
+# --- build the issues -------------------------------------------------------------------------
+
+
+@dataclass
+class IssueBuilt:
+    """What a worker sends back: the issue's warnings and files, its images, or what stopped it."""
+
+    issue_dir: Path
+    slug: str = ""
+    files: int = 0
+    warnings: list[Problem] = field(default_factory=list)
+    images: dict[str, bytes] = field(default_factory=dict)  # site path → PNG
+    problems: list[Problem] = field(default_factory=list)  # a ContentError's
+    error: str | None = None  # any other ResearchNewsError's message
+
+
+def build_issues(
+    folders: list[Path], out: Path, jobs: int | None, pdf_variant: str | None, result: SiteResult
+) -> dict[str, bytes]:
+    """Build every issue into ``out/<slug>/`` (``jobs`` at a time); the images they made, by site path."""
+    workers = max(1, min(jobs or os.cpu_count() or 1, len(folders)))
+    if workers == 1:
+        done = [build_one(folder, out, pdf_variant) for folder in folders]
+    else:
+        # spawn, not fork: the parent runs the progress spinner's thread (see render_offprints)
+        try:
+            with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn")) as pool:
+                done = list(pool.map(build_one, folders, [out] * len(folders), [pdf_variant] * len(folders)))
+        except BrokenProcessPool:
+            raise ResearchNewsError(
+                "a process building an issue stopped without a word (out of memory?); "
+                "run again with --jobs 1 to see which issue, with less memory in use"
+            ) from None
+    images: dict[str, bytes] = {}
+    problems: list[Problem] = []
+    failures = []
+    for built in done:
+        result.warnings += built.warnings
+        result.issue_files += built.files
+        images.update(built.images)
+        problems += built.problems
+        if built.error:
+            failures.append(f"{display_path(built.issue_dir)}: {built.error}")
+    if problems:
+        raise ContentError(problems)
+    if failures:
+        raise ResearchNewsError("; ".join(failures))
+    return images
+
+
+def build_one(issue_dir: Path, out: Path, pdf_variant: str | None) -> IssueBuilt:
+    """Build one issue for the site (in a worker process): its print PDF, web edition and offprints,
+    its cover thumbnail and its briefs' share cards. A user-visible error comes back as data (an
+    exception would have to survive pickling between processes)."""
+    from .render import share  # WeasyPrint and pdfium: loaded in the worker only
+
+    built = IssueBuilt(issue_dir)
+    try:
+        result = build_issue(issue_dir, out, only=("pdf", "web"), offprints=True, pdf_variant=pdf_variant)
+        built.slug = result.out_dir.name
+        built.files = len(result.outputs)
+        built.warnings = list(result.warnings)
+        pdf = next(o.data for o in result.outputs if o.path.name.endswith(".pdf") and o.edition == "pdf")
+        if pdf is not None:
+            built.images[f"{built.slug}/{COVER}"] = share.page_thumbnail_png(pdf)
+        edition = assemble(load_content(issue_dir))
+        for brief in edition.briefs:
+            card = share.share_card(edition, brief)
+            built.images[f"{built.slug}/{brief.slug}/{SHARE_IMAGE}"] = card.png
+            built.warnings += card.warnings
+    except ContentError as error:
+        built.problems = list(error.problems)
+    except ResearchNewsError as error:
+        built.error = str(error)
+    return built
+
+
+# --- search ------------------------------------------------------------------------------------
+
+PAGEFIND = "pagefind"
+
+
+def index_search(out: Path) -> None:
+    """Index the brief pages with Pagefind into ``out/pagefind/`` (replaced whole, so no old
+    fragment stays behind)."""
+    if importlib.util.find_spec("pagefind") is None:
+        raise ResearchNewsError(
+            "the site was written, but its search needs Pagefind, which is not installed: "
+            "install it with `pip install 'pagefind[bin]'` and build again (or build with --no-search)"
+        )
+    fresh, old = out / ".pagefind-new", out / ".pagefind-old"
+    for leftover in (fresh, old):
+        shutil.rmtree(leftover, ignore_errors=True)
+    command = [sys.executable, "-m", "pagefind", "--site", str(out), "--output-path", str(fresh), "--silent"]
+    try:
+        ran = subprocess.run(command, capture_output=True, text=True, check=False, timeout=600)
+    except (OSError, subprocess.TimeoutExpired) as error:
+        raise ResearchNewsError(f"the site was written, but Pagefind could not index it: {error}") from None
+    if ran.returncode != 0 or not (fresh / "pagefind.js").is_file():
+        said = (ran.stderr or ran.stdout).strip().splitlines()[-3:]
+        raise ResearchNewsError(
+            "the site was written, but Pagefind could not index it"
+            + (f": {' '.join(said)}" if said else "")
+            + "; reinstall it with `pip install --force-reinstall 'pagefind[bin]'` (its binary must run on this machine)"
+        )
+    target = out / PAGEFIND
+    if target.exists():
+        target.rename(old)
+    fresh.rename(target)
+    shutil.rmtree(old, ignore_errors=True)

@@ -24,8 +24,9 @@ from .assemble import Edition, assemble
 from .editions import Options, Output
 from .exceptions import ContentError, Problem, ResearchNewsError, UsageError, display_path
 from .manifest import MANIFEST_NAME, Manifest, build_lock, remove_stale
+from .translations import in_language, language_name
 from .tree import PUBLICATION_FILE
-from .validate import load_content
+from .validate import Content, load_content
 from .write import (
     WRITE_ERRORS,
     Fill,
@@ -71,7 +72,8 @@ def build(
     pad_to: int | None = None,
     step: Step = _no_progress,
 ) -> BuildResult:
-    """Build the requested editions of the issue in ``issue_dir`` into ``out/<slug>/``.
+    """Build the requested editions of the issue in ``issue_dir`` into ``out/<slug>/``, and those
+    of each language it is translated into (an ``issue.<lang>.yaml``) into ``out/<slug>/<lang>/``.
 
     ``only`` names editions of the registry (editions.py); ``None`` means every edition made
     by default that the publication is set up for: the email edition needs ``web_base_url``
@@ -84,20 +86,13 @@ def build(
     started = time.perf_counter()
     with step("Checking content"):
         content = load_content(issue_dir)
-    with step("Assembling the issue"):
-        edition = assemble(content)
-    result = BuildResult(out / edition.slug, warnings=list(content.warnings))
     if only is not None and registry.unknown(only):
         raise UsageError(registry.choices_message(only))
-    wanted = set(only if only is not None else _editions_for(edition, result))
-    wanted |= {"offprints"} if offprints else set()
-    wanted |= {"pdf"} if attach_pdf else set()
-    options = Options(result.out_dir, pdf_variant, attach_pdf, pad_to)
-    for name, renderer in registry.registered().items():
-        if name in wanted:
-            with step(f"Rendering {renderer.title}"), _rendering(renderer.title):
-                rendered = options.rendered[name] = renderer.render(edition, options)
-            _record(name, rendered, result)
+    result = BuildResult(out / content.issue_dir.resolve().name, warnings=list(content.warnings))
+    for language in content.languages:
+        pages = result.pages
+        _build_language(in_language(content, language), result, only, offprints, pdf_variant, attach_pdf, pad_to, step)
+        result.pages = pages or result.pages  # the summary counts the issue's own language's pages
     result.warnings = list(dict.fromkeys(result.warnings))  # offprints repeat the issue's warnings
     warnings = [problem for problem in result.warnings if problem.severity == "warning"]  # not notes
     if strict and warnings:
@@ -106,6 +101,33 @@ def build(
         write_outputs(result.outputs, inside=result.out_dir, editions=result.editions)
     result.seconds = time.perf_counter() - started
     return result
+
+
+def _build_language(
+    content: Content,
+    result: BuildResult,
+    only: tuple[str, ...] | None,
+    offprints: bool,
+    pdf_variant: str | None,
+    attach_pdf: bool,
+    pad_to: int | None,
+    step: Step,
+) -> None:
+    """Render the editions of ``content`` in its issue's language into ``result``: the issue's own
+    language in build/<slug>/, each translation in build/<slug>/<lang>/ (same file names)."""
+    translated = content.languages and content.issue.language != content.languages[0]
+    which = f" ({language_name(content.issue.language, 'en')})" if translated else ""
+    with step(f"Assembling the issue{which}"):
+        edition = assemble(content)
+    wanted = set(only if only is not None else _editions_for(edition, result))
+    wanted |= {"offprints"} if offprints else set()
+    wanted |= {"pdf"} if attach_pdf else set()
+    options = Options(result.out_dir / edition.folder, pdf_variant, attach_pdf, pad_to)
+    for name, renderer in registry.registered().items():
+        if name in wanted:
+            with step(f"Rendering {renderer.title}{which}"), _rendering(renderer.title):
+                rendered = options.rendered[name] = renderer.render(edition, options)
+            _record(name, rendered, result)
 
 
 def _record(name: str, rendered: registry.Rendered, result: BuildResult) -> None:

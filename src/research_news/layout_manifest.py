@@ -165,6 +165,15 @@ class Labels(Strict):
     title_without_headline: str | None = None
     subject: str | None = None
     subject_without_headline: str | None = None
+    untranslated: str | None = Field(
+        None, description="Above a brief a translated edition shows in its own language: `{language}` is its name."
+    )
+    read_in: str | None = Field(
+        None, description="The link to the edition in this language: `Read in {language}` (its own name)."
+    )
+    languages: str | None = Field(
+        None, description="Names the language switch of the web edition (for screen readers)."
+    )
     quotes: (
         Annotated[
             list[str], Field(min_length=4, max_length=4, description="Opening and closing quotes, then the inner pair.")
@@ -179,6 +188,8 @@ PLACEHOLDERS: dict[str, tuple[str, ...]] = {
     "title_without_headline": ("series", "issue", "number"),
     "subject": ("series", "issue", "number", "headline"),
     "subject_without_headline": ("series", "issue", "number"),
+    "untranslated": ("language",),
+    "read_in": ("language",),
 }
 """The labels that are patterns, and the ``{names}`` each may use."""
 _PLACEHOLDER = re.compile(r"\{([^{}]*)\}")

@@ -381,7 +381,7 @@ class Checker:
         entry = self.brief(original, root)
         if entry is None:
             return
-        issue_doc, issue = self._model(original.parent.parent / ISSUE_FILE, issue_model())
+        _, issue = self._model(original.parent.parent / ISSUE_FILE, issue_model())
         own = entry.brief.language or (issue.language if issue else None) or ""
         self._translation(path, entry.brief, language, own, publication)
 

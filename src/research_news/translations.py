@@ -238,7 +238,7 @@ def structure_problems(
                 add(
                     loc,
                     f"{field_path(loc)}: still the original's text, not yet translated into {language_name(language, 'en')}",
-                    f"translate it; if it reads the same in both languages, ignore this warning",
+                    "translate it; if it reads the same in both languages, ignore this warning",
                     "warning",
                 )
         elif isinstance(text, list) != isinstance(source, list):
@@ -276,7 +276,7 @@ def structure_problems(
                         key=True,
                     )
                     continue
-                for index, (item, source_item) in enumerate(zip(translated, written)):
+                for index, (item, source_item) in enumerate(zip(translated, written, strict=True)):
                     if isinstance(item, BaseModel) and isinstance(source_item, BaseModel):
                         walk((*here, index), item, source_item)
                     else:
@@ -345,7 +345,7 @@ def merged(original: Any, translation: BaseModel) -> Any:
             continue
         written = getattr(original, name)
         if isinstance(written, list) and written and isinstance(written[0], BaseModel):
-            update[name] = [merged(item, item_text) for item, item_text in zip(written, text)]
+            update[name] = [merged(item, item_text) for item, item_text in zip(written, text, strict=True)]
         else:
             update[name] = text
     return original.model_copy(update=update)

@@ -29,9 +29,9 @@ from ..exceptions import Problem, ResearchNewsError
 from ..glyphs import box_problems, drawn_as_boxes
 from ..locate import position_of
 from ..sections import require_templates
+from ..translations import in_language
 from ..tree import ISSUE_FILE, PUBLICATION_FILE
 from ..urls import Refusal, SafeFetcher, file_url_path, normal_url, svg_references
-from ..translations import in_language
 from ..validate import load_content
 from . import weasyprint_fixes
 from .pagination import Arrangement, arrange, move_notes

@@ -310,6 +310,7 @@ def new_translation(original: Path, language: str, refresh: bool = False) -> Pat
 def _original_for_translation(original: Path) -> tuple[Any, str]:
     """The validated original (a brief or an issue) and its language; its errors stop here."""
     from .checker import Checker
+    from .translations import translation_of
 
     if not original.is_file():
         raise UsageError(f"{original} does not exist; name a brief file or an issue folder")
@@ -321,7 +322,8 @@ def _original_for_translation(original: Path) -> tuple[Any, str]:
         entry = checker.brief(original)
         issue_language = _issue_language(original.parent.parent / ISSUE_FILE) or DEFAULT_LANGUAGE
         found, own = (entry.brief, entry.brief.language or issue_language) if entry else (None, "")
-    errors = [problem for problem in checker.problems if problem.severity == "error"]
+    # The original's errors; its translations' (being written or refreshed) are for `check` to say.
+    errors = [p for p in checker.problems if p.severity == "error" and translation_of(p.path) is None]
     if errors or found is None:
         raise ContentError(errors)
     return found, own
@@ -404,13 +406,14 @@ def _refreshed(target: Path, now: str) -> str:
     lines = target.read_text(encoding="utf-8").removeprefix("\ufeff").split("\n")
     if FINGERPRINT not in document.data:
         first = next((i for i, line in enumerate(lines) if line.strip() and not line.startswith("#")), len(lines))
-        lines.insert(first, f"{FINGERPRINT}: {now}")
+        lines.insert(first, f'{FINGERPRINT}: "{now}"')
         return "\n".join(lines)
     line, column = document.data.lc.value(FINGERPRINT)
     old = document.data[FINGERPRINT]
     written = re.match(r"""(["']?)[^\s#"']*\1""", lines[line][column:])
+    # Quoted: sixteen hex digits may well read as a number (1234…, 12e4…) to YAML.
     if old is not None and written is not None and written.group():
-        lines[line] = lines[line][:column] + now + lines[line][column + written.end() :]
+        lines[line] = lines[line][:column] + f'"{now}"' + lines[line][column + written.end() :]
     else:  # `translated_from:` with no value
-        lines[line] = lines[line][:column].rstrip() + f" {now}" + lines[line][column:]
+        lines[line] = lines[line][:column].rstrip() + f' "{now}"' + lines[line][column:]
     return "\n".join(lines)

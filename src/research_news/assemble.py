@@ -371,7 +371,7 @@ def _alternates(content: Content, layout: Layout) -> list[Alternate]:
             Alternate(
                 lang=lang,
                 name=name[:1].upper() + name[1:],
-                href=(up + folder) or "./",
+                href="./" if lang == current else (up + folder) or "./",
                 url=f"{base.rstrip('/')}/{slug}/{folder}" if base else None,
                 current=lang == current,
                 read_in=fill(layout.labels(lang)["read_in"], {"language": name}),

@@ -359,7 +359,7 @@ class Checker:
                 )
             )
             return None
-        doc, text = self._model(path, translation_model(type(original)))
+        doc, text = self._model(path, translation_model(type(original)))  # type: ignore[arg-type]
         if doc is None or text is None:
             return None
         self.problems.extend(structure_problems(doc, text, original, name, language))
@@ -775,7 +775,7 @@ class Checker:
                         "warning",
                     )
                 )
-            elif named is None and not self._seen(file, Brief):
+            elif named is None and file not in listed:
                 self.brief(file)
                 self.problems.append(
                     Problem(

@@ -282,14 +282,12 @@ def new_translation(original: Path, language: str, refresh: bool = False) -> Pat
     from .translations import fingerprint, translation_path
 
     original = original / ISSUE_FILE if original.is_dir() else original
-    model, own = _original_for_translation(original)
+    model, own, languages = _original_for_translation(original)
     if language == own:
         raise UsageError(f"{original} is written in {language}; give the language to translate it into with --to")
-    publication = _publication(find_root(original) or original.parent)
-    languages = publication.get("languages") if isinstance(publication.get("languages"), list) else []
     if language not in languages:
         raise UsageError(
-            f"{language} is not one of the publication's languages ({', '.join(map(str, languages)) or 'none listed'}); "
+            f"{language} is not one of the publication's languages ({', '.join(languages) or 'none listed'}); "
             f"add it to `languages:` in {PUBLICATION_FILE} first"
         )
     target = translation_path(original, language)
@@ -307,26 +305,33 @@ def new_translation(original: Path, language: str, refresh: bool = False) -> Pat
     return target
 
 
-def _original_for_translation(original: Path) -> tuple[Any, str]:
-    """The validated original (a brief or an issue) and its language; its errors stop here."""
+def _original_for_translation(original: Path) -> tuple[Any, str, list[str]]:
+    """The validated original (a brief or an issue), its language and the publication's languages;
+    the original's errors stop here."""
     from .checker import Checker
     from .translations import translation_of
 
     if not original.is_file():
         raise UsageError(f"{original} does not exist; name a brief file or an issue folder")
     checker = Checker()
+    found: Any = None
+    own = ""
     if original.name == ISSUE_FILE:
         content = checker.issue(original.parent)
-        found, own = (content.issue, content.issue.language) if content else (None, "")
+        if content is not None:
+            found, own = content.issue, content.issue.language
     else:
         entry = checker.brief(original)
-        issue_language = _issue_language(original.parent.parent / ISSUE_FILE) or DEFAULT_LANGUAGE
-        found, own = (entry.brief, entry.brief.language or issue_language) if entry else (None, "")
+        if entry is not None:
+            issue_language = _issue_language(original.parent.parent / ISSUE_FILE) or DEFAULT_LANGUAGE
+            found, own = entry.brief, entry.brief.language or issue_language
+    root = find_root(original)
+    publication = checker.publication(root) if root else None
     # The original's errors; its translations' (being written or refreshed) are for `check` to say.
     errors = [p for p in checker.problems if p.severity == "error" and translation_of(p.path) is None]
-    if errors or found is None:
+    if errors or found is None or publication is None:
         raise ContentError(errors)
-    return found, own
+    return found, own, list(publication.languages)
 
 
 def _translation_text(original: Path, model: Any, own: str, language: str) -> str:

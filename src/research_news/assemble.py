@@ -7,6 +7,9 @@ end), labels and dates are resolved for each brief's language, and image sizes a
 Renderers differ only in how they turn an :class:`Image` into a URL.
 The items of each section type (events, news, see sections.py) become :class:`Entry`
 views, grouped in an :class:`Extra` per type that the templates render by its name.
+An issue built in several languages is assembled once per language, from the content
+:func:`translations.in_language` makes; each edition knows its folder and the others
+(:class:`Alternate`), for ``hreflang`` links and the language switch.
 """
 
 from __future__ import annotations

@@ -3,7 +3,9 @@
 A :class:`Checker` reads each file once and collects every problem of every file, so
 one run reports them all. Cross-file rules live here: the briefs an issue lists, image
 paths, the content tree boundary (the folder holding ``publication.yaml``), a
-publication's languages and word limits, and its layout.
+publication's languages and word limits, and its layout. An issue's and its briefs'
+translations (``issue.fr.yaml``, ``briefs/x.fr.yaml``) are read with the issue and checked
+against their originals by the rules of :mod:`research_news.translations`.
 
 Link rules apply to the fields the model reads as markdown; plain text fields keep
 their own rules (one line, no control characters) and are shown escaped. What markdown

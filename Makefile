@@ -19,6 +19,7 @@ demo: $(VENV)/.installed system-build
 	$(RN) check issues
 	$(RN) build $(SAMPLE) --offprints
 	@echo "Open build/$(notdir $(SAMPLE))/index.html, build/$(notdir $(SAMPLE))/$(notdir $(SAMPLE)).pdf and build/$(notdir $(SAMPLE))/email.html"
+	@echo "The French edition is in build/$(notdir $(SAMPLE))/fr/ (same file names)"
 
 test: lint system-build system-test node
 	$(PY) -m pytest -q

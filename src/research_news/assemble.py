@@ -7,6 +7,9 @@ end), labels and dates are resolved for each brief's language, and image sizes a
 Renderers differ only in how they turn an :class:`Image` into a URL.
 The items of each section type (events, news, see sections.py) become :class:`Entry`
 views, grouped in an :class:`Extra` per type that the templates render by its name.
+An issue built in several languages is assembled once per language, from the content
+:func:`translations.in_language` makes; each edition knows its folder and the others
+(:class:`Alternate`), for ``hreflang`` links and the language switch.
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ from .layout_manifest import fill
 from .load import Document
 from .models import PARTS, Author, Brief, Figure, Issue, Person, holds_markdown, localized
 from .slugs import brief_slug
+from .translations import language_name
 from .typography import Quotes, typeset
 from .validate import Content
 
@@ -123,6 +127,7 @@ class BriefView:
     word_count: int
     path: Path | None = None  # the brief's YAML file, to locate editorial warnings
     footnotes: list[markdown.Footnote] = field(default_factory=list)  # shown at the end of the brief
+    untranslated_note: str | None = None  # in a translated edition, a brief shown in its own language says so
 
     def footnotes_cited_in(self, keys) -> list[markdown.Footnote]:
         """The footnotes cited in the parts ``keys`` (or in their figures' captions): what an
@@ -190,6 +195,19 @@ class PublicationView:
 
 
 @dataclass
+class Alternate:
+    """The edition of the issue in one of the languages it is built in, as seen from another:
+    for ``hreflang`` links and the language switch (``name`` in its own language)."""
+
+    lang: str
+    name: str
+    href: str  # relative to this edition's folder
+    url: str | None  # absolute, under web_base_url, when the publication has one
+    current: bool
+    read_in: str  # "Lire en français": the invitation, in the other edition's language
+
+
+@dataclass
 class Edition:
     """One issue, ready to render: everything templates need, nothing they must compute."""
 
@@ -212,6 +230,8 @@ class Edition:
     issue_dir: Path
     layout: Layout
     documents: dict[Path, Document] = field(default_factory=dict)  # the validated YAML, to locate warnings
+    folder: str = ""  # where this edition goes inside build/<slug>/: "" for the issue's own language, else "fr/"
+    alternates: list[Alternate] = field(default_factory=list)  # every language's edition, when there are several
 
     def document(self, path: Path | None) -> Document | None:
         """The validated document read from ``path`` (publication, issue or brief), if any."""
@@ -256,7 +276,7 @@ class Edition:
     def web_url(self) -> str | None:
         """Where the web edition of this issue is published, if the publication says."""
         base = self.publication.web_base_url
-        return f"{base.rstrip('/')}/{self.slug}/" if base else None
+        return f"{base.rstrip('/')}/{self.slug}/{self.folder}" if base else None
 
     @property
     def images(self) -> list[Image]:
@@ -288,7 +308,13 @@ def assemble(content: Content) -> Edition:
             id=f"section-{index + 1}",
             title=typeset(section.title, issue.language, quotes),
             briefs=[
-                _brief(content.briefs[(content.issue_dir / path).resolve()], issue.language, layout, content.root)
+                _brief(
+                    content.briefs[(content.issue_dir / path).resolve()],
+                    issue.language,
+                    layout,
+                    content.root,
+                    _untranslated_note(content, (content.issue_dir / path).resolve(), labels),
+                )
                 for path in section.briefs
             ],
         )
@@ -317,9 +343,53 @@ def assemble(content: Content) -> Edition:
         issue_dir=content.issue_dir.resolve(),
         layout=layout,
         documents=content.documents,
+        folder=_folder(content, issue.language),
+        alternates=_alternates(content, layout),
     )
     edition.preheader = typeset(issue.preheader, issue.language, quotes) or _first_takeaway(edition)
     return edition
+
+
+def _folder(content: Content, lang: str) -> str:
+    """Where the edition in ``lang`` goes inside build/<slug>/: the issue's own language at the
+    top, each translation in a folder named after its language."""
+    own = content.languages[0] if content.languages else content.issue.language
+    return "" if lang == own else f"{lang}/"
+
+
+def _alternates(content: Content, layout: Layout) -> list[Alternate]:
+    """The editions in every language the issue is built in, linked from the one being assembled
+    (none when there is only one)."""
+    if len(content.languages) < 2:
+        return []
+    current = content.issue.language
+    up = "../" if _folder(content, current) else ""
+    base = content.publication.web_base_url
+    slug = content.issue_dir.resolve().name
+    alternates = []
+    for lang in content.languages:
+        folder = _folder(content, lang)
+        name = language_name(lang)
+        alternates.append(
+            Alternate(
+                lang=lang,
+                name=name[:1].upper() + name[1:],
+                href="./" if lang == current else (up + folder) or "./",
+                url=f"{base.rstrip('/')}/{slug}/{folder}" if base else None,
+                current=lang == current,
+                read_in=fill(layout.labels(lang)["read_in"], {"language": name}),
+            )
+        )
+    return alternates
+
+
+def _untranslated_note(content: Content, path: Path, labels: dict[str, Any]) -> str | None:
+    """ "Article disponible en anglais": the label of a brief a translated edition shows untranslated."""
+    if path not in content.untranslated:
+        return None
+    brief = content.briefs[path].brief
+    language = language_name(brief.language or content.issue.language, content.issue.language)
+    return fill(labels["untranslated"], {"language": language})
 
 
 def _person(person: Person, lang: str, languages: list[str]) -> Person:
@@ -349,7 +419,7 @@ def _publication(content: Content, labels: dict[str, Any]) -> PublicationView:
     )
 
 
-def _brief(entry, issue_lang: str, layout: Layout, root: Path) -> BriefView:
+def _brief(entry, issue_lang: str, layout: Layout, root: Path, untranslated_note: str | None = None) -> BriefView:
     brief: Brief = entry.brief
     folder = entry.path.parent
     lang = brief.language or issue_lang
@@ -384,6 +454,7 @@ def _brief(entry, issue_lang: str, layout: Layout, root: Path) -> BriefView:
         word_count=sum(markdown.word_count(getattr(brief, key)) for key in PARTS),
         path=entry.path,
         footnotes=notes.shown(lang, quotes),
+        untranslated_note=untranslated_note,
     )
 
 
@@ -483,8 +554,7 @@ def _heading(kind: sections.SectionType, labels: dict[str, Any]) -> str:
     return labels[kind.label]
 
 
-TYPESET_FIELDS = ("title", "place")
-"""Plain-text fields of section items shown as prose (typeset); others (sources, names) stay as written."""
+TYPESET_FIELDS = sections.PROSE_FIELDS
 
 
 def entry_view(item: BaseModel, lang: str, labels: dict[str, Any]) -> Entry:

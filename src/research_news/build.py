@@ -26,8 +26,9 @@ from .editions import Options, Output
 from .exceptions import ContentError, Problem, ResearchNewsError, UsageError, display_path
 from .layout import Layout
 from .manifest import MANIFEST_NAME, Manifest, build_lock, remove_stale
+from .translations import in_language, language_name
 from .tree import PUBLICATION_FILE
-from .validate import load_content
+from .validate import Content, load_content
 from .write import (
     WRITE_ERRORS,
     Fill,
@@ -76,7 +77,8 @@ def build(
     force: bool = False,
     step: Step = _no_progress,
 ) -> BuildResult:
-    """Build the requested editions of the issue in ``issue_dir`` into ``out/<slug>/``.
+    """Build the requested editions of the issue in ``issue_dir`` into ``out/<slug>/``, and those
+    of each language it is translated into (an ``issue.<lang>.yaml``) into ``out/<slug>/<lang>/``.
 
     ``only`` names editions of the registry (editions.py); ``None`` means every edition made
     by default that the publication is set up for: the email edition needs ``web_base_url``
@@ -103,24 +105,15 @@ def build(
     record = caching.up_to_date(cache, arguments, layout_folders, watched)
     if record is not None:
         return _unchanged(record, content.warnings, out_dir, strict, started)
-    with step("Assembling the issue"):
-        edition = assemble(content)
-    result = BuildResult(out / edition.slug, warnings=list(content.warnings))
     if only is not None and registry.unknown(only):
         raise UsageError(registry.choices_message(only))
-    wanted = set(only if only is not None else _editions_for(edition, result))
-    wanted |= {"offprints"} if offprints else set()
-    wanted |= {"pdf"} if attach_pdf else set()
-    options = Options(result.out_dir, pdf_variant, attach_pdf, pad_to)
-    read = {*watched, *edition.documents, *(image.source for image in edition.images)}
-    for name, renderer in registry.registered().items():
-        if name in wanted:
-            with step(f"Rendering {renderer.title}"), _rendering(renderer.title):
-                made = caching.render(name, renderer, edition, options, cache)
-                rendered = options.rendered[name] = made.rendered
-            _record(name, rendered, result)
-            result.reused.extend(made.reused)
-            read |= made.read
+    result = BuildResult(out_dir, warnings=list(content.warnings))
+    read = set(watched)
+    for language in content.languages:
+        pages = result.pages
+        chosen = Choices(only, offprints, pdf_variant, attach_pdf, pad_to)
+        read |= _build_language(in_language(content, language), result, chosen, cache, step)
+        result.pages = pages or result.pages  # the summary counts the issue's own language's pages
     result.warnings = list(dict.fromkeys(result.warnings))  # offprints repeat the issue's warnings
     _stop_if_strict(result.warnings, strict)
     with step("Writing files"):
@@ -153,6 +146,43 @@ def _unchanged(record: dict, checked: list[Problem], out_dir: Path, strict: bool
         [output.path for output in outputs],
         up_to_date=True,
     )
+
+
+@dataclass(frozen=True)
+class Choices:
+    """The command line's choices that every language's editions are built with."""
+
+    only: tuple[str, ...] | None
+    offprints: bool
+    pdf_variant: str | None
+    attach_pdf: bool
+    pad_to: int | None
+
+
+def _build_language(
+    content: Content, result: BuildResult, chosen: Choices, cache: caching.Cache, step: Step
+) -> set[Path]:
+    """Render the editions of ``content`` in its issue's language into ``result`` (from the cache when
+    their inputs are unchanged): the issue's own language in build/<slug>/, each translation in
+    build/<slug>/<lang>/ (same file names). Returns the files the editions read."""
+    translated = content.languages and content.issue.language != content.languages[0]
+    which = f" ({language_name(content.issue.language, 'en')})" if translated else ""
+    with step(f"Assembling the issue{which}"):
+        edition = assemble(content)
+    wanted = set(chosen.only if chosen.only is not None else _editions_for(edition, result))
+    wanted |= {"offprints"} if chosen.offprints else set()
+    wanted |= {"pdf"} if chosen.attach_pdf else set()
+    options = Options(result.out_dir / edition.folder, chosen.pdf_variant, chosen.attach_pdf, chosen.pad_to)
+    read = {*edition.documents, *(image.source for image in edition.images)}
+    for name, renderer in registry.registered().items():
+        if name in wanted:
+            with step(f"Rendering {renderer.title}{which}"), _rendering(renderer.title):
+                made = caching.render(name, renderer, edition, options, cache)
+                rendered = options.rendered[name] = made.rendered
+            _record(name, rendered, result)
+            result.reused.extend(made.reused)
+            read |= made.read
+    return read
 
 
 def _record(name: str, rendered: registry.Rendered, result: BuildResult) -> None:

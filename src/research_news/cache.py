@@ -338,14 +338,23 @@ def _options_of(name: str, options: Options) -> list[object]:
 
 
 def edition_key(name: str, edition: Edition, options: Options, digests: Digests) -> str:
-    """The key of an issue-wide edition: the code, layout, options, and every YAML file and image of the issue."""
+    """The key of an issue-wide edition in one language: the code, layout, options, the language, and
+    every file of the issue folder (YAML, translations, images) and every other file it validated."""
     return key_of(
         *_shared_inputs(edition, digests),
         name,
+        edition.folder,
+        edition.issue.language,
         _options_of(name, options),
         digests.of_all(sorted(edition.documents)),
+        digests.of_all(files_under([edition.issue_dir])),  # translations too: they are not documents
         digests.of_all(sorted(image.source for image in edition.images)),
     )
+
+
+def slot(name: str, edition: Edition) -> str:
+    """Where an edition's entry lives: one per language (``pdf``, ``fr/pdf``, ``fr/offprints/<slug>``)."""
+    return f"{edition.folder}{name}"
 
 
 def offprint_key(edition: Edition, slug: str, html: str, options: Options, digests: Digests) -> str:
@@ -360,6 +369,7 @@ def offprint_key(edition: Edition, slug: str, html: str, options: Options, diges
     return key_of(
         *_shared_inputs(edition, digests),
         "offprint",
+        edition.folder,
         _options_of("offprints", options),
         digests.of_all(files),  # not the other briefs': what the offprint shows of them is in its HTML
         digests.of_all(sorted(images)),
@@ -383,12 +393,13 @@ def render(name: str, renderer: EditionRenderer, edition: Edition, options: Opti
     if name == "offprints":
         return _offprints(renderer, edition, options, cache)
     key = edition_key(name, edition, options, cache.digests)
-    found = cache.load(name, key)
+    where = slot(name, edition)
+    found = cache.load(where, key)
     if found is not None:
-        return Made(found, [output.path for output in found.outputs], cache.read_of(name))
+        return Made(found, [output.path for output in found.outputs], cache.read_of(where))
     rendered = renderer.render(edition, options)
-    cache.store(name, key, rendered, rendered.read)
-    return Made(rendered, read=cache.read_of(name))
+    cache.store(where, key, rendered, rendered.read)
+    return Made(rendered, read=cache.read_of(where))
 
 
 def _offprints(renderer: EditionRenderer, edition: Edition, options: Options, cache: Cache) -> Made:
@@ -400,7 +411,7 @@ def _offprints(renderer: EditionRenderer, edition: Edition, options: Options, ca
         brief.slug: offprint_key(edition, brief.slug, offprint_html(edition, brief.slug), options, cache.digests)
         for brief in edition.briefs
     }
-    found = {slug: cache.load(f"offprints/{slug}", key) for slug, key in keys.items()}
+    found = {slug: cache.load(slot(f"offprints/{slug}", edition), key) for slug, key in keys.items()}
     missing = [slug for slug, hit in found.items() if hit is None]
     fresh = renderer.render_some(edition, options, missing) if missing else {}  # type: ignore[attr-defined]
     for slug, key in keys.items():
@@ -408,10 +419,10 @@ def _offprints(renderer: EditionRenderer, edition: Edition, options: Options, ca
         if found[slug] is not None:
             made.reused.extend(output.path for output in one.outputs)
         else:
-            cache.store(f"offprints/{slug}", key, one, one.read)
+            cache.store(slot(f"offprints/{slug}", edition), key, one, one.read)
         made.rendered.outputs.extend(one.outputs)
         made.rendered.warnings.extend(one.warnings)
-        made.read |= cache.read_of(f"offprints/{slug}")
+        made.read |= cache.read_of(slot(f"offprints/{slug}", edition))
     return made
 
 

@@ -3,8 +3,10 @@
 A :class:`Checker` reads each file once and collects every problem of every file, so
 one run reports them all. Cross-file rules live here: the briefs an issue lists, image
 paths, the content tree boundary (the folder holding ``publication.yaml``), a
-publication's languages and word limits, and its layout. Over a whole tree, the rules
-between issues (numbers, dates, briefs, ORCID iDs) are :mod:`research_news.series`'s.
+publication's languages and word limits, and its layout. An issue's and its briefs'
+translations (``issue.fr.yaml``, ``briefs/x.fr.yaml``) are read with the issue and checked
+against their originals by the rules of :mod:`research_news.translations`. Over a whole
+tree, the rules between issues (numbers, dates, briefs, ORCID iDs) are :mod:`research_news.series`'s.
 
 Link rules apply to the fields the model reads as markdown; plain text fields keep
 their own rules (one line, no control characters) and are shown escaped. What markdown
@@ -21,7 +23,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from . import markdown
-from .exceptions import ContentError, Problem, counted
+from .exceptions import ContentError, Problem, counted, display_path
 from .images import SIGNATURES, image_problem
 from .layout import Layout, find_layout, layout_candidates, layout_problems
 from .load import Document, LoadFailed, load_document
@@ -42,6 +44,16 @@ from .models import PARTS, Brief, Issue, Publication, Strict
 from .sections import issue_model
 from .series import series_problems
 from .slugs import brief_slug
+from .translations import (
+    Translated,
+    Translation,
+    original_only_problems,
+    stale_problem,
+    structure_problems,
+    translation_model,
+    translation_of,
+    translations_beside,
+)
 from .tree import ISSUE_FILE, ISSUE_FOLDER_NAME, PUBLICATION_FILE, Files, find_root
 
 EMAIL_SETTINGS = {
@@ -72,6 +84,12 @@ class Content:
     warnings: list[Problem] = field(default_factory=list)
     documents: dict[Path, Document] = field(default_factory=dict)
     """The validated files (publication, issue, briefs) by resolved path: what locates a later warning."""
+    translations: dict[str, Translated] = field(default_factory=dict)
+    """The languages the issue is translated into (issue.<lang>.yaml), with its briefs' translations."""
+    languages: list[str] = field(default_factory=list)
+    """The languages the issue is built in: its own, then each it is translated into."""
+    untranslated: set[Path] = field(default_factory=set)
+    """In the content of a translated edition (translations.in_language), the briefs shown in their own language."""
 
 
 class Checker:
@@ -83,6 +101,7 @@ class Checker:
         self._files = Files()
         self._image_problems: dict[Path, tuple[str, str] | None] = {}
         self._layouts: dict[tuple[Path, str], Layout | None] = {}
+        self._translations: dict[Path, Any] = {}
 
     # files
 
@@ -100,6 +119,8 @@ class Checker:
             self.problems.append(failure.problem)
             return None, None
         self.problems.extend(doc.warnings)
+        if issubclass(model, Translation):  # before the model: they would read as unknown fields
+            self.problems.extend(original_only_problems(doc, model))
         self._check_strings(doc, model)
         try:
             return doc, model.model_validate(doc.data)
@@ -151,6 +172,9 @@ class Checker:
         root = root or self._root_for(path)
         if root is None or not self._brief_file(path, root):
             return None
+        if (named := translation_of(path)) is not None:
+            self._translation_file(path, *named)
+            return None
         first = not self._seen(path, Brief)
         doc, brief = self._model(path, Brief)
         if doc and first:
@@ -184,6 +208,7 @@ class Checker:
             )
         briefs: dict[Path, BriefEntry] = {}
         seen: dict[Path, int] = {}
+        listed: dict[Path, Loc] = {}
         slugs: dict[str, tuple[str, int]] = {}  # slug → the listing that took it first
         for loc, relative in raw_strings(doc.data, [("sections", "*", "briefs", "*")]):
             brief_path = self._contained_path(doc, loc, relative, root, kinds=(".yaml", ".yml"), what="brief")
@@ -197,6 +222,14 @@ class Checker:
                     "list the briefs' own files, e.g. briefs/my-study.yaml",
                 )
                 continue
+            if (named := translation_of(brief_path)) is not None:
+                self._add(
+                    doc,
+                    loc,
+                    f'{field_path(loc)}: "{relative}" is the {named[1]} translation of {named[0].name}, not a brief',
+                    f"list the original, {named[0].name}: its translation is found beside it",
+                )
+                continue
             line, _ = position_of(doc.data, loc)
             if brief_path in seen:
                 self._add(
@@ -207,6 +240,7 @@ class Checker:
                 )
                 continue
             seen[brief_path] = line
+            listed[brief_path] = loc
             slug = brief_slug(brief_path)
             if slug in slugs:
                 other, other_line = slugs[slug]
@@ -231,6 +265,7 @@ class Checker:
             return None
         publication_doc, _ = self._model(root / PUBLICATION_FILE, Publication)
         documents = [publication_doc, doc, *(entry.doc for entry in briefs.values())]
+        translated = self._issue_translations(doc, issue_dir, issue, publication, briefs, listed)
         return Content(
             root,
             publication,
@@ -238,7 +273,121 @@ class Checker:
             issue,
             briefs,
             documents={self._files.resolved(d.path): d for d in documents if d is not None},
+            translations=translated,
+            languages=[issue.language, *translated],
         )
+
+    # translations
+
+    def _issue_translations(
+        self,
+        doc: Document,
+        issue_dir: Path,
+        issue: Issue,
+        publication: Publication,
+        briefs: dict[Path, BriefEntry],
+        listed: dict[Path, Loc],
+    ) -> dict[str, Translated]:
+        """The languages the issue is translated into (an issue.<lang>.yaml each), with the
+        translations of its briefs; a brief translated into a language the issue is not, or (when
+        the publication requires translations) not translated into one the issue is, is reported."""
+        found: dict[str, Translated] = {}
+        for language, path in translations_beside(issue_dir / ISSUE_FILE).items():
+            text = self._translation(path, issue, language, issue.language, publication)
+            if text is not None:
+                found[language] = Translated(language, text)
+        for brief_path, entry in briefs.items():
+            for language, path in translations_beside(brief_path).items():
+                text = self._translation(
+                    path, entry.brief, language, entry.brief.language or issue.language, publication
+                )
+                if text is not None and language in found:
+                    found[language].briefs[brief_path] = text
+                elif text is not None:
+                    self.problems.append(
+                        Problem(
+                            path,
+                            1,
+                            1,
+                            f"the issue has no {ISSUE_FILE.replace('.yaml', f'.{language}.yaml')}, so no edition "
+                            f"in this language is built and this translation is not published",
+                            f"translate the issue's texts too: research-news new translation {issue_dir} --to {language}",
+                            "warning",
+                        )
+                    )
+        for language in found if publication.translations == "required" else ():
+            for brief_path, entry in briefs.items():
+                if brief_path not in found[language].briefs and (entry.brief.language or issue.language) != language:
+                    self._add(
+                        doc,
+                        listed[brief_path],
+                        f"{field_path(listed[brief_path])}: {brief_path.name} has no {language} translation, which "
+                        f"the publication requires (translations: required) for the {language} edition",
+                        f"write it: research-news new translation {brief_path.relative_to(issue_dir.resolve())} "
+                        f"--to {language}; or set `translations: optional` in {PUBLICATION_FILE}",
+                    )
+        return found
+
+    def _translation(
+        self, path: Path, original: Any, language: str, own_language: str, publication: Publication
+    ) -> Any:
+        """The validated translation in ``path`` of ``original`` (a brief or an issue), once per file:
+        in one of the publication's languages, not the original's own, and matching it."""
+        key = self._files.resolved(path)
+        if key in self._translations:
+            return self._translations[key]
+        self._translations[key] = None
+        original_path = path.with_name(path.name.replace(f".{language}.", ".", 1))
+        name = original_path.name
+        if language == own_language:
+            self.problems.append(
+                Problem(
+                    path,
+                    1,
+                    1,
+                    f"{path.name} would translate {name} into {language}, the language it is written in",
+                    "rename it after the language it is in, or delete it",
+                )
+            )
+            return None
+        if language not in publication.languages:
+            self.problems.append(
+                Problem(
+                    path,
+                    1,
+                    1,
+                    f'"{language}" (in the file name) is not one of the publication\'s languages '
+                    f"({', '.join(publication.languages) or 'none listed'})",
+                    suggestion(language, publication.languages)
+                    or f"add {language} to `languages:` in {PUBLICATION_FILE}, or rename the file",
+                )
+            )
+            return None
+        doc, text = self._model(path, translation_model(type(original)))  # type: ignore[arg-type]
+        if doc is None or text is None:
+            return None
+        self.problems.extend(structure_problems(doc, text, original, name, language))
+        refresh = f"research-news new translation {display_path(original_path)} --to {language} --refresh"
+        if (stale := stale_problem(doc, text, original, refresh)) is not None:
+            self.problems.append(stale)
+        self._translations[key] = text
+        return text
+
+    def _translation_file(self, path: Path, original: Path, language: str) -> None:
+        """A translation checked on its own (``check briefs/x.fr.yaml``, or beside an unlisted brief)."""
+        root = self._root_for(path)
+        publication = self.publication(root) if root else None
+        if publication is None:
+            return
+        if original.name == ISSUE_FILE:
+            self.issue(original.parent)  # checks its translations
+            return
+        entry = self.brief(original, root)
+        if entry is None:
+            return
+        _, issue = self._model(original.parent.parent / ISSUE_FILE, issue_model())
+        own = entry.brief.language or (issue.language if issue else None) or ""
+        self._translation(path, entry.brief, language, own, publication)
 
     # rules
 
@@ -377,7 +526,7 @@ class Checker:
                 citations, definitions = markdown.footnotes_in(text)
                 cited += [(loc, mark) for mark in citations]
                 defined += [(loc, mark) for mark in definitions]
-        if model is Brief:
+        if model is Brief or model is translation_model(Brief):
             self._check_footnotes(doc, cited, defined)
         else:
             for loc, mark in cited + defined:
@@ -618,8 +767,23 @@ class Checker:
 
     def _check_unlisted(self, issue_dir: Path) -> None:
         """Briefs in briefs/ that no section lists are checked too, and pointed out."""
-        for file in sorted((issue_dir / "briefs").glob("*.y*ml")):
-            if not self._seen(file, Brief):
+        files = sorted((issue_dir / "briefs").glob("*.y*ml"))
+        listed = {file for file in files if self._seen(file, Brief)}
+        for file in files:
+            named = translation_of(file)
+            if named is not None and named[0] not in listed:
+                self.brief(file)
+                self.problems.append(
+                    Problem(
+                        file,
+                        1,
+                        1,
+                        f"this translates {named[0].name}, which issue.yaml does not list, so it is not published",
+                        f"list {named[0].name} in a section's `briefs:`, or move both files out of briefs/",
+                        "warning",
+                    )
+                )
+            elif named is None and file not in listed:
                 self.brief(file)
                 self.problems.append(
                     Problem(

@@ -61,7 +61,8 @@ class Rendered:
 
 @dataclass
 class Options:
-    """What a renderer may use besides the edition: where files go (``out_dir`` is build/<slug>/),
+    """What a renderer may use besides the edition: where files go (``out_dir`` is build/<slug>/, or
+    build/<slug>/<lang>/ for the edition in a language the issue is translated into),
     the build's choices, and what the editions rendered before it in this build made."""
 
     out_dir: Path

@@ -200,6 +200,15 @@ class Labels(Strict):
     feed_briefs: str | None = None
     feed_briefs_json: str | None = None
     feed_issues: str | None = None
+    untranslated: str | None = Field(
+        None, description="Above a brief a translated edition shows in its own language: `{language}` is its name."
+    )
+    read_in: str | None = Field(
+        None, description="The link to the edition in this language: `Read in {language}` (its own name)."
+    )
+    languages: str | None = Field(
+        None, description="Names the language switch of the web edition (for screen readers)."
+    )
     quotes: (
         Annotated[
             list[str], Field(min_length=4, max_length=4, description="Opening and closing quotes, then the inner pair.")
@@ -219,6 +228,8 @@ PLACEHOLDERS: dict[str, tuple[str, ...]] = {
     "title_without_headline": ("series", "issue", "number"),
     "subject": ("series", "issue", "number", "headline"),
     "subject_without_headline": ("series", "issue", "number"),
+    "untranslated": ("language",),
+    "read_in": ("language",),
 }
 """The labels that are patterns, and the ``{names}`` each may use."""
 _PLACEHOLDER = re.compile(r"\{([^{}]*)\}")

@@ -461,6 +461,11 @@ class Publication(Strict):
     colors: Colors = Colors()
     layout: Text = "default"
     languages: list[Language] = []
+    translations: Literal["optional", "required"] = Field(
+        "optional",
+        description="Whether every brief of a translated issue must have a translation (briefs/x.fr.yaml); "
+        "when optional, a brief without one is shown in its own language, labelled as such.",
+    )
     team: list[Person] = []
     email: EmailSettings = EmailSettings()
     limits: dict[Literal[LIMITED_FIELDS], Annotated[int, Field(gt=0, strict=True)]] = {}  # type: ignore[valid-type]

@@ -10,15 +10,17 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import json
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from jinja2 import Environment, PackageLoader, StrictUndefined
 from ruamel.yaml import YAML
 from ruamel.yaml.error import YAMLError
 
-from .exceptions import ResearchNewsError, UsageError
+from .exceptions import ContentError, ResearchNewsError, UsageError
 from .load import LoadFailed, load_document
 from .models import LANGUAGE_TAG
 from .tree import ISSUE_FILE, PUBLICATION_FILE, find_root
@@ -252,3 +254,171 @@ def _section(sections: list[dict], wanted: str, issue_file: Path) -> dict:
             return section
     titles = "; ".join(f"{n}. {s.get('title')}" for n, s in enumerate(sections, start=1))
     raise UsageError(f"no section “{wanted}” in {issue_file}; give a title or a number: {titles}")
+
+
+# --- translation -----------------------------------------------------------------------
+
+
+@dataclass
+class TranslationEntry:
+    """One field of a new translation: a text, a list of texts, or a list of items with fields."""
+
+    name: str
+    kind: str  # "text", "texts" or "items"
+    value: Any = None
+    items: list[TranslationItem] = field(default_factory=list)
+
+
+@dataclass
+class TranslationItem:
+    label: str  # the comment that says which item of the original this is (an author's name, a figure's file)
+    entries: list[TranslationEntry]
+
+
+def new_translation(original: Path, language: str, refresh: bool = False) -> Path:
+    """Write the ``language`` translation template of ``original`` (a brief, or an issue folder or
+    its issue.yaml) beside it; with ``refresh``, only set its ``translated_from`` to the original's
+    current fingerprint. Returns the translation's path."""
+    from .translations import fingerprint, translation_path
+
+    original = original / ISSUE_FILE if original.is_dir() else original
+    model, own, languages = _original_for_translation(original)
+    if language == own:
+        raise UsageError(f"{original} is written in {language}; give the language to translate it into with --to")
+    if language not in languages:
+        raise UsageError(
+            f"{language} is not one of the publication's languages ({', '.join(languages) or 'none listed'}); "
+            f"add it to `languages:` in {PUBLICATION_FILE} first"
+        )
+    target = translation_path(original, language)
+    if refresh:
+        if not target.is_file():
+            raise UsageError(f"{target} does not exist: nothing to refresh (leave out --refresh to create it)")
+        write_text(target, _refreshed(target, fingerprint(model)))
+        return target
+    if target.exists():
+        raise UsageError(
+            f"{target} already exists (nothing was overwritten); to record that it follows the original's "
+            "current text, add --refresh"
+        )
+    write_text(target, _translation_text(original, model, own, language))
+    return target
+
+
+def _original_for_translation(original: Path) -> tuple[Any, str, list[str]]:
+    """The validated original (a brief or an issue), its language and the publication's languages;
+    the original's errors stop here."""
+    from .checker import Checker
+    from .translations import translation_of
+
+    if not original.is_file():
+        raise UsageError(f"{original} does not exist; name a brief file or an issue folder")
+    checker = Checker()
+    found: Any = None
+    own = ""
+    if original.name == ISSUE_FILE:
+        content = checker.issue(original.parent)
+        if content is not None:
+            found, own = content.issue, content.issue.language
+    else:
+        entry = checker.brief(original)
+        if entry is not None:
+            issue_language = _issue_language(original.parent.parent / ISSUE_FILE) or DEFAULT_LANGUAGE
+            found, own = entry.brief, entry.brief.language or issue_language
+    root = find_root(original)
+    publication = checker.publication(root) if root else None
+    # The original's errors; its translations' (being written or refreshed) are for `check` to say.
+    errors = [p for p in checker.problems if p.severity == "error" and translation_of(p.path) is None]
+    if errors or found is None or publication is None:
+        raise ContentError(errors)
+    return found, own, list(publication.languages)
+
+
+def _translation_text(original: Path, model: Any, own: str, language: str) -> str:
+    from .translations import fingerprint, language_name
+
+    env = _templates()
+    env.filters["yaml_scalar"] = _yaml_scalar
+    env.filters["commented"] = _commented
+    return env.get_template("translation.yaml").render(
+        original=original,
+        check_path=original.parent if original.name == ISSUE_FILE else original,
+        language=language,
+        source=own,
+        source_name=language_name(own, "en"),
+        target_name=language_name(language, "en"),
+        fingerprint=fingerprint(model),
+        entries=_entries(model),
+    )
+
+
+def _entries(model: Any) -> list[TranslationEntry]:
+    """The translatable fields ``model`` has, in the order its model declares them."""
+    from pydantic import BaseModel
+
+    from .translations import translatable_fields
+
+    entries = []
+    for name in translatable_fields(type(model)):
+        value = getattr(model, name, None)
+        if value in (None, []):
+            continue
+        if isinstance(value, list) and isinstance(value[0], BaseModel):
+            items = [TranslationItem(_item_label(item, number), _entries(item)) for number, item in enumerate(value, 1)]
+            entries.append(TranslationEntry(name, "items", items=items))
+        else:
+            entries.append(TranslationEntry(name, "texts" if isinstance(value, list) else "text", value))
+    return entries
+
+
+def _item_label(item: Any, number: int) -> str:
+    """Which item of the original this is: an author's name, a figure's file, an event's date…"""
+    for name in ("name", "src", "date", "source"):
+        value = getattr(item, name, None)
+        if value:
+            return f"{number}. {value}"
+    return f"{number}."
+
+
+def _yaml_scalar(text: str, indent: int) -> str:
+    """``text`` as a YAML value: a literal block (``|``, or ``|-`` without a final line break) for
+    text on several lines, else a double-quoted string (JSON's quoting is valid YAML)."""
+    body = text.removesuffix("\n")
+    if "\n" not in body or text[:1].isspace() or body.endswith("\n"):
+        return json.dumps(text, ensure_ascii=False)
+    pad = " " * (indent + 2)
+    return ("|" if text.endswith("\n") else "|-") + "".join(
+        f"\n{pad}{line}" if line else "\n" for line in body.split("\n")
+    )
+
+
+def _commented(text: str, prefix: str) -> str:
+    """``text`` as comment lines, the first after ``prefix`` (``  # en: ``), the others under it."""
+    indentation = prefix[: len(prefix) - len(prefix.lstrip())]
+    lines = text.rstrip("\n").split("\n")
+    return "\n".join([prefix + lines[0], *(f"{indentation}#   {line}".rstrip() for line in lines[1:])])
+
+
+def _refreshed(target: Path, now: str) -> str:
+    """The translation's text with its ``translated_from`` value replaced by ``now``, nothing else
+    changed (its comments, quoting and line breaks stay as written)."""
+    from .translations import FINGERPRINT
+
+    try:
+        document = load_document(target)
+    except LoadFailed as failure:
+        raise ContentError([failure.problem]) from None
+    lines = target.read_text(encoding="utf-8").removeprefix("\ufeff").split("\n")
+    if FINGERPRINT not in document.data:
+        first = next((i for i, line in enumerate(lines) if line.strip() and not line.startswith("#")), len(lines))
+        lines.insert(first, f'{FINGERPRINT}: "{now}"')
+        return "\n".join(lines)
+    line, column = document.data.lc.value(FINGERPRINT)
+    old = document.data[FINGERPRINT]
+    written = re.match(r"""(["']?)[^\s#"']*\1""", lines[line][column:])
+    # Quoted: sixteen hex digits may well read as a number (1234…, 12e4…) to YAML.
+    if old is not None and written is not None and written.group():
+        lines[line] = lines[line][:column] + f'"{now}"' + lines[line][column + written.end() :]
+    else:  # `translated_from:` with no value
+        lines[line] = lines[line][:column].rstrip() + f' "{now}"' + lines[line][column:]
+    return "\n".join(lines)

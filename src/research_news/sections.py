@@ -39,6 +39,10 @@ GROUP = "research_news.sections"
 NAME = re.compile(r"[a-z][a-z0-9_]*")
 """A type's name, key and label: they name a template, a YAML key and a label."""
 
+PROSE_FIELDS = ("title", "place")
+"""Plain-text fields of section items shown as prose (typeset, and translated); others (sources,
+names) stay as written."""
+
 TEMPLATE_SUFFIXES = {"print": ".html.j2", "web": ".html.j2", "email": ".html.j2", "text": ".txt.j2"}
 """The suffix of ``extras/<type>`` templates in each edition's layout subfolder (the plain text lives in email/)."""
 

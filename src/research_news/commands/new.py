@@ -10,9 +10,11 @@ from typing import Annotated
 import typer
 
 from ..exceptions import UsageError
-from ..scaffold import checked_language, issue_date, new_brief, new_issue, new_publication
+from ..scaffold import checked_language, issue_date, new_brief, new_issue, new_publication, new_translation
 
-app = typer.Typer(help="Start a new publication, issue or brief from a commented template.", no_args_is_help=True)
+app = typer.Typer(
+    help="Start a new publication, issue, brief or translation from a commented template.", no_args_is_help=True
+)
 
 LanguageOption = Annotated[str | None, typer.Option("--language", "-l", help="Language code (en, fr, de, …).")]
 
@@ -85,3 +87,27 @@ def _refuse_existing(path: Path) -> None:
         raise UsageError(f"{path}: {error.strerror or error}") from None
     if exists:
         raise UsageError(f"{path} already exists; choose another name (nothing was overwritten)")
+
+
+@app.command("translation")
+def translation(
+    original: Annotated[
+        Path, typer.Argument(help="The brief to translate (briefs/x.yaml), or the issue folder for its texts.")
+    ],
+    to: Annotated[str, typer.Option("--to", help="The language to translate into (one of the publication's).")],
+    refresh: Annotated[
+        bool,
+        typer.Option(
+            "--refresh",
+            help="Record that the existing translation follows the original's current text (sets translated_from).",
+        ),
+    ] = False,
+) -> None:
+    """Write the translation template of a brief (briefs/x.fr.yaml) or of an issue's texts (issue.fr.yaml)."""
+    target = new_translation(original, checked_language(to), refresh)
+    if refresh:
+        typer.echo(f"Updated translated_from in {target}: it now follows the current text of {original}.")
+    else:
+        typer.echo(
+            f"Wrote {target}. Translate each text (the original is in the comment above it), then run: research-news check {original}"
+        )

@@ -29,6 +29,7 @@ from ..exceptions import Problem, ResearchNewsError
 from ..glyphs import box_problems, drawn_as_boxes
 from ..locate import position_of
 from ..sections import require_templates
+from ..translations import in_language
 from ..tree import ISSUE_FILE, PUBLICATION_FILE
 from ..urls import Refusal, SafeFetcher, file_url_path, normal_url, svg_references
 from ..validate import load_content
@@ -215,7 +216,9 @@ def render_offprints(
     # spawn, not fork: the parent may run threads (the progress spinner) and has Pango
     # loaded; a forked child could inherit a lock held by one of them.
     with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn")) as pool:
-        futures = {slug: pool.submit(_offprint_in_worker, edition.issue_dir, slug, variant) for slug in slugs}
+        futures = {
+            slug: pool.submit(_offprint_in_worker, edition.issue_dir, edition.lang, slug, variant) for slug in slugs
+        }
         return {slug: future.result() for slug, future in futures.items()}
 
 
@@ -233,14 +236,14 @@ def offprint_html(edition: Edition, slug: str) -> str:
     return render_html(edition, OFFPRINT_TEMPLATE, brief=brief, section=section)
 
 
-_WORKER_EDITIONS: dict[Path, Edition] = {}
+_WORKER_EDITIONS: dict[tuple[Path, str], Edition] = {}
 
 
-def _offprint_in_worker(issue_dir: Path, slug: str, variant: str | None) -> RenderedPdf:
-    """Process-pool entry point: rebuild the edition once per process, render one offprint."""
-    edition = _WORKER_EDITIONS.get(issue_dir)
+def _offprint_in_worker(issue_dir: Path, lang: str, slug: str, variant: str | None) -> RenderedPdf:
+    """Process-pool entry point: rebuild the edition (in ``lang``) once per process, render one offprint."""
+    edition = _WORKER_EDITIONS.get((issue_dir, lang))
     if edition is None:
-        edition = _WORKER_EDITIONS[issue_dir] = assemble(load_content(issue_dir))
+        edition = _WORKER_EDITIONS[issue_dir, lang] = assemble(in_language(load_content(issue_dir), lang))
     return render_offprint(edition, slug, variant=variant)
 
 

@@ -124,7 +124,7 @@ class Digests:
 
 def files_under(folders: Iterable[Path], leaving_out: Path | None = None) -> list[Path]:
     """Every file below ``folders`` (sorted), except those under ``leaving_out`` (the build's own folder)."""
-    found = []
+    found: list[Path] = []
     skip = leaving_out.resolve() if leaving_out is not None else None
     for folder in folders:
         for base, directories, names in os.walk(folder):
@@ -269,7 +269,7 @@ class Cache:
 
     def _prune(self) -> None:
         """Remove stored bytes no entry names any more (an old PDF, a deleted brief's offprint)."""
-        wanted = set()
+        wanted: set[str | None] = set()
         for path in (self.folder / "entries").glob("*.json"):
             stored = _read_entry(path)
             if stored is not None:
@@ -344,7 +344,7 @@ def edition_key(name: str, edition: Edition, options: Options, digests: Digests)
         *_shared_inputs(edition, digests),
         name,
         edition.folder,
-        edition.issue.language,
+        edition.lang,
         _options_of(name, options),
         digests.of_all(sorted(edition.documents)),
         digests.of_all(files_under([edition.issue_dir])),  # translations too: they are not documents
@@ -465,7 +465,7 @@ def build_record(cache: Cache, arguments: str, layout_folders: list[Path], read:
     """What :func:`up_to_date` compares next time, for a build (a BuildResult) that read ``read``."""
     outputs: list[Output] = result.outputs
     written: dict[str, list[str]] = {name: [] for name in result.editions}
-    files = {}
+    files: dict[str, str | None] = {}
     for output in outputs:
         relative = output.path.relative_to(cache.out_dir).as_posix()
         written.setdefault(output.edition, []).append(relative)

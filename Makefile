@@ -1,5 +1,6 @@
 # Two commands for a fresh machine:
-#   make demo   creates .venv, installs research-news, checks and builds the sample issue into build/
+#   make demo   creates .venv, installs research-news, checks and builds the sample issue into build/,
+#               then the whole sample series as a web site into build/site/
 #   make test   creates .venv, installs research-news with its test tools, lints, checks types, runs the test suite
 # System packages (WeasyPrint's Pango, Chromium for browser tests) are installed with
 # apt-get when missing; that needs root, as on CI.
@@ -20,6 +21,8 @@ demo: $(VENV)/.installed system-build
 	$(RN) build $(SAMPLE) --offprints
 	@echo "Open build/$(notdir $(SAMPLE))/index.html, build/$(notdir $(SAMPLE))/$(notdir $(SAMPLE)).pdf and build/$(notdir $(SAMPLE))/email.html"
 	@echo "The French edition is in build/$(notdir $(SAMPLE))/fr/ (same file names)"
+	$(RN) site issues --out build/site
+	@echo "The series as a web site: open build/site/index.html (search needs it served: python3 -m http.server -d build/site)"
 
 test: lint system-build system-test node
 	$(PY) -m pytest -q

@@ -410,9 +410,21 @@ def test_french_email_and_message(built: Path):
     assert message["Content-Language"] == "fr"
     assert "Données, régulation et innovation responsable" in message["Subject"]
     text = (built / "fr" / "email.txt").read_text()
-    assert f"Read in English{NNBSP}:\nhttps://news.example.org/research-news/{ISSUE}/\n" in text
+    assert f"Read in English:\nhttps://news.example.org/research-news/{ISSUE}/\n" in text
     assert f"/{ISSUE}/fr/#brief-data-protection-officer" in text  # links go to the French web edition
     assert "[Article disponible en anglais]" in text
+
+
+def test_the_invitation_to_read_in_another_language_is_punctuated_in_that_language(built: Path):
+    """ "Lire en français :" is a line of French for the French reader, in the English edition too; and
+    "Read in English:" has no space before its colon in the French one. Each edition's own labels
+    keep its own punctuation."""
+    base = f"https://news.example.org/research-news/{ISSUE}/"
+    english, french = (built / "email.txt").read_text(), (built / "fr" / "email.txt").read_text()
+    assert f"Lire en français{NNBSP}:\n{base}fr/\n" in english
+    assert "View this issue in your browser:\n" in english and f"{NNBSP}:" not in english.replace("français\u202f:", "")
+    assert f"Read in English:\n{base}\n" in french
+    assert f"Voir ce numéro dans votre navigateur{NNBSP}:\n" in french
 
 
 # --- the build's own files per language ---------------------------------------------------

@@ -235,6 +235,28 @@ def test_a_brief_translated_into_a_language_the_issue_is_not_is_a_warning(sample
     assert "data-protection-officer.fr.yaml:1:1: warning: the issue has no issue.fr.yaml" in out
 
 
+def test_a_brief_in_another_language_translated_into_the_issues_own_is_shown_translated(sample_tree: Path):
+    """A French brief in an English issue, translated into English (x.en.yaml): no warning about an
+    issue.en.yaml (the English edition is the issue's own), and that edition shows the translation."""
+    original = sample_tree / ISSUE / "briefs" / "responsible-innovation-management.yaml"
+    edit(original, 'title: "Responsible digital', 'language: fr\ntitle: "Responsible digital')
+    made = run_cli("new", "translation", original, "--to", "en")
+    assert made.exit_code == 0, made.stderr
+    english = original.with_name("responsible-innovation-management.en.yaml")
+    edit(english, 'title: "Responsible digital innovation in management', 'title: "Innovation, told in English')
+    code, out = check(sample_tree)
+    assert code == 0 and "issue.en.yaml" not in out and "0 errors" in out, out
+    assert f"{english.name}:{line_of(english, 'subtitle:')}:11: warning: subtitle: still the original's text" in out
+
+    built = run_cli("build", sample_tree / ISSUE, "--only", "web", "--out", sample_tree / "out", "--quiet")
+    assert built.exit_code == 0, built.stdout + built.stderr
+    web = sample_tree / "out" / ISSUE
+    own, french = (web / "index.html").read_text(), (web / "fr" / "index.html").read_text()
+    assert "Innovation, told in English" in own and "Innovation, told in English" not in french
+    assert "Responsible digital innovation in management" in french  # the French edition shows the original
+    assert "Article disponible en" not in french.split("Responsible digital innovation in management")[1][:2000]
+
+
 def test_an_issue_translation_is_checked_like_a_brief_translation(sample_tree: Path):
     french = sample_tree / ISSUE / "issue.fr.yaml"
     edit(french, "  - title: Manager l'innovation de façon responsable\n", "")

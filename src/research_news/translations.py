@@ -329,10 +329,13 @@ def language_name(code: str, in_language: str | None = None) -> str:
 @dataclass
 class Translated:
     """The translations of an issue into one language: the issue's texts and its briefs' (by the
-    original brief's resolved path). Read and checked by the checker; merged by :func:`in_language`."""
+    original brief's resolved path). Read and checked by the checker; merged by :func:`in_language`.
+
+    Into the issue's own language, ``issue`` is None: only briefs written in another language are
+    translated into it (``x.en.yaml`` of a brief with ``language: fr`` in an English issue)."""
 
     language: str
-    issue: BaseModel
+    issue: BaseModel | None
     briefs: dict[Path, BaseModel] = field(default_factory=dict)
 
 
@@ -353,10 +356,11 @@ def merged(original: Any, translation: BaseModel) -> Any:
 
 def in_language(content: Content, language: str) -> Content:
     """``content`` as the edition in ``language`` shows it: the issue's and briefs' text replaced by
-    their translation; a brief without one keeps its own text and language (and is listed in
-    ``untranslated``, for the label saying so)."""
+    their translation; a brief without one keeps its own text and language (and, in a translated
+    edition, is listed in ``untranslated``, for the label saying so)."""
     if language == content.issue.language:
-        return content
+        back = content.translations.get(language)
+        return content if back is None else _briefs_translated_back(content, back)
     translated = content.translations[language]
     briefs = {}
     untranslated = set()
@@ -371,5 +375,18 @@ def in_language(content: Content, language: str) -> Content:
             brief = entry.brief.model_copy(update={"language": own})
             untranslated.add(path)
         briefs[path] = dataclasses.replace(entry, brief=brief)
-    issue = merged(content.issue, translated.issue).model_copy(update={"language": language})
+    issue_text = merged(content.issue, translated.issue) if translated.issue is not None else content.issue
+    issue = issue_text.model_copy(update={"language": language})
     return dataclasses.replace(content, issue=issue, briefs=briefs, untranslated=untranslated)
+
+
+def _briefs_translated_back(content: Content, translated: Translated) -> Content:
+    """The edition in the issue's own language with the briefs written in another language replaced
+    by their translation into it, where there is one (the others keep their own language)."""
+    briefs = {
+        path: dataclasses.replace(entry, brief=merged(entry.brief, text).model_copy(update={"language": None}))
+        if (text := translated.briefs.get(path)) is not None
+        else entry
+        for path, entry in content.briefs.items()
+    }
+    return dataclasses.replace(content, briefs=briefs)

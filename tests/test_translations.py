@@ -120,6 +120,48 @@ def test_an_untranslated_field_is_a_located_warning(sample_tree: Path):
     assert f"{french.name}:{line_of(french, 'subtitle:')}:11: warning: subtitle: still the original's text" in out
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Data",  # one word: a term, a name
+        "GDPR",
+        "2016/679",
+        "https://eur-lex.europa.eu/eli/reg/2016/679/oj",
+        "`gdpr-audit` at https://example.org/tool",
+    ],
+)
+def test_text_with_nothing_to_translate_is_not_called_untranslated(sample_tree: Path, text: str):
+    english, french = sample_tree / f"{DPO}.yaml", sample_tree / f"{DPO}.fr.yaml"
+    edit(english, "subtitle: Who keeps", f"subtitle: {text!r}\n# Who keeps")
+    edit(french, "subtitle: Qui veille", f"subtitle: {text!r}\n# Qui veille")
+    code, out = check(sample_tree)
+    assert code == 0 and "subtitle: still the original's text" not in out, out
+
+
+def test_a_field_listed_as_same_as_the_original_is_not_called_untranslated(sample_tree: Path):
+    """A name of several words reads like any text: the writer says it is deliberately the same."""
+    english, french = sample_tree / f"{DPO}.yaml", sample_tree / f"{DPO}.fr.yaml"
+    edit(english, "subtitle: Who keeps", "subtitle: Christine Balagué and Ada Lovelace\n# Who keeps")
+    edit(french, "subtitle: Qui veille", "subtitle: Christine Balagué and Ada Lovelace\n# Qui veille")
+    code, out = check(sample_tree)
+    line = line_of(french, "subtitle:")
+    assert f"{french.name}:{line}:11: warning: subtitle: still the original's text" in out
+    assert "list it in this file under `same_as_original:` (a line `  - subtitle`)" in out
+
+    edit(french, "translated_from:", "same_as_original: [subtitle]\ntranslated_from:")
+    code, out = check(sample_tree)
+    assert code == 0 and "subtitle: still the original's text" not in out, out
+    assert "why_it_matters: still" not in out  # the rest of the file is compared as before
+
+    edit(french, "same_as_original: [subtitle]", "same_as_original: [subtitle, subtitel]")
+    code, out = check(sample_tree)
+    assert code == 1
+    assert (
+        f'{french.name}:{line_of(french, "same_as_original:")}:30: same_as_original[1]: "subtitel" is not a text '
+        "of this translation" in out
+    )
+
+
 def test_a_translation_older_than_its_original_is_a_warning_until_refreshed(sample_tree: Path):
     original = sample_tree / f"{DPO}.yaml"
     french = sample_tree / f"{DPO}.fr.yaml"

@@ -1,7 +1,9 @@
 """`send` of an issue built in two languages: each reader gets their language's edition, once.
 
-The minimal fixture is built in English (its own language) and, through the stand-in in
-tests/translations.py, in French at build/<slug>/fr/; a real SMTP server on loopback receives.
+The bilingual-minimal fixture (the minimal issue with `languages: [en, fr]`, an issue.fr.yaml
+and its brief's one.fr.yaml) is built by `research-news build` (its email edition), which
+writes the English edition in build/<slug>/ and the French one in build/<slug>/fr/; a real
+SMTP server on loopback receives.
 """
 
 from __future__ import annotations
@@ -16,25 +18,28 @@ import pytest
 from research_news import send as sending
 from research_news.recipients import Recipient
 
-from .conftest import run_cli
+from .conftest import copy_fixture, run_cli
 from .smtp_server import SmtpServer
-from .translations import build_translation_by_hand
 
 SLUG = "2024-05-minimal"
 FAST = ("--yes", "--rate", "100000/s", "--retry-delay", "0.01")
-FRENCH_HEADLINE = "Un numéro minimal"
+FRENCH_HEADLINE = "Un numéro minimal"  # in issue.fr.yaml
+FRENCH_TITLE = "Une courte étude des petites choses"  # in briefs/one.fr.yaml
+ENGLISH_TITLE = "A short study of small things"
 
 
 @pytest.fixture
-def bilingual(minimal_tree: Path, monkeypatch) -> Path:
-    """The minimal issue built in English and French under ``<tree>/build``, the tree the working folder."""
-    monkeypatch.chdir(minimal_tree)
+def bilingual(tmp_path: Path, monkeypatch) -> Path:
+    """The bilingual issue built (email only) in English and French under ``<tree>/build``, the tree
+    the working folder."""
+    tree = copy_fixture("bilingual-minimal", tmp_path)
+    monkeypatch.chdir(tree)
     monkeypatch.delenv(sending.PASSWORD_VARIABLE, raising=False)
     monkeypatch.delenv(sending.URL_VARIABLE, raising=False)
-    issue = minimal_tree / SLUG
+    issue = tree / SLUG
     built = run_cli("build", issue, "--only", "email", "--quiet")
     assert built.exit_code == 0, built.stdout + built.stderr
-    build_translation_by_hand(issue, minimal_tree / "build", "fr", FRENCH_HEADLINE)
+    assert (tree / "build" / SLUG / "fr" / f"{SLUG}.eml").is_file()
     return issue
 
 
@@ -78,6 +83,10 @@ def test_french_and_english_readers_each_receive_their_edition(bilingual: Path, 
         assert (FRENCH_HEADLINE in subject and "n°" in subject) if french else subject.endswith(": A minimal issue")
         html = message.get_body(("html",)).get_content()
         assert f'lang="{"fr" if french else "en"}"' in html
+        text = message.get_body(("plain",)).get_content()
+        # The brief in the reader's language, from its translation: the other language's is not there.
+        assert (FRENCH_TITLE in html and FRENCH_TITLE in text) if french else (ENGLISH_TITLE in html)
+        assert (ENGLISH_TITLE not in html) if french else (FRENCH_TITLE not in html and FRENCH_TITLE not in text)
         # Each edition's own address marker was filled: the reader's unsubscribe link, everywhere.
         personal = quote(address, safe="@")
         assert personal in str(message["List-Unsubscribe"]) and personal in html

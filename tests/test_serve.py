@@ -15,7 +15,9 @@ import socket
 import subprocess
 import sys
 import time
+from html.parser import HTMLParser
 from pathlib import Path
+from urllib.parse import urljoin, urlsplit
 
 import pytest
 
@@ -102,6 +104,26 @@ def test_saved_edits_show_in_the_open_page_and_errors_replace_the_preview(served
     web.get_by_text("portrait of a new profession").first.wait_for(timeout=20_000)
 
 
+def test_the_language_switch_works_in_the_preview_and_a_rebuild_stays_in_that_language(served, browser):
+    _, url, issue = served
+    page = browser.new_page(viewport={"width": 1440, "height": 900})
+    page.goto(url)
+    web = page.frame_locator("iframe.web")
+    web.get_by_text("portrait of a new profession").first.wait_for()
+    web.locator('nav.languages a[hreflang="fr"]').click()  # the web edition's own language switch
+    web.locator('html[lang="fr"]').wait_for()
+    web.get_by_text("nouveau métier").first.wait_for()
+
+    french = issue / "briefs/data-protection-officer.fr.yaml"
+    french.write_text(
+        french.read_text(encoding="utf-8").replace("nouveau métier", "métier sans précédent"), encoding="utf-8"
+    )
+    web.get_by_text("métier sans précédent").first.wait_for(timeout=20_000)  # still the French page, rebuilt
+    web.locator('nav.languages a[hreflang="en"]').click()
+    web.get_by_text("portrait of a new profession").first.wait_for()
+    page.context.close()
+
+
 def test_the_preview_page_is_accessible(served, browser):
     _, url, _ = served
     page = browser.new_page(viewport={"width": 1280, "height": 900}, bypass_csp=True)  # to add axe
@@ -143,6 +165,102 @@ def test_a_single_brief_is_previewed_alone_with_its_offprint(sample_tree):
     assert 'id="brief-data-protection-officer"' in html
     assert "brief-customer-value-big-data" not in html and "brief-responsible-innovation-management" not in html
     assert [slug for slug, _, _ in site.briefs] == ["data-protection-officer"]
+
+
+class Links(HTMLParser):
+    """The ``href`` of every ``<a>`` and ``<link>`` with an ``hreflang`` of a page, and its stylesheets."""
+
+    def __init__(self):
+        super().__init__()
+        self.languages: list[tuple[str, str, str]] = []  # (tag, hreflang, href)
+        self.stylesheets: list[str] = []
+
+    def handle_starttag(self, tag, attrs):
+        found = dict(attrs)
+        if "hreflang" in found:
+            self.languages.append((tag, found["hreflang"], found["href"]))
+        if tag == "link" and found.get("rel") == "stylesheet":
+            self.stylesheets.append(found["href"])
+
+
+def links_of(html: bytes) -> Links:
+    parser = Links()
+    parser.feed(html.decode("utf-8"))
+    return parser
+
+
+def test_every_language_of_the_issue_is_previewed_and_their_links_lead_to_each_other(sample_tree):
+    (target,) = targets_for(sample_tree / ISSUE)
+    site = render_site(target, ContentCache(), 1)
+    assert site.ok, site.problems
+    assert [(language.code, language.folder) for language in site.languages] == [("en", ""), ("fr", "fr/")]
+    pages = {"en": f"/p/{ISSUE}/web/index.html", "fr": f"/p/{ISSUE}/web/fr/index.html"}
+    french = site.files["web/fr/index.html"].data.decode()
+    assert '<html lang="fr">' in french and "Données, régulation et innovation responsable" in french
+    assert "Data, regulation and responsible innovation" in site.files["web/index.html"].data.decode()
+
+    def served(address: str) -> Served:
+        path = urlsplit(address).path
+        assert path.startswith(f"/p/{ISSUE}/"), address  # in the preview, not the published site
+        name = path.removeprefix(f"/p/{ISSUE}/")
+        assert name in site.files, address
+        return site.files[name]
+
+    for lang, address in pages.items():
+        page = served(address).data
+        links = links_of(page)
+        # The language switch (<a>) and the hreflang alternates (<link>) each lead to that language's page.
+        assert {(tag, other) for tag, other, _ in links.languages} >= {("a", "en"), ("a", "fr"), ("link", "fr")}
+        for _, other, href in links.languages:
+            shown = served(urljoin(address, href)).data
+            assert f'<html lang="{"en" if other == "x-default" else other}">'.encode() in shown, (lang, href)
+        for stylesheet in links.stylesheets:
+            served(urljoin(address, stylesheet))
+
+    for folder, other in (("", "fr"), ("fr/", "en")):  # "Lire en français" in the English email, and back
+        email = site.files[f"{folder}email.html"].data
+        [(_, _, href)] = [link for link in links_of(email).languages if link[1] == other]
+        assert f'<html lang="{other}">'.encode() in served(href).data
+    assert "Lire en français" in site.files["email.txt"].data.decode()
+    assert "Voir ce numéro dans votre navigateur" in site.files["fr/email.txt"].data.decode()
+
+
+def test_the_page_shows_the_chosen_languages_previews(served):
+    _, url, _ = served
+    status, body = request(url, f"/p/{ISSUE}/?lang=fr")
+    assert status == 200
+    for preview in (f"/p/{ISSUE}/web/fr/index.html", f"/p/{ISSUE}/fr/email.html", f"/p/{ISSUE}/fr/email.txt"):
+        assert f'data-src="{preview}"'.encode() in body
+    assert b'<a href="?lang=fr" aria-current="page">French</a>' in body and b'<a href="?lang=en">English</a>' in body
+    for asked in ("", "?lang=de", "?lang=%3Cscript%3E"):  # not a language of the issue: its own
+        status, body = request(url, f"/p/{ISSUE}/{asked}")
+        assert status == 200 and f'data-src="/p/{ISSUE}/web/index.html"'.encode() in body and b"<script>" not in body
+    status, body = request(url, f"/p/{ISSUE}/web/fr/")
+    assert status == 200 and b'<html lang="fr">' in body
+
+
+@pytest.mark.parametrize(
+    ("translation", "old", "new"),
+    [
+        ("issue.fr.yaml", "headline: Données,", "headline: Nouvelles données,"),
+        ("briefs/data-protection-officer.fr.yaml", 'title: "Le délégué', 'title: "Nouvelles du délégué'),
+    ],
+)
+def test_a_saved_translation_refreshes_its_languages_preview(served, translation, old, new):
+    server, url, issue = served
+    path = issue / translation
+    text = path.read_text(encoding="utf-8")
+    assert old in text
+    generation = server.previewer.sites[ISSUE].generation
+    path.write_text(text.replace(old, new), encoding="utf-8")
+    changed = new.split('"')[-1].removeprefix("headline: ")
+    wait_until(
+        lambda: changed.encode() in request(url, f"/p/{ISSUE}/web/fr/index.html")[1],
+        what="the French preview to change",
+    )
+    assert server.previewer.sites[ISSUE].generation > generation
+    assert changed.encode() in request(url, f"/p/{ISSUE}/fr/email.html")[1]
+    assert changed.encode() not in request(url, f"/p/{ISSUE}/web/index.html")[1]
 
 
 def test_a_file_deleted_while_serving_is_an_error_in_the_page_then_comes_back(served):

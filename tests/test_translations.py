@@ -120,6 +120,48 @@ def test_an_untranslated_field_is_a_located_warning(sample_tree: Path):
     assert f"{french.name}:{line_of(french, 'subtitle:')}:11: warning: subtitle: still the original's text" in out
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Data",  # one word: a term, a name
+        "GDPR",
+        "2016/679",
+        "https://eur-lex.europa.eu/eli/reg/2016/679/oj",
+        "`gdpr-audit` at https://example.org/tool",
+    ],
+)
+def test_text_with_nothing_to_translate_is_not_called_untranslated(sample_tree: Path, text: str):
+    english, french = sample_tree / f"{DPO}.yaml", sample_tree / f"{DPO}.fr.yaml"
+    edit(english, "subtitle: Who keeps", f"subtitle: {text!r}\n# Who keeps")
+    edit(french, "subtitle: Qui veille", f"subtitle: {text!r}\n# Qui veille")
+    code, out = check(sample_tree)
+    assert code == 0 and "subtitle: still the original's text" not in out, out
+
+
+def test_a_field_listed_as_same_as_the_original_is_not_called_untranslated(sample_tree: Path):
+    """A name of several words reads like any text: the writer says it is deliberately the same."""
+    english, french = sample_tree / f"{DPO}.yaml", sample_tree / f"{DPO}.fr.yaml"
+    edit(english, "subtitle: Who keeps", "subtitle: Christine Balagué and Ada Lovelace\n# Who keeps")
+    edit(french, "subtitle: Qui veille", "subtitle: Christine Balagué and Ada Lovelace\n# Qui veille")
+    code, out = check(sample_tree)
+    line = line_of(french, "subtitle:")
+    assert f"{french.name}:{line}:11: warning: subtitle: still the original's text" in out
+    assert "list it in this file under `same_as_original:` (a line `  - subtitle`)" in out
+
+    edit(french, "translated_from:", "same_as_original: [subtitle]\ntranslated_from:")
+    code, out = check(sample_tree)
+    assert code == 0 and "subtitle: still the original's text" not in out, out
+    assert "why_it_matters: still" not in out  # the rest of the file is compared as before
+
+    edit(french, "same_as_original: [subtitle]", "same_as_original: [subtitle, subtitel]")
+    code, out = check(sample_tree)
+    assert code == 1
+    assert (
+        f'{french.name}:{line_of(french, "same_as_original:")}:30: same_as_original[1]: "subtitel" is not a text '
+        "of this translation" in out
+    )
+
+
 def test_a_translation_older_than_its_original_is_a_warning_until_refreshed(sample_tree: Path):
     original = sample_tree / f"{DPO}.yaml"
     french = sample_tree / f"{DPO}.fr.yaml"
@@ -233,6 +275,28 @@ def test_a_brief_translated_into_a_language_the_issue_is_not_is_a_warning(sample
     code, out = check(sample_tree)
     assert code == 0
     assert "data-protection-officer.fr.yaml:1:1: warning: the issue has no issue.fr.yaml" in out
+
+
+def test_a_brief_in_another_language_translated_into_the_issues_own_is_shown_translated(sample_tree: Path):
+    """A French brief in an English issue, translated into English (x.en.yaml): no warning about an
+    issue.en.yaml (the English edition is the issue's own), and that edition shows the translation."""
+    original = sample_tree / ISSUE / "briefs" / "responsible-innovation-management.yaml"
+    edit(original, 'title: "Responsible digital', 'language: fr\ntitle: "Responsible digital')
+    made = run_cli("new", "translation", original, "--to", "en")
+    assert made.exit_code == 0, made.stderr
+    english = original.with_name("responsible-innovation-management.en.yaml")
+    edit(english, 'title: "Responsible digital innovation in management', 'title: "Innovation, told in English')
+    code, out = check(sample_tree)
+    assert code == 0 and "issue.en.yaml" not in out and "0 errors" in out, out
+    assert f"{english.name}:{line_of(english, 'subtitle:')}:11: warning: subtitle: still the original's text" in out
+
+    built = run_cli("build", sample_tree / ISSUE, "--only", "web", "--out", sample_tree / "out", "--quiet")
+    assert built.exit_code == 0, built.stdout + built.stderr
+    web = sample_tree / "out" / ISSUE
+    own, french = (web / "index.html").read_text(), (web / "fr" / "index.html").read_text()
+    assert "Innovation, told in English" in own and "Innovation, told in English" not in french
+    assert "Responsible digital innovation in management" in french  # the French edition shows the original
+    assert "Article disponible en" not in french.split("Responsible digital innovation in management")[1][:2000]
 
 
 def test_an_issue_translation_is_checked_like_a_brief_translation(sample_tree: Path):
@@ -410,9 +474,21 @@ def test_french_email_and_message(built: Path):
     assert message["Content-Language"] == "fr"
     assert "Données, régulation et innovation responsable" in message["Subject"]
     text = (built / "fr" / "email.txt").read_text()
-    assert f"Read in English{NNBSP}:\nhttps://news.example.org/research-news/{ISSUE}/\n" in text
+    assert f"Read in English:\nhttps://news.example.org/research-news/{ISSUE}/\n" in text
     assert f"/{ISSUE}/fr/#brief-data-protection-officer" in text  # links go to the French web edition
     assert "[Article disponible en anglais]" in text
+
+
+def test_the_invitation_to_read_in_another_language_is_punctuated_in_that_language(built: Path):
+    """ "Lire en français :" is a line of French for the French reader, in the English edition too; and
+    "Read in English:" has no space before its colon in the French one. Each edition's own labels
+    keep its own punctuation."""
+    base = f"https://news.example.org/research-news/{ISSUE}/"
+    english, french = (built / "email.txt").read_text(), (built / "fr" / "email.txt").read_text()
+    assert f"Lire en français{NNBSP}:\n{base}fr/\n" in english
+    assert "View this issue in your browser:\n" in english and f"{NNBSP}:" not in english.replace("français\u202f:", "")
+    assert f"Read in English:\n{base}\n" in french
+    assert f"Voir ce numéro dans votre navigateur{NNBSP}:\n" in french
 
 
 # --- the build's own files per language ---------------------------------------------------

@@ -205,6 +205,7 @@ class Alternate:
     url: str | None  # absolute, under web_base_url, when the publication has one
     current: bool
     read_in: str  # "Lire en français": the invitation, in the other edition's language
+    colon: str  # the colon in that language, after ``read_in`` on a line of its own (plain text)
 
 
 @dataclass
@@ -378,6 +379,9 @@ def _alternates(content: Content, layout: Layout) -> list[Alternate]:
                 url=f"{base.rstrip('/')}/{slug}/{folder}" if base else None,
                 current=lang == current,
                 read_in=fill(layout.labels(lang)["read_in"], {"language": name}),
+                # The line "Lire en français :" is French from end to end, for the French reader: its
+                # colon is French too, whichever edition it is in ("Read in English:" in the French one).
+                colon=layout.labels(lang)["colon"],
             )
         )
     return alternates

@@ -85,7 +85,8 @@ class Content:
     documents: dict[Path, Document] = field(default_factory=dict)
     """The validated files (publication, issue, briefs) by resolved path: what locates a later warning."""
     translations: dict[str, Translated] = field(default_factory=dict)
-    """The languages the issue is translated into (issue.<lang>.yaml), with its briefs' translations."""
+    """The languages the issue is translated into (issue.<lang>.yaml), with its briefs' translations; and
+    under the issue's own language, the translations into it of briefs written in another."""
     languages: list[str] = field(default_factory=list)
     """The languages the issue is built in: its own, then each it is translated into."""
     untranslated: set[Path] = field(default_factory=set)
@@ -274,7 +275,7 @@ class Checker:
             briefs,
             documents={self._files.resolved(d.path): d for d in documents if d is not None},
             translations=translated,
-            languages=[issue.language, *translated],
+            languages=[issue.language, *(language for language in translated if language != issue.language)],
         )
 
     # translations
@@ -301,7 +302,9 @@ class Checker:
                 text = self._translation(
                     path, entry.brief, language, entry.brief.language or issue.language, publication
                 )
-                if text is not None and language in found:
+                if text is not None and language == issue.language:  # a brief in another language, translated back
+                    found.setdefault(language, Translated(language, None)).briefs[brief_path] = text
+                elif text is not None and language in found:
                     found[language].briefs[brief_path] = text
                 elif text is not None:
                     self.problems.append(
@@ -315,7 +318,8 @@ class Checker:
                             "warning",
                         )
                     )
-        for language in found if publication.translations == "required" else ():
+        required = [lang for lang in found if lang != issue.language] if publication.translations == "required" else []
+        for language in required:
             for brief_path, entry in briefs.items():
                 if brief_path not in found[language].briefs and (entry.brief.language or issue.language) != language:
                     self._add(

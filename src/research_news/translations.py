@@ -12,6 +12,9 @@ canonical JSON, so reformatting the original or editing its comments changes not
 When the original's text changes, ``check`` warns at that line until the translation is
 updated and the fingerprint refreshed (``research-news new translation … --refresh``).
 
+A field still holding the original's text is warned about, unless it has nothing to translate
+(one word, a number, an address) or the translation lists it in ``same_as_original``.
+
 This module holds the translation models (derived from the content models), the rules a
 translation must follow against its original (:func:`structure_problems`,
 :func:`stale_problem`), and the merge that makes the content of one language
@@ -43,6 +46,10 @@ if TYPE_CHECKING:
 
 FINGERPRINT = "translated_from"
 """The key of a translation that holds :func:`fingerprint` of the original it translates."""
+
+SAME_AS_ORIGINAL = "same_as_original"
+"""The key of a translation listing the fields whose text is deliberately the original's (a name,
+a term used in both languages): ``check`` does not call them untranslated."""
 
 Fingerprint = Annotated[
     str,
@@ -114,6 +121,14 @@ def translation_model(model: type[BaseModel], top: bool = True) -> type[Strict]:
             fields[name] = (info.rebuild_annotation(), Field(None, description=info.description))
     if top:
         fields[FINGERPRINT] = (Fingerprint, ...)
+        fields[SAME_AS_ORIGINAL] = (
+            list[str],
+            Field(
+                default_factory=list,
+                description="Fields that read the same in both languages, as `check` names them "
+                "(`subtitle`, `figures[0].caption`): not warned about as untranslated.",
+            ),
+        )
     made = create_model(
         f"{model.__name__}Translation",
         __base__=Translation,
@@ -195,7 +210,7 @@ def original_only_problems(doc: Document, model: type[Translation]) -> list[Prob
     def visit(node: Any, current: type[BaseModel], loc: Loc) -> None:
         if not isinstance(node, dict):
             return
-        allowed = set(translatable_fields(current)) | ({FINGERPRINT} if not loc else set())
+        allowed = set(translatable_fields(current)) | ({FINGERPRINT, SAME_AS_ORIGINAL} if not loc else set())
         for key in list(node):
             if key not in allowed and key in current.model_fields:
                 line, column = position_of(doc.data, (*loc, key), key=True)
@@ -222,8 +237,11 @@ def structure_problems(
     doc: Document, translation: BaseModel, original: BaseModel, original_name: str, language: str
 ) -> list[Problem]:
     """What in ``translation`` does not match ``original``: a field or an item more or less, a list
-    written as text, and (as warnings) text still the original's, untranslated."""
+    written as text, and (as warnings) text still the original's, untranslated, unless it has
+    nothing to translate (:func:`_nothing_to_translate`) or is listed in ``same_as_original``."""
     problems: list[Problem] = []
+    same = set(getattr(translation, SAME_AS_ORIGINAL, None) or ())
+    texts: set[str] = set()  # every text field compared, by the name `check` gives it
 
     def add(loc: Loc, message: str, hint: str, severity: str = "error", *, key: bool = False, missing=False) -> None:
         if missing:  # at the mapping that should hold it
@@ -234,11 +252,13 @@ def structure_problems(
 
     def compare(loc: Loc, text: Any, source: Any, name: str) -> None:
         if isinstance(text, str) and isinstance(source, str):
-            if name not in KEPT_WHEN_LEFT_OUT and _same_text(text, source):
+            texts.add(field_path(loc))
+            if name not in KEPT_WHEN_LEFT_OUT and field_path(loc) not in same and _same_text(text, source):
                 add(
                     loc,
                     f"{field_path(loc)}: still the original's text, not yet translated into {language_name(language, 'en')}",
-                    "translate it; if it reads the same in both languages, ignore this warning",
+                    f"translate it; if it reads the same in both languages, list it in this file under "
+                    f"`{SAME_AS_ORIGINAL}:` (a line `  - {field_path(loc)}`)",
                     "warning",
                 )
         elif isinstance(text, list) != isinstance(source, list):
@@ -285,12 +305,32 @@ def structure_problems(
                 compare(here, translated, written, name)
 
     walk((), translation, original)
+    for index, named in enumerate(getattr(translation, SAME_AS_ORIGINAL, None) or ()):
+        if named not in texts:
+            add(
+                (SAME_AS_ORIGINAL, index),
+                f'{SAME_AS_ORIGINAL}[{index}]: "{named}" is not a text of this translation',
+                "name a field as `check` names it, e.g. subtitle, authors[0].bio or figures[1].caption",
+            )
     return problems
 
 
 def _same_text(text: str, source: str) -> bool:
-    """The same words, spacing aside, and some letters (a number or a name may well stay as it is)."""
-    return " ".join(text.split()) == " ".join(source.split()) and any(ch.isalpha() for ch in text)
+    """The same words, spacing aside, in a text that has something to translate."""
+    return " ".join(text.split()) == " ".join(source.split()) and not _nothing_to_translate(text)
+
+
+NOT_WORDS = re.compile(r"`[^`]*`|<?(?:https?://|www\.|mailto:)[^\s>)]*>?|[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+"""What is the same in every language inside a text: inline code, web and email addresses."""
+
+WORD = re.compile(r"[^\W\d_]+(?:['’-][^\W\d_]+)*")
+
+
+def _nothing_to_translate(text: str) -> bool:
+    """Text that may well read the same in both languages: once code and addresses are set aside,
+    at most one word (a number, a URL, "Data", "GDPR", a one-word name). A longer name is for the
+    writer to list in ``same_as_original``: no rule tells "Ada Lovelace" from "Big data" apart."""
+    return len(WORD.findall(NOT_WORDS.sub(" ", text))) <= 1
 
 
 def stale_problem(doc: Document, translation: BaseModel, original: BaseModel, refresh_command: str) -> Problem | None:
@@ -329,10 +369,13 @@ def language_name(code: str, in_language: str | None = None) -> str:
 @dataclass
 class Translated:
     """The translations of an issue into one language: the issue's texts and its briefs' (by the
-    original brief's resolved path). Read and checked by the checker; merged by :func:`in_language`."""
+    original brief's resolved path). Read and checked by the checker; merged by :func:`in_language`.
+
+    Into the issue's own language, ``issue`` is None: only briefs written in another language are
+    translated into it (``x.en.yaml`` of a brief with ``language: fr`` in an English issue)."""
 
     language: str
-    issue: BaseModel
+    issue: BaseModel | None
     briefs: dict[Path, BaseModel] = field(default_factory=dict)
 
 
@@ -353,10 +396,11 @@ def merged(original: Any, translation: BaseModel) -> Any:
 
 def in_language(content: Content, language: str) -> Content:
     """``content`` as the edition in ``language`` shows it: the issue's and briefs' text replaced by
-    their translation; a brief without one keeps its own text and language (and is listed in
-    ``untranslated``, for the label saying so)."""
+    their translation; a brief without one keeps its own text and language (and, in a translated
+    edition, is listed in ``untranslated``, for the label saying so)."""
     if language == content.issue.language:
-        return content
+        back = content.translations.get(language)
+        return content if back is None else _briefs_translated_back(content, back)
     translated = content.translations[language]
     briefs = {}
     untranslated = set()
@@ -371,5 +415,18 @@ def in_language(content: Content, language: str) -> Content:
             brief = entry.brief.model_copy(update={"language": own})
             untranslated.add(path)
         briefs[path] = dataclasses.replace(entry, brief=brief)
-    issue = merged(content.issue, translated.issue).model_copy(update={"language": language})
+    issue_text = merged(content.issue, translated.issue) if translated.issue is not None else content.issue
+    issue = issue_text.model_copy(update={"language": language})
     return dataclasses.replace(content, issue=issue, briefs=briefs, untranslated=untranslated)
+
+
+def _briefs_translated_back(content: Content, translated: Translated) -> Content:
+    """The edition in the issue's own language with the briefs written in another language replaced
+    by their translation into it, where there is one (the others keep their own language)."""
+    briefs = {
+        path: dataclasses.replace(entry, brief=merged(entry.brief, text).model_copy(update={"language": None}))
+        if (text := translated.briefs.get(path)) is not None
+        else entry
+        for path, entry in content.briefs.items()
+    }
+    return dataclasses.replace(content, briefs=briefs)

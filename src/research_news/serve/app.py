@@ -3,9 +3,9 @@
 Addresses::
 
     /                           → the preview page of the first target (the newest issue)
-    /p/<key>/                   the preview page: tabs, problems, live reload
-    /p/<key>/web/<file>         the web edition and its assets
-    /p/<key>/email.html         the email; /p/<key>/email.txt its plain text
+    /p/<key>/                   the preview page: tabs, problems, live reload (?lang=fr: in French)
+    /p/<key>/web/<file>         the web edition and its assets; /p/<key>/web/fr/<file> in French…
+    /p/<key>/email.html         the email; /p/<key>/email.txt its plain text; /p/<key>/fr/email.html…
     /p/<key>/pdf/issue.pdf      the issue's PDF; /p/<key>/pdf/<slug>.pdf a brief's offprint
     /p/<key>/problems           the problems panel alone (HTML), as the events carry it
     /events                     server-sent events: one ``update`` per rebuild and per PDF
@@ -45,7 +45,7 @@ from ..exceptions import display_path
 from ..layout import BUILTIN_LAYOUTS, forget_labels
 from ..validate import find_root
 from .pdfs import ISSUE, PdfJob, PdfResult, PdfWorker
-from .previews import ContentCache, Site, Target, render_site
+from .previews import ContentCache, Language, Site, Target, render_site
 
 log = logging.getLogger(__name__)
 
@@ -262,14 +262,24 @@ class Previewer:
     def problems_html(self, site: Site) -> str:
         return self.templates.get_template("problems.html.j2").render(site=site, problems=problem_lines(site))
 
-    def page_html(self, site: Site) -> str:
+    def page_html(self, site: Site, lang: str | None = None) -> str:
+        """The preview page, its web and email previews in ``lang`` (the issue's own language by default)."""
         return self.templates.get_template("page.html.j2").render(
             site=site,
             targets=list(self.targets.values()),
             problems=self.problems_html(site),
             pdf=self.pdf_status(site.target.key),
             issue=ISSUE,
+            language=shown_language(site, lang),
         )
+
+
+def shown_language(site: Site, lang: str | None) -> Language:
+    """The language of ``site`` the page shows: ``lang`` if it is one of them, else the issue's own
+    (also while the content has errors and no language is known: nothing is shown then)."""
+    return next((language for language in site.languages if language.code == lang), None) or (
+        site.languages[0] if site.languages else Language("", "", "")
+    )
 
 
 def problem_lines(site: Site) -> list[dict[str, str | None]]:
@@ -299,7 +309,8 @@ def create_app(previewer: Previewer, allowed_hosts: set[str]) -> Any:
         if key not in previewer.targets:
             return _not_found()
         site = await previewer.site(key)
-        return _headers(Response(previewer.page_html(site), media_type="text/html; charset=utf-8"), PAGE_POLICY)
+        page = previewer.page_html(site, request.query_params.get("lang"))
+        return _headers(Response(page, media_type="text/html; charset=utf-8"), PAGE_POLICY)
 
     async def home(request: Request) -> Response:
         return RedirectResponse(f"/p/{previewer.first.key}/", status_code=307)

@@ -3,7 +3,11 @@
 
 Nothing is written to disk: the web page, the email, its plain text and the assets they
 link to are kept in a :class:`Site`, a mapping from the address below ``/p/<key>/`` to
-bytes or to a file of the content tree or the layout. The mapping is the only way to a
+bytes or to a file of the content tree or the layout. An issue translated into other
+languages is previewed in each, at the addresses the build writes it to: the issue's own
+language at ``web/``, ``email.html``, ``email.txt``; French at ``web/fr/``, ``fr/email.html``,
+``fr/email.txt``. Links between the languages (the language switch, ``hreflang``, "Lire en
+français") lead from one preview to the other. The mapping is the only way to a
 file, so no request path can name anything else, and a file is checked again (inside the
 content tree or a layout folder, after following links) when it is sent.
 
@@ -27,6 +31,7 @@ from ..assemble import Edition, assemble
 from ..exceptions import ContentError, Problem, ResearchNewsError
 from ..models import Brief, Issue, Section, Strict
 from ..slugs import brief_slug
+from ..translations import in_language, language_name
 from ..tree import ISSUE_FILE, ISSUE_FOLDER_NAME, PUBLICATION_FILE, find_root
 from ..validate import BriefEntry, Checker, Content
 
@@ -228,6 +233,16 @@ class Served:
     source: Path | None = None
 
 
+@dataclass(frozen=True)
+class Language:
+    """One language a target is previewed in: its code, its name (in English, as the page is) and
+    the folder its previews are in (``""`` for the issue's own language, else ``"fr/"``)."""
+
+    code: str
+    name: str
+    folder: str
+
+
 @dataclass
 class Site:
     """A target's previews at one moment: what check said, and the files rendered (none on errors)."""
@@ -240,6 +255,7 @@ class Site:
     roots: tuple[Path, ...] = ()  # where ``source`` files may lie: the content tree and the layout folders
     briefs: list[tuple[str, str, Path | None]] = field(default_factory=list)  # (slug, title, file)
     pdf_name: str = ""
+    languages: list[Language] = field(default_factory=list)  # the issue's own first, then its translations
 
     @property
     def errors(self) -> list[Problem]:
@@ -271,15 +287,20 @@ def render_site(target: Target, cache: ContentCache, generation: int) -> Site:
         site.problems, content = check(target, cache)
         if content is None:
             return site
-        edition = assemble(content)
-        site.roots = (edition.root.resolve(), *(folder.resolve() for folder in edition.layout.folders))
-        site.briefs = [(brief.slug, brief.title, brief.path) for brief in edition.briefs]
-        site.pdf_name = edition.pdf_name
-        site.files.update(web_files(edition))
-        files, warnings = email_files(edition, f"/p/{target.key}/web/")
-        site.files.update(files)
-        site.problems = sorted(set(site.problems) | set(warnings))
-        site.files["email.txt"] = Served("text/plain; charset=utf-8", text_of(edition).encode("utf-8"))
+        for language in content.languages or [content.issue.language]:
+            edition = assemble(in_language(content, language))
+            if not site.languages:  # the issue's own language: the PDFs and the list of briefs
+                site.roots = (edition.root.resolve(), *(folder.resolve() for folder in edition.layout.folders))
+                site.briefs = [(brief.slug, brief.title, brief.path) for brief in edition.briefs]
+                site.pdf_name = edition.pdf_name
+            site.languages.append(Language(language, language_name(language, "en"), edition.folder))
+            web_address = f"/p/{target.key}/web/"
+            site.files.update(web_files(edition, web_address))
+            files, warnings = email_files(edition, web_address)
+            site.files.update(files)
+            site.problems = sorted(set(site.problems) | set(warnings))
+            text = text_of(edition)  # with the addresses the reader gets: plain text has no links to follow
+            site.files[f"{edition.folder}email.txt"] = Served("text/plain; charset=utf-8", text.encode("utf-8"))
     except ContentError as error:  # a layout template's mistake, located in the template
         site.problems = sorted(set(site.problems) | set(error.problems))
     except ResearchNewsError as error:
@@ -298,24 +319,37 @@ def render_site(target: Target, cache: ContentCache, generation: int) -> Site:
 # --- adapters: one per edition, so the render functions are called in one place --------
 
 
-def web_files(edition: Edition) -> dict[str, Served]:
-    """The web edition under ``web/``: the page, the files it links to, the web fonts."""
+def web_files(edition: Edition, web_address: str) -> dict[str, Served]:
+    """The web edition under ``web/`` (``web/fr/`` in French…): the page, also at its folder's own
+    address (where the language switch leads), the files it links to, the web fonts. Its absolute
+    links to the issue's published editions (``hreflang``, canonical) lead to ``web_address``."""
     from ..render.web import render_web
 
     web = render_web(edition)
-    files = {"web/index.html": Served("text/html; charset=utf-8", web.html.encode("utf-8"))}
+    folder = f"web/{edition.folder}"
+    page = Served("text/html; charset=utf-8", web.html.replace(_issue_address(edition), web_address).encode("utf-8"))
+    files = {f"{folder}index.html": page, folder: page}
     for relative, source in web.files.items():
-        files[f"web/{relative}"] = Served(_media_type(relative), source=source)
+        files[f"{folder}{relative}"] = Served(_media_type(relative), source=source)
     for relative, data in web.data.items():
-        files[f"web/{relative}"] = Served(_media_type(relative), data)
+        files[f"{folder}{relative}"] = Served(_media_type(relative), data)
     return files
 
 
-def email_files(edition: Edition, web_address: str) -> tuple[dict[str, Served], list[Problem]]:
-    """The email as a reader gets it, with its links and images pointing at the preview's web edition.
+def _issue_address(edition: Edition) -> str:
+    """Where the issue's editions are published: its own language's web edition, the others' below it
+    (a stand-in when the publication has no ``web_base_url``: no real address then to replace)."""
+    base = edition.publication.web_base_url or PREVIEW_BASE_URL
+    return f"{base.rstrip('/')}/{edition.slug}/"
 
-    Rendered for the publication's own address (what the editorial checks judge), which is
-    then replaced by ``web_address``; a publication without one is rendered against a stand-in.
+
+def email_files(edition: Edition, web_address: str) -> tuple[dict[str, Served], list[Problem]]:
+    """The email as a reader gets it (``fr/email.html`` in French…), with its links and images
+    pointing at the preview's web editions, every language's.
+
+    Rendered for the publication's own address (what the editorial checks judge), whose issue
+    address is then replaced by ``web_address``; a publication without one is rendered against a
+    stand-in.
     """
     from ..render.email import editorial_checks, render_email
 
@@ -326,8 +360,8 @@ def email_files(edition: Edition, web_address: str) -> tuple[dict[str, Served], 
         )
     html = render_email(published)
     warnings = editorial_checks(edition, html)
-    local = html.replace(published.web_url, web_address)  # type: ignore[arg-type]
-    return {"email.html": Served("text/html; charset=utf-8", local.encode("utf-8"))}, warnings
+    local = html.replace(_issue_address(published), web_address)
+    return {f"{edition.folder}email.html": Served("text/html; charset=utf-8", local.encode("utf-8"))}, warnings
 
 
 def text_of(edition: Edition) -> str:

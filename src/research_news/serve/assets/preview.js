@@ -53,8 +53,18 @@ function load(frame, url) {
 
 function reloadPreviews() {
   for (const frame of document.querySelectorAll("iframe[data-src]")) {
-    load(frame, frame.dataset.src + "?g=" + generation);
+    load(frame, shownPath(frame) + "?g=" + generation);
   }
+}
+
+// The page a frame shows now, if the reader followed a link inside its edition (the web
+// edition's language switch): a rebuild reloads that page, not the one the frame started on.
+function shownPath(frame) {
+  try {
+    const path = frame.contentWindow.location.pathname;
+    if (frame.dataset.scope && path.startsWith(frame.dataset.scope)) return path;
+  } catch (error) { /* not loaded yet */ }
+  return frame.dataset.src;
 }
 
 // --- the email's toggles: dark mode and images off, applied inside the frame ----------

@@ -71,4 +71,4 @@ def test_the_publication_workflow_checks_pull_requests_and_publishes_main():
     assert "pull_request" in triggers and triggers["push"]["branches"] == ["main"]
     runs = [step.get("run", "") for job in workflow["jobs"].values() for step in job["steps"]]
     assert any("research-news check --format github" in run for run in runs)
-    assert any("research-news build" in run for run in runs)
+    assert any("research-news site issues --out site" in run for run in runs)

@@ -46,6 +46,15 @@ def build(
         bool,
         typer.Option("--force", help="Render every edition again, reusing nothing from earlier builds."),
     ] = False,
+    jobs: Annotated[
+        int | None,
+        typer.Option(
+            "--jobs",
+            "-j",
+            min=1,
+            help="Processes rendering at once (default: one per core; 1 renders everything in this process).",
+        ),
+    ] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print only the summary line.")] = False,
     strict: Annotated[
         bool, typer.Option("--strict", help="Warnings are errors: nothing is written while there is one (for CI).")
@@ -76,6 +85,7 @@ def build(
         strict=strict,
         pad_to=pad_to,
         force=force,
+        jobs=jobs,
         step=_stepper(console),
     )
     for warning in result.warnings:

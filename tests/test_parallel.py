@@ -20,6 +20,7 @@ from research_news.validate import load_content
 from .conftest import REPO, run_cli
 
 SLUG = "2024-05-minimal"
+AGAIN = ("--only", "pdf,email", "--attach-pdf", "--force", "-q")
 
 
 def files(folder: Path) -> dict[str, bytes]:
@@ -68,8 +69,7 @@ def test_the_email_edition_is_the_same_bytes_on_every_build(minimal_issue: Path,
     first = build(minimal_issue, tmp_path / "first", only=("pdf", "email"), attach_pdf=True, force=True)
     # Another process: what used to be drawn at random (the address marker) is drawn there again.
     again = subprocess.run(
-        [sys.executable, "-m", "research_news", "build", minimal_issue, "--out", tmp_path / "again"]
-        + ["--only", "pdf,email", "--attach-pdf", "--force", "-q"],
+        [sys.executable, "-m", "research_news", "build", minimal_issue, "--out", tmp_path / "again", *AGAIN],
         capture_output=True,
         text=True,
         env={**os.environ, "PYTHONPATH": str(REPO / "src")},

@@ -135,3 +135,31 @@ def test_one_worker_means_everything_in_this_process(minimal_tree: Path, tmp_pat
     result = run_cli("build", minimal_tree / SLUG, "--out", tmp_path / "out", "--offprints", "-j", "1")
     assert result.exit_code == 0, result.stderr
     assert sent == []
+
+
+@pytest.mark.parametrize(
+    ("arguments", "unneeded"),
+    [
+        (["check", "{issue}"], ("weasyprint", "research_news.send", "research_news.serve", "research_news.site")),
+        (["build", "--help"], ("weasyprint", "research_news.send", "research_news.serve", "research_news.site")),
+        (["build", "{issue}", "--out", "{out}", "--only", "web"], ("weasyprint", "research_news.send")),
+    ],
+)
+def test_a_command_imports_only_what_it_needs(minimal_issue: Path, tmp_path: Path, arguments, unneeded) -> None:
+    """WeasyPrint takes a good part of a second to import: a check, a help text and a build with no PDF to
+    lay out never load it, nor the modules of the other commands."""
+    filled = [argument.format(issue=minimal_issue, out=tmp_path / "out") for argument in arguments]
+    script = (
+        "import sys\nfrom research_news.cli import app\n"
+        f"sys.argv = ['research-news', *{filled!r}]\n"
+        "try:\n    app()\nexcept SystemExit as done:\n    assert not done.code, done.code\n"
+        f"print(sorted(name for name in {unneeded!r} if name in sys.modules))\n"
+    )
+    ran = subprocess.run(
+        [sys.executable, "-c", script],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(REPO / "src")},
+    )
+    assert ran.returncode == 0, ran.stderr
+    assert ran.stdout.splitlines()[-1] == "[]"

@@ -51,7 +51,6 @@ def build(
         typer.Option(
             "--jobs",
             "-j",
-            min=1,
             help="Processes rendering at once (default: one per core; 1 renders everything in this process).",
         ),
     ] = None,
@@ -66,6 +65,8 @@ def build(
         raise UsageError(editions.choices_message(only or ""))
     if pad_to is not None and pad_to < 2:
         raise UsageError(f"--pad-to takes a page count of 2 or more (4 for a stapled booklet); got {pad_to}")
+    if jobs is not None and jobs < 1:
+        raise UsageError(f"--jobs takes a number of processes, 1 or more; got {jobs}")
     if pdf_variant not in PDF_VARIANTS:
         raise UsageError(f"--pdf-variant takes {', '.join(PDF_VARIANTS)}; got {pdf_variant!r}")
     try:

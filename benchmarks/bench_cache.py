@@ -7,7 +7,10 @@ Each round runs, in turn, in fresh processes: bare WeasyPrint on the issue's HTM
 variant), a cold ``build`` of every edition with offprints (``--force``), a ``build`` with nothing
 changed, and a ``build`` after one brief changed. Each ratio is the median of the rounds' ratios
 to that round's bare WeasyPrint (or to its cold build), so a shared machine's drift cancels out.
-Peak memory is the build process's own (ru_maxrss; the offprint workers are not counted).
+Then issue 14's other goals, once each: the peak memory of a cold build of a generated 48-brief
+issue (the build's own process, from ``wait4``, and the largest of its worker processes, from
+``RUSAGE_CHILDREN`` of a process that runs only that build), and ``check`` of 1,000 generated
+briefs (best of ``--runs``, interpreter start-up included). ``--no-goals`` leaves them out.
 """
 
 from __future__ import annotations
@@ -39,6 +42,39 @@ def run(command: list[str]) -> tuple[float, int, str]:
     if process.returncode != 0:
         sys.exit(f"{command[:3]} failed:\n{stderr.decode()[-2000:]}")
     return seconds, usage.ru_maxrss // 1024, stdout.decode()
+
+
+def tree_memory(command: list[str]) -> tuple[int, int]:
+    """(the build's own peak MB, the largest peak MB of any process of its tree, workers included)."""
+    script = (
+        "import os, resource, subprocess, sys\n"
+        "process = subprocess.Popen(sys.argv[1:], stdout=subprocess.DEVNULL)\n"
+        "_, status, usage = os.wait4(process.pid, 0)\n"
+        "print(usage.ru_maxrss // 1024, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss // 1024)\n"
+    )
+    own, largest = run([sys.executable, "-c", script, *command])[2].split()
+    return int(own), int(largest)
+
+
+def goals(runs: int) -> None:
+    """Goal 6 (peak memory of the 48-brief build) and goal 5 (check of 1,000 briefs)."""
+    with tempfile.TemporaryDirectory() as folder:
+        issue = generate_issue(Path(folder), 48, sections=4)
+        build = [sys.executable, "-m", "research_news", "build", str(issue), "--out", str(Path(folder) / "b")]
+        own, largest = tree_memory([*build, "--offprints", "--force", "-q"])
+        print(f"| 6. peak memory, cold 48-brief build + offprints | main {own} MB, largest process {largest} MB | |")
+    with tempfile.TemporaryDirectory() as folder:
+        issue = generate_issue(Path(folder), 1000, sections=4)
+        check = [sys.executable, "-m", "research_news", "check", str(issue)]
+        best = min(run_status(check) for _ in range(runs))
+        print(f"| 5. check of 1,000 briefs | {best:.2f} s (best of {runs}) | goal ≤ 3 s |")
+
+
+def run_status(command: list[str]) -> float:
+    """Wall seconds of ``command``, whatever its exit status (generated briefs may have warnings)."""
+    started = time.perf_counter()
+    subprocess.run(command, capture_output=True)
+    return time.perf_counter() - started
 
 
 def measure(issue: Path, runs: int) -> None:
@@ -77,7 +113,7 @@ def measure(issue: Path, runs: int) -> None:
         f"| 3. one brief changed | {statistics.median(rows['one brief']):.2f} s "
         f"| {ratio('one brief', 'cold'):.2f}× cold |"
     )
-    print(f"| 6. peak memory, cold build (main process) | {memory} MB | |")
+    print(f"| peak memory, cold build of this issue (main process) | {memory} MB | |")
     print(f"nothing changed said: {said.strip()}")
 
 
@@ -85,6 +121,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--briefs", type=int, default=0, help="0: the sample issue; N: a generated issue")
     parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--no-goals", action="store_true", help="only the cold / unchanged / one brief rows")
     args = parser.parse_args()
     print(f"machine: {os.cpu_count()} cores, Python {sys.version.split()[0]}")
     with tempfile.TemporaryDirectory() as folder:
@@ -94,6 +131,8 @@ def main() -> None:
             shutil.copytree(SAMPLE_ISSUE.parent, copy)
             issue = copy / SAMPLE_ISSUE.name
         measure(issue, args.runs)
+    if not args.no_goals:
+        goals(args.runs)
 
 
 if __name__ == "__main__":

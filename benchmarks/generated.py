@@ -14,12 +14,14 @@ SAMPLE_ISSUE = SAMPLE_ROOT / "2023-01-data-and-society"
 
 def generate_issue(destination: Path, count: int, sections: int = 1) -> Path:
     """Copy the sample tree into ``destination`` with ``count`` briefs (copies of the sample's,
-    cycled) spread over ``sections`` themes; return the generated issue folder."""
+    cycled) spread over ``sections`` themes; return the generated issue folder. It is in the
+    sample's own language only: the translations (``*.<lang>.yaml``) are left out."""
     root = destination / "issues"
     shutil.copytree(SAMPLE_ROOT, root)
     issue = root / SAMPLE_ISSUE.name
-    templates = [path.read_text(encoding="utf-8") for path in sorted((issue / "briefs").glob("*.yaml"))]
-    for old in (issue / "briefs").glob("*.yaml"):
+    originals = [path for path in sorted((issue / "briefs").glob("*.yaml")) if "." not in path.stem]
+    templates = [path.read_text(encoding="utf-8") for path in originals]
+    for old in [*(issue / "briefs").glob("*.yaml"), *issue.glob("issue.*.yaml")]:
         old.unlink()
     names = []
     for index in range(count):

@@ -33,7 +33,7 @@ MAX_DIFF_LINES = 80
 """Enough to show a template change in context; a whole rewritten file says so in its line count."""
 
 LONG_LINE = 160
-_MARKER = re.compile(r"rnaddr[0-9a-f]{32}")  # message.ADDRESS_MARKER: random per process
+_MARKER = re.compile(r"rnaddr[0-9a-f]{32}")  # the address marker: a hash of the email (message.py)
 
 
 def normalised(text: str) -> str:

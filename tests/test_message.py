@@ -14,7 +14,7 @@ import pytest
 from research_news.assemble import assemble
 from research_news.build import build
 from research_news.exceptions import ResearchNewsError
-from research_news.message import ADDRESS_MARKER, build_message
+from research_news.message import ADDRESS_MARKER, MARKER_SHAPE, build_message
 from research_news.validate import load_content
 
 HTML = "<!doctype html><html><body><p>Bonjour, \u00e9t\u00e9 {email}</p></body></html>\n"
@@ -170,7 +170,8 @@ def test_build_writes_a_parseable_eml(minimal_issue, tmp_path: Path):
     text, html = parsed.iter_parts()
     assert body(text) == (folder / "email.txt").read_text(encoding="utf-8")
     assert body(html) == (folder / "email.html").read_text(encoding="utf-8")
-    assert ADDRESS_MARKER in body(text) and ADDRESS_MARKER in body(html)  # the footer's link, for send
+    marker = MARKER_SHAPE.search(parsed["List-Unsubscribe"]).group()  # where send reads it
+    assert marker in body(text) and marker in body(html)  # the footer's link, for send
     assert parsed["Subject"] == "Research News #3: A minimal issue"
 
 

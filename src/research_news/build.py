@@ -21,6 +21,7 @@ from pathlib import Path
 
 from . import cache as caching
 from . import editions as registry
+from . import parallel
 from .assemble import Edition, assemble
 from .editions import Options, Output
 from .exceptions import ContentError, Problem, ResearchNewsError, UsageError, display_path
@@ -75,6 +76,7 @@ def build(
     strict: bool = False,
     pad_to: int | None = None,
     force: bool = False,
+    jobs: int | None = None,
     step: Step = _no_progress,
 ) -> BuildResult:
     """Build the requested editions of the issue in ``issue_dir`` into ``out/<slug>/``, and those
@@ -90,6 +92,10 @@ def build(
 
     What an earlier build rendered from the same inputs is reused (see cache.py); when nothing
     changed at all, nothing is rendered or written (``result.up_to_date``). ``force`` renders everything.
+
+    The first language's PDF is laid out in this process while ``jobs`` worker processes (default: one
+    per core) render the rest (see parallel.py); ``jobs=1`` renders everything here, one after the other.
+    The files are the same either way.
     """
     started = time.perf_counter()
     with step("Checking content"):
@@ -108,12 +114,10 @@ def build(
     if only is not None and registry.unknown(only):
         raise UsageError(registry.choices_message(only))
     result = BuildResult(out_dir, warnings=list(content.warnings))
-    read = set(watched)
-    for language in content.languages:
-        pages = result.pages
-        chosen = Choices(only, offprints, pdf_variant, attach_pdf, pad_to)
-        read |= _build_language(in_language(content, language), result, chosen, cache, step)
-        result.pages = pages or result.pages  # the summary counts the issue's own language's pages
+    chosen = Choices(only, offprints, pdf_variant, attach_pdf, pad_to)
+    plans = [_plan(in_language(content, language), result.out_dir, chosen, step) for language in content.languages]
+    with parallel.Workers(parallel.worker_count(jobs)) as workers:
+        read = set(watched) | _render(plans, result, cache, workers, step)
     result.warnings = list(dict.fromkeys(result.warnings))  # offprints repeat the issue's warnings
     _stop_if_strict(result.warnings, strict)
     with step("Writing files"):
@@ -159,30 +163,107 @@ class Choices:
     pad_to: int | None
 
 
-def _build_language(
-    content: Content, result: BuildResult, chosen: Choices, cache: caching.Cache, step: Step
-) -> set[Path]:
-    """Render the editions of ``content`` in its issue's language into ``result`` (from the cache when
-    their inputs are unchanged): the issue's own language in build/<slug>/, each translation in
-    build/<slug>/<lang>/ (same file names). Returns the files the editions read."""
+@dataclass
+class _Plan:
+    """The editions to make of the issue in one language: the edition, the renderers' options, the
+    editions' names (in the registry's order) and the warnings choosing them gave."""
+
+    edition: Edition
+    options: Options
+    names: list[str]
+    warnings: list[Problem]
+    which: str  # " (French)" in the progress lines of a translation
+
+
+def _plan(content: Content, out_dir: Path, chosen: Choices, step: Step) -> _Plan:
+    """Assemble ``content`` in its issue's language and choose its editions: the issue's own language
+    goes to build/<slug>/, each translation to build/<slug>/<lang>/ (same file names)."""
     translated = content.languages and content.issue.language != content.languages[0]
     which = f" ({language_name(content.issue.language, 'en')})" if translated else ""
     with step(f"Assembling the issue{which}"):
         edition = assemble(content)
-    wanted = set(chosen.only if chosen.only is not None else _editions_for(edition, result))
+    warnings: list[Problem] = []
+    wanted = set(chosen.only if chosen.only is not None else _editions_for(edition, warnings))
     wanted |= {"offprints"} if chosen.offprints else set()
     wanted |= {"pdf"} if chosen.attach_pdf else set()
-    options = Options(result.out_dir / edition.folder, chosen.pdf_variant, chosen.attach_pdf, chosen.pad_to)
-    read = {*edition.documents, *(image.source for image in edition.images)}
-    for name, renderer in registry.registered().items():
-        if name in wanted:
-            with step(f"Rendering {renderer.title}{which}"), _rendering(renderer.title):
-                made = caching.render(name, renderer, edition, options, cache)
-                rendered = options.rendered[name] = made.rendered
+    options = Options(out_dir / edition.folder, chosen.pdf_variant, chosen.attach_pdf, chosen.pad_to)
+    return _Plan(edition, options, [name for name in registry.registered() if name in wanted], warnings, which)
+
+
+HEAVY = frozenset({"pdf", "offprints"})
+"""Editions WeasyPrint lays out: worth a worker process; the others take a fraction of a second."""
+
+
+def _render(
+    plans: list[_Plan], result: BuildResult, cache: caching.Cache, workers: parallel.Workers, step: Step
+) -> set[Path]:
+    """Render every plan's editions into ``result`` (from the cache when their inputs are unchanged), in
+    the registry's order, language by language. Returns the files the editions read.
+
+    Every cache lookup is made first; then the pieces to render (a whole edition, or one offprint)
+    go to the worker processes, but the first language's PDF, laid out here meanwhile (see
+    :func:`_to_send`). A package's edition, and the email that attaches the PDF, render here in
+    their turn: they may use what the editions before them made (``options.rendered``).
+    """
+    lookups = {
+        (number, name): caching.look_up(name, plan.edition, plan.options, cache)
+        for number, plan in enumerate(plans)
+        for name in plan.names
+        if name in caching.CACHED_EDITIONS and not (name == "email" and plan.options.attach_pdf)
+    }
+    sent = {
+        (number, name, piece): workers.submit(_piece(plans[number], name, piece))
+        for number, name, piece in _to_send(lookups, workers.count)
+    }
+    read: set[Path] = set()
+    for number, plan in enumerate(plans):
+        result.warnings.extend(plan.warnings)
+        read |= {*plan.edition.documents, *(image.source for image in plan.edition.images)}
+        for name in plan.names:
+            renderer = registry.registered()[name]
+            with step(f"Rendering {renderer.title}{plan.which}"), _rendering(renderer.title):
+                lookup = lookups.get((number, name))
+                if lookup is None:
+                    made = caching.render(name, renderer, plan.edition, plan.options, cache)
+                else:
+                    fresh = {
+                        piece: parallel.result_of(sent[number, name, piece])
+                        if (number, name, piece) in sent
+                        else _render_here(renderer, plan, name, piece)
+                        for piece in lookup.missing
+                    }
+                    made = caching.made_from(lookup, fresh, plan.edition, cache)
+                rendered = plan.options.rendered[name] = made.rendered
             _record(name, rendered, result)
             result.reused.extend(made.reused)
             read |= made.read
     return read
+
+
+def _to_send(lookups: dict[tuple[int, str], caching.Lookup], workers: int) -> list[tuple[int, str, str]]:
+    """The pieces for the workers, PDFs first, then offprints, then the rest: every piece to render but
+    the first language's PDF, which this process lays out meanwhile. None when there is one worker,
+    or when at most one piece takes WeasyPrint: a worker's start would then cost more than it saves."""
+    missing = [(number, name, piece) for (number, name), lookup in lookups.items() for piece in lookup.missing]
+    if workers <= 1 or sum(1 for _, name, _ in missing if name in HEAVY) < 2:
+        return []
+    order = {"pdf": 0, "offprints": 1}
+    return sorted((key for key in missing if key[:2] != (0, "pdf")), key=lambda key: order.get(key[1], 2))
+
+
+def _piece(plan: _Plan, name: str, piece: str) -> parallel.Piece:
+    edition, options = plan.edition, plan.options
+    slug = piece if name == "offprints" else None
+    return parallel.Piece(
+        edition.issue_dir, edition.lang, options.out_dir, name, slug, options.pdf_variant, options.pad_to
+    )
+
+
+def _render_here(renderer: registry.EditionRenderer, plan: _Plan, name: str, piece: str) -> registry.Rendered:
+    """One piece rendered in this process: the edition, or the offprint of the brief ``piece``."""
+    if name == "offprints":
+        return renderer.render_some(plan.edition, plan.options, [piece])[piece]  # type: ignore[attr-defined]
+    return renderer.render(plan.edition, plan.options)
 
 
 def _record(name: str, rendered: registry.Rendered, result: BuildResult) -> None:
@@ -192,11 +273,11 @@ def _record(name: str, rendered: registry.Rendered, result: BuildResult) -> None
     result.outputs.extend(rendered.outputs)
     result.warnings.extend(rendered.warnings)
     result.editions.append(name)
-    if name == "pdf":
+    if name == "pdf" and result.pages is None:  # the summary counts the issue's own language's pages
         result.pages = rendered.pages
 
 
-def _editions_for(edition: Edition, result: BuildResult) -> list[str]:
+def _editions_for(edition: Edition, warnings: list[Problem]) -> list[str]:
     """Every edition made by default, less those the publication lacks settings for (with a warning)."""
     chosen = []
     for name, renderer in registry.registered().items():
@@ -206,7 +287,7 @@ def _editions_for(edition: Edition, result: BuildResult) -> list[str]:
         if not missing:
             chosen.append(name)
         elif not getattr(renderer, "checked", False):  # else the content check has said so already
-            result.warnings.append(
+            warnings.append(
                 Problem(
                     edition.root / PUBLICATION_FILE,
                     1,

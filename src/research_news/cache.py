@@ -386,44 +386,71 @@ class Made:
     read: set[Path] = field(default_factory=set)
 
 
-def render(name: str, renderer: EditionRenderer, edition: Edition, options: Options, cache: Cache) -> Made:
-    """Edition ``name`` from the cache when its inputs are unchanged, else rendered (and kept)."""
-    if name not in CACHED_EDITIONS:  # a package's edition: its inputs are unknown, so never reused
-        return Made(renderer.render(edition, options))
-    if name == "offprints":
-        return _offprints(renderer, edition, options, cache)
-    key = edition_key(name, edition, options, cache.digests)
-    where = slot(name, edition)
-    found = cache.load(where, key)
-    if found is not None:
-        return Made(found, [output.path for output in found.outputs], cache.read_of(where))
-    rendered = renderer.render(edition, options)
-    cache.store(where, key, rendered, rendered.read)
-    return Made(rendered, read=cache.read_of(where))
+@dataclass
+class Lookup:
+    """An edition's cache lookups, made before anything renders: the key of each of its pieces (the
+    edition, or one offprint per brief) and what the cache held for it (``None``: to be rendered)."""
+
+    name: str
+    keys: dict[str, str] = field(default_factory=dict)  # piece (the edition's name, or a brief's slug) → key
+    found: dict[str, Rendered | None] = field(default_factory=dict)
+
+    @property
+    def missing(self) -> list[str]:
+        """The pieces to render: ``[name]`` for a whole edition, the briefs' slugs for offprints."""
+        return [piece for piece, hit in self.found.items() if hit is None]
 
 
-def _offprints(renderer: EditionRenderer, edition: Edition, options: Options, cache: Cache) -> Made:
-    """The offprints: those whose brief (and what it shows) is unchanged from the cache, the others rendered."""
+def look_up(name: str, edition: Edition, options: Options, cache: Cache) -> Lookup:
+    """What the cache holds of the built-in edition ``name`` (all of it, some offprints, or nothing)."""
+    if name != "offprints":
+        key = edition_key(name, edition, options, cache.digests)
+        return Lookup(name, {name: key}, {name: cache.load(slot(name, edition), key)})
     from .render.pdf import offprint_html  # loads WeasyPrint: only once something is to be rendered
 
+    lookup = Lookup(name)
+    for brief in edition.briefs:
+        html = offprint_html(edition, brief.slug)
+        lookup.keys[brief.slug] = key = offprint_key(edition, brief.slug, html, options, cache.digests)
+        lookup.found[brief.slug] = cache.load(_piece_slot(name, brief.slug, edition), key)
+    return lookup
+
+
+def _piece_slot(name: str, piece: str, edition: Edition) -> str:
+    return slot(f"offprints/{piece}" if name == "offprints" else name, edition)
+
+
+def made_from(lookup: Lookup, fresh: dict[str, Rendered], edition: Edition, cache: Cache) -> Made:
+    """The edition from its pieces, those the cache held and those rendered (``fresh``, by piece, kept)."""
     made = Made(Rendered())
-    keys = {
-        brief.slug: offprint_key(edition, brief.slug, offprint_html(edition, brief.slug), options, cache.digests)
-        for brief in edition.briefs
-    }
-    found = {slug: cache.load(slot(f"offprints/{slug}", edition), key) for slug, key in keys.items()}
-    missing = [slug for slug, hit in found.items() if hit is None]
-    fresh = renderer.render_some(edition, options, missing) if missing else {}  # type: ignore[attr-defined]
-    for slug, key in keys.items():
-        one = found[slug] or fresh[slug]
-        if found[slug] is not None:
+    for piece, key in lookup.keys.items():
+        where = _piece_slot(lookup.name, piece, edition)
+        one = lookup.found[piece]
+        if one is not None:
             made.reused.extend(output.path for output in one.outputs)
         else:
-            cache.store(slot(f"offprints/{slug}", edition), key, one, one.read)
+            one = fresh[piece]
+            cache.store(where, key, one, one.read)
+        made.read |= cache.read_of(where)
+        if lookup.name != "offprints":
+            made.rendered = one
+            continue
         made.rendered.outputs.extend(one.outputs)
         made.rendered.warnings.extend(one.warnings)
-        made.read |= cache.read_of(slot(f"offprints/{slug}", edition))
     return made
+
+
+def render(name: str, renderer: EditionRenderer, edition: Edition, options: Options, cache: Cache) -> Made:
+    """Edition ``name`` from the cache when its inputs are unchanged, else rendered here (and kept)."""
+    if name not in CACHED_EDITIONS:  # a package's edition: its inputs are unknown, so never reused
+        return Made(renderer.render(edition, options))
+    lookup = look_up(name, edition, options, cache)
+    missing = lookup.missing
+    if name == "offprints":
+        fresh = renderer.render_some(edition, options, missing) if missing else {}  # type: ignore[attr-defined]
+    else:
+        fresh = {name: renderer.render(edition, options)} if missing else {}
+    return made_from(lookup, fresh, edition, cache)
 
 
 # --- the build record: is there anything to do at all? ---------------------------------

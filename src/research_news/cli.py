@@ -1,30 +1,52 @@
 """The command line: parses arguments, calls the stage that does the work, and
 turns the errors users can see into messages and exit codes.
 
-Each verb lives in ``commands/<verb>.py``; this module only assembles them.
+Each verb lives in ``commands/<verb>.py``; this module only assembles them, and imports a
+verb's module only when that verb runs (or ``--help`` lists them all): ``check`` and an
+up-to-date ``build`` never load what ``send``, ``serve`` or ``site`` need.
 """
 
 from __future__ import annotations
 
+import importlib
 import logging
 import sys
 
 import typer
-from typer.core import TyperGroup
+import typer.main
+from typer.core import TyperCommand, TyperGroup
 
 from . import __version__
-from .commands import build as build_command
-from .commands import check as check_command
-from .commands import new as new_command
-from .commands import schema as schema_command
-from .commands import send as send_command
-from .commands import serve as serve_command
-from .commands import site as site_command
 from .exceptions import ContentError, ResearchNewsError, UsageError
+
+COMMANDS = ("check", "build", "schema", "send", "serve", "site", "new")
+"""The verbs, in the order ``--help`` lists them: each the function of that name in commands/<verb>.py
+(``new``: the group commands/new.py makes)."""
+
+
+def _command(name: str) -> TyperCommand | TyperGroup:
+    """The verb ``name`` as a click command, its module imported now."""
+    module = importlib.import_module(f"{__package__}.commands.{name}")
+    if name == "new":
+        group = typer.main.get_group(module.app)
+        group.name = name
+        return group
+    one = typer.Typer(add_completion=False, pretty_exceptions_enable=False)
+    one.command(name)(getattr(module, name))
+    return typer.main.get_command(one)
 
 
 class _ReportingGroup(TyperGroup):
-    """Turns the errors users can see into messages and exit codes, for every command."""
+    """Turns the errors users can see into messages and exit codes, for every command; loads
+    each command when it is asked for."""
+
+    def list_commands(self, ctx) -> list[str]:
+        return [*COMMANDS, *(name for name in super().list_commands(ctx) if name not in COMMANDS)]
+
+    def get_command(self, ctx, cmd_name: str):
+        if cmd_name in COMMANDS and cmd_name not in self.commands:
+            self.add_command(_command(cmd_name), cmd_name)
+        return super().get_command(ctx, cmd_name)
 
     def invoke(self, ctx):
         try:
@@ -87,15 +109,6 @@ def configure_logging(level: int) -> None:
     logger.addHandler(handler)
     logger.setLevel(level)
     logger.propagate = False
-
-
-app.command("check")(check_command.check)
-app.command("build")(build_command.build)
-app.add_typer(new_command.app, name="new")
-app.command("schema")(schema_command.schema)
-app.command("send")(send_command.send)
-app.command("serve")(serve_command.serve)
-app.command("site")(site_command.site)
 
 
 OUTCOMES = {

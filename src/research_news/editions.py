@@ -177,13 +177,16 @@ class EmailEdition(_BuiltIn):
         ]
 
     def render(self, edition: Edition, options: Options) -> Rendered:
-        from .message import build_message
+        from .message import PROVISIONAL_MARKER, address_marker, build_message
         from .render.email import editorial_checks, render_email
         from .render.text import render_text
 
-        html = render_email(edition)
-        text = render_text(edition)
-        message = build_message(edition, html, text, _attached_pdf(edition, options))
+        # Rendered with a provisional marker, whose hash is the real one: see message.py.
+        html, text = render_email(edition, PROVISIONAL_MARKER), render_text(edition, PROVISIONAL_MARKER)
+        marker = address_marker(html, text)
+        if PROVISIONAL_MARKER in html + text:  # it stands for the reader's address somewhere
+            html, text = render_email(edition, marker), render_text(edition, marker)
+        message = build_message(edition, html, text, _attached_pdf(edition, options), marker)
         out = options.out_dir
         return Rendered(
             [

@@ -21,22 +21,33 @@ runs it on the ``.eml`` and ``send`` on every message before it goes to the rela
 **Where the reader's address goes.** Only the publication's ``unsubscribe`` setting may name
 the reader (``{email}``), and only there is it filled in: never in text that came from
 briefs, or any contributor could collect the list by writing ``{email}`` in a link. So
-``{email}`` in the setting is rendered as :data:`ADDRESS_MARKER`, a word drawn at random
-when the process starts, in the List-Unsubscribe header and in the footer's unsubscribe
-link (HTML and plain text alike). Content written before the build cannot contain it;
-``{email}`` anywhere else stays as written. ``send`` reads the marker back from the
-List-Unsubscribe header (where content never goes) and replaces exactly that word.
+``{email}`` in the setting is rendered as a marker word (``rnaddr`` and 32 hex digits) in the
+List-Unsubscribe header and in the footer's unsubscribe link (HTML and plain text alike). Content
+cannot contain it; ``{email}`` anywhere else stays as written. ``send`` reads the marker back
+from the List-Unsubscribe header (where content never goes) and replaces exactly that word.
+
+The build's marker is :func:`address_marker` of the email as rendered with a provisional
+marker: a hash of every word content put in the email, so no content can contain it (it would
+have to contain its own SHA-256), and the same for the same content, so unchanged content
+builds the same files byte for byte. Renderers called without a marker (previews) use
+:data:`ADDRESS_MARKER`, drawn at random when the process starts.
+
+**The same bytes for the same content.** The ``.eml``'s Date is the issue's date, its
+Message-ID and MIME boundaries are hashes of its parts (a boundary that is a hash of the text
+it separates cannot occur in it); ``send`` sets each reader's own Date and Message-ID.
 """
 
 from __future__ import annotations
 
 import base64
+import datetime as dt
+import hashlib
 import re
 import secrets
 from email import policy
 from email.headerregistry import Address, BaseHeader, HeaderRegistry
 from email.message import EmailMessage
-from email.utils import formatdate, getaddresses, make_msgid
+from email.utils import format_datetime, getaddresses
 
 from .assemble import Edition
 from .exceptions import ResearchNewsError
@@ -64,7 +75,9 @@ VERBATIM_HEADERS = (
 """Headers read by machines, never by people: RFC 2047 forbids encoded words in them."""
 
 ADDRESS_MARKER = f"rnaddr{secrets.token_hex(16)}"
-"""Stands for the reader's address in the built message (see the module docstring)."""
+"""Stands for the reader's address where no marker is given (previews; see the module docstring)."""
+PROVISIONAL_MARKER = "rnaddr" + "0" * 32
+"""What the email is first rendered with, to hash it into the build's marker (:func:`address_marker`)."""
 MARKER_SHAPE = re.compile(r"rnaddr[0-9a-f]{32}")
 """What ``send`` looks for in the List-Unsubscribe header of a built message."""
 
@@ -223,40 +236,75 @@ def check_wire(data: bytes, what: str) -> None:
         )
 
 
-def build_message(edition: Edition, html: str, text: str, pdf: bytes | None = None) -> EmailMessage:
-    """The issue as a ``multipart/alternative`` message (text, then HTML), PDF attached when given."""
+def address_marker(*rendered: str) -> str:
+    """The word standing for the reader's address in an email whose parts, rendered with
+    :data:`PROVISIONAL_MARKER`, are ``rendered``: a hash of them, which no content can contain."""
+    digest = hashlib.sha256("\0".join(rendered).encode("utf-8")).hexdigest()
+    return f"rnaddr{digest[:32]}"
+
+
+def build_message(
+    edition: Edition, html: str, text: str, pdf: bytes | None = None, marker: str = ADDRESS_MARKER
+) -> EmailMessage:
+    """The issue as a ``multipart/alternative`` message (text, then HTML), PDF attached when given;
+    ``marker`` where the reader's address goes. The same arguments make the same bytes."""
     publication = edition.publication
     if not publication.email_from:
         raise ResearchNewsError(
             f"the email edition needs a sender: set email.from in {edition.root / PUBLICATION_FILE} "
             '(e.g. "Research News <news@example.org>"), or build without the email (--only pdf,web)'
         )
-    values = headers(edition)  # checked before anything is built
+    values = headers(edition, marker)  # checked before anything is built
     message = EmailMessage(policy=POLICY)
     message.set_content(text, subtype="plain", charset="utf-8")
     message.add_alternative(html, subtype="html", charset="utf-8")
     if pdf is not None:
         # add_attachment turns the message into multipart/mixed around the alternative part.
         message.add_attachment(pdf, maintype="application", subtype="pdf", filename=edition.pdf_name)
+    digest = _digest_of(html, text, pdf, values)
+    for number, part in enumerate(part for part in message.walk() if part.is_multipart()):
+        part.set_boundary(f"{'=' * 15}{digest[:32]}.{number}==")  # the email package's shape, not its chance
+    message_id = f"<{digest[:32]}@{sender_domain(publication.email_from) or 'localhost'}>"
     # Headers last: set_content() drops any Content-* header (Content-Language) set before it.
-    for name, value in values.items():
+    for name, value in _after(values, "Date", "Message-ID", message_id).items():
         message[name] = verbatim(name, person_header(name, value)) if name in PEOPLE_HEADERS else value
     check_wire(message.as_bytes(), "the built email")
     return message
 
 
-def headers(edition: Edition) -> dict[str, str]:
-    """Header name → value, every value checked for line breaks before it goes near a message."""
+def _after(values: dict[str, str], name: str, new: str, value: str) -> dict[str, str]:
+    """``values`` with ``new`` right after ``name`` (headers keep their usual order)."""
+    ordered = {}
+    for key, present in values.items():
+        ordered[key] = present
+        if key == name:
+            ordered[new] = value
+    return ordered if new in ordered else {**ordered, new: value}
+
+
+def _digest_of(html: str, text: str, pdf: bytes | None, values: dict[str, str]) -> str:
+    """A SHA-256 of everything in the message: its boundaries and Message-ID are made of it."""
+    digest = hashlib.sha256()
+    for part in (html.encode(), text.encode(), pdf or b"", repr(sorted(values.items())).encode()):
+        digest.update(len(part).to_bytes(8, "big") + part)
+    return digest.hexdigest()
+
+
+def headers(edition: Edition, marker: str = ADDRESS_MARKER) -> dict[str, str]:
+    """Header name → value, every value checked for line breaks before it goes near a message.
+
+    The Date is the issue's (``send`` sets the day it sends); the Message-ID is made with the
+    message (:func:`build_message`), from its parts.
+    """
     publication = edition.publication
     values = {
         "Subject": edition.subject,
         "From": publication.email_from,
         "Reply-To": publication.reply_to,
-        "Date": formatdate(localtime=True),
-        "Message-ID": make_msgid(domain=sender_domain(publication.email_from or "")),
+        "Date": format_datetime(dt.datetime.combine(edition.date, dt.time(), tzinfo=dt.UTC)),
         "Content-Language": edition.lang,
     }
-    unsubscribe = unsubscribe_url(publication.unsubscribe)
+    unsubscribe = unsubscribe_url(publication.unsubscribe, marker)
     if unsubscribe:
         values["List-Unsubscribe"] = f"<{unsubscribe}>"
         if unsubscribe.lower().startswith("https:"):
@@ -268,12 +316,12 @@ def headers(edition: Edition) -> dict[str, str]:
     return present
 
 
-def unsubscribe_url(setting: str | None) -> str | None:
-    """The publication's unsubscribe address with :data:`ADDRESS_MARKER` where it says ``{email}``.
+def unsubscribe_url(setting: str | None, marker: str = ADDRESS_MARKER) -> str | None:
+    """The publication's unsubscribe address with ``marker`` where it says ``{email}``.
 
     The one place the reader's address is ever filled in; templates show this URL in the footer.
     """
-    return ADDRESS_SLOT.sub(ADDRESS_MARKER, setting) if setting else setting
+    return ADDRESS_SLOT.sub(marker, setting) if setting else setting
 
 
 PEOPLE_HEADERS = ("Subject", "From", "Reply-To")

@@ -46,6 +46,14 @@ def build(
         bool,
         typer.Option("--force", help="Render every edition again, reusing nothing from earlier builds."),
     ] = False,
+    jobs: Annotated[
+        int | None,
+        typer.Option(
+            "--jobs",
+            "-j",
+            help="Processes rendering at once (default: one per core; 1 renders everything in this process).",
+        ),
+    ] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print only the summary line.")] = False,
     strict: Annotated[
         bool, typer.Option("--strict", help="Warnings are errors: nothing is written while there is one (for CI).")
@@ -57,6 +65,8 @@ def build(
         raise UsageError(editions.choices_message(only or ""))
     if pad_to is not None and pad_to < 2:
         raise UsageError(f"--pad-to takes a page count of 2 or more (4 for a stapled booklet); got {pad_to}")
+    if jobs is not None and jobs < 1:
+        raise UsageError(f"--jobs takes a number of processes, 1 or more; got {jobs}")
     if pdf_variant not in PDF_VARIANTS:
         raise UsageError(f"--pdf-variant takes {', '.join(PDF_VARIANTS)}; got {pdf_variant!r}")
     try:
@@ -76,6 +86,7 @@ def build(
         strict=strict,
         pad_to=pad_to,
         force=force,
+        jobs=jobs,
         step=_stepper(console),
     )
     for warning in result.warnings:

@@ -24,7 +24,7 @@ import css_inline
 
 from ..assemble import BriefView, Edition, FigureView, Image
 from ..exceptions import Problem, ResearchNewsError
-from ..message import unsubscribe_url
+from ..message import ADDRESS_MARKER, unsubscribe_url
 from ..sections import require_templates
 from ..tree import ISSUE_FILE, PUBLICATION_FILE
 from .theme import palette
@@ -67,8 +67,9 @@ class Picture:
     alt: str
 
 
-def email_links(edition: Edition) -> EmailLinks:
-    """The email's absolute URLs; raises when the publication does not say where the web edition lives."""
+def email_links(edition: Edition, marker: str = ADDRESS_MARKER) -> EmailLinks:
+    """The email's absolute URLs, ``marker`` where the reader's address goes (see message.py); raises
+    when the publication does not say where the web edition lives."""
     web = edition.web_url
     if web is None:
         raise ResearchNewsError(
@@ -79,7 +80,7 @@ def email_links(edition: Edition) -> EmailLinks:
     return EmailLinks(
         web=web,
         pdf=web + quote(edition.pdf_name),
-        unsubscribe=unsubscribe_url(edition.publication.unsubscribe),
+        unsubscribe=unsubscribe_url(edition.publication.unsubscribe, marker),
         assets=f"{web}{ASSETS}/",
     )
 
@@ -96,9 +97,10 @@ def picture(links: EmailLinks, image: Image | None, max_width: int) -> Picture |
     return Picture(links.image(image), width, image.height_for(width) or width, image.alt)
 
 
-def render_email(edition: Edition) -> str:
-    """The email HTML of ``edition``, with email.css inlined into style attributes."""
-    links = email_links(edition)
+def render_email(edition: Edition, marker: str = ADDRESS_MARKER) -> str:
+    """The email HTML of ``edition``, with email.css inlined into style attributes (``marker`` where
+    the reader's address goes: see message.py)."""
+    links = email_links(edition, marker)
     require_templates(edition.layout, [extra.type for extra in edition.extras], "email")
     env = edition.layout.environment("email")
     env.globals.update(

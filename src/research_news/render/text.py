@@ -25,6 +25,7 @@ from markdown_it.tree import SyntaxTreeNode
 
 from .. import markdown
 from ..assemble import BriefView, Edition
+from ..message import ADDRESS_MARKER
 from ..sections import require_templates
 from ..typography import DEFAULT_QUOTES, Quotes
 from .email import email_links
@@ -227,14 +228,15 @@ def _inline(node: SyntaxTreeNode, notes: Notes) -> str:
 _BLANK_LINES = re.compile(r"\n{3,}")
 
 
-def render_text(edition: Edition) -> str:
-    """The plain-text alternative of the email edition, from the layout's ``email/email.txt.j2``.
+def render_text(edition: Edition, marker: str = ADDRESS_MARKER) -> str:
+    """The plain-text alternative of the email edition, from the layout's ``email/email.txt.j2``
+    (``marker`` where the reader's address goes: see message.py).
 
     Blocks are separated by one blank line: runs of blank lines collapse into one, so a
     template can end every block with one without counting what came before.
     """
     env = text_environment(edition)
-    links = email_links(edition)
+    links = email_links(edition, marker)
     require_templates(edition.layout, [extra.type for extra in edition.extras], "text")
     text = env.get_template(TEMPLATE).render(
         edition=edition,

@@ -1,0 +1,133 @@
+"""Rendering on every core: the pieces of a build (each language's print PDF, each offprint, the web
+and email editions) rendered in worker processes while the build's own process lays out the PDF.
+
+A worker is started (``spawn``) the first time a piece is sent to it and rebuilds the edition from
+the issue folder once per language (jinja templates and Markup do not travel between processes);
+what comes back is a :class:`~research_news.editions.Rendered` — bytes, paths and located
+warnings — exactly what the same renderer returns in the build's own process, so the files are
+the same byte for byte whichever process made them.
+
+Why spawn and not fork: ``build`` runs under the progress spinner's thread, and ``serve`` builds
+from request threads; a child forked while another thread holds a lock (Pango's, fontconfig's,
+a stream's) would wait for it forever. Each worker pays for importing WeasyPrint once, on the
+other core, while this process renders.
+
+A user-visible error in a worker (:class:`~research_news.exceptions.ResearchNewsError`, and a
+:class:`~research_news.exceptions.ContentError` with its located problems) comes back as data and
+is raised again here as the same error; an ``OSError`` travels as itself (the build words it,
+see build.py); a worker that dies (out of memory) is one plain error.
+"""
+
+from __future__ import annotations
+
+import os
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass, field
+from multiprocessing import get_context
+from pathlib import Path
+
+from .exceptions import ContentError, Problem, ResearchNewsError
+
+
+@dataclass(frozen=True)
+class Piece:
+    """One thing for a worker to render: edition ``name`` of the issue in ``lang`` (for the
+    offprints, the one of the brief ``slug``), with the build's choices."""
+
+    issue_dir: Path
+    lang: str
+    out_dir: Path  # the edition's folder: build/<slug>/ or build/<slug>/<lang>/
+    name: str
+    slug: str | None = None
+    pdf_variant: str | None = "pdf/ua-1"
+    pad_to: int | None = None
+
+
+@dataclass
+class _Failed:
+    """A user-visible error raised in a worker, as data: its type, and its problems or its message."""
+
+    kind: type[ResearchNewsError]
+    message: str = ""
+    problems: list[Problem] = field(default_factory=list)
+
+    def error(self) -> ResearchNewsError:
+        if issubclass(self.kind, ContentError):
+            return ContentError(self.problems)
+        try:
+            return self.kind(self.message)
+        except TypeError:  # an error type made from something else than its message
+            return ResearchNewsError(self.message)
+
+
+def worker_count(jobs: int | None) -> int:
+    """How many worker processes a build may use: ``jobs``, else one per core."""
+    return max(1, jobs if jobs is not None else os.cpu_count() or 1)
+
+
+class Workers:
+    """A pool of worker processes, started when the first piece is sent; ``with`` stops it."""
+
+    def __init__(self, count: int) -> None:
+        self.count = count
+        self._pool: ProcessPoolExecutor | None = None
+
+    def submit(self, piece: Piece) -> Future:
+        if self._pool is None:
+            self._pool = ProcessPoolExecutor(max_workers=self.count, mp_context=get_context("spawn"))
+        return self._pool.submit(render_piece, piece)
+
+    def __enter__(self) -> Workers:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+
+
+def result_of(future: Future):
+    """What a worker rendered, or the error it raised, raised here as the same user-visible error."""
+    try:
+        got = future.result()
+    except BrokenProcessPool:
+        raise ResearchNewsError(
+            "a process rendering the editions stopped without a word (out of memory?); "
+            "run again with --jobs 1 to render everything in one process; nothing was written"
+        ) from None
+    if isinstance(got, _Failed):
+        raise got.error()
+    return got
+
+
+# --- in the worker ------------------------------------------------------------------------
+
+_EDITIONS: dict[tuple[Path, str], object] = {}
+
+
+def render_piece(piece: Piece):
+    """Worker entry point: the piece rendered as the build's own process would (a Rendered), or its error."""
+    try:
+        return _render(piece)
+    except ContentError as error:
+        return _Failed(ContentError, problems=error.problems)
+    except ResearchNewsError as error:
+        return _Failed(type(error), str(error))
+
+
+def _render(piece: Piece):
+    from . import editions as registry
+    from .assemble import assemble
+    from .translations import in_language
+    from .validate import load_content
+
+    edition = _EDITIONS.get((piece.issue_dir, piece.lang))
+    if edition is None:
+        edition = _EDITIONS[piece.issue_dir, piece.lang] = assemble(
+            in_language(load_content(piece.issue_dir), piece.lang)
+        )
+    options = registry.Options(piece.out_dir, piece.pdf_variant, False, piece.pad_to)
+    renderer = registry.BUILT_IN[piece.name]
+    if piece.slug is not None:
+        return renderer.render_some(edition, options, [piece.slug])[piece.slug]  # type: ignore[attr-defined]
+    return renderer.render(edition, options)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import importlib
 import logging
 import sys
+from typing import cast
 
 import typer
 import typer.main
@@ -33,7 +34,7 @@ def _command(name: str) -> TyperCommand | TyperGroup:
         return group
     one = typer.Typer(add_completion=False, pretty_exceptions_enable=False)
     one.command(name)(getattr(module, name))
-    return typer.main.get_command(one)
+    return cast(TyperCommand, typer.main.get_command(one))  # a Typer with one command makes a TyperCommand
 
 
 class _ReportingGroup(TyperGroup):

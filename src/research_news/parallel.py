@@ -26,8 +26,12 @@ from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from multiprocessing import get_context
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .exceptions import ContentError, Problem, ResearchNewsError
+
+if TYPE_CHECKING:
+    from .assemble import Edition
 
 
 @dataclass(frozen=True)
@@ -102,7 +106,7 @@ def result_of(future: Future):
 
 # --- in the worker ------------------------------------------------------------------------
 
-_EDITIONS: dict[tuple[Path, str], object] = {}
+_EDITIONS: dict[tuple[Path, str], Edition] = {}
 
 
 def render_piece(piece: Piece):

@@ -3,7 +3,8 @@
 The cache of ``build/<slug>/`` lives beside it, in ``build/.research-news-cache/<slug>/``
 (hidden, and outside the issue's folder: never published with it, never listed in its
 manifest, so never removed as stale). ``build --force`` ignores
-it (and refills it). Deleting the folder is always safe.
+it (and refills it). Deleting the folder is always safe. ``research-news site`` keeps its
+issues' cover thumbnails and share cards there too, as entries of their own (site.py).
 
 **Two levels.**
 

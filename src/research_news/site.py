@@ -10,10 +10,20 @@ The pipeline, like a build's: collect → check → shape → render → build i
 - **render**: the pages (layout's ``site/`` templates, falling back to ``web/`` for the brief and
   the issue), feeds, sitemap and citation files, in memory: a layout mistake stops here too.
 - **build issues**: :func:`research_news.build.build` per issue (print PDF, web edition,
-  offprints) into ``<out>/<slug>/``, in a process pool (``jobs``); each worker also makes its
-  issue's cover thumbnail and its briefs' share cards.
-- **write**: the site's files, atomically, with a manifest (a removed page is pruned).
-- **index**: Pagefind indexes the brief pages (``data-pagefind-body``) for the search page.
+  offprints) into ``<out>/<slug>/``, in a process pool (``jobs``; each worker renders its
+  offprints itself); each worker also makes its issue's cover thumbnail and its briefs' share
+  cards, each kept in the issue's cache (cache.py) under a key of what it is drawn from. An
+  issue whose build is up to date, with its images in the cache, is not sent to a worker:
+  a site with nothing changed starts no process.
+- **write**: the site's files, atomically, with a manifest (a removed page is pruned); a file
+  that already holds its bytes is left alone. The build folders of issues no longer in the
+  site are removed with their caches.
+- **index**: Pagefind indexes the brief pages (``data-pagefind-body``) for the search page,
+  unless the pages it reads are those it indexed last time.
+
+The site's issue page replaces the web edition's ``index.html`` (it adds links to the other
+issues): the site checks an issue's build without comparing that file, and writes its own
+page after every build of the issue.
 
 Every address is under the publication's ``web_base_url``; pages link relatively, so the
 folder works from any host path and from the file system; feeds, the sitemap, canonical
@@ -832,7 +842,8 @@ def build_issues(
                 "a process building an issue stopped without a word (out of memory?); "
                 "run again with --jobs 1 to see which issue, with less memory in use"
             ) from None
-    return _gathered(done, result)
+    order = {content.issue_dir: index for index, content in enumerate(contents)}
+    return _gathered(sorted(done, key=lambda built: order[built.issue_dir]), result)  # series order
 
 
 def _gathered(done: list[IssueBuilt], result: SiteResult) -> dict[str, bytes]:

@@ -53,7 +53,7 @@ def site(tree: Path, out: Path, *options: str) -> list[str]:
 def retitle(brief: Path, round_: int) -> None:
     """A new title: the brief's page, offprint and card, its issue's PDF and pages, the feeds all change."""
     text, count = re.subn(
-        r"^title: .*$",
+        r"^title:.*(?:\n[ \t]+.*)*",
         f"title: A brief retitled in round {round_}",
         brief.read_text(encoding="utf-8"),
         count=1,

@@ -123,7 +123,7 @@ def main() -> None:
         rows = measure(tree, work, args.rounds)
         _, said = timed([sys.executable, __file__, "--weasyprint-share", str(tree), str(work / "profiled")])
         total, weasyprint = (float(word) for word in said.split())
-    briefs = sum(1 for _ in tree.glob("*/briefs/*.yaml"))
+        briefs = sum(1 for _ in tree.glob("*/briefs/*.yaml"))
 
     def ratio(name: str, to: str) -> float:
         return statistics.median(a / b for a, b in zip(rows[name], rows[to], strict=True))

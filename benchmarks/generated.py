@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import shutil
 from pathlib import Path
 
@@ -100,3 +101,40 @@ def generate_link_brief(destination: Path, links: int = 30_000, invalid_every: i
     path = root / SAMPLE_ISSUE.name / "briefs" / "links.yaml"
     path.write_text(text, encoding="utf-8")
     return path
+
+
+def generate_site(destination: Path, issues: int = 20) -> Path:
+    """A content tree of ``issues`` issues for a site: the sample tree's publication, each issue a copy of
+    the first sample issue (its editorial, events, images) holding two or three of the sample's five
+    briefs (cycled, with their photos and figures), numbered and dated in order; return the tree's root."""
+    root = destination / "issues"
+    shutil.copytree(SAMPLE_ROOT, root)
+    samples = sorted(path for path in SAMPLE_ROOT.iterdir() if (path / "issue.yaml").is_file())
+    templates = [brief for sample in samples for brief in sorted((sample / "briefs").glob("*.yaml"))]
+    for sample in samples:
+        shutil.rmtree(root / sample.name)
+    yaml = YAML()
+    start = dt.date(2030, 1, 6)
+    used = 0
+    for number in range(1, issues + 1):
+        issue = root / f"{start.year + (number - 1) // 26}-{number:02d}-generated-issue"
+        shutil.copytree(SAMPLE_ISSUE, issue, ignore=shutil.ignore_patterns("briefs"))
+        for sample in samples:  # every sample image, so that every brief finds its own
+            shutil.copytree(sample / "images", issue / "images", dirs_exist_ok=True)
+        (issue / "briefs").mkdir()
+        names = []
+        for _ in range(2 + number % 2):
+            template = templates[used % len(templates)]
+            used += 1
+            text = template.read_text(encoding="utf-8").replace(f"../../{SAMPLE_ISSUE.name}/images/", "../images/")
+            (issue / "briefs" / template.name).write_text(text, encoding="utf-8")
+            names.append(f"briefs/{template.name}")
+        data = yaml.load((issue / "issue.yaml").read_text(encoding="utf-8"))
+        data["number"] = number
+        data["date"] = (start + dt.timedelta(days=14 * (number - 1))).isoformat()
+        data["headline"] = f"Generated issue {number}"
+        data["sections"] = [{"title": "Research", "briefs": names}]
+        data.pop("events", None)  # events dated before the issue would be warnings
+        with (issue / "issue.yaml").open("w", encoding="utf-8") as stream:
+            yaml.dump(data, stream)
+    return root

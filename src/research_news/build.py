@@ -96,16 +96,14 @@ def build(
     The first language's PDF is laid out in this process while ``jobs`` worker processes (default: one
     per core) render the rest (see parallel.py); ``jobs=1`` renders everything here, one after the other.
     The files are the same either way.
+    Site workers pass ``jobs=1``: they already keep every core busy.
     """
     started = time.perf_counter()
     with step("Checking content"):
         content = load_content(issue_dir)
     out_dir = out / content.issue_dir.resolve().name  # the edition's slug
     cache = caching.Cache(out_dir, caching.Digests(), enabled=not force)
-    arguments = caching.key_of(
-        caching.code_fingerprint(), sorted(set(only)) if only is not None else None, offprints, pdf_variant, attach_pdf
-    )
-    arguments = caching.key_of(arguments, pad_to)
+    arguments = caching.build_arguments(only, offprints, pdf_variant, attach_pdf, pad_to)
     layout_folders = Layout(content.root, content.publication.layout).folders
     watched = caching.watched_files(content.issue_dir, layout_folders, out_dir)
     record = caching.up_to_date(cache, arguments, layout_folders, watched)
@@ -335,8 +333,11 @@ def _temporary_folder() -> str:
         return "the temporary folder"
 
 
-def write_outputs(outputs: list[Output], inside: Path, editions: list[str] | None = None) -> None:
-    """Write every output, then remove what the content no longer makes.
+def write_outputs(
+    outputs: list[Output], inside: Path, editions: list[str] | None = None, *, skip_identical: bool = False
+) -> int:
+    """Write every output, then remove what the content no longer makes; return how many files were
+    written or removed.
 
     Each output is staged beside its target, then all are renamed (see write.py), with
     the manifest of what ``editions`` wrote; only then are the files those editions
@@ -345,11 +346,16 @@ def write_outputs(outputs: list[Output], inside: Path, editions: list[str] | Non
 
     Every target must lie in ``inside`` (build/<slug>/): names come partly from the
     content and the layout, and a ``..`` must never put a file anywhere else.
+
+    ``skip_identical`` leaves alone a file that already has the output's bytes (and the manifest,
+    when it lists the same files): its time stamp stays, so a synchronising tool sees nothing new.
     """
     files = {}
     for output in outputs:
         if not output.path.resolve().is_relative_to(inside.resolve()):
             raise ResearchNewsError(f"refusing to write {output.path}: it is outside {inside}")
+        if skip_identical and _already_there(output):
+            continue
         if output.data is not None:
             files[output.path] = bytes_filler(output.data)
         elif output.copy_of is not None:
@@ -362,18 +368,34 @@ def write_outputs(outputs: list[Output], inside: Path, editions: list[str] | Non
     try:
         inside.mkdir(parents=True, exist_ok=True)
         with build_lock(inside):
-            _replace_then_prune(files, inside, written)
+            return _replace_then_prune(files, inside, written, skip_identical)
     except OSError as error:  # making the folder or opening it to lock: the rest reports its own
         raise WriteFailed.from_os_error(error, inside / MANIFEST_NAME, "no file was replaced") from None
 
 
-def _replace_then_prune(files: dict[Path, Fill], inside: Path, written: dict[str, set[str]]) -> None:
-    """Rename the new files and the manifest into place, then remove the files it lists as stale."""
+def _already_there(output: Output) -> bool:
+    """Whether ``output``'s file already holds its bytes (a copy's: its source's)."""
+    try:
+        data = output.data if output.data is not None else output.copy_of.read_bytes()  # type: ignore[union-attr]
+        return output.path.is_file() and output.path.stat().st_size == len(data) and output.path.read_bytes() == data
+    except OSError:  # unreadable: writing it says what is wrong
+        return False
+
+
+def _replace_then_prune(
+    files: dict[Path, Fill], inside: Path, written: dict[str, set[str]], skip_identical: bool
+) -> int:
+    """Rename the new files and the manifest into place, then remove the files it lists as stale;
+    return how many files were written or removed (the manifest not counted)."""
     remove_stale_staging(inside)
     manifest_path = inside / MANIFEST_NAME
-    manifest = Manifest.read(inside).rebuilt(written)
-    replace_all({**files, manifest_path: bytes_filler(manifest.to_bytes())})
+    previous = Manifest.read(inside)
+    manifest = previous.rebuilt(written)
+    if not (skip_identical and not files and manifest == previous):
+        replace_all({**files, manifest_path: bytes_filler(manifest.to_bytes())})
+    stale = len(manifest.stale)
     if manifest.stale:
         remove_stale(inside, manifest.stale)
         manifest.stale = set()
         write_bytes(manifest_path, manifest.to_bytes())
+    return len(files) + stale

@@ -3,7 +3,8 @@
 The cache of ``build/<slug>/`` lives beside it, in ``build/.research-news-cache/<slug>/``
 (hidden, and outside the issue's folder: never published with it, never listed in its
 manifest, so never removed as stale). ``build --force`` ignores
-it (and refills it). Deleting the folder is always safe.
+it (and refills it). Deleting the folder is always safe. ``research-news site`` keeps its
+issues' cover thumbnails and share cards there too, as entries of their own (site.py).
 
 **Two levels.**
 
@@ -39,7 +40,7 @@ import functools
 import hashlib
 import json
 import os
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import asdict, dataclass, field
 from importlib import metadata
 from pathlib import Path
@@ -54,6 +55,7 @@ from .write import WriteFailed, write_bytes
 
 if TYPE_CHECKING:
     from .assemble import Edition
+    from .checker import Content
     from .editions import EditionRenderer, Options
 
 CACHE_FOLDER = ".research-news-cache"
@@ -456,15 +458,42 @@ def render(name: str, renderer: EditionRenderer, edition: Edition, options: Opti
 # --- the build record: is there anything to do at all? ---------------------------------
 
 
+def build_arguments(
+    only: Iterable[str] | None, offprints: bool, pdf_variant: str | None, attach_pdf: bool, pad_to: int | None
+) -> str:
+    """The key of a build's arguments, with the code: a build asked for something else is never up to date."""
+    arguments = key_of(
+        code_fingerprint(), sorted(set(only)) if only is not None else None, offprints, pdf_variant, attach_pdf
+    )
+    return key_of(arguments, pad_to)
+
+
+def unchanged_build(
+    content: Content, out: Path, arguments: str, digests: Digests, replaced: Collection[str] = ()
+) -> dict | None:
+    """The record of the last build of ``content`` into ``out/<slug>/`` when that build had ``arguments``
+    (:func:`build_arguments`) and nothing changed since: what ``build`` checks first, for a caller that
+    wants to know without building (the site, before it starts processes). ``replaced`` names outputs
+    (relative to ``out/<slug>/``) the caller itself rewrites after the build, whose bytes are not compared."""
+    from .layout import Layout
+
+    out_dir = out / content.issue_dir.resolve().name
+    layout_folders = Layout(content.root, content.publication.layout).folders
+    watched = watched_files(content.issue_dir, layout_folders, out_dir)
+    return up_to_date(Cache(out_dir, digests), arguments, layout_folders, watched, replaced)
+
+
 def watched_files(issue_dir: Path, layout_folders: list[Path], out_dir: Path) -> list[Path]:
     """The files whose set the record compares: a file added to the issue or a layout is a change."""
     return files_under([issue_dir, *layout_folders], leaving_out=out_dir)
 
 
-def up_to_date(cache: Cache, arguments: str, layout_folders: list[Path], watched: list[Path]) -> dict | None:
+def up_to_date(
+    cache: Cache, arguments: str, layout_folders: list[Path], watched: list[Path], replaced: Collection[str] = ()
+) -> dict | None:
     """The last build's record when that build had these ``arguments`` (hashed with the code), the same
-    layout chain, the same ``watched`` files, every file it read unchanged, and its outputs are still
-    on disk as it wrote them; else ``None``."""
+    layout chain, the same ``watched`` files, every file it read unchanged, and its outputs (but those
+    ``replaced``, see :func:`unchanged_build`) are still on disk as it wrote them; else ``None``."""
     from .manifest import Manifest
 
     record = cache.record()
@@ -475,7 +504,11 @@ def up_to_date(cache: Cache, arguments: str, layout_folders: list[Path], watched
             or record["layout"] != [str(folder) for folder in layout_folders]
             or any(str(path) not in record["read"] for path in watched)
             or not cache.digests.unchanged(record["read"])
-            or any(cache.digests.of(cache.out_dir / rel) != digest for rel, digest in record["outputs"].items())
+            or any(
+                cache.digests.of(cache.out_dir / rel) != digest
+                for rel, digest in record["outputs"].items()
+                if rel not in replaced
+            )
         ):
             return None
         manifest = Manifest.read(cache.out_dir)

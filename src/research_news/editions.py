@@ -70,6 +70,7 @@ class Options:
     attach_pdf: bool = False
     pad_to: int | None = None  # the print edition's page count, a multiple of this (notes pages added)
     rendered: dict[str, Rendered] = field(default_factory=dict)
+    jobs: int | None = None  # processes rendering may use at once (None: one per core)
 
 
 @runtime_checkable
@@ -136,7 +137,9 @@ class Offprints(_BuiltIn):
                 list(pdf.warnings),
                 read=pdf.read,
             )
-            for slug, pdf in render_offprints(edition, variant=options.pdf_variant, slugs=slugs).items()
+            for slug, pdf in render_offprints(
+                edition, variant=options.pdf_variant, slugs=slugs, jobs=options.jobs
+            ).items()
         }
 
     @staticmethod

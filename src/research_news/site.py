@@ -10,10 +10,20 @@ The pipeline, like a build's: collect → check → shape → render → build i
 - **render**: the pages (layout's ``site/`` templates, falling back to ``web/`` for the brief and
   the issue), feeds, sitemap and citation files, in memory: a layout mistake stops here too.
 - **build issues**: :func:`research_news.build.build` per issue (print PDF, web edition,
-  offprints) into ``<out>/<slug>/``, in a process pool (``jobs``); each worker also makes its
-  issue's cover thumbnail and its briefs' share cards.
-- **write**: the site's files, atomically, with a manifest (a removed page is pruned).
-- **index**: Pagefind indexes the brief pages (``data-pagefind-body``) for the search page.
+  offprints) into ``<out>/<slug>/``, in a process pool (``jobs``; each worker renders its
+  offprints itself); each worker also makes its issue's cover thumbnail and its briefs' share
+  cards, each kept in the issue's cache (cache.py) under a key of what it is drawn from. An
+  issue whose build is up to date, with its images in the cache, is not sent to a worker:
+  a site with nothing changed starts no process.
+- **write**: the site's files, atomically, with a manifest (a removed page is pruned); a file
+  that already holds its bytes is left alone. The build folders of issues no longer in the
+  site are removed with their caches.
+- **index**: Pagefind indexes the brief pages (``data-pagefind-body``) for the search page,
+  unless the pages it reads are those it indexed last time.
+
+The site's issue page replaces the web edition's ``index.html`` (it adds links to the other
+issues): the site checks an issue's build without comparing that file, and writes its own
+page after every build of the issue.
 
 Every address is under the publication's ``web_base_url``; pages link relatively, so the
 folder works from any host path and from the file system; feeds, the sitemap, canonical
@@ -23,7 +33,9 @@ the content, never from the clock.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import hashlib
 import importlib.util
 import json
 import logging
@@ -45,18 +57,21 @@ from typing import Any
 from jinja2 import Environment, pass_context
 from markupsafe import Markup
 
+from . import cache as caching
 from . import citations, feeds, series
 from .assemble import BriefView, Edition, assemble
 from .build import build as build_issue
 from .build import write_outputs
 from .checker import Checker, Content
-from .editions import Output
+from .editions import Output, Rendered
 from .exceptions import ContentError, Problem, ResearchNewsError, counted, display_path
 from .layout import Layout
+from .manifest import MANIFEST_NAME, Manifest, build_lock, remove_stale
 from .render.theme import palette
 from .render.web import STYLESHEET, LayoutFonts, image_path, image_url
 from .tree import ISSUE_FILE, PUBLICATION_FILE, find_root
 from .validate import errors_only, load_content
+from .write import WriteFailed, write_bytes
 
 log = logging.getLogger(__name__)
 
@@ -98,6 +113,18 @@ class SiteResult:
     issue_files: int = 0
     seconds: float = 0.0
     searchable: bool = False
+    built: list[str] = field(default_factory=list)  # issues whose build rendered something
+    reused: list[str] = field(default_factory=list)  # issues whose build had nothing to do
+    images_rendered: list[str] = field(default_factory=list)  # covers and share cards drawn (site paths)
+    images_reused: int = 0
+    written: int = 0  # the site's own files written or removed (those already as rendered are left alone)
+    removed: list[str] = field(default_factory=list)  # build folders of issues no longer in the site
+    indexed: bool = False  # Pagefind ran (it does not when the pages it indexes are unchanged)
+
+    @property
+    def up_to_date(self) -> bool:
+        """Nothing had changed since the last build: nothing was rendered, written, removed or indexed."""
+        return not (self.built or self.images_rendered or self.written or self.removed or self.indexed)
 
 
 # --- the shaped site: what templates see ---------------------------------------------------
@@ -239,6 +266,7 @@ def build_site(
     skip_broken: bool = False,
     pdf_variant: str | None = "pdf/ua-1",
     search: bool = True,
+    force: bool = False,
     step: Step = _no_progress,
 ) -> SiteResult:
     """Build every issue of the content tree holding ``source``, and the site around them, into ``out``.
@@ -246,6 +274,11 @@ def build_site(
     ``jobs`` issues are built at once (default: one per core). An issue with errors stops
     everything (nothing is written) unless ``skip_broken``, which leaves it out and says so in
     the result. ``search=False`` skips Pagefind (the search page then finds nothing).
+
+    What the last build made from the same inputs is reused: an issue whose build is up to date is
+    not built again (no process is started for it), images come from the cache, files already
+    holding their bytes are not rewritten and Pagefind does not run again over unchanged pages
+    (``result.up_to_date`` when nothing changed at all). ``force`` ignores every cache.
     """
     started = time.perf_counter()
     with step("Checking every issue"):
@@ -256,15 +289,16 @@ def build_site(
         site = shape(contents)
         pages = render_site(site, out)
     with step(f"Building {counted(len(contents), 'issue')}"):
-        images = build_issues([content.issue_dir for content in contents], out, jobs, pdf_variant, result)
+        images = build_issues(contents, out, jobs, pdf_variant, result, force=force)
     with step("Writing the site"):
         outputs = pages + [Output(out / path, data, edition="site") for path, data in images.items()]
-        write_outputs(outputs, inside=out, editions=["site"])
+        result.written = write_outputs(outputs, inside=out, editions=["site"], skip_identical=not force)
         result.files = len(outputs)
         result.issues = [issue.slug for issue in site.issues]
+        result.removed = remove_old_issues(out, result.issues)
     if search:
         with step("Indexing the briefs for search"):
-            index_search(out)
+            result.indexed = index_search(out, force=force)
         result.searchable = True
     result.warnings = list(dict.fromkeys(result.warnings))
     result.seconds = time.perf_counter() - started
@@ -742,6 +776,16 @@ def _sitemap_pages(site: Site) -> list[tuple[str, dt.date]]:
 
 # --- build the issues -------------------------------------------------------------------------
 
+ISSUE_EDITIONS = ("pdf", "web")
+"""What the site builds of each issue, with its offprints."""
+
+SITE_PAGE = "index.html"
+"""The site's issue page takes the web edition's place (adding links to the other issues)."""
+
+IMAGES_RECORD = "site-images.json"
+"""In an issue's cache folder (cache.py): the cache entries of its cover and share cards, and the
+build record they were made after."""
+
 
 @dataclass
 class IssueBuilt:
@@ -754,25 +798,56 @@ class IssueBuilt:
     images: dict[str, bytes] = field(default_factory=dict)  # site path → PNG
     problems: list[Problem] = field(default_factory=list)  # a ContentError's
     error: str | None = None  # any other ResearchNewsError's message
+    built: bool = False  # its build rendered something (else it was up to date)
+    images_rendered: list[str] = field(default_factory=list)  # site paths
+    images_reused: int = 0
 
 
 def build_issues(
-    folders: list[Path], out: Path, jobs: int | None, pdf_variant: str | None, result: SiteResult
+    contents: list[Content],
+    out: Path,
+    jobs: int | None,
+    pdf_variant: str | None,
+    result: SiteResult,
+    *,
+    force: bool = False,
 ) -> dict[str, bytes]:
-    """Build every issue into ``out/<slug>/`` (``jobs`` at a time); the images they made, by site path."""
-    workers = max(1, min(jobs or os.cpu_count() or 1, len(folders)))
+    """Build every issue into ``out/<slug>/`` (``jobs`` at a time); the images they made, by site path.
+
+    An issue whose build is up to date and whose images are in the cache is not built at all: it is
+    checked here, so a site with nothing changed starts no process. Several issues to build are built
+    in processes, each rendering its offprints itself (the processes already keep every core busy);
+    a single one is built here, its offprints in parallel.
+    """
+    done: list[IssueBuilt] = []
+    pending: list[Path] = []
+    digests = caching.Digests()  # one for every issue: the layout's files are read once
+    for content in contents:
+        reused = None if force else reused_issue(content, out, pdf_variant, digests)
+        if reused is None:
+            pending.append(content.issue_dir)
+        else:
+            done.append(reused)
+    workers = max(1, min(jobs or os.cpu_count() or 1, len(pending)))
     if workers == 1:
-        done = [build_one(folder, out, pdf_variant) for folder in folders]
+        done += [build_one(folder, out, pdf_variant, force, jobs) for folder in pending]
     else:
         # spawn, not fork: the parent runs the progress spinner's thread (see render_offprints)
+        count = len(pending)
         try:
             with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn")) as pool:
-                done = list(pool.map(build_one, folders, [out] * len(folders), [pdf_variant] * len(folders)))
+                done += pool.map(build_one, pending, [out] * count, [pdf_variant] * count, [force] * count, [1] * count)
         except BrokenProcessPool:
             raise ResearchNewsError(
                 "a process building an issue stopped without a word (out of memory?); "
                 "run again with --jobs 1 to see which issue, with less memory in use"
             ) from None
+    order = {content.issue_dir: index for index, content in enumerate(contents)}
+    return _gathered(sorted(done, key=lambda built: order[built.issue_dir]), result)  # series order
+
+
+def _gathered(done: list[IssueBuilt], result: SiteResult) -> dict[str, bytes]:
+    """The images of every issue, with their warnings and counts added to ``result``; raises what stopped any."""
     images: dict[str, bytes] = {}
     problems: list[Problem] = []
     failures = []
@@ -781,6 +856,9 @@ def build_issues(
         result.issue_files += built.files
         images.update(built.images)
         problems += built.problems
+        (result.built if built.built else result.reused).append(built.slug)
+        result.images_rendered += built.images_rendered
+        result.images_reused += built.images_reused
         if built.error:
             failures.append(f"{display_path(built.issue_dir)}: {built.error}")
     if problems:
@@ -790,26 +868,69 @@ def build_issues(
     return images
 
 
-def build_one(issue_dir: Path, out: Path, pdf_variant: str | None) -> IssueBuilt:
-    """Build one issue for the site (in a worker process): its print PDF, web edition and offprints,
-    its cover thumbnail and its briefs' share cards. A user-visible error comes back as data (an
-    exception would have to survive pickling between processes)."""
-    from .render import share  # WeasyPrint and pdfium: loaded in the worker only
+def _issue_arguments(pdf_variant: str | None) -> str:
+    return caching.build_arguments(ISSUE_EDITIONS, True, pdf_variant, False, None)
 
+
+def reused_issue(content: Content, out: Path, pdf_variant: str | None, digests: caching.Digests) -> IssueBuilt | None:
+    """What building ``content`` would give, when its build is up to date and its images are in the
+    cache, made after that very build; ``None`` when there is anything to do."""
+    record = caching.unchanged_build(content, out, _issue_arguments(pdf_variant), digests, replaced={SITE_PAGE})
+    if record is None:
+        return None
+    slug = content.issue_dir.resolve().name
+    cache = caching.Cache(out / slug, digests)
+    images = _recorded_images(cache)
+    if images is None:
+        return None
+    built = IssueBuilt(content.issue_dir, slug, len(record["outputs"]), [*content.warnings, *record["warnings"]])
+    for path, rendered in images.items():
+        built.images[path] = rendered.outputs[0].data  # type: ignore[assignment]
+        built.warnings += rendered.warnings
+    built.images_reused = len(images)
+    return built
+
+
+def _recorded_images(cache: caching.Cache) -> dict[str, Rendered] | None:
+    """The images the last site build made of the issue, if made after its current build, each from the cache."""
+    record = _read_record(cache.folder / IMAGES_RECORD)
+    if (
+        record is None
+        or record.get("build") != _build_record_digest(cache)
+        or not isinstance(record.get("images"), dict)
+    ):
+        return None
+    images = {}
+    for path, entry in record["images"].items():
+        found = cache.load(*entry) if isinstance(entry, list) and len(entry) == 2 else None
+        if found is None or len(found.outputs) != 1 or found.outputs[0].data is None:
+            return None
+        images[path] = found
+    return images
+
+
+def _build_record_digest(cache: caching.Cache) -> str | None:
+    """The SHA-256 of the issue's build record: images are reused only after the build they were made after."""
+    return caching.Digests().of(cache.folder / "build.json")
+
+
+def build_one(
+    issue_dir: Path, out: Path, pdf_variant: str | None, force: bool = False, jobs: int | None = None
+) -> IssueBuilt:
+    """Build one issue for the site (in a worker process): its print PDF, web edition and offprints,
+    its cover thumbnail and its briefs' share cards, each image from the cache when its inputs are
+    unchanged. A user-visible error comes back as data (an exception would have to survive pickling
+    between processes)."""
     built = IssueBuilt(issue_dir)
     try:
-        result = build_issue(issue_dir, out, only=("pdf", "web"), offprints=True, pdf_variant=pdf_variant)
+        result = build_issue(
+            issue_dir, out, only=ISSUE_EDITIONS, offprints=True, pdf_variant=pdf_variant, force=force, jobs=jobs
+        )
         built.slug = result.out_dir.name
         built.files = len(result.outputs)
         built.warnings = list(result.warnings)
-        pdf = next(o.data for o in result.outputs if o.path.name.endswith(".pdf") and o.edition == "pdf")
-        if pdf is not None:
-            built.images[f"{built.slug}/{COVER}"] = share.page_thumbnail_png(pdf)
-        edition = assemble(load_content(issue_dir))
-        for brief in edition.briefs:
-            card = share.share_card(edition, brief)
-            built.images[f"{built.slug}/{brief.slug}/{SHARE_IMAGE}"] = card.png
-            built.warnings += card.warnings
+        built.built = not result.up_to_date
+        _make_images(result, assemble(load_content(issue_dir)), force, built)
     except ContentError as error:
         built.problems = list(error.problems)
     except ResearchNewsError as error:
@@ -817,14 +938,133 @@ def build_one(issue_dir: Path, out: Path, pdf_variant: str | None) -> IssueBuilt
     return built
 
 
+def _make_images(result: Any, edition: Edition, force: bool, built: IssueBuilt) -> None:
+    """The cover of the issue's PDF and its briefs' share cards, into ``built``: each from the cache
+    when its key (the PDF's bytes; the card's HTML, the layout's files, the code) matches, else drawn."""
+    from .render import share  # WeasyPrint and pdfium: loaded when an issue is built only
+
+    cache = caching.Cache(result.out_dir, caching.Digests(), enabled=not force)
+    slots: dict[str, list[str]] = {}
+
+    def image(site_path: str, slot: str, key: str, draw: Callable[[], Rendered]) -> None:
+        found = cache.load(slot, key)
+        if found is None:
+            found = draw()
+            cache.store(slot, key, found, found.read)
+            built.images_rendered.append(site_path)
+        else:
+            built.images_reused += 1
+        built.images[site_path] = found.outputs[0].data  # type: ignore[assignment]
+        built.warnings += found.warnings
+        slots[site_path] = [slot, key]
+
+    pdf = next(o for o in result.outputs if o.edition == "pdf" and o.path.name.endswith(".pdf"))
+    data = pdf.data if pdf.data is not None else pdf.copy_of.read_bytes()
+    cover = result.out_dir / COVER
+    key = caching.key_of(caching.code_fingerprint(), "cover", hashlib.sha256(data).hexdigest())
+    image(f"{built.slug}/{COVER}", "site/cover", key, lambda: Rendered([Output(cover, share.page_thumbnail_png(data))]))
+    layout = cache.digests.of_all(caching.layout_files(edition))
+    for brief in edition.briefs:
+        path = result.out_dir / brief.slug / SHARE_IMAGE
+        key = caching.key_of(caching.code_fingerprint(), "share", share.share_card_html(edition, brief), layout)
+
+        def card(brief: BriefView = brief, path: Path = path) -> Rendered:
+            drawn = share.share_card(edition, brief)
+            return Rendered([Output(path, drawn.png)], drawn.warnings, read=drawn.read)
+
+        image(f"{built.slug}/{brief.slug}/{SHARE_IMAGE}", f"site/share/{brief.slug}", key, card)
+    cache.save()
+    _save_record(cache.folder / IMAGES_RECORD, {"build": _build_record_digest(cache), "images": slots})
+
+
+def _read_record(path: Path) -> dict | None:
+    """A record the site keeps in its cache folder, if readable and of this format (else, never trusted)."""
+    try:
+        data = json.loads(path.read_bytes())
+    except (OSError, ValueError):
+        return None
+    return data if isinstance(data, dict) and data.get("format") == caching.FORMAT else None
+
+
+def _save_record(path: Path, record: dict) -> None:
+    """Write a record atomically; one that cannot be written only makes the next build do more."""
+    with contextlib.suppress(OSError, WriteFailed):
+        write_bytes(path, json.dumps({"format": caching.FORMAT, **record}).encode())
+
+
+# --- issues no longer in the site ---------------------------------------------------------------
+
+
+def remove_old_issues(out: Path, slugs: list[str]) -> list[str]:
+    """Remove what the builds of issues no longer in the site wrote: each folder of ``out`` holding a
+    build manifest whose name is not an issue's (its files the manifest lists; the folder if that
+    leaves it empty: a file of the editor's stays), and their cache folders. The site's own pages of
+    those issues are stale files of the site's manifest: :func:`write_outputs` has removed them."""
+    current = set(slugs)
+    removed = []
+    for manifest in sorted(out.glob(f"*/{MANIFEST_NAME}")):
+        folder = manifest.parent
+        if folder.name in current or folder.name.startswith(".") or folder.is_symlink():
+            continue
+        with build_lock(folder):
+            owned = set().union(*Manifest.read(folder).editions.values(), Manifest.read(folder).stale)
+            remove_stale(folder, owned)
+            manifest.unlink(missing_ok=True)
+        with contextlib.suppress(OSError):  # not empty: a file of the editor's is in it
+            folder.rmdir()
+        removed.append(folder.name)
+    cache = out / caching.CACHE_FOLDER
+    if cache.is_dir():
+        for folder in cache.iterdir():
+            if folder.is_dir() and not folder.is_symlink() and folder.name not in current:
+                shutil.rmtree(folder, ignore_errors=True)
+    return removed
+
+
 # --- search ------------------------------------------------------------------------------------
 
 PAGEFIND = "pagefind"
 
 
-def index_search(out: Path) -> None:
+def index_search(out: Path, force: bool = False) -> bool:
     """Index the brief pages with Pagefind into ``out/pagefind/`` (replaced whole, so no old
-    fragment stays behind)."""
+    fragment stays behind), unless the pages are those it indexed last time (and ``force`` is not
+    set); return whether it ran."""
+    pages = _indexed_pages_key(out)
+    if not force and _search_record(out) == pages and (out / PAGEFIND / "pagefind.js").is_file():
+        return False
+    _run_pagefind(out)
+    _save_record(out / caching.CACHE_FOLDER / SEARCH_RECORD, {"pages": pages})
+    return True
+
+
+SEARCH_RECORD = "search.json"
+"""In the site's cache folder: the key of the pages Pagefind last indexed."""
+
+
+def _indexed_pages_key(out: Path) -> str:
+    """A key of every page Pagefind reads (each HTML file of the site, by path and bytes) and of its version."""
+    from importlib import metadata
+
+    try:
+        version = metadata.version("pagefind")
+    except metadata.PackageNotFoundError:
+        version = None
+    pages = []
+    for path in sorted(out.rglob("*.html")):
+        relative = path.relative_to(out)
+        if relative.parts[0] in (PAGEFIND, caching.CACHE_FOLDER) or not path.is_file():
+            continue
+        pages.append([relative.as_posix(), hashlib.sha256(path.read_bytes()).hexdigest()])
+    return caching.key_of("pagefind", version, pages)
+
+
+def _search_record(out: Path) -> str | None:
+    record = _read_record(out / caching.CACHE_FOLDER / SEARCH_RECORD)
+    return record.get("pages") if record else None
+
+
+def _run_pagefind(out: Path) -> None:
     if importlib.util.find_spec("pagefind") is None:
         raise ResearchNewsError(
             "the site was written, but its search needs Pagefind, which is not installed: "

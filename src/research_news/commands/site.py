@@ -36,6 +36,9 @@ def site(
         bool, typer.Option("--search/--no-search", help="Index the briefs with Pagefind for the search page.")
     ] = True,
     pdf_variant: Annotated[str, typer.Option(help="pdf/ua-1 (default), pdf/a-3b for archives, or none.")] = "pdf/ua-1",
+    force: Annotated[
+        bool, typer.Option("--force", help="Render everything again, ignoring what earlier builds kept.")
+    ] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print only the summary line.")] = False,
 ) -> None:
     """Build every issue and a static site around them: home, issue and brief pages, people, themes, feeds, search."""
@@ -51,6 +54,7 @@ def site(
         skip_broken=skip_broken,
         pdf_variant=None if pdf_variant == "none" else pdf_variant,
         search=search,
+        force=force,
         step=_stepper(console),
     )
     for left in result.left_out:
@@ -77,6 +81,8 @@ def _stepper(console: Console):
 
 
 def _summary(result: SiteResult) -> str:
+    if result.up_to_date:
+        return f"Up to date: {display_path(result.out_dir)}/ (nothing changed since the last build)"
     left = f"; left out {counted(len(result.left_out), 'issue')} with errors" if result.left_out else ""
     search = "" if result.searchable else " (no search index)"
     return (

@@ -205,14 +205,18 @@ def short_last_pages(edition: Edition, pages: list[Page]) -> list[Problem]:
 
 
 def render_offprints(
-    edition: Edition, *, variant: str | None = DEFAULT_VARIANT, slugs: list[str] | None = None
+    edition: Edition,
+    *,
+    variant: str | None = DEFAULT_VARIANT,
+    slugs: list[str] | None = None,
+    jobs: int | None = None,
 ) -> dict[str, RenderedPdf]:
     """One short PDF per brief (or per brief of ``slugs``), keyed by the brief's slug, rendered in
-    parallel processes."""
+    ``jobs`` parallel processes (default: one per core; 1: in this process)."""
     slugs = [brief.slug for brief in edition.briefs] if slugs is None else slugs
-    if len(slugs) <= 1:  # a pool would only add start-up time
+    workers = min(jobs or os.cpu_count() or 1, len(slugs))
+    if workers <= 1:  # one brief, or one process asked for: a pool would only add start-up time
         return {slug: render_offprint(edition, slug, variant=variant) for slug in slugs}
-    workers = min(os.cpu_count() or 1, len(slugs))
     # spawn, not fork: the parent may run threads (the progress spinner) and has Pango
     # loaded; a forked child could inherit a lock held by one of them.
     with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn")) as pool:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import io
 from dataclasses import dataclass, field
+from pathlib import Path
 from urllib.parse import urlsplit
 
 import pypdfium2 as pdfium
@@ -46,6 +47,7 @@ class ShareCard:
     png: bytes
     pdf: bytes
     warnings: list[Problem] = field(default_factory=list)
+    read: set[Path] = field(default_factory=set)  # every local file WeasyPrint asked for: what a cache must watch
 
 
 def share_card_png(edition: Edition, brief: BriefView) -> bytes:
@@ -59,7 +61,7 @@ def share_card(edition: Edition, brief: BriefView) -> ShareCard:
     fetcher = SafeFetcher.for_edition(edition)
     html = share_card_html(edition, brief)
     pdf = HTML(string=html, base_url=base_url(edition), url_fetcher=fetcher).write_pdf()
-    return ShareCard(_card_png(pdf), pdf, refusal_problems(edition, fetcher.refused))
+    return ShareCard(_card_png(pdf), pdf, refusal_problems(edition, fetcher.refused), set(fetcher.read))
 
 
 def share_card_html(edition: Edition, brief: BriefView) -> str:

@@ -1,0 +1,160 @@
+"""research-news site, built again: what changed is redone, the rest reused, nothing served stale.
+
+The sample tree (two issues, five briefs) in a layout of its own is built cold once; each test
+starts from a copy of that build put back at the same place (the caches record absolute paths),
+changes something and builds again, then reads what :class:`SiteResult` says was rendered and
+what the files on disk are.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from research_news.layout import BUILTIN_LAYOUTS
+from research_news.site import SiteResult, build_site
+from tests.conftest import REPO, run_cli
+
+SAMPLE = REPO / "issues"
+OLD, NEW = "2023-01-data-and-society", "2023-03-advertising-and-democracy"
+CHANGED_BRIEF = "responsible-innovation-management"
+
+
+def build(place: Path, **options) -> SiteResult:
+    return build_site(place / "issues", place / "out", jobs=2, pdf_variant=None, **options)
+
+
+@pytest.fixture(scope="module")
+def pristine(tmp_path_factory) -> tuple[Path, Path]:
+    """(where the tests build, a copy of its cold build): the sample tree in layout ``mine``
+    (the default with its own share card stylesheet), built once."""
+    place = tmp_path_factory.mktemp("site-cache") / "place"
+    shutil.copytree(SAMPLE, place / "issues")
+    mine = place / "issues" / "layouts" / "mine"
+    (mine / "site").mkdir(parents=True)
+    (mine / "layout.yaml").write_text("name: Mine\n")
+    shutil.copy(BUILTIN_LAYOUTS / "default" / "site" / "share.css", mine / "site" / "share.css")
+    publication = place / "issues" / "publication.yaml"
+    publication.write_text(publication.read_text().replace("layout: default", "layout: mine"))
+    cold = build(place)
+    assert sorted(cold.built) == [OLD, NEW] and cold.indexed and not cold.up_to_date
+    snapshot = place.parent / "snapshot"
+    shutil.copytree(place, snapshot, symlinks=True)
+    return place, snapshot
+
+
+@pytest.fixture
+def place(pristine) -> Path:
+    """The cold build, as it was (at the path it was built at)."""
+    place, snapshot = pristine
+    shutil.rmtree(place)
+    shutil.copytree(snapshot, place, symlinks=True)
+    return place
+
+
+def files(out: Path) -> dict[str, tuple[int, bytes]]:
+    """Every file of the site (its caches too): modification time and bytes, by path."""
+    return {
+        path.relative_to(out).as_posix(): (path.stat().st_mtime_ns, path.read_bytes())
+        for path in sorted(out.rglob("*"))
+        if path.is_file()
+    }
+
+
+def test_a_second_build_is_up_to_date_and_touches_nothing(place):
+    before = files(place / "out")
+    again = build(place)
+    assert again.up_to_date
+    assert again.built == [] and sorted(again.reused) == [OLD, NEW]
+    assert again.images_rendered == [] and again.images_reused == 7  # two covers, five cards
+    assert again.written == 0 and not again.indexed and again.removed == []
+    assert files(place / "out") == before  # not one file rewritten: same bytes, same times
+    said = run_cli("site", place / "issues", "--out", place / "out", "--pdf-variant", "none", "-q")
+    assert said.exit_code == 0 and said.stdout.startswith("Up to date: ") and "nothing changed" in said.stdout
+
+
+def test_one_brief_changed_redoes_its_issue_its_pages_and_the_feeds_only(place):
+    out = place / "out"
+    before = files(out)
+    brief = place / "issues" / OLD / "briefs" / f"{CHANGED_BRIEF}.yaml"
+    brief.write_text(brief.read_text().replace("Responsible digital innovation in management", "Responsible change"))
+    again = build(place)
+    assert again.built == [OLD] and again.reused == [NEW]
+    assert f"{OLD}/{CHANGED_BRIEF}/share.png" in again.images_rendered
+    assert not [path for path in again.images_rendered if path.startswith(NEW) or "customer-value" in path]
+    after = files(out)
+    changed = {path for path in after if after[path] != before.get(path)}
+    for path in (f"{OLD}/{CHANGED_BRIEF}/index.html", f"{OLD}/index.html", "feed.xml", "feed.json"):
+        assert path in changed, path
+    assert f"{OLD}/offprints/{CHANGED_BRIEF}.pdf" in changed
+    assert not [path for path in changed if path.startswith(f"{NEW}/")]  # the other issue: not one file
+    other = f"{OLD}/offprints/customer-value-big-data.pdf"  # the issue's build writes it again, from its cache
+    assert after[other][1] == before[other][1]
+    assert again.indexed and "Responsible change" in (out / f"{OLD}/{CHANGED_BRIEF}/index.html").read_text()
+
+
+def test_a_share_card_stylesheet_change_draws_every_card_again(place):
+    stylesheet = place / "issues" / "layouts" / "mine" / "site" / "share.css"
+    stylesheet.write_text(stylesheet.read_text() + "\nbody { background: #f0e0c0; }\n")
+    cards = sorted(path.relative_to(place / "out").as_posix() for path in (place / "out").glob("*/*/share.png"))
+    before = {card: (place / "out" / card).read_bytes() for card in cards}
+    again = build(place)
+    assert len(cards) == 5 and set(cards) <= set(again.images_rendered)
+    assert all((place / "out" / card).read_bytes() != before[card] for card in cards)
+
+
+def test_a_corrupt_cache_is_ignored_and_the_same_site_made_again(place):
+    out = place / "out"
+    before = {path: data for path, (_, data) in files(out).items() if not path.startswith(".research-news-cache/")}
+    for stored in (out / ".research-news-cache").rglob("*"):
+        if stored.is_file():
+            stored.write_bytes(b"{not what was stored")
+    again = build(place)
+    assert sorted(again.built) == [OLD, NEW] and len(again.images_rendered) == 7
+    after = {path: data for path, (_, data) in files(out).items() if not path.startswith(".research-news-cache/")}
+    assert after.keys() == before.keys()
+    assert [path for path in before if after[path] != before[path] and not path.startswith("pagefind/")] == []
+    assert build(place).up_to_date  # and the cache is whole again
+
+
+def test_force_renders_everything_again(place):
+    out = place / "out"
+    before = files(out)
+    said = run_cli("site", place / "issues", "--out", out, "--pdf-variant", "none", "--force", "-q")
+    assert said.exit_code == 0 and said.stdout.startswith("Built the site")
+    after = files(out)
+    for path in (
+        f"{OLD}/{OLD}.pdf",
+        f"{NEW}/offprints/political-ads-2022.pdf",
+        f"{NEW}/cover.png",
+        "pagefind/pagefind.js",
+    ):
+        assert after[path][0] != before[path][0], path  # written again
+        assert after[path][1] == before[path][1] or path.startswith("pagefind/"), path  # the same bytes
+
+
+def test_a_removed_issue_takes_its_pages_and_its_build_folder_with_it(place):
+    out = place / "out"
+    assert (out / NEW / f"{NEW}.pdf").is_file() and (out / ".research-news-cache" / NEW).is_dir()
+    shutil.rmtree(place / "issues" / NEW)
+    again = build(place)
+    assert again.issues == [OLD] and again.removed == [NEW]
+    assert not (out / NEW).exists()  # its pages, its PDF, its offprints, its web edition, its manifest
+    assert not (out / ".research-news-cache" / NEW).exists()
+    assert NEW not in (out / "feed.xml").read_text()
+    assert (out / OLD / f"{OLD}.pdf").is_file() and build(place).up_to_date
+
+
+def test_search_is_indexed_again_only_when_the_pages_changed(place):
+    out = place / "out"
+    index = out / "pagefind" / "pagefind.js"
+    stamp = index.stat().st_mtime_ns
+    assert not build(place).indexed and index.stat().st_mtime_ns == stamp
+    page = out / OLD / CHANGED_BRIEF / "index.html"
+    page.write_text(page.read_text() + "<!-- edited by hand -->")
+    again = build(place)  # the page is written back as rendered: Pagefind would read what it read
+    assert again.written == 1 and not again.indexed and "edited by hand" not in page.read_text()
+    shutil.rmtree(out / "pagefind")
+    assert build(place).indexed and index.is_file()

@@ -36,6 +36,8 @@ lint: $(VENV)/.installed-dev
 bench: $(VENV)/.installed-dev system-build
 	$(PY) benchmarks/bench_check.py
 	$(PY) benchmarks/bench_build.py
+	$(PY) benchmarks/bench_cache.py
+	$(PY) benchmarks/bench_site.py
 	$(PY) benchmarks/bench_send.py
 	$(PY) benchmarks/bench_svg.py
 	$(PY) benchmarks/bench_serve.py

@@ -110,7 +110,10 @@ def generate_site(destination: Path, issues: int = 20) -> Path:
     root = destination / "issues"
     shutil.copytree(SAMPLE_ROOT, root)
     samples = sorted(path for path in SAMPLE_ROOT.iterdir() if (path / "issue.yaml").is_file())
-    templates = [brief for sample in samples for brief in sorted((sample / "briefs").glob("*.yaml"))]
+    # originals only: the sample's translations (*.fr.yaml, issue.fr.yaml) would no longer match
+    templates = [
+        brief for sample in samples for brief in sorted((sample / "briefs").glob("*.yaml")) if "." not in brief.stem
+    ]
     for sample in samples:
         shutil.rmtree(root / sample.name)
     yaml = YAML()
@@ -118,7 +121,7 @@ def generate_site(destination: Path, issues: int = 20) -> Path:
     used = 0
     for number in range(1, issues + 1):
         issue = root / f"{start.year + (number - 1) // 26}-{number:02d}-generated-issue"
-        shutil.copytree(SAMPLE_ISSUE, issue, ignore=shutil.ignore_patterns("briefs"))
+        shutil.copytree(SAMPLE_ISSUE, issue, ignore=shutil.ignore_patterns("briefs", "issue.*.yaml"))
         for sample in samples:  # every sample image, so that every brief finds its own
             shutil.copytree(sample / "images", issue / "images", dirs_exist_ok=True)
         (issue / "briefs").mkdir()

@@ -48,6 +48,19 @@ def test_the_bilingual_sample_checks_clean(sample_tree: Path):
     assert check(sample_tree) == (0, "No problems found.\n")
 
 
+@pytest.mark.parametrize("name", [f"{DPO}.fr.yaml", f"{ISSUE}/issue.fr.yaml"])
+def test_a_translation_linked_from_outside_the_tree_is_refused_unread(sample_tree: Path, tmp_path: Path, name: str):
+    outside = tmp_path / "outside.yaml"
+    outside.write_text('title: a line from elsewhere\nsecret_key: "hunter2"\n')
+    translation = sample_tree / name
+    translation.unlink()
+    translation.symlink_to(outside)
+    code, out = check(sample_tree)
+    assert code == 1
+    assert f"{name}:1:1: this translation is outside the content tree" in out
+    assert "secret_key" not in out and "elsewhere" not in out  # never read, so never echoed
+
+
 def test_a_takeaway_less_is_an_error_at_the_list(sample_tree: Path):
     french = sample_tree / f"{DPO}.fr.yaml"
     edit(

@@ -341,6 +341,18 @@ class Checker:
         if key in self._translations:
             return self._translations[key]
         self._translations[key] = None
+        root = find_root(path)
+        if root is not None and not key.is_relative_to(self._files.resolved(root)):
+            self.problems.append(  # as for a brief: a file outside the tree is never read, nor echoed
+                Problem(
+                    path,
+                    1,
+                    1,
+                    f"this translation is outside the content tree ({self._files.resolved(root)}), so it was not read",
+                    "a symbolic link may point out of the tree; copy the translation into the issue's folder",
+                )
+            )
+            return None
         original_path = path.with_name(path.name.replace(f".{language}.", ".", 1))
         name = original_path.name
         if language == own_language:

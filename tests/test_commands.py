@@ -234,3 +234,13 @@ def test_new_brief_add_to_an_unknown_section_lists_the_sections(minimal_issue: P
     assert not (minimal_issue / "briefs" / "x.yaml").exists()
     assert (minimal_issue / "issue.yaml").read_text() == before
     assert run_cli("new", "brief", minimal_issue / "briefs" / "x.yaml", "--add-to", "1").exit_code == 0
+
+
+@pytest.mark.parametrize("command", ["build", "site"])
+def test_an_unknown_pdf_variant_is_a_usage_error_before_anything_is_built(command: str, tmp_path: Path):
+    issues = Path(__file__).parents[1] / "issues"
+    target = issues / "2023-01-data-and-society" if command == "build" else issues
+    result = run_cli(command, target, "--out", tmp_path / "out", "--pdf-variant", "pdf/x")
+    assert result.exit_code == 2
+    assert "--pdf-variant takes pdf/ua-1, pdf/a-3b, pdf/a-3u, pdf/ua-2, none; got 'pdf/x'" in result.stderr
+    assert not (tmp_path / "out").exists()

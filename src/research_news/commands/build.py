@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Annotated
 
@@ -14,8 +12,8 @@ from .. import editions
 from ..build import build as build_issue
 from ..exceptions import UsageError, counted
 from ..tree import ISSUE_FILE
-
-PDF_VARIANTS = ("pdf/ua-1", "pdf/a-3b", "pdf/a-3u", "pdf/ua-2", "none")
+from .progress import pdf_variant as chosen_variant
+from .progress import steps
 
 
 def build(
@@ -67,8 +65,6 @@ def build(
         raise UsageError(f"--pad-to takes a page count of 2 or more (4 for a stapled booklet); got {pad_to}")
     if jobs is not None and jobs < 1:
         raise UsageError(f"--jobs takes a number of processes, 1 or more; got {jobs}")
-    if pdf_variant not in PDF_VARIANTS:
-        raise UsageError(f"--pdf-variant takes {', '.join(PDF_VARIANTS)}; got {pdf_variant!r}")
     try:
         is_issue = (issue_dir / ISSUE_FILE).is_file()
     except OSError as error:  # a name too long, a symbolic link loop
@@ -81,27 +77,17 @@ def build(
         out,
         only=wanted,
         offprints=offprints,
-        pdf_variant=None if pdf_variant == "none" else pdf_variant,
+        pdf_variant=chosen_variant(pdf_variant),
         attach_pdf=attach_pdf,
         strict=strict,
         pad_to=pad_to,
         force=force,
         jobs=jobs,
-        step=_stepper(console),
+        step=steps(console),
     )
     for warning in result.warnings:
         typer.echo(str(warning), err=True)
     typer.echo(_summary(result))
-
-
-def _stepper(console: Console):
-    @contextlib.contextmanager
-    def step(label: str) -> Iterator[None]:
-        with console.status(f"{label}…"):
-            yield
-        console.print(f"[green]✓[/green] {label}")
-
-    return step
 
 
 def _summary(result) -> str:

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import contextlib
 import os
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Annotated
 
@@ -13,7 +11,8 @@ from rich.console import Console
 
 from ..exceptions import UsageError, counted, display_path
 from ..site import SiteResult, build_site
-from .build import PDF_VARIANTS
+from .progress import pdf_variant as chosen_variant
+from .progress import steps
 
 
 def site(
@@ -44,18 +43,16 @@ def site(
     """Build every issue and a static site around them: home, issue and brief pages, people, themes, feeds, search."""
     if jobs is not None and jobs < 1:
         raise UsageError(f"--jobs takes a number of processes, 1 or more; got {jobs}")
-    if pdf_variant not in PDF_VARIANTS:
-        raise UsageError(f"--pdf-variant takes {', '.join(PDF_VARIANTS)}; got {pdf_variant!r}")
     console = Console(stderr=True, quiet=quiet)
     result = build_site(
         issues_dir,
         out,
         jobs=jobs or os.cpu_count() or 1,
         skip_broken=skip_broken,
-        pdf_variant=None if pdf_variant == "none" else pdf_variant,
+        pdf_variant=chosen_variant(pdf_variant),
         search=search,
         force=force,
-        step=_stepper(console),
+        step=steps(console),
     )
     for left in result.left_out:
         typer.echo(
@@ -68,16 +65,6 @@ def site(
     for warning in result.warnings:
         typer.echo(str(warning), err=True)
     typer.echo(_summary(result))
-
-
-def _stepper(console: Console):
-    @contextlib.contextmanager
-    def step(label: str) -> Iterator[None]:
-        with console.status(f"{label}…"):
-            yield
-        console.print(f"[green]✓[/green] {label}")
-
-    return step
 
 
 def _summary(result: SiteResult) -> str:

@@ -74,6 +74,7 @@ def test_a_figure_that_left_a_hole_moves_after_the_following_text(arranged):
     assert move.placement.part == "key_findings" and move.placement.blocks
     assert pagination.find_holes(edition, final.document) == []
     assert layouts <= 1 + len(pagination.CANDIDATES) + 1  # bounded, whatever the issue
+    assert layouts == 2  # the first, then the first candidate: it closed the hole, so no other was tried
 
 
 def test_build_notes_the_move_at_the_figure_and_pads_with_notes_pages(holed_issue, tmp_path):

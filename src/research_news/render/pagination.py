@@ -340,6 +340,11 @@ def arrange(edition: Edition, lay_out: Callable[[Arrangement], L]) -> tuple[L, l
     its best. That bounds the work at a few layouts whatever the number of briefs: the
     first, one per kind of candidate (:data:`CANDIDATES`), and the chosen combination when
     no trial was it. A brief keeps a move only if it has no more pages and smaller holes.
+
+    Like a layout editor, the trials stop at the first candidate that closes every hole (each
+    page that had one is then at most :data:`HOLE` blank, with no page more): the later
+    candidates are less preferred, and each trial is a layout of the whole issue, the
+    costliest step of a build. The usual hole then costs one layout more, not three.
     """
     first = lay_out(Arrangement())
     holes = find_holes(edition, first.document)
@@ -358,6 +363,8 @@ def arrange(edition: Edition, lay_out: Callable[[Arrangement], L]) -> tuple[L, l
                 if _better(score, best[hole.brief.id][0]):
                     best[hole.brief.id] = (score, len(trials) - 1)
                     chosen[hole.item.id] = placements[hole.item.id]
+        if _all_closed(holes, chosen, trials[-1], first.document):
+            break
     if not chosen:
         return first, []
     arrangement = Arrangement(tuple(chosen.items()))
@@ -371,6 +378,23 @@ def arrange(edition: Edition, lay_out: Callable[[Arrangement], L]) -> tuple[L, l
         if hole.item.id in chosen
     ]
     return final, moves
+
+
+def _all_closed(
+    holes: list[Hole], chosen: dict[str, Placement], trial: tuple[Arrangement, LaidOut], first: Document
+) -> bool:
+    """Whether the ``trial`` just laid out is the choice for every hole and leaves none open: the page
+    of each brief that had a hole is now at most :data:`HOLE` blank (with no page more: see _better)."""
+    arrangement, laid_out = trial
+    tried = dict(arrangement.moved)
+    for hole in holes:
+        if hole.item.id not in chosen or tried.get(hole.item.id) != chosen[hole.item.id]:
+            return False
+        now = _pages_of(hole.brief, laid_out.document)
+        at = _pages_of(hole.brief, first).index(hole.page)  # an earlier brief that lost a page moves this one
+        if at >= len(now) or blank_area(laid_out.document.pages[now[at]]) > HOLE:
+            return False
+    return True
 
 
 def find_holes(edition: Edition, document: Document) -> list[Hole]:

@@ -49,9 +49,11 @@ def test_every_file_is_the_same_bytes_from_one_process_from_workers_and_from_the
     alone = build(issue, tmp_path / "alone", offprints=True, jobs=1)
     assert sent == []
     together = build(issue, tmp_path / "together", offprints=True, jobs=2)
-    made_by_workers = {(piece.lang, piece.name) for piece in sent}
-    assert {("fr", "pdf"), ("en", "offprints"), ("fr", "offprints"), ("en", "web"), ("fr", "email")} <= made_by_workers
-    assert ("en", "pdf") not in made_by_workers  # laid out by the build's own process meanwhile
+    made_by_workers = {(piece.lang, name) for piece in sent for name, _ in piece.pieces}
+    assert {("fr", "pdf"), ("fr", "offprints"), ("en", "web"), ("en", "email"), ("fr", "email")} <= made_by_workers
+    assert not {("en", "pdf"), ("en", "offprints")} & made_by_workers  # laid out here meanwhile, and cut from it
+    [french] = [piece for piece in sent if ("pdf", "pdf") in piece.pieces]
+    assert french.lang == "fr" and {name for name, _ in french.pieces} == {"pdf", "offprints"}  # one layout
     expected = files(alone.out_dir)
     assert {"2023-01-data-and-society.pdf", "fr/2023-01-data-and-society.pdf", "fr/email.html"} <= set(expected)
     assert files(together.out_dir) == expected
@@ -110,7 +112,7 @@ def test_an_error_in_a_worker_is_the_error_the_build_gives_in_one_process(
     issue = minimal_tree / SLUG
     alone = run_cli("build", issue, "--out", tmp_path / "alone", "--offprints", "--jobs", "1")
     together = run_cli("build", issue, "--out", tmp_path / "together", "--offprints", "--jobs", "2")
-    assert "web" in {piece.name for piece in sent}  # the web edition failed in a worker
+    assert ("web", "web") in {one for piece in sent for one in piece.pieces}  # the web edition failed in a worker
     assert together.exit_code == alone.exit_code == 1
     assert together.stderr.splitlines()[-1] == alone.stderr.splitlines()[-1]
     assert "font_url('../" in alone.stderr and "Traceback" not in together.stderr
@@ -120,7 +122,7 @@ def test_an_error_in_a_worker_is_the_error_the_build_gives_in_one_process(
 def test_located_problems_from_a_worker_are_raised_here_as_they_were(minimal_issue: Path, tmp_path: Path) -> None:
     (minimal_issue / "briefs" / "one.yaml").write_text("title: [unclosed\n")  # the worker reads the issue again
     with parallel.Workers(1) as workers:
-        future = workers.submit(parallel.Piece(minimal_issue, "en", tmp_path, "web"))
+        future = workers.submit(parallel.Piece(minimal_issue, "en", tmp_path, (("web", "web"),)))
         with pytest.raises(ContentError) as raised:
             parallel.result_of(future)
     with pytest.raises(ContentError) as here:

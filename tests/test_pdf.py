@@ -320,23 +320,50 @@ def test_archival_variant(minimal_edition: Edition):
     assert (claimed["part"], claimed["conformance"]) == ("3", "B")
 
 
-def test_offprints_one_per_brief(sample_build, sample_edition: Edition):
+def test_offprints_are_the_briefs_pages_cut_from_the_issue(sample_build, sample_edition: Edition):
+    """An offprint reprints its brief's pages as the issue prints them (page numbers and running foot
+    included), with the brief's own title, authors, language, subject and outline, still tagged."""
     folder = sample_build[0] / "offprints"
+    issue = PdfReader(sample_build[0] / f"{sample_edition.slug}.pdf")
+    issue_pages = [canon(page.extract_text()) for page in issue.pages]
     assert sorted(p.stem for p in folder.glob("*.pdf")) == sorted(b.slug for b in sample_edition.briefs)
     for brief in sample_edition.briefs:
         reader = PdfReader(folder / f"{brief.slug}.pdf")
-        first = canon(reader.pages[0].extract_text())
-        assert canon(sample_edition.labels["offprint"]) in first
-        assert canon(sample_edition.publication.name) in first and canon(brief.title) in first
-        assert len(reader.pages) <= 4
-        assert next(title for _, title, _ in outline(reader)) == brief.title
+        pages = [canon(page.extract_text()) for page in reader.pages]
+        start = issue_pages.index(pages[0])
+        assert issue_pages[start : start + len(pages)] == pages  # the same pages, in order, none left out
+        assert canon(brief.title) in pages[0] and canon(sample_edition.publication.name) in pages[-1]
+        assert str(start + 1) in pages[0]  # the issue's page number, as a journal offprint keeps it
+        assert not any(canon(other.title) in "".join(pages) for other in sample_edition.briefs if other is not brief)
+        assert [(depth, title) for depth, title, _ in outline(reader)][:1] == [(0, brief.title)]
         assert reader.metadata["/Title"] == brief.title
+        assert reader.metadata["/Author"] == ", ".join(author.name for author in brief.authors)
+        subject = reader.metadata["/Subject"]
+        assert sample_edition.labels["offprint"] in subject and sample_edition.publication.name in subject
+        assert reader.trailer["/Root"]["/Lang"] == brief.lang
+        tags = [element["/S"] for element in struct_elements(reader)]
+        texts = marked_texts(reader)
+        headings = [text_of(reader, e, texts) for e in struct_elements(reader) if e["/S"] == "/H2"]
+        assert canon(brief.title) in [canon(heading) for heading in headings]
+        figures = sum(len(part.figures) for part in brief.parts)
+        assert tags.count("/Figure") >= figures  # photos and figures, each still a tagged figure
 
 
 def test_offprint_renders_in_process_too(minimal_edition: Edition):
     brief = minimal_edition.briefs[0]
     rendered = render_offprint(minimal_edition, brief.slug)
     assert rendered.pages >= 1 and rendered.warnings == []
+
+
+def test_the_issue_and_its_offprints_come_from_one_layout(minimal_edition: Edition, monkeypatch):
+    """The costliest step, WeasyPrint's layout, is done once for the issue and every offprint."""
+    layouts = []
+    original = pdf_module._laid_out
+    monkeypatch.setattr(pdf_module, "_laid_out", lambda *args: layouts.append(1) or original(*args))
+    slugs = [brief.slug for brief in minimal_edition.briefs]
+    printed = pdf_module.render_print(minimal_edition, offprints=slugs)
+    assert printed.issue is not None and sorted(printed.offprints) == sorted(slugs)
+    assert len(layouts) == 1
 
 
 def test_a_failed_render_leaves_the_previous_pdf(minimal_tree: Path, tmp_path: Path, monkeypatch):
@@ -348,7 +375,7 @@ def test_a_failed_render_leaves_the_previous_pdf(minimal_tree: Path, tmp_path: P
     def broken(*args, **kwargs):
         raise RuntimeError("renderer crashed")
 
-    monkeypatch.setattr(pdf_module, "render_pdf", broken)
+    monkeypatch.setattr(pdf_module, "render_print", broken)
     with pytest.raises(RuntimeError):  # --force: nothing changed, and the PDF must be rendered again
         run_cli("build", issue, "--out", tmp_path, "--only", "pdf", "--force")
     assert target.read_bytes() == good

@@ -15,6 +15,7 @@ import contextlib
 import tempfile
 import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import Future
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -93,8 +94,8 @@ def build(
     What an earlier build rendered from the same inputs is reused (see cache.py); when nothing
     changed at all, nothing is rendered or written (``result.up_to_date``). ``force`` renders everything.
 
-    The first language's PDF is laid out in this process while ``jobs`` worker processes (default: one
-    per core) render the rest (see parallel.py); ``jobs=1`` renders everything here, one after the other.
+    The first language's PDF is laid out in this process while ``jobs - 1`` worker processes (``jobs``
+    defaults to one per core) render the rest (see parallel.py); ``jobs=1`` renders everything here.
     The files are the same either way.
     Site workers pass ``jobs=1``: they already keep every core busy.
     """
@@ -188,20 +189,17 @@ def _plan(content: Content, out_dir: Path, chosen: Choices, step: Step) -> _Plan
     return _Plan(edition, options, [name for name in registry.registered() if name in wanted], warnings, which)
 
 
-HEAVY = frozenset({"pdf", "offprints"})
-"""Editions WeasyPrint lays out: worth a worker process; the others take a fraction of a second."""
-
-
 def _render(
     plans: list[_Plan], result: BuildResult, cache: caching.Cache, workers: parallel.Workers, step: Step
 ) -> set[Path]:
     """Render every plan's editions into ``result`` (from the cache when their inputs are unchanged), in
     the registry's order, language by language. Returns the files the editions read.
 
-    Every cache lookup is made first; then the pieces to render (a whole edition, or one offprint)
-    go to the worker processes, but the first language's PDF, laid out here meanwhile (see
-    :func:`_to_send`). A package's edition, and the email that attaches the PDF, render here in
-    their turn: they may use what the editions before them made (``options.rendered``).
+    Every cache lookup is made first; the pieces to render are then grouped into jobs (see
+    :func:`_jobs`: a language's print PDF and offprints share one layout) and every job but the first
+    language's print job goes to the worker processes, while this process lays that one out. A
+    package's edition, and the email that attaches the PDF, render here in their turn: they may use
+    what the editions before them made (``options.rendered``).
     """
     lookups = {
         (number, name): caching.look_up(name, plan.edition, plan.options, cache)
@@ -209,10 +207,9 @@ def _render(
         for name in plan.names
         if name in caching.CACHED_EDITIONS and not (name == "email" and plan.options.attach_pdf)
     }
-    sent = {
-        (number, name, piece): workers.submit(_piece(plans[number], name, piece))
-        for number, name, piece in _to_send(lookups, workers.count)
-    }
+    jobs = _jobs(lookups)
+    sent = {job: workers.submit(_piece(plans[job.number], job)) for job in _to_send(jobs, workers.count)}
+    done: dict[tuple[int, str, str], registry.Rendered] = {}
     read: set[Path] = set()
     for number, plan in enumerate(plans):
         result.warnings.extend(plan.warnings)
@@ -224,12 +221,7 @@ def _render(
                 if lookup is None:
                     made = caching.render(name, renderer, plan.edition, plan.options, cache)
                 else:
-                    fresh = {
-                        piece: parallel.result_of(sent[number, name, piece])
-                        if (number, name, piece) in sent
-                        else _render_here(renderer, plan, name, piece)
-                        for piece in lookup.missing
-                    }
+                    fresh = {piece: _fresh(jobs, sent, done, plan, number, name, piece) for piece in lookup.missing}
                     made = caching.made_from(lookup, fresh, plan.edition, cache)
                 rendered = plan.options.rendered[name] = made.rendered
             _record(name, rendered, result)
@@ -238,30 +230,74 @@ def _render(
     return read
 
 
-def _to_send(lookups: dict[tuple[int, str], caching.Lookup], workers: int) -> list[tuple[int, str, str]]:
-    """The pieces for the workers, PDFs first, then offprints, then the rest: every piece to render but
-    the first language's PDF, which this process lays out meanwhile. None when there is one worker,
-    or when at most one piece takes WeasyPrint: a worker's start would then cost more than it saves."""
-    missing = [(number, name, piece) for (number, name), lookup in lookups.items() for piece in lookup.missing]
-    if workers <= 1 or sum(1 for _, name, _ in missing if name in HEAVY) < 2:
+@dataclass(frozen=True)
+class _Job:
+    """Pieces of one language's editions rendered together, in one process: ``(edition, piece)`` pairs
+    (see editions.render_pieces). ``heavy`` when WeasyPrint lays the issue out for it."""
+
+    number: int  # the plan's (the language's) index
+    pieces: tuple[registry.Piece, ...]
+
+    @property
+    def heavy(self) -> bool:
+        return any(name in ("pdf", "offprints") for name, _ in self.pieces)
+
+
+def _jobs(lookups: dict[tuple[int, str], caching.Lookup]) -> list[_Job]:
+    """The pieces to render, as jobs: per language, the print PDF with the offprints (one layout serves
+    them all), then each other edition on its own. The print jobs come first: they take longest."""
+    jobs: list[_Job] = []
+    for number in sorted({number for number, _ in lookups}):
+        printed = [
+            (name, piece)
+            for name in ("pdf", "offprints")
+            if (number, name) in lookups
+            for piece in lookups[number, name].missing
+        ]
+        if printed:
+            jobs.append(_Job(number, tuple(printed)))
+    for (number, name), lookup in lookups.items():
+        if name not in ("pdf", "offprints"):
+            jobs.extend(_Job(number, ((name, piece),)) for piece in lookup.missing)
+    return jobs
+
+
+def _to_send(jobs: list[_Job], workers: int) -> list[_Job]:
+    """The jobs for the worker processes: all but the first heavy one, which this process renders
+    meanwhile. None without a worker, or when there is only one job."""
+    if workers < 1 or len(jobs) < 2:
         return []
-    order = {"pdf": 0, "offprints": 1}
-    return sorted((key for key in missing if key[:2] != (0, "pdf")), key=lambda key: order.get(key[1], 2))
+    mine = next((job for job in jobs if job.heavy), jobs[0])
+    return [job for job in jobs if job is not mine]
 
 
-def _piece(plan: _Plan, name: str, piece: str) -> parallel.Piece:
+def _piece(plan: _Plan, job: _Job) -> parallel.Piece:
     edition, options = plan.edition, plan.options
-    slug = piece if name == "offprints" else None
     return parallel.Piece(
-        edition.issue_dir, edition.lang, options.out_dir, name, slug, options.pdf_variant, options.pad_to
+        edition.issue_dir, edition.lang, options.out_dir, job.pieces, options.pdf_variant, options.pad_to
     )
 
 
-def _render_here(renderer: registry.EditionRenderer, plan: _Plan, name: str, piece: str) -> registry.Rendered:
-    """One piece rendered in this process: the edition, or the offprint of the brief ``piece``."""
-    if name == "offprints":
-        return renderer.render_some(plan.edition, plan.options, [piece])[piece]  # type: ignore[attr-defined]
-    return renderer.render(plan.edition, plan.options)
+def _fresh(
+    jobs: list[_Job],
+    sent: dict[_Job, Future],
+    done: dict[tuple[int, str, str], registry.Rendered],
+    plan: _Plan,
+    number: int,
+    name: str,
+    piece: str,
+) -> registry.Rendered:
+    """The rendered ``piece`` of edition ``name`` in language ``number``: from the job that has it, which
+    a worker rendered or this process renders now (with the other pieces of its job, kept in ``done``)."""
+    if (number, name, piece) not in done:
+        job = next(job for job in jobs if job.number == number and (name, piece) in job.pieces)
+        got = (
+            parallel.result_of(sent[job])
+            if job in sent
+            else registry.render_pieces(plan.edition, plan.options, list(job.pieces))
+        )
+        done.update(((number, *key), rendered) for key, rendered in got.items())
+    return done[number, name, piece]
 
 
 def _record(name: str, rendered: registry.Rendered, result: BuildResult) -> None:

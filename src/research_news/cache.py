@@ -21,10 +21,10 @@ issues' cover thumbnails and share cards there too, as entries of their own (sit
   hashes the code (research-news' version and a hash of its own source and built-in layout,
   so an edited checkout never serves stale output; the versions of the libraries that render),
   the options that affect the edition, the layout chain's files, ``publication.yaml`` and the
-  content it shows: every YAML file and image of the issue for the issue's editions; for an
-  offprint, its brief's file, ``issue.yaml``, and the HTML the offprint template makes (which
-  holds whatever else of the issue the template shows), so that changing one brief renders
-  only that brief's offprint again. Editions that packages add are never cached: their inputs
+  content it shows: every YAML file and image of the issue. An offprint is cut from the issue's
+  layout (its pages and page numbers depend on every brief before it), so its key is the print
+  edition's, with its brief's slug: a changed brief lays the issue out again and cuts every
+  offprint from that one layout, which costs a fraction of a second each. Editions that packages add are never cached: their inputs
   are unknown.
 
 **Never trusted.** Rendered files are stored by the SHA-256 of their bytes and checked against
@@ -50,7 +50,6 @@ from . import __version__
 from .editions import Output, Rendered
 from .exceptions import Problem
 from .manifest import build_lock
-from .tree import ISSUE_FILE, PUBLICATION_FILE
 from .write import WriteFailed, write_bytes
 
 if TYPE_CHECKING:
@@ -332,7 +331,7 @@ def _options_of(name: str, options: Options) -> list[object]:
     if name == "pdf":
         return [options.pdf_variant, options.pad_to]
     if name == "offprints":
-        return [options.pdf_variant]
+        return [options.pdf_variant, options.pad_to]  # cut from the print edition's layout
     if name == "email" and options.attach_pdf:
         pdf = options.rendered["pdf"].outputs
         return [True, [hashlib.sha256(output.data or b"").hexdigest() for output in pdf]]
@@ -359,24 +358,9 @@ def slot(name: str, edition: Edition) -> str:
     return f"{edition.folder}{name}"
 
 
-def offprint_key(edition: Edition, slug: str, html: str, options: Options, digests: Digests) -> str:
-    """The key of one offprint: its brief's file, the publication, issue.yaml, its HTML (whatever else of
-    the issue the template shows is in it) and the images the brief shows."""
-    brief = next(brief for brief in edition.briefs if brief.slug == slug)
-    images = [author.photo.source for author in brief.authors if author.photo]
-    images += [figure.image.source for part in brief.parts for figure in part.figures]
-    if edition.publication.logo:
-        images.append(edition.publication.logo.source)
-    files = [path for path in (brief.path, edition.issue_dir / ISSUE_FILE, edition.root / PUBLICATION_FILE) if path]
-    return key_of(
-        *_shared_inputs(edition, digests),
-        "offprint",
-        edition.folder,
-        _options_of("offprints", options),
-        digests.of_all(files),  # not the other briefs': what the offprint shows of them is in its HTML
-        digests.of_all(sorted(images)),
-        html,
-    )
+def offprint_key(edition: Edition, slug: str, options: Options, digests: Digests) -> str:
+    """The key of one offprint: the print edition's inputs (it is cut from the issue's layout) and its slug."""
+    return key_of(edition_key("offprints", edition, options, digests), slug)
 
 
 @dataclass
@@ -408,12 +392,9 @@ def look_up(name: str, edition: Edition, options: Options, cache: Cache) -> Look
     if name != "offprints":
         key = edition_key(name, edition, options, cache.digests)
         return Lookup(name, {name: key}, {name: cache.load(slot(name, edition), key)})
-    from .render.pdf import offprint_html  # loads WeasyPrint: only once something is to be rendered
-
     lookup = Lookup(name)
     for brief in edition.briefs:
-        html = offprint_html(edition, brief.slug)
-        lookup.keys[brief.slug] = key = offprint_key(edition, brief.slug, html, options, cache.digests)
+        lookup.keys[brief.slug] = key = offprint_key(edition, brief.slug, options, cache.digests)
         lookup.found[brief.slug] = cache.load(_piece_slot(name, brief.slug, edition), key)
     return lookup
 

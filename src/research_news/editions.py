@@ -70,7 +70,6 @@ class Options:
     attach_pdf: bool = False
     pad_to: int | None = None  # the print edition's page count, a multiple of this (notes pages added)
     rendered: dict[str, Rendered] = field(default_factory=dict)
-    jobs: int | None = None  # processes rendering may use at once (None: one per core)
 
 
 @runtime_checkable
@@ -104,19 +103,30 @@ class PrintEdition(_BuiltIn):
     title, help = "the print edition", "the print PDF"
 
     def render(self, edition: Edition, options: Options) -> Rendered:
-        from .render.pdf import render_pdf  # WeasyPrint is slow to import: only when a PDF is wanted
+        return self.render_with_offprints(edition, options, [])[0]
 
-        pdf = render_pdf(edition, variant=options.pdf_variant, pad_to=options.pad_to)
-        return Rendered(
-            [Output(options.out_dir / edition.pdf_name, pdf.data, note=f"{pdf.pages} pages")],
-            list(pdf.warnings),
-            pdf.pages,
-            pdf.read,
+    def render_with_offprints(
+        self, edition: Edition, options: Options, slugs: list[str]
+    ) -> tuple[Rendered, dict[str, Rendered]]:
+        """The print PDF, and the offprints of the briefs ``slugs`` cut from the same layout."""
+        from .render.pdf import render_print  # WeasyPrint is slow to import: only when a PDF is wanted
+
+        printed = render_print(edition, variant=options.pdf_variant, pad_to=options.pad_to, offprints=slugs)
+        pdf = printed.issue
+        assert pdf is not None
+        return (
+            Rendered(
+                [Output(options.out_dir / edition.pdf_name, pdf.data, note=f"{pdf.pages} pages")],
+                list(pdf.warnings),
+                pdf.pages,
+                pdf.read,
+            ),
+            {slug: _offprint(options, slug, one) for slug, one in printed.offprints.items()},
         )
 
 
 class Offprints(_BuiltIn):
-    title, help = "the offprints", "one PDF per brief (also --offprints)"
+    title, help = "the offprints", "one PDF per brief, its pages as printed in the issue (also --offprints)"
     by_default = False
 
     def render(self, edition: Edition, options: Options) -> Rendered:
@@ -128,23 +138,51 @@ class Offprints(_BuiltIn):
         return rendered
 
     def render_some(self, edition: Edition, options: Options, slugs: list[str]) -> dict[str, Rendered]:
-        """The offprints of the briefs ``slugs`` only, each on its own (the build reuses the others')."""
+        """The offprints of the briefs ``slugs`` only (the build reuses the others'), cut from one layout
+        of the issue; when the build also renders the print PDF it cuts them from that one instead
+        (:func:`render_pieces`)."""
         from .render.pdf import render_offprints
 
         return {
-            slug: Rendered(
-                [Output(self.path(options, slug), pdf.data, note=f"{pdf.pages} pages")],
-                list(pdf.warnings),
-                read=pdf.read,
-            )
+            slug: _offprint(options, slug, pdf)
             for slug, pdf in render_offprints(
-                edition, variant=options.pdf_variant, slugs=slugs, jobs=options.jobs
+                edition, variant=options.pdf_variant, pad_to=options.pad_to, slugs=slugs
             ).items()
         }
 
     @staticmethod
     def path(options: Options, slug: str) -> Path:
         return options.out_dir / "offprints" / f"{slug}.pdf"
+
+
+def _offprint(options: Options, slug: str, pdf) -> Rendered:
+    """An offprint as an edition's piece: its file, the layout's warnings, what WeasyPrint read."""
+    return Rendered(
+        [Output(Offprints.path(options, slug), pdf.data, note=f"{pdf.pages} pages")], list(pdf.warnings), read=pdf.read
+    )
+
+
+Piece = tuple[str, str]
+"""One thing a build renders and caches on its own: ``(edition, piece)``, the piece being the edition's
+name for a whole edition (``("pdf", "pdf")``) or a brief's slug for an offprint (``("offprints", slug)``)."""
+
+
+def render_pieces(edition: Edition, options: Options, pieces: list[Piece]) -> dict[Piece, Rendered]:
+    """The built-in editions' ``pieces`` of ``edition``, rendered. The print PDF and the offprints share
+    one layout of the issue: asked for together, the issue is laid out once for all of them."""
+    done: dict[Piece, Rendered] = {}
+    slugs = [piece for name, piece in pieces if name == "offprints"]
+    if ("pdf", "pdf") in pieces:
+        done["pdf", "pdf"], offprints = PRINT.render_with_offprints(edition, options, slugs)
+    elif slugs:
+        offprints = OFFPRINTS.render_some(edition, options, slugs)
+    else:
+        offprints = {}
+    done.update((("offprints", slug), one) for slug, one in offprints.items())
+    for name, piece in pieces:
+        if name not in ("pdf", "offprints"):
+            done[name, piece] = BUILT_IN[name].render(edition, options)
+    return done
 
 
 class WebEdition(_BuiltIn):
@@ -211,9 +249,11 @@ def _attached_pdf(edition: Edition, options: Options) -> bytes | None:
     return next(output.data for output in options.rendered["pdf"].outputs if output.path.name == edition.pdf_name)
 
 
+PRINT, OFFPRINTS = PrintEdition(), Offprints()
+
 BUILT_IN: dict[str, EditionRenderer] = {
-    "pdf": PrintEdition(),
-    "offprints": Offprints(),
+    "pdf": PRINT,
+    "offprints": OFFPRINTS,
     "web": WebEdition(),
     "email": EmailEdition(),
 }

@@ -1,11 +1,12 @@
-"""Rendering on every core: the pieces of a build (each language's print PDF, each offprint, the web
-and email editions) rendered in worker processes while the build's own process lays out the PDF.
+"""Rendering on every core: the jobs of a build (each language's print PDF with its offprints, cut
+from the same layout; the web and email editions) rendered in worker processes while the build's own
+process lays out the first language's PDF.
 
 A worker is started (``spawn``) the first time a piece is sent to it and rebuilds the edition from
 the issue folder once per language (jinja templates and Markup do not travel between processes);
-what comes back is a :class:`~research_news.editions.Rendered` — bytes, paths and located
-warnings — exactly what the same renderer returns in the build's own process, so the files are
-the same byte for byte whichever process made them.
+what comes back is a :class:`~research_news.editions.Rendered` per piece — bytes, paths and located
+warnings — exactly what :func:`~research_news.editions.render_pieces` returns in the build's own
+process, so the files are the same byte for byte whichever process made them.
 
 Why spawn and not fork: ``build`` runs under the progress spinner's thread, and ``serve`` builds
 from request threads; a child forked while another thread holds a lock (Pango's, fontconfig's,
@@ -36,14 +37,13 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class Piece:
-    """One thing for a worker to render: edition ``name`` of the issue in ``lang`` (for the
-    offprints, the one of the brief ``slug``), with the build's choices."""
+    """One job for a worker: the ``pieces`` (``(edition, piece)`` pairs, see editions.render_pieces) of
+    the issue in ``lang``, rendered together, with the build's choices."""
 
     issue_dir: Path
     lang: str
     out_dir: Path  # the edition's folder: build/<slug>/ or build/<slug>/<lang>/
-    name: str
-    slug: str | None = None
+    pieces: tuple[tuple[str, str], ...]
     pdf_variant: str | None = "pdf/ua-1"
     pad_to: int | None = None
 
@@ -66,8 +66,9 @@ class _Failed:
 
 
 def worker_count(jobs: int | None) -> int:
-    """How many worker processes a build may use: ``jobs``, else one per core."""
-    return max(1, jobs if jobs is not None else os.cpu_count() or 1)
+    """How many worker processes a build may start: ``jobs`` processes render at once (default: one per
+    core), and the build's own process is one of them (it lays out the first language's PDF)."""
+    return max(0, (jobs if jobs is not None else os.cpu_count() or 1) - 1)
 
 
 class Workers:
@@ -110,7 +111,8 @@ _EDITIONS: dict[tuple[Path, str], Edition] = {}
 
 
 def render_piece(piece: Piece):
-    """Worker entry point: the piece rendered as the build's own process would (a Rendered), or its error."""
+    """Worker entry point: the pieces rendered as the build's own process would (a Rendered for each), or
+    the error."""
     try:
         return _render(piece)
     except ContentError as error:
@@ -131,7 +133,4 @@ def _render(piece: Piece):
             in_language(load_content(piece.issue_dir), piece.lang)
         )
     options = registry.Options(piece.out_dir, piece.pdf_variant, False, piece.pad_to)
-    renderer = registry.BUILT_IN[piece.name]
-    if piece.slug is not None:
-        return renderer.render_some(edition, options, [piece.slug])[piece.slug]  # type: ignore[attr-defined]
-    return renderer.render(edition, options)
+    return registry.render_pieces(edition, options, list(piece.pieces))

@@ -6,17 +6,19 @@ through :class:`~research_news.urls.SafeFetcher`, whose refusals come back as wa
 :class:`~research_news.exceptions.Problem` s located at the file that named the
 resource (the figure's ``src`` in its brief, when an SVG figure named it).
 
-Offprints (one PDF per brief) are rendered in parallel processes; each process
-rebuilds the edition from the issue folder, since jinja and Markup objects do not
-travel well between processes.
+Offprints (one PDF per brief) are cut from the issue's own layout: a brief's pages, as
+printed in the issue (its page numbers, the running foot naming the publication and the
+issue, the figures where pagination put them), written as a PDF of their own with the
+brief's title, authors, language and outline. One layout serves the issue and all its
+offprints: WeasyPrint's layout is the costliest step of a build, and an offprint laid out
+on its own would differ from the pages it reprints.
 """
 
 from __future__ import annotations
 
+import copy
 import os
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
-from multiprocessing import get_context
 from pathlib import Path
 from typing import Any
 
@@ -24,21 +26,18 @@ from weasyprint import HTML
 from weasyprint.document import Document, Page
 from weasyprint.urls import path2url
 
-from ..assemble import BriefView, Edition, Image, assemble
+from ..assemble import BriefView, Edition, Image
 from ..exceptions import Problem, ResearchNewsError
 from ..glyphs import box_problems, drawn_as_boxes
 from ..locate import position_of
 from ..sections import require_templates
-from ..translations import in_language
 from ..tree import ISSUE_FILE, PUBLICATION_FILE
 from ..urls import Refusal, SafeFetcher, file_url_path, normal_url, svg_references
-from ..validate import load_content
 from . import weasyprint_fixes
 from .pagination import Arrangement, arrange, move_notes
 from .theme import palette
 
 ISSUE_TEMPLATE = "issue.html.j2"
-OFFPRINT_TEMPLATE = "offprint.html.j2"
 DEFAULT_VARIANT = "pdf/ua-1"
 
 
@@ -64,14 +63,66 @@ def render_pdf(edition: Edition, *, variant: str | None = DEFAULT_VARIANT, pad_t
     least (render/pagination.py); a note says what moved. With ``pad_to``, pages for notes
     before the back page make the page count a multiple of it (a stapled booklet: 4).
     """
+    issue = render_print(edition, variant=variant, pad_to=pad_to).issue
+    assert issue is not None
+    return issue
+
+
+@dataclass
+class Printed:
+    """What one layout of the print edition gave: the issue's PDF (``None`` when it was not asked
+    for) and the offprints cut from its pages, by brief slug."""
+
+    issue: RenderedPdf | None
+    offprints: dict[str, RenderedPdf] = field(default_factory=dict)
+
+
+def render_print(
+    edition: Edition,
+    *,
+    variant: str | None = DEFAULT_VARIANT,
+    pad_to: int | None = None,
+    issue: bool = True,
+    offprints: list[str] | tuple[str, ...] = (),
+) -> Printed:
+    """Lay the print edition out once; write the issue's PDF (when ``issue``) and the offprint of each
+    brief of ``offprints`` (slugs) from that one layout. Each PDF carries the layout's warnings."""
+    for slug in offprints:  # an unknown slug fails before the layout
+        _brief(edition, slug)
+    layout = PrintLayout(edition, variant, pad_to)
+    return Printed(layout.issue() if issue else None, {slug: layout.offprint(slug) for slug in offprints})
+
+
+class PrintLayout:
+    """The print edition laid out once, as printed (pagination's moves, ``pad_to``'s notes pages), from
+    which the issue's PDF and any brief's offprint are written when asked for (the preview keeps one
+    per version of the content, and writes the offprint of the brief the reader opens)."""
+
+    def __init__(self, edition: Edition, variant: str | None = DEFAULT_VARIANT, pad_to: int | None = None) -> None:
+        self.edition, self.variant = edition, variant
+        self.laid_out, self.warnings = _issue_layout(edition, variant, pad_to)
+
+    def issue(self) -> RenderedPdf:
+        """The issue's PDF, with what the editor should hear about its pages."""
+        rendered = _write(self.edition, self.laid_out, self.variant)
+        rendered.warnings.extend(self.warnings)
+        return rendered
+
+    def offprint(self, slug: str) -> RenderedPdf:
+        """The offprint of the brief ``slug``: its pages cut from this layout (with the same warnings)."""
+        rendered = _write(self.edition, _cut(self.edition, self.laid_out, _brief(self.edition, slug)), self.variant)
+        rendered.warnings.extend(self.warnings)
+        return rendered
+
+
+def _issue_layout(edition: Edition, variant: str | None, pad_to: int | None) -> tuple[_LaidOut, list[Problem]]:
+    """The print edition laid out as it is printed (pagination's moves, ``pad_to``'s notes pages), and
+    what the editor should hear about its pages: what moved, briefs ending on a nearly empty page."""
     laid_out, moves = arrange(edition, lambda arrangement: _lay_out(edition, ISSUE_TEMPLATE, arrangement, variant))
     missing = -len(laid_out.document.pages) % pad_to if pad_to else 0
     if missing:
         laid_out = _lay_out(edition, ISSUE_TEMPLATE, laid_out.arrangement, variant, notes_pages=missing)
-    rendered = _write(edition, laid_out, variant)
-    rendered.warnings.extend(move_notes(edition, moves))
-    rendered.warnings.extend(short_last_pages(edition, laid_out.document.pages))
-    return rendered
+    return laid_out, [*move_notes(edition, moves), *short_last_pages(edition, laid_out.document.pages)]
 
 
 def render_html(edition: Edition, template: str = ISSUE_TEMPLATE, **context: Any) -> str:
@@ -208,47 +259,66 @@ def render_offprints(
     edition: Edition,
     *,
     variant: str | None = DEFAULT_VARIANT,
+    pad_to: int | None = None,
     slugs: list[str] | None = None,
-    jobs: int | None = None,
 ) -> dict[str, RenderedPdf]:
-    """One short PDF per brief (or per brief of ``slugs``), keyed by the brief's slug, rendered in
-    ``jobs`` parallel processes (default: one per core; 1: in this process)."""
+    """One PDF per brief (or per brief of ``slugs``), keyed by the brief's slug, cut from one layout
+    of the issue (see :func:`render_print`; the issue's own PDF is not written)."""
     slugs = [brief.slug for brief in edition.briefs] if slugs is None else slugs
-    workers = min(jobs or os.cpu_count() or 1, len(slugs))
-    if workers <= 1:  # one brief, or one process asked for: a pool would only add start-up time
-        return {slug: render_offprint(edition, slug, variant=variant) for slug in slugs}
-    # spawn, not fork: the parent may run threads (the progress spinner) and has Pango
-    # loaded; a forked child could inherit a lock held by one of them.
-    with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn")) as pool:
-        futures = {
-            slug: pool.submit(_offprint_in_worker, edition.issue_dir, edition.lang, slug, variant) for slug in slugs
-        }
-        return {slug: future.result() for slug, future in futures.items()}
+    return render_print(edition, variant=variant, pad_to=pad_to, issue=False, offprints=slugs).offprints
 
 
 def render_offprint(edition: Edition, slug: str, *, variant: str | None = DEFAULT_VARIANT) -> RenderedPdf:
-    """The offprint of the brief ``slug``: a masthead line, then the brief as in the issue."""
-    return html_to_pdf(edition, offprint_html(edition, slug), variant)
+    """The offprint of the brief ``slug``: its pages as printed in the issue."""
+    return render_offprints(edition, variant=variant, slugs=[slug])[slug]
 
 
-def offprint_html(edition: Edition, slug: str) -> str:
-    """The HTML the offprint template makes of the brief ``slug`` (also what the cache keys it by)."""
+def _brief(edition: Edition, slug: str) -> BriefView:
     brief = next((b for b in edition.briefs if b.slug == slug), None)
     if brief is None:
         raise ResearchNewsError(f"no brief {slug!r} in this issue")
-    section = next(s for s in edition.sections if brief in s.briefs)
-    return render_html(edition, OFFPRINT_TEMPLATE, brief=brief, section=section)
+    return brief
 
 
-_WORKER_EDITIONS: dict[tuple[Path, str], Edition] = {}
+def _cut(edition: Edition, laid_out: _LaidOut, brief: BriefView) -> _LaidOut:
+    """The pages ``brief`` spans in the issue's layout, as a document of their own: the brief's
+    title, authors and language in its metadata, and an outline that starts at its title."""
+    document = laid_out.document
+    pages = [page for page in document.pages if brief.id in page.anchors]
+    if not pages:  # a layout whose issue template leaves the brief out (or drops its id)
+        raise ResearchNewsError(
+            f'the offprint of "{brief.title}" could not be cut: the print layout\'s issue template shows no '
+            f'element with id="{brief.id}" (brief.html.j2 gives each brief one)'
+        )
+    first = copy.copy(pages[0])  # a copy: the issue's own page keeps its bookmarks
+    top = first.anchors[brief.id][1]
+    first.bookmarks = [bookmark for bookmark in first.bookmarks if bookmark[2][1] >= top]  # not the section's
+    cut = document.copy([first, *pages[1:]])
+    cut.metadata = offprint_metadata(edition, brief, document.metadata)
+    return _LaidOut(laid_out.html, cut, laid_out.fetcher, laid_out.boxes, laid_out.arrangement)
 
 
-def _offprint_in_worker(issue_dir: Path, lang: str, slug: str, variant: str | None) -> RenderedPdf:
-    """Process-pool entry point: rebuild the edition (in ``lang``) once per process, render one offprint."""
-    edition = _WORKER_EDITIONS.get((issue_dir, lang))
-    if edition is None:
-        edition = _WORKER_EDITIONS[issue_dir, lang] = assemble(in_language(load_content(issue_dir), lang))
-    return render_offprint(edition, slug, variant=variant)
+def offprint_metadata(edition: Edition, brief: BriefView, issue: Any) -> Any:
+    """The issue's PDF metadata (dates, generator) made the brief's: its title, authors, keywords and
+    language, and as subject the label "Offprint" with the publication and issue it comes from."""
+    metadata = copy.copy(issue)
+    metadata.title = brief.title
+    metadata.authors = [author.name for author in brief.authors]
+    metadata.keywords = list(brief.keywords)
+    metadata.lang = brief.lang
+    publication = edition.publication
+    metadata.description = " · ".join(
+        part
+        for part in (
+            str(brief.labels.get("offprint") or edition.labels.get("offprint") or ""),
+            publication.name,
+            publication.series,
+            f"{edition.labels.get('issue', '')} {edition.number}".strip(),
+            edition.date_label,
+        )
+        if part
+    )
+    return metadata
 
 
 # --- refusals as problems ------------------------------------------------------------

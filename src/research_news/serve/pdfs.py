@@ -62,14 +62,23 @@ def _worker(connection) -> None:
         connection.send(render_job(job, cache))
 
 
+_LAYOUTS: dict[tuple[str, int], object] = {}
+"""The last print layout this worker made, by (target, generation): the issue's PDF and every offprint
+of one version of the content are written from one layout, as a build does (render/pdf.py)."""
+
+
 def render_job(job: PdfJob, cache: ContentCache) -> PdfResult:
     """Render one job; every failure becomes the result's ``failure``, told in the preview page."""
-    from ..render.pdf import render_offprint, render_pdf
+    from ..render.pdf import PrintLayout
 
     started = time.perf_counter()
     try:
-        edition = edition_for(job.target, cache)
-        rendered = render_pdf(edition) if job.what == ISSUE else render_offprint(edition, job.what)
+        key = (job.target.key, job.generation)
+        layout = _LAYOUTS.get(key)
+        if not isinstance(layout, PrintLayout):
+            _LAYOUTS.clear()  # one at a time: a layout of a long issue is large
+            layout = _LAYOUTS[key] = PrintLayout(edition_for(job.target, cache))
+        rendered = layout.issue() if job.what == ISSUE else layout.offprint(job.what)
         return PdfResult(job, rendered.data, rendered.pages, rendered.warnings, seconds=time.perf_counter() - started)
     except ContentError as error:
         failure = f"the content has errors: {error.problems[0]}" if error.problems else "the content has errors"

@@ -17,6 +17,7 @@ on its own would differ from the pages it reprints.
 from __future__ import annotations
 
 import copy
+import functools
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,6 +25,7 @@ from typing import Any
 
 from weasyprint import HTML
 from weasyprint.document import Document, Page
+from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import path2url
 
 from ..assemble import BriefView, Edition, Image
@@ -185,8 +187,35 @@ def _laid_out(edition: Edition, html: str, variant: str | None) -> _LaidOut:
     weasyprint_fixes.apply()
     fetcher = SafeFetcher.for_edition(edition)
     with drawn_as_boxes() as boxes:  # characters no font has
-        document = HTML(string=html, base_url=base_url(edition), url_fetcher=fetcher).render(**pdf_options(variant))
+        document = HTML(string=html, base_url=base_url(edition), url_fetcher=fetcher).render(
+            font_config=_font_config(_layout_state(edition)), **pdf_options(variant)
+        )
     return _LaidOut(html, document, fetcher, set(boxes))
+
+
+@functools.lru_cache(maxsize=4)
+def _font_config(layout_state: tuple[object, ...]) -> FontConfiguration:
+    """One font configuration per layout in a process: WeasyPrint copies each ``@font-face`` font into
+    it once, and Pango keeps its glyphs, for every later layout (pagination's trials, the French
+    edition, the next issue of a site). Per layout, so that a font one layout declares is never found
+    by another that only names it; per state of its files (:func:`_layout_state`), so that a font
+    edited while the preview runs is read again. A font the fetcher refused is tried again each time."""
+    return FontConfiguration()
+
+
+def _layout_state(edition: Edition) -> tuple[object, ...]:
+    """The layout's folders, and the path, size and modification time of every file in them."""
+    state: list[object] = []
+    for folder in edition.layout.folders:
+        state.append(str(folder))
+        for base, _, names in sorted(os.walk(folder)):
+            for name in sorted(names):
+                try:
+                    stat = os.stat(os.path.join(base, name))
+                except OSError:
+                    continue
+                state.append((base, name, stat.st_size, stat.st_mtime_ns))
+    return tuple(state)
 
 
 def _write(edition: Edition, laid_out: _LaidOut, variant: str | None) -> RenderedPdf:

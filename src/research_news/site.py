@@ -10,8 +10,8 @@ The pipeline, like a build's: collect → check → shape → render → build i
 - **render**: the pages (layout's ``site/`` templates, falling back to ``web/`` for the brief and
   the issue), feeds, sitemap and citation files, in memory: a layout mistake stops here too.
 - **build issues**: :func:`research_news.build.build` per issue (print PDF, web edition,
-  offprints) into ``<out>/<slug>/``, in a process pool (``jobs``; each worker renders its
-  offprints itself); each worker also makes its issue's cover thumbnail and its briefs' share
+  offprints, cut from the PDF's layout) into ``<out>/<slug>/``, in a process pool (``jobs``; each
+  worker builds its issue in its own process); each worker also makes its issue's cover thumbnail and its briefs' share
   cards, each kept in the issue's cache (cache.py) under a key of what it is drawn from. An
   issue whose build is up to date, with its images in the cache, is not sent to a worker:
   a site with nothing changed starts no process.
@@ -816,8 +816,8 @@ def build_issues(
 
     An issue whose build is up to date and whose images are in the cache is not built at all: it is
     checked here, so a site with nothing changed starts no process. Several issues to build are built
-    in processes, each rendering its offprints itself (the processes already keep every core busy);
-    a single one is built here, its offprints in parallel.
+    in processes, each building its issue alone (the processes already keep every core busy); a
+    single one is built here, its translations and HTML editions in parallel (build.py).
     """
     done: list[IssueBuilt] = []
     pending: list[Path] = []
@@ -832,7 +832,7 @@ def build_issues(
     if workers == 1:
         done += [build_one(folder, out, pdf_variant, force, jobs) for folder in pending]
     else:
-        # spawn, not fork: the parent runs the progress spinner's thread (see render_offprints)
+        # spawn, not fork: the parent runs the progress spinner's thread (see parallel.py)
         count = len(pending)
         try:
             with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn")) as pool:

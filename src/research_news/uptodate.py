@@ -87,7 +87,7 @@ def code_fingerprint() -> str:
 
 def _package_files() -> list[Path]:
     """research-news' own files (code, templates, built-in layout), sorted; not the compiled bytecode."""
-    found = []
+    found: list[Path] = []
     for base, folders, names in os.walk(_PACKAGE):
         folders[:] = sorted(folder for folder in folders if folder != "__pycache__")
         found.extend(Path(base) / name for name in names)

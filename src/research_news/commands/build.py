@@ -7,7 +7,7 @@ An up-to-date build is answered by uptodate.py alone: this module imports the bu
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -79,7 +79,7 @@ def build(
         raise UsageError(f"{issue_dir} is not an issue folder (it has no {ISSUE_FILE})")
     console = Console(stderr=True, quiet=quiet)
     variant = chosen_variant(pdf_variant)
-    chosen = {
+    chosen: dict[str, Any] = {
         "only": wanted,
         "offprints": offprints,
         "pdf_variant": variant,

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from research_news import cache as caching
+from research_news import uptodate
 from research_news.build import build
 from research_news.layout import BUILTIN_LAYOUTS, forget_labels
 from research_news.render.pdf import render_offprint, render_offprints
@@ -128,7 +129,7 @@ def test_the_code_and_every_option_are_in_the_key(tree: Path, tmp_path: Path, mo
     archived = build(tree / SLUG, out, only=("pdf",), pdf_variant="pdf/a-3b", pad_to=4)
     assert not archived.reused and pdf.read_bytes() != padded_pdf
     # another version of research-news (or an edited checkout): nothing is reused
-    monkeypatch.setattr(caching, "__version__", "99.0")
+    monkeypatch.setattr(uptodate, "__version__", "99.0")  # where the code fingerprint is made
     caching.code_fingerprint.cache_clear()
     try:
         again = build(tree / SLUG, out, only=("pdf",), pdf_variant="pdf/a-3b", pad_to=4)

@@ -17,15 +17,15 @@ import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future
 from contextlib import AbstractContextManager, nullcontext
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from . import cache as caching
 from . import editions as registry
-from . import parallel
+from . import parallel, uptodate
 from .assemble import Edition, assemble
 from .editions import Options, Output
-from .exceptions import ContentError, Problem, ResearchNewsError, UsageError, display_path
+from .exceptions import Problem, ResearchNewsError, UsageError, display_path
 from .layout import Layout
 from .manifest import MANIFEST_NAME, Manifest, build_lock, remove_stale
 from .translations import in_language, language_name
@@ -100,20 +100,25 @@ def build(
     Site workers pass ``jobs=1``: they already keep every core busy.
     """
     started = time.perf_counter()
+    chosen = Choices(only, offprints, pdf_variant, attach_pdf, pad_to)
+    if not force and (unchanged := uptodate.unchanged(issue_dir, out, **asdict(chosen), strict=strict)):
+        return _unchanged(unchanged.record, unchanged.warnings, unchanged.out_dir, started)
     with step("Checking content"):
         content = load_content(issue_dir)
     out_dir = out / content.issue_dir.resolve().name  # the edition's slug
     cache = caching.Cache(out_dir, caching.Digests(), enabled=not force)
     arguments = caching.build_arguments(only, offprints, pdf_variant, attach_pdf, pad_to)
-    layout_folders = Layout(content.root, content.publication.layout).folders
-    watched = caching.watched_files(content.issue_dir, layout_folders, out_dir)
-    record = caching.up_to_date(cache, arguments, layout_folders, watched)
+    layout = Layout(content.root, content.publication.layout)
+    watched = caching.watched_files(content.issue_dir, layout.folders, out_dir)
+    record = caching.up_to_date(cache.record(), out_dir, cache.digests, arguments, layout.folders, watched)
     if record is not None:
-        return _unchanged(record, content.warnings, out_dir, strict, started)
+        warnings = list(dict.fromkeys([*content.warnings, *record["warnings"]]))
+        _stop_if_strict(warnings, strict)
+        return _unchanged(record, warnings, out_dir, started)
     if only is not None and registry.unknown(only):
         raise UsageError(registry.choices_message(only))
+    inputs = caching.content_inputs(content, issue_dir, layout, cache.digests)  # before rendering: as checked
     result = BuildResult(out_dir, warnings=list(content.warnings))
-    chosen = Choices(only, offprints, pdf_variant, attach_pdf, pad_to)
     plans = [_plan(in_language(content, language), result.out_dir, chosen, step) for language in content.languages]
     with parallel.Workers(parallel.worker_count(jobs)) as workers:
         read = set(watched) | _render(plans, result, cache, workers, step)
@@ -122,22 +127,18 @@ def build(
     with step("Writing files"):
         write_outputs(result.outputs, inside=result.out_dir, editions=result.editions)
     known = set(result.editions) <= caching.CACHED_EDITIONS  # a package's edition: always rendered again
-    cache.save(caching.build_record(cache, arguments, layout_folders, read, result) if known else None)
+    record = caching.build_record(out_dir, cache.digests, arguments, layout.folders, read, result, inputs)
+    cache.save(record if known else None)
     result.seconds = time.perf_counter() - started
     return result
 
 
-def _stop_if_strict(problems: list[Problem], strict: bool) -> None:
-    """With ``--strict``, every warning (not the notes) is an error: nothing is written."""
-    warnings = [problem for problem in problems if problem.severity == "warning"]
-    if strict and warnings:
-        raise ContentError([warning.as_error() for warning in warnings])
+_stop_if_strict = uptodate.stop_if_strict
 
 
-def _unchanged(record: dict, checked: list[Problem], out_dir: Path, strict: bool, started: float) -> BuildResult:
-    """The result of a build with nothing to do: the files the last one wrote, its warnings and the check's."""
-    warnings = list(dict.fromkeys([*checked, *record["warnings"]]))
-    _stop_if_strict(warnings, strict)
+def _unchanged(record: dict, warnings: list[Problem], out_dir: Path, started: float) -> BuildResult:
+    """The result of a build with nothing to do: the files the last one wrote, and ``warnings`` (the
+    content check's and the last build's editions')."""
     outputs = [Output(out_dir / relative, copy_of=out_dir / relative) for relative in record["outputs"]]
     return BuildResult(
         out_dir,

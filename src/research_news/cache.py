@@ -36,123 +36,59 @@ builds of the same tree never see half an entry.
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import json
-import os
 from collections.abc import Collection, Iterable
 from dataclasses import asdict, dataclass, field
-from importlib import metadata
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from . import __version__
 from .editions import Output, Rendered
-from .exceptions import Problem
 from .manifest import build_lock
+from .tree import PUBLICATION_FILE
+from .uptodate import (  # the light part, which an up-to-date build uses alone
+    CACHE_FOLDER,
+    FORMAT,
+    RECORD,
+    Digests,
+    build_arguments,
+    build_record,
+    code_fingerprint,
+    files_under,
+    key_of,
+    read_record,
+    record_inputs,
+    up_to_date,
+    watched_files,
+)
+from .uptodate import problem_from_json as _problem_from_json
+from .uptodate import problem_to_json as _problem_to_json
 from .write import WriteFailed, write_bytes
 
 if TYPE_CHECKING:
     from .assemble import Edition
     from .checker import Content
     from .editions import EditionRenderer, Options
+    from .layout import Layout
 
-CACHE_FOLDER = ".research-news-cache"
-"""In build/, beside the issues' folders: build/.research-news-cache/<slug>/."""
-
-FORMAT = 1
-"""Bumped whenever what the cache holds changes shape: an older cache is then a miss."""
+__all__ = [
+    "CACHE_FOLDER",
+    "FORMAT",
+    "Digests",
+    "build_arguments",
+    "build_record",
+    "code_fingerprint",
+    "files_under",
+    "key_of",
+    "up_to_date",
+    "watched_files",
+]
 
 CACHED_EDITIONS = frozenset({"pdf", "offprints", "web", "email"})
 """The built-in editions, whose inputs are known; others are rendered on every build."""
 
-_LIBRARIES = ("weasyprint", "pydyf", "tinycss2", "jinja2", "markdown-it-py", "css-inline", "ruamel.yaml", "babel")
-"""Libraries whose version can change what an edition looks like."""
-
-_PACKAGE = Path(__file__).resolve().parent
-
-
-@functools.cache
-def code_fingerprint() -> str:
-    """A hash of research-news' version, its own files (code, templates, built-in layout) and the
-    versions of the libraries that render: what makes a checkout edited since the last build a miss."""
-    digest = hashlib.sha256(f"research-news {__version__} cache {FORMAT}\n".encode())
-    for path in sorted(_PACKAGE.rglob("*")):
-        if "__pycache__" in path.parts or not path.is_file():
-            continue
-        digest.update(f"{path.relative_to(_PACKAGE).as_posix()}\n".encode())
-        digest.update(hashlib.sha256(path.read_bytes()).digest())
-    for library in _LIBRARIES:
-        try:
-            digest.update(f"{library} {metadata.version(library)}\n".encode())
-        except metadata.PackageNotFoundError:
-            digest.update(f"{library} absent\n".encode())
-    return digest.hexdigest()
-
-
-def key_of(*parts: object) -> str:
-    """A SHA-256 over ``parts`` (strings, bytes, or JSON-able values), each one delimited."""
-    digest = hashlib.sha256()
-    for part in parts:
-        data = part if isinstance(part, bytes) else json.dumps(part, sort_keys=True, default=str).encode()
-        digest.update(len(data).to_bytes(8, "big"))
-        digest.update(data)
-    return digest.hexdigest()
-
-
-class Digests:
-    """The SHA-256 of files, each read once per build; ``None`` for a file that is not there (or not readable)."""
-
-    def __init__(self) -> None:
-        self._known: dict[Path, str | None] = {}
-
-    def of(self, path: Path) -> str | None:
-        path = Path(path)
-        if path not in self._known:
-            try:
-                self._known[path] = hashlib.sha256(path.read_bytes()).hexdigest()
-            except OSError:  # absent, a folder, unreadable: rendering would not have read it either
-                self._known[path] = None
-        return self._known[path]
-
-    def of_all(self, paths: Iterable[Path]) -> dict[str, str | None]:
-        return {str(path): self.of(path) for path in paths}
-
-    def unchanged(self, recorded: dict[str, str | None]) -> bool:
-        """Whether every file of ``recorded`` (path → digest) still has those bytes (or is still absent)."""
-        return all(self.of(Path(path)) == digest for path, digest in recorded.items())
-
-
-def files_under(folders: Iterable[Path], leaving_out: Path | None = None) -> list[Path]:
-    """Every file below ``folders`` (sorted), except those under ``leaving_out`` (the build's own folder)."""
-    found: list[Path] = []
-    skip = leaving_out.resolve() if leaving_out is not None else None
-    for folder in folders:
-        for base, directories, names in os.walk(folder):
-            if skip is not None and Path(base).resolve() == skip:
-                directories.clear()
-                continue
-            directories.sort()
-            found.extend(Path(base) / name for name in sorted(names))
-    return found
-
 
 # --- what is stored ----------------------------------------------------------------------
-
-
-def _problem_to_json(problem: Problem) -> dict:
-    return {**asdict(problem), "path": str(problem.path)}
-
-
-def _problem_from_json(data: dict) -> Problem:
-    return Problem(
-        Path(data["path"]),
-        int(data["line"]),
-        int(data["column"]),
-        str(data["message"]),
-        data.get("hint"),
-        str(data.get("severity", "warning")),
-    )
 
 
 @dataclass
@@ -263,7 +199,7 @@ class Cache:
                 for slot, stored in self._pending.items():
                     write_bytes(self._entry_path(slot), _entry_bytes(stored))
                 if record is not None:
-                    write_bytes(self.folder / "build.json", json.dumps({"format": FORMAT, **record}).encode())
+                    write_bytes(self.folder / RECORD, json.dumps({"format": FORMAT, **record}).encode())
                 self._prune()
         except (OSError, WriteFailed):
             pass  # the outputs are written; an unwritten cache only makes the next build render again
@@ -283,13 +219,7 @@ class Cache:
 
     def record(self) -> dict | None:
         """The last build's record, if readable and of this format."""
-        if not self.enabled:
-            return None
-        try:
-            data = json.loads((self.folder / "build.json").read_bytes())
-        except (OSError, ValueError):
-            return None
-        return data if isinstance(data, dict) and data.get("format") == FORMAT else None
+        return read_record(self.folder) if self.enabled else None
 
 
 def _entry_bytes(stored: Stored) -> bytes:
@@ -436,17 +366,7 @@ def render(name: str, renderer: EditionRenderer, edition: Edition, options: Opti
     return made_from(lookup, fresh, edition, cache)
 
 
-# --- the build record: is there anything to do at all? ---------------------------------
-
-
-def build_arguments(
-    only: Iterable[str] | None, offprints: bool, pdf_variant: str | None, attach_pdf: bool, pad_to: int | None
-) -> str:
-    """The key of a build's arguments, with the code: a build asked for something else is never up to date."""
-    arguments = key_of(
-        code_fingerprint(), sorted(set(only)) if only is not None else None, offprints, pdf_variant, attach_pdf
-    )
-    return key_of(arguments, pad_to)
+# --- the build record: is there anything to do at all? (uptodate.py) ---------------------
 
 
 def unchanged_build(
@@ -461,65 +381,41 @@ def unchanged_build(
     out_dir = out / content.issue_dir.resolve().name
     layout_folders = Layout(content.root, content.publication.layout).folders
     watched = watched_files(content.issue_dir, layout_folders, out_dir)
-    return up_to_date(Cache(out_dir, digests), arguments, layout_folders, watched, replaced)
+    cache = Cache(out_dir, digests)
+    return up_to_date(cache.record(), out_dir, digests, arguments, layout_folders, watched, replaced)
 
 
-def watched_files(issue_dir: Path, layout_folders: list[Path], out_dir: Path) -> list[Path]:
-    """The files whose set the record compares: a file added to the issue or a layout is a change."""
-    return files_under([issue_dir, *layout_folders], leaving_out=out_dir)
+def content_inputs(content: Content, issue_dir: Path, layout: Layout, digests: Digests) -> dict:
+    """What the content check of ``issue_dir`` found besides the bytes of the files it read, for the
+    record (uptodate.record_inputs): the paths it looked at to find the content tree's top and the
+    layouts, the folders of the briefs outside the issue's, its warnings, and whether plugins are installed."""
+    from . import editions, plugins, sections
+    from .layout import BUILTIN_LAYOUTS, DEFAULT, allowed_layout_places, layout_candidates
 
-
-def up_to_date(
-    cache: Cache, arguments: str, layout_folders: list[Path], watched: list[Path], replaced: Collection[str] = ()
-) -> dict | None:
-    """The last build's record when that build had these ``arguments`` (hashed with the code), the same
-    layout chain, the same ``watched`` files, every file it read unchanged, and its outputs (but those
-    ``replaced``, see :func:`unchanged_build`) are still on disk as it wrote them; else ``None``."""
-    from .manifest import Manifest
-
-    record = cache.record()
-    try:
-        if (
-            record is None
-            or record["arguments"] != arguments
-            or record["layout"] != [str(folder) for folder in layout_folders]
-            or any(str(path) not in record["read"] for path in watched)
-            or not cache.digests.unchanged(record["read"])
-            or any(
-                cache.digests.of(cache.out_dir / rel) != digest
-                for rel, digest in record["outputs"].items()
-                if rel not in replaced
-            )
-        ):
-            return None
-        manifest = Manifest.read(cache.out_dir)
-        written = {name: set(files) for name, files in record["written"].items()}
-        if manifest.stale or manifest.rebuilt(written).editions != manifest.editions:
-            return None
-        record["warnings"] = [_problem_from_json(problem) for problem in record["warnings"]]
-    except (KeyError, TypeError, ValueError, AttributeError):  # a record not as written: never trusted
-        return None
-    return record
-
-
-def build_record(cache: Cache, arguments: str, layout_folders: list[Path], read: set[Path], result) -> dict:
-    """What :func:`up_to_date` compares next time, for a build (a BuildResult) that read ``read``."""
-    outputs: list[Output] = result.outputs
-    written: dict[str, list[str]] = {name: [] for name in result.editions}
-    files: dict[str, str | None] = {}
-    for output in outputs:
-        relative = output.path.relative_to(cache.out_dir).as_posix()
-        written.setdefault(output.edition, []).append(relative)
-        if output.data is not None:
-            files[relative] = hashlib.sha256(output.data).hexdigest()
-        else:
-            files[relative] = cache.digests.of(output.copy_of)  # type: ignore[arg-type]
-    return {
-        "arguments": arguments,
-        "layout": [str(folder) for folder in layout_folders],
-        "read": cache.digests.of_all(sorted(read, key=str)),
-        "outputs": files,
-        "written": written,
-        "warnings": [_problem_to_json(problem) for problem in result.warnings],
-        "pages": result.pages,
+    root = content.root
+    folders = {path.parent for path in content.documents}
+    issue = issue_dir.resolve()
+    probed: set[Path] = {root / PUBLICATION_FILE, root, root.parent / "layouts", BUILTIN_LAYOUTS}
+    for folder in [issue_dir, *folders]:  # find_root walks up from each file: a publication.yaml between moves the tree
+        for start in (folder, folder.resolve()):
+            for above in [start, *start.parents]:
+                if above.resolve() == root.resolve():
+                    break
+                probed.add(above / PUBLICATION_FILE)
+    names = {
+        content.publication.layout,
+        DEFAULT,
+        *(manifest.extends for manifest in layout.manifests if manifest.extends),
     }
+    for name in names:
+        probed.update(layout_candidates(root, name))
+    probed.update(allowed_layout_places(root))
+    found_plugins = bool(plugins.installed(editions.GROUP) or plugins.installed(sections.GROUP))
+    return record_inputs(
+        issue_dir,
+        probed,
+        [folder for folder in folders if not folder.is_relative_to(issue)],  # the issue's: watched already
+        content.warnings,
+        found_plugins,
+        digests,
+    )

@@ -1,19 +1,25 @@
-"""`research-news build`: every edition of an issue, into build/<slug>/."""
+"""`research-news build`: every edition of an issue, into build/<slug>/.
+
+An up-to-date build is answered by uptodate.py alone: this module imports the build pipeline
+(and the registry of editions, which loads the content models) only when there is work to do.
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
 
-from .. import editions
-from ..build import build as build_issue
+from .. import uptodate
 from ..exceptions import UsageError, counted
 from ..tree import ISSUE_FILE
 from .progress import pdf_variant as chosen_variant
 from .progress import steps
+
+BUILT_IN = ("pdf", "offprints", "web", "email")
+"""The built-in editions' names, for the help (editions.BUILT_IN, which takes long to import)."""
 
 
 def build(
@@ -22,7 +28,7 @@ def build(
     only: Annotated[
         str | None,
         typer.Option(
-            help=f"Comma-separated editions to build: {','.join(editions.BUILT_IN)} "
+            help=f"Comma-separated editions to build: {','.join(BUILT_IN)} "
             "or one an installed package adds (default: all the publication "
             "is set up for, offprints only with --offprints)."
         ),
@@ -59,8 +65,8 @@ def build(
 ) -> None:
     """Build the print PDF, the web edition and the email edition of an issue (and any edition a package adds)."""
     wanted = None if only is None else tuple(part.strip() for part in only.split(",") if part.strip())
-    if wanted is not None and (not wanted or editions.unknown(wanted)):
-        raise UsageError(editions.choices_message(only or ""))
+    if wanted is not None and not wanted:
+        raise UsageError(_choices_message(only or ""))
     if pad_to is not None and pad_to < 2:
         raise UsageError(f"--pad-to takes a page count of 2 or more (4 for a stapled booklet); got {pad_to}")
     if jobs is not None and jobs < 1:
@@ -72,22 +78,40 @@ def build(
     if not is_issue:
         raise UsageError(f"{issue_dir} is not an issue folder (it has no {ISSUE_FILE})")
     console = Console(stderr=True, quiet=quiet)
-    result = build_issue(
-        issue_dir,
-        out,
-        only=wanted,
-        offprints=offprints,
-        pdf_variant=chosen_variant(pdf_variant),
-        attach_pdf=attach_pdf,
-        strict=strict,
-        pad_to=pad_to,
-        force=force,
-        jobs=jobs,
-        step=steps(console),
-    )
+    variant = chosen_variant(pdf_variant)
+    chosen: dict[str, Any] = {
+        "only": wanted,
+        "offprints": offprints,
+        "pdf_variant": variant,
+        "attach_pdf": attach_pdf,
+        "pad_to": pad_to,
+    }
+    # A build with nothing to do, told before anything heavy loads (a record of unknown editions never matches).
+    result = None if force else uptodate.unchanged(issue_dir, out, **chosen, strict=strict)
+    if result is not None:
+        with steps(console)("Checking content"):  # what the full path shows before it finds nothing to do
+            pass
+    else:
+        result = _build(issue_dir, out, chosen, strict=strict, force=force, jobs=jobs, console=console)
     for warning in result.warnings:
         typer.echo(str(warning), err=True)
     typer.echo(_summary(result))
+
+
+def _choices_message(only: str) -> str:
+    from .. import editions
+
+    return editions.choices_message(only)
+
+
+def _build(issue_dir: Path, out: Path, chosen: dict, *, strict: bool, force: bool, jobs: int | None, console: Console):
+    """The full build (build.py), after the editions named are checked against the registry."""
+    from .. import editions
+    from ..build import build as build_issue
+
+    if chosen["only"] is not None and editions.unknown(chosen["only"]):
+        raise UsageError(editions.choices_message(chosen["only"]))
+    return build_issue(issue_dir, out, **chosen, strict=strict, force=force, jobs=jobs, step=steps(console))
 
 
 def _summary(result) -> str:

@@ -1,0 +1,181 @@
+"""An up-to-date build told from the record alone (uptodate.py): without loading what checking content
+needs, and only when a full build would write the same files and print the same warnings."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from research_news import uptodate
+from research_news.build import build
+from research_news.exceptions import ContentError
+from research_news.tree import PUBLICATION_FILE
+
+from .conftest import run_cli
+
+SLUG = "2024-05-minimal"
+WEB = ("web",)  # no WeasyPrint: these builds take a fraction of a second
+HEAVY = ("pydantic", "ruamel", "jinja2", "markdown_it", "weasyprint", "babel", "research_news.checker")
+
+
+@pytest.fixture
+def tree(minimal_tree: Path) -> Path:
+    """The minimal tree with its issue one folder down (issues/<slug>) and a layout of its own, ``house``."""
+    (minimal_tree / "issues").mkdir()
+    shutil.move(minimal_tree / SLUG, minimal_tree / "issues" / SLUG)
+    (minimal_tree / "layouts" / "house").mkdir(parents=True)
+    (minimal_tree / "layouts" / "house" / "layout.yaml").write_text("name: House\n")
+    publication = minimal_tree / PUBLICATION_FILE
+    publication.write_text(publication.read_text() + "layout: house\n")
+    return minimal_tree
+
+
+def fast(issue: Path, out: Path, **options) -> uptodate.Unchanged | None:
+    return uptodate.unchanged(issue, out, only=options.pop("only", WEB), **options)
+
+
+def test_a_second_build_is_told_without_loading_the_content_check(tree: Path, tmp_path: Path) -> None:
+    issue, out = tree / "issues" / SLUG, tmp_path / "build"
+    assert run_cli("build", issue, "--out", out, "--only", "web").exit_code == 0
+    modules = f"json.dumps(sorted(m for m in sys.modules if m.split('.')[0] in {HEAVY!r} or m in {HEAVY!r}))"
+    cli = (
+        "import json, sys; from research_news.cli import main\n"
+        f"sys.argv = ['research-news', 'build', {str(issue)!r}, '--out', {str(out)!r}, '--only', 'web', '-q']\n"
+        "try:\n    main()\nexcept SystemExit:\n    pass\n"
+        f"print({modules})"
+    )
+    said = subprocess.run([sys.executable, "-c", cli], capture_output=True, text=True, check=True).stdout
+    assert f"Up to date: {out / SLUG}/ (nothing changed since the last build)" in said
+    loaded = json.loads(said.splitlines()[-1])
+    assert [name for name in loaded if name.split(".")[0] != "pydantic"] == []  # typer coerces options with pydantic
+    library = (
+        "import json, sys; from pathlib import Path; from research_news import uptodate\n"
+        f"found = uptodate.unchanged(Path({str(issue)!r}), Path({str(out)!r}), only=('web',))\n"
+        f"print(found is not None, {modules})"
+    )
+    said = subprocess.run([sys.executable, "-c", library], capture_output=True, text=True, check=True).stdout
+    assert said.split() == ["True", "[]"]  # pydantic neither
+
+
+def _edit_brief(tree: Path) -> None:
+    brief = tree / "issues" / SLUG / "briefs" / "one.yaml"
+    brief.write_text(brief.read_text().replace("A short study of small things", "A shorter study"))
+
+
+def _unlisted_brief(tree: Path) -> None:  # a new file of the issue
+    briefs = tree / "issues" / SLUG / "briefs"
+    shutil.copy(briefs / "one.yaml", briefs / "three.yaml")
+
+
+def _publication_in_between(tree: Path) -> None:  # issues/ becomes the content tree's top
+    (tree / "issues" / PUBLICATION_FILE).write_text((tree / PUBLICATION_FILE).read_text().replace("house", "default"))
+
+
+def _layout_override(tree: Path) -> None:  # layouts/default now comes between house and the built-in default
+    (tree / "layouts" / "default").mkdir()
+    (tree / "layouts" / "default" / "layout.yaml").write_text("name: Publisher default\n")
+
+
+def _edit_layout(tree: Path) -> None:
+    (tree / "layouts" / "house" / "layout.yaml").write_text("name: House\ncolors:\n  primary: '#123456'\n")
+
+
+def _delete_output(tree: Path, out: Path) -> None:
+    (out / SLUG / "index.html").unlink()
+
+
+def _edit_output(tree: Path, out: Path) -> None:
+    (out / SLUG / "index.html").write_text("<p>edited by hand</p>")
+
+
+def _corrupt_record(tree: Path, out: Path) -> None:
+    record = out / uptodate.CACHE_FOLDER / SLUG / uptodate.RECORD
+    record.write_bytes(record.read_bytes()[:100])
+
+
+def _foreign_record(tree: Path, out: Path) -> None:
+    record = out / uptodate.CACHE_FOLDER / SLUG / uptodate.RECORD
+    record.write_text(json.dumps({**json.loads(record.read_text()), "format": "another tool's"}))
+
+
+def _out_of_tree(changed: Callable[[Path], None]) -> Callable[[Path, Path], None]:
+    return lambda tree, out: changed(tree)
+
+
+CHANGES = {
+    "an edited brief": _out_of_tree(_edit_brief),
+    "a new brief file": _out_of_tree(_unlisted_brief),
+    "a publication.yaml between the issue and the top": _out_of_tree(_publication_in_between),
+    "a layout override appearing": _out_of_tree(_layout_override),
+    "an edited layout file": _out_of_tree(_edit_layout),
+    "a deleted output": _delete_output,
+    "an output edited": _edit_output,
+    "a truncated record": _corrupt_record,
+    "a record of another format": _foreign_record,
+}
+
+
+@pytest.mark.parametrize("change", CHANGES.values(), ids=CHANGES.keys())
+def test_any_change_is_not_up_to_date_and_the_next_build_is_right(change, tree: Path, tmp_path: Path) -> None:
+    issue, out = tree / "issues" / SLUG, tmp_path / "build"
+    build(issue, out, only=WEB)
+    assert fast(issue, out) is not None
+    change(tree, out)
+    assert fast(issue, out) is None
+    again = build(issue, out, only=WEB)
+    assert not again.up_to_date
+    fresh = build(issue, tmp_path / "fresh", only=WEB, force=True)  # what a first build makes of the tree now
+    assert [str(w) for w in again.warnings] == [str(w) for w in fresh.warnings]
+    assert (out / SLUG / "index.html").read_bytes() == (tmp_path / "fresh" / SLUG / "index.html").read_bytes()
+    assert fast(issue, out) is not None  # and the record is whole again
+
+
+def test_other_options_are_not_up_to_date(tree: Path, tmp_path: Path) -> None:
+    issue, out = tree / "issues" / SLUG, tmp_path / "build"
+    build(issue, out, only=WEB)
+    assert fast(issue, out) is not None
+    assert fast(issue, out, only=("web", "email")) is None
+    assert fast(issue, out, pad_to=4) is None
+    assert fast(issue, out, pdf_variant="pdf/a-3b") is None
+
+
+def test_the_content_checks_warnings_are_told_again_and_strict_fails_on_them(tree: Path, tmp_path: Path) -> None:
+    publication = tree / PUBLICATION_FILE  # no sender: a warning of the content check, not of an edition
+    publication.write_text("".join(line for line in publication.read_text().splitlines(True) if "from:" not in line))
+    issue, out = tree / "issues" / SLUG, tmp_path / "build"
+    first = build(issue, out, only=WEB)
+    assert any("the email edition cannot be built" in str(w) for w in first.warnings)
+    found = fast(issue, out)
+    assert found is not None and [str(w) for w in found.warnings] == [str(w) for w in first.warnings]
+    with pytest.raises(ContentError) as raised:
+        fast(issue, out, strict=True)
+    assert [str(p) for p in raised.value.problems] == [str(w.as_error()) for w in first.warnings]
+    before = {path: path.stat().st_mtime_ns for path in (out / SLUG).rglob("*")}
+    said = run_cli("build", issue, "--out", out, "--only", "web", "--strict")
+    assert said.exit_code == 1 and "nothing was written" in said.stderr
+    assert {path: path.stat().st_mtime_ns for path in (out / SLUG).rglob("*")} == before
+    again = run_cli("build", issue, "--out", out, "--only", "web")
+    assert again.exit_code == 0 and "Up to date" in again.stdout
+    assert [line for line in again.stderr.splitlines() if "warning" in line] == [str(w) for w in first.warnings]
+
+
+def test_force_never_asks_the_record(tree: Path, tmp_path: Path) -> None:
+    issue, out = tree / "issues" / SLUG, tmp_path / "build"
+    build(issue, out, only=WEB)
+    assert not build(issue, out, only=WEB, force=True).up_to_date
+
+
+def test_a_build_with_a_plugin_installed_is_never_told_from_the_record(tree: Path, tmp_path: Path) -> None:
+    issue, out = tree / "issues" / SLUG, tmp_path / "build"
+    build(issue, out, only=WEB)
+    record = out / uptodate.CACHE_FOLDER / SLUG / uptodate.RECORD
+    data = json.loads(record.read_text())
+    data["inputs"]["plugins"] = True  # what a build with a package's editions or section types records
+    record.write_text(json.dumps(data))
+    assert fast(issue, out) is None and build(issue, out, only=WEB).up_to_date  # the full path decides

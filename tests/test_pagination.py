@@ -162,3 +162,50 @@ def test_blank_area_is_what_lies_below_the_content(body, blank):
     style = "@page { size: 120mm 120mm; margin: 10mm } body { margin: 0; font: 10px/10px sans-serif } p { margin: 0 }"
     [page] = HTML(string=f"<style>{style}</style>{body}").render().pages
     assert pagination.blank_area(page) == pytest.approx(blank, abs=0.01)
+
+
+def test_trials_lay_out_only_the_briefs_with_a_hole(holed_issue, arranged):
+    """A trial is the holed brief alone (no cover, contents or back page); the chosen arrangement is
+    then laid out whole, and gives the same move as trials of the whole issue."""
+    from research_news.render import pdf
+
+    _, first, final, moves, _ = arranged
+    edition = assemble(load_content(holed_issue))
+    pages: list[int] = []
+    original = pdf._laid_out
+
+    def counted(*args):
+        laid_out = original(*args)
+        pages.append(len(laid_out.document.pages))
+        return laid_out
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(pdf, "_laid_out", counted)
+        laid_out, notes = pdf._issue_layout(edition, None, None)
+    whole = len(first.document.pages)
+    assert pages[0] == pages[-1] == whole and len(pages) == 3  # the first, one trial, the final
+    assert pages[1] < whole - 2  # the trial: the brief's pages, without the front and back matter
+    assert len(laid_out.document.pages) == len(final.document.pages)
+    [note] = [note for note in notes if note.severity == "note"]
+    assert f"after the next {moves[0].placement.blocks} paragraph" in note.message
+
+
+def test_a_move_the_whole_issue_does_not_bear_out_is_dropped(holed_issue, arranged, monkeypatch):
+    """Trials laid out apart can mislead (a layout whose pages depend on what precedes them): the
+    chosen arrangement, laid out whole, is kept only if it is better there too."""
+    _, first, final, _, _ = arranged
+    edition = assemble(load_content(holed_issue))
+    monkeypatch.setattr(pagination, "CANDIDATES", (lambda hole, document: pagination.Placement(hole.part),))
+    wholes = []
+
+    def lay_out(arrangement):
+        wholes.append(_lay_out(edition, ISSUE_TEMPLATE, arrangement, None))
+        return wholes[-1]
+
+    def misleading(arrangement, briefs):
+        return final  # says the hole is closed, whatever was tried
+
+    laid_out, moves = pagination.arrange(edition, lay_out, misleading)
+    assert moves == [] and laid_out is wholes[0]  # the first layout stands
+    assert len(wholes) == 2  # the first, and the whole issue with the move, which was no better
+    assert pagination.find_holes(edition, laid_out.document)  # the hole is still there, as it was

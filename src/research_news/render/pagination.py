@@ -20,7 +20,7 @@ import math
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
-from typing import Protocol, TypeVar
+from typing import Protocol, TypeVar, cast
 
 from markupsafe import Markup
 from weasyprint.document import Document, Page
@@ -332,7 +332,11 @@ class Move:
     after: float
 
 
-def arrange(edition: Edition, lay_out: Callable[[Arrangement], L]) -> tuple[L, list[Move]]:
+def arrange(
+    edition: Edition,
+    lay_out: Callable[[Arrangement], L],
+    try_out: Callable[[Arrangement, list[BriefView]], LaidOut] | None = None,
+) -> tuple[L, list[Move]]:
     """The layout of ``edition`` with the smallest holes, and what was moved to get it.
 
     Each brief starts on a new page, so its pages do not depend on the other briefs: one
@@ -343,20 +347,25 @@ def arrange(edition: Edition, lay_out: Callable[[Arrangement], L]) -> tuple[L, l
 
     Like a layout editor, the trials stop at the first candidate that closes every hole (each
     page that had one is then at most :data:`HOLE` blank, with no page more): the later
-    candidates are less preferred, and each trial is a layout of the whole issue, the
-    costliest step of a build. The usual hole then costs one layout more, not three.
+    candidates are less preferred. With ``try_out``, a trial lays out only the briefs with a
+    hole (the issue's front and back matter and its other briefs left out), a fraction of the
+    whole issue; the chosen arrangement is then laid out whole, and kept only if every moved
+    brief is better there too (a layout whose briefs depend on what precedes them, a left or
+    right page, would otherwise mislead the trials). A trial that finds nothing better then
+    costs that fraction, not a layout of the whole issue.
     """
     first = lay_out(Arrangement())
     holes = find_holes(edition, first.document)
-    trials: list[tuple[Arrangement, L]] = []
+    trials: list[tuple[Arrangement, LaidOut]] = []
     best = {hole.brief.id: (_score(hole.brief, first.document), -1) for hole in holes}
     chosen: dict[str, Placement] = {}
+    holed = list({hole.brief.id: hole.brief for hole in holes}.values())
     for candidate in CANDIDATES:
         placements = {hole.item.id: placed for hole in holes if (placed := candidate(hole, first.document))}
         if not placements:
             continue
         arrangement = Arrangement(tuple(placements.items()))
-        trials.append((arrangement, lay_out(arrangement)))
+        trials.append((arrangement, try_out(arrangement, holed) if try_out else lay_out(arrangement)))
         for hole in holes:
             if hole.item.id in placements:
                 score = _score(hole.brief, trials[-1][1].document)
@@ -368,16 +377,14 @@ def arrange(edition: Edition, lay_out: Callable[[Arrangement], L]) -> tuple[L, l
     if not chosen:
         return first, []
     arrangement = Arrangement(tuple(chosen.items()))
-    final = next((laid for tried, laid in trials if set(tried.moved) == set(arrangement.moved)), None)
-    final = final or lay_out(arrangement)
+    same = [laid for tried, laid in trials if not try_out and set(tried.moved) == set(arrangement.moved)]
+    final = cast(L, same[0]) if same else lay_out(arrangement)  # without try_out, the trials are lay_out's
     if len(final.document.pages) > len(first.document.pages):  # the briefs were not independent after all
         return first, []
-    moves = [
-        Move(hole, chosen[hole.item.id], blank_area(final.document.pages[hole.page]))
-        for hole in holes
-        if hole.item.id in chosen
-    ]
-    return final, moves
+    moved = [hole for hole in holes if hole.item.id in chosen]
+    if try_out and not all(_better(_score(h.brief, final.document), _score(h.brief, first.document)) for h in moved):
+        return first, []  # the trials, laid out apart, did not foresee the whole issue
+    return final, [Move(hole, chosen[hole.item.id], blank_area(final.document.pages[hole.page])) for hole in moved]
 
 
 def _all_closed(

@@ -19,7 +19,7 @@ from __future__ import annotations
 import copy
 import functools
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -40,6 +40,7 @@ from .pagination import Arrangement, arrange, move_notes
 from .theme import palette
 
 ISSUE_TEMPLATE = "issue.html.j2"
+TRIAL_TEMPLATE = "trial.html.j2"
 DEFAULT_VARIANT = "pdf/ua-1"
 
 
@@ -120,11 +121,22 @@ class PrintLayout:
 def _issue_layout(edition: Edition, variant: str | None, pad_to: int | None) -> tuple[_LaidOut, list[Problem]]:
     """The print edition laid out as it is printed (pagination's moves, ``pad_to``'s notes pages), and
     what the editor should hear about its pages: what moved, briefs ending on a nearly empty page."""
-    laid_out, moves = arrange(edition, lambda arrangement: _lay_out(edition, ISSUE_TEMPLATE, arrangement, variant))
+    laid_out, moves = arrange(
+        edition,
+        lambda arrangement: _lay_out(edition, ISSUE_TEMPLATE, arrangement, variant),
+        lambda arrangement, briefs: _lay_out(_only(edition, briefs), TRIAL_TEMPLATE, arrangement, variant),
+    )
     missing = -len(laid_out.document.pages) % pad_to if pad_to else 0
     if missing:
         laid_out = _lay_out(edition, ISSUE_TEMPLATE, laid_out.arrangement, variant, notes_pages=missing)
     return laid_out, [*move_notes(edition, moves), *short_last_pages(edition, laid_out.document.pages)]
+
+
+def _only(edition: Edition, briefs: list[BriefView]) -> Edition:
+    """``edition`` with only ``briefs`` in its sections (and no listings): what a pagination trial lays out."""
+    ids = {brief.id for brief in briefs}
+    sections = [replace(section, briefs=[b for b in section.briefs if b.id in ids]) for section in edition.sections]
+    return replace(edition, sections=[section for section in sections if section.briefs], extras=[])
 
 
 def render_html(edition: Edition, template: str = ISSUE_TEMPLATE, **context: Any) -> str:

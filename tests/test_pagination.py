@@ -193,7 +193,7 @@ def test_trials_lay_out_only_the_briefs_with_a_hole(holed_issue, arranged):
 def test_a_move_the_whole_issue_does_not_bear_out_is_dropped(holed_issue, arranged, monkeypatch):
     """Trials laid out apart can mislead (a layout whose pages depend on what precedes them): the
     chosen arrangement, laid out whole, is kept only if it is better there too."""
-    _, first, final, _, _ = arranged
+    _, _, final, _, _ = arranged
     edition = assemble(load_content(holed_issue))
     monkeypatch.setattr(pagination, "CANDIDATES", (lambda hole, document: pagination.Placement(hole.part),))
     wholes = []

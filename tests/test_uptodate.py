@@ -179,3 +179,100 @@ def test_a_build_with_a_plugin_installed_is_never_told_from_the_record(tree: Pat
     data["inputs"]["plugins"] = True  # what a build with a package's editions or section types records
     record.write_text(json.dumps(data))
     assert fast(issue, out) is None and build(issue, out, only=WEB).up_to_date  # the full path decides
+
+
+# --- the console script's own answer (launch.py) ---------------------------------------------
+
+
+def test_the_console_script_answers_an_unchanged_build_before_loading_the_command_line(
+    tree: Path, tmp_path: Path
+) -> None:
+    """``research-news build`` (and ``python -m research_news``) with nothing changed is answered without
+    typer, click, rich or pydantic, printing what the full command prints."""
+    issue, out = tree / "issues" / SLUG, tmp_path / "build"
+    full = run_cli("build", issue, "--out", out, "--only", "web")
+    assert full.exit_code == 0
+    again = run_cli("build", issue, "--out", out, "--only", "web")  # the command line's up-to-date answer
+    light = ("typer", "click", "rich", "pydantic", *HEAVY)
+    modules = f"json.dumps(sorted(m for m in sys.modules if m.split('.')[0] in {light!r}))"
+    script = (
+        "import json, sys; from research_news.launch import main\n"
+        f"sys.argv = ['research-news', 'build', {str(issue)!r}, '--out={out}', '--only', 'web']\n"
+        "main()\n"
+        f"print({modules}, file=sys.stderr)"
+    )
+    said = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
+    *shown, loaded = said.stderr.splitlines()
+    assert {name.split(".")[0] for name in json.loads(loaded)} == {"rich"}  # the tick line, through the same code
+    assert said.stdout == again.stdout and "\n".join(shown) == again.stderr.rstrip("\n")
+    quiet = subprocess.run(
+        [sys.executable, "-m", "research_news", "build", str(issue), "-o", str(out), "--only=web", "-q"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert quiet.stdout == again.stdout and quiet.stderr == ""
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["check", "ISSUE"],
+        ["build", "ISSUE", "--force"],
+        ["build", "ISSUE", "--help"],
+        ["build", "ISSUE", "--unknown"],
+        ["build", "ISSUE", "-qo", "OUT"],
+        ["build", "ISSUE", "--out", "OUT", "--out", "OTHER"],  # given twice: click decides
+        ["build", "ISSUE", "--out"],
+        ["build", "ISSUE", "--only", "--offprints"],
+        ["build", "ISSUE", "--only", " , "],
+        ["build", "ISSUE", "--pdf-variant", "pdf/x-4"],
+        ["build", "ISSUE", "--pad-to", "1"],
+        ["build", "ISSUE", "--pad-to", "four"],
+        ["build", "ISSUE", "--jobs", "0"],
+        ["build", "ISSUE", "ISSUE"],
+        ["build", "NOT-AN-ISSUE"],
+        ["build", "ISSUE", "-o=OUT"],
+        ["build", "ISSUE", "--", "--out"],
+    ],
+)
+def test_anything_but_a_plain_build_goes_to_the_command_line(tree: Path, argv: list[str]) -> None:
+    from research_news.launch import build_options
+
+    places = {"ISSUE": str(tree / "issues" / SLUG), "NOT-AN-ISSUE": str(tree / "issues")}
+    assert build_options([places.get(word, word) for word in argv]) is None
+
+
+def test_a_plain_build_is_read_as_the_command_line_reads_it(tree: Path) -> None:
+    from research_news.launch import build_options
+
+    issue = tree / "issues" / SLUG
+    assert build_options(["build", str(issue)]) == {
+        "issue_dir": issue,
+        "out": Path("build"),
+        "only": None,
+        "offprints": False,
+        "pdf_variant": "pdf/ua-1",
+        "attach_pdf": False,
+        "pad_to": None,
+        "strict": False,
+        "quiet": False,
+    }
+    argv = ["build", "--out=o", str(issue), "--only", "pdf, web", "--pdf-variant", "none", "--pad-to=4", "-j", "2"]
+    read = build_options([*argv, "--offprints", "--attach-pdf", "--strict", "--quiet"])
+    assert read is not None
+    assert (read["out"], read["only"], read["pdf_variant"], read["pad_to"]) == (Path("o"), ("pdf", "web"), None, 4)
+    assert read["offprints"] and read["attach_pdf"] and read["strict"] and read["quiet"]
+
+
+def test_strict_warnings_on_an_unchanged_build_are_reported_by_the_command_line(tree: Path, tmp_path: Path) -> None:
+    """The console script leaves an error to the command line, which words it as for any build."""
+    from research_news.launch import _answered
+
+    issue, out = tree / "issues" / SLUG, tmp_path / "build"
+    publication = tree / PUBLICATION_FILE  # no sender: a warning of the content check
+    publication.write_text("\n".join(line for line in publication.read_text().splitlines() if "from:" not in line))
+    built = run_cli("build", issue, "--out", out, "--only", "web")
+    assert built.exit_code == 0 and "warning" in built.stderr
+    assert not _answered(["build", str(issue), "--out", str(out), "--only", "web", "--strict"])
+    assert run_cli("build", issue, "--out", out, "--only", "web", "--strict").exit_code == 1

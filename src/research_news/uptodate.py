@@ -375,6 +375,11 @@ def inputs_unchanged(inputs: dict, issue_dir: Path, digests: Digests) -> bool:
     )
 
 
+def up_to_date_line(out_dir: Path) -> str:
+    """What ``build`` prints last when it had nothing to do."""
+    return f"Up to date: {out_dir}/ (nothing changed since the last build)"
+
+
 @dataclass
 class Unchanged:
     """A build with nothing to do: the record of the last one, and the warnings to print again

@@ -116,7 +116,7 @@ def _build(issue_dir: Path, out: Path, chosen: dict, *, strict: bool, force: boo
 
 def _summary(result) -> str:
     if result.up_to_date:
-        return f"Up to date: {result.out_dir}/ (nothing changed since the last build)"
+        return uptodate.up_to_date_line(result.out_dir)
     total = sum(output.size for output in result.outputs)
     pages = f", {result.pages} PDF pages" if result.pages else ""
     said = [

@@ -6,10 +6,12 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager
-
-from rich.console import Console
+from typing import TYPE_CHECKING
 
 from ..exceptions import UsageError
+
+if TYPE_CHECKING:  # launch.py reads PDF_VARIANTS before anything heavy is loaded
+    from rich.console import Console
 
 PDF_VARIANTS = ("pdf/ua-1", "pdf/a-3b", "pdf/a-3u", "pdf/ua-2", "none")
 

@@ -359,12 +359,12 @@ def arrange(
     trials: list[tuple[Arrangement, LaidOut]] = []
     best = {hole.brief.id: (_score(hole.brief, first.document), -1) for hole in holes}
     chosen: dict[str, Placement] = {}
-    holed = list({hole.brief.id: hole.brief for hole in holes}.values())
     for candidate in CANDIDATES:
         placements = {hole.item.id: placed for hole in holes if (placed := candidate(hole, first.document))}
         if not placements:
             continue
         arrangement = Arrangement(tuple(placements.items()))
+        holed = list({hole.brief.id: hole.brief for hole in holes if hole.item.id in placements}.values())
         trials.append((arrangement, try_out(arrangement, holed) if try_out else lay_out(arrangement)))
         for hole in holes:
             if hole.item.id in placements:

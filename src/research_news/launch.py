@@ -1,0 +1,139 @@
+"""The console script's entry point: a build with nothing to do is answered before the command line
+is parsed; everything else goes to the command line proper (cli.py).
+
+``research-news build ISSUE`` with nothing changed is the command run most often (by a Makefile, a
+CI step, an editor's save hook), and its answer, from the build record alone (uptodate.py), takes a
+few hundredths of a second; loading typer and click, which convert every argument through pydantic,
+takes about three times that. This module recognises the plain forms of that one command (the issue
+folder, and the options ``build`` takes, each once), asks :func:`uptodate.unchanged`, and when the
+build is up to date prints what ``build`` itself prints then, through the same code. Any other
+command, an option it does not know, a value ``build`` would refuse, ``--force``, warnings that
+``--strict`` turns into errors, any doubt: ``cli.main`` parses everything, as it always does.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+VALUED = {
+    "--out": "out",
+    "-o": "out",
+    "--only": "only",
+    "--pdf-variant": "pdf_variant",
+    "--pad-to": "pad_to",
+    "--jobs": "jobs",
+    "-j": "jobs",
+}
+"""``build``'s options that take a value (commands/build.py), by each of their spellings."""
+
+FLAGS = {
+    "--offprints": "offprints",
+    "--attach-pdf": "attach_pdf",
+    "--quiet": "quiet",
+    "-q": "quiet",
+    "--strict": "strict",
+}
+"""``build``'s switches that an up-to-date build can answer (``--force`` is not one: it always builds)."""
+
+
+def main() -> None:
+    """Console-script entry point."""
+    if not _answered(sys.argv[1:]):
+        from .cli import main as parse_and_run
+
+        parse_and_run()
+
+
+def _answered(argv: list[str]) -> bool:
+    """Whether ``argv`` is a ``build`` with nothing to do, now answered (printed, exit status 0)."""
+    chosen = build_options(argv)
+    if chosen is None:
+        return False
+    from .exceptions import ResearchNewsError
+    from .uptodate import unchanged, up_to_date_line
+
+    quiet, issue_dir, out = chosen.pop("quiet"), chosen.pop("issue_dir"), chosen.pop("out")
+    try:
+        result = unchanged(issue_dir, out, **chosen)
+    except ResearchNewsError:  # --strict and a warning: the command line reports it, as for any build
+        return False
+    if result is None:
+        return False
+    if not quiet:
+        from rich.console import Console
+
+        from .commands.progress import steps
+
+        with steps(Console(stderr=True))("Checking content"):  # what the full path shows before it stops
+            pass
+    for warning in result.warnings:
+        print(warning, file=sys.stderr)
+    print(up_to_date_line(result.out_dir))
+    return True
+
+
+def build_options(argv: list[str]) -> dict | None:
+    """The options of ``build ISSUE [OPTIONS]`` as ``build`` would take them, when ``argv`` is such a
+    command, every option is one ``build`` knows (given once) and every value is one it accepts;
+    else ``None``."""
+    if not argv or argv[0] != "build":
+        return None
+    given: dict[str, object] = {}
+    folders: list[str] = []
+    rest = iter(argv[1:])
+    for argument in rest:
+        name, equals, written = argument.partition("=")
+        value: object
+        if argument in FLAGS:
+            key, value = FLAGS[argument], True
+        elif name in VALUED and name.startswith("--") and equals:
+            key, value = VALUED[name], written
+        elif argument in VALUED:
+            key, following = VALUED[argument], next(rest, None)
+            if following is None or following.startswith("-"):
+                return None  # how click reads that is click's business
+            value = following
+        elif argument.startswith("-") and argument != "-":
+            return None  # --force, --help, -qo, --: the command line knows
+        else:
+            folders.append(argument)
+            continue
+        if key in given:
+            return None
+        given[key] = value
+    if len(folders) != 1:
+        return None
+    return _accepted(Path(folders[0]), given)
+
+
+def _accepted(issue_dir: Path, given: dict[str, object]) -> dict | None:
+    """``given`` converted as commands/build.py converts it; ``None`` for anything it would refuse."""
+    from .commands.progress import PDF_VARIANTS
+    from .tree import ISSUE_FILE
+
+    only = None
+    if "only" in given:
+        only = tuple(part.strip() for part in str(given["only"]).split(",") if part.strip())
+        if not only:
+            return None
+    variant = str(given.get("pdf_variant", "pdf/ua-1"))
+    try:
+        pad_to = int(str(given["pad_to"])) if "pad_to" in given else None
+        jobs = int(str(given["jobs"])) if "jobs" in given else 1
+        is_issue = (issue_dir / ISSUE_FILE).is_file()
+    except (ValueError, OSError):
+        return None
+    if variant not in PDF_VARIANTS or (pad_to is not None and pad_to < 2) or jobs < 1 or not is_issue:
+        return None
+    return {
+        "issue_dir": issue_dir,
+        "out": Path(str(given.get("out", "build"))),
+        "only": only,
+        "offprints": bool(given.get("offprints")),
+        "pdf_variant": None if variant == "none" else variant,
+        "attach_pdf": bool(given.get("attach_pdf")),
+        "pad_to": pad_to,
+        "strict": bool(given.get("strict")),
+        "quiet": bool(given.get("quiet")),
+    }

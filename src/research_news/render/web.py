@@ -92,8 +92,14 @@ class LayoutFonts:
         self.layout = edition.layout
         self.files: dict[str, Path] = {}
         self.data: dict[str, bytes] = {}
+        self._urls: dict[str, str | None] = {}  # a site's hundred pages ask for the same few faces
 
     def url(self, name: str) -> str | None:
+        if name not in self._urls:
+            self._urls[name] = self._url(name)
+        return self._urls[name]
+
+    def _url(self, name: str) -> str | None:
         if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]*", name):  # a file name, never a path
             raise LayoutError(f"font_url({name!r}): name a file in the layout's fonts/ folder")
         source = self.layout.file(f"fonts/{name}")

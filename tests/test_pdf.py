@@ -403,3 +403,27 @@ def test_package_layout_ships_fonts_with_licences():
     assert len(files) >= 4 and sum(f.stat().st_size for f in files) < 3_000_000
     licences = list(fonts.glob("LICENSE-*"))
     assert licences and all("SIL Open Font License" in f.read_text() for f in licences)
+
+
+def test_an_offprint_sharing_a_page_with_another_brief_is_warned_about(minimal_tree: Path, tmp_path: Path):
+    """A layout that does not start each brief on a new page shares pages between briefs; an offprint,
+    being its brief's pages, then shows part of the other one: the editor hears so, at the layout's CSS."""
+    default_css = BUILTIN_LAYOUTS / DEFAULT / "print" / "print.css"
+    css = minimal_tree / "layouts" / "flowing" / "print" / "print.css"
+    css.parent.mkdir(parents=True)
+    css.write_text(default_css.read_text() + "\n.brief { break-before: auto; }\n")
+    publication = minimal_tree / "publication.yaml"
+    publication.write_text(publication.read_text() + "layout: flowing\n")
+    issue = minimal_tree / "2024-05-minimal"
+    second = (issue / "briefs" / "one.yaml").read_text().replace("A short study of small things", "A second study")
+    (issue / "briefs" / "two.yaml").write_text(second)
+    (issue / "issue.yaml").write_text((issue / "issue.yaml").read_text() + "      - briefs/two.yaml\n")
+    edition = assemble(load_content(issue))
+    assert len(edition.briefs) == 2
+    offprints = pdf_module.render_offprints(edition)
+    warned = [w for one in offprints.values() for w in one.warnings if "does not start each brief" in w.message]
+    assert warned and all(w.path == css and w.severity == "warning" for w in warned)
+    assert f'also shows part of "{edition.briefs[0].title}"' in " ".join(w.message for w in warned)
+    css.unlink()  # the default layout's own CSS: each brief on a new page
+    apart = pdf_module.render_offprints(assemble(load_content(issue)))
+    assert not [w for one in apart.values() for w in one.warnings if "does not start each brief" in w.message]

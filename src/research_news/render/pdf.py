@@ -113,8 +113,10 @@ class PrintLayout:
 
     def offprint(self, slug: str) -> RenderedPdf:
         """The offprint of the brief ``slug``: its pages cut from this layout (with the same warnings)."""
-        rendered = _write(self.edition, _cut(self.edition, self.laid_out, _brief(self.edition, slug)), self.variant)
+        brief = _brief(self.edition, slug)
+        rendered = _write(self.edition, _cut(self.edition, self.laid_out, brief), self.variant)
         rendered.warnings.extend(self.warnings)
+        rendered.warnings.extend(shared_pages(self.edition, self.laid_out.document.pages, brief))
         return rendered
 
 
@@ -337,6 +339,30 @@ def _cut(edition: Edition, laid_out: _LaidOut, brief: BriefView) -> _LaidOut:
     cut = document.copy([first, *pages[1:]])
     cut.metadata = offprint_metadata(edition, brief, document.metadata)
     return _LaidOut(laid_out.html, cut, laid_out.fetcher, laid_out.boxes, laid_out.arrangement)
+
+
+def shared_pages(edition: Edition, pages: list[Page], brief: BriefView) -> list[Problem]:
+    """A warning when the offprint of ``brief`` shows part of another brief: a layout that does not
+    start each brief on a new page shares pages between them, and an offprint is its brief's pages."""
+    others = [
+        other.title
+        for other in edition.briefs
+        if other is not brief and any(brief.id in page.anchors and other.id in page.anchors for page in pages)
+    ]
+    if not others:
+        return []
+    return [
+        Problem(
+            edition.layout.file("print/print.css") or edition.issue_dir / ISSUE_FILE,
+            1,
+            1,
+            f'the offprint of "{brief.title}" also shows part of '
+            + " and ".join(f'"{title}"' for title in others)
+            + ": the print layout does not start each brief on a new page, and an offprint is its brief's pages",
+            hint="give .brief `break-before: page` in the layout's print CSS, as the default layout does",
+            severity="warning",
+        )
+    ]
 
 
 def offprint_metadata(edition: Edition, brief: BriefView, issue: Any) -> Any:

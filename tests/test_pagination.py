@@ -209,3 +209,72 @@ def test_a_move_the_whole_issue_does_not_bear_out_is_dropped(holed_issue, arrang
     assert moves == [] and laid_out is wholes[0]  # the first layout stands
     assert len(wholes) == 2  # the first, and the whole issue with the move, which was no better
     assert pagination.find_holes(edition, laid_out.document)  # the hole is still there, as it was
+
+
+@pytest.fixture
+def layouts(monkeypatch) -> list[int]:
+    """The page count of each layout WeasyPrint makes from now on, in this process."""
+    from research_news.render import pdf
+
+    counts: list[int] = []
+    original = pdf._laid_out
+
+    def counted(*args):
+        laid_out = original(*args)
+        counts.append(len(laid_out.document.pages))
+        return laid_out
+
+    monkeypatch.setattr(pdf, "_laid_out", counted)
+    return counts
+
+
+def test_an_unchanged_briefs_hole_is_not_tried_again(sample_tree: Path, tmp_path: Path, layouts: list[int]):
+    """Pagination's decision for a hole is kept with the build: after another brief changed, the next
+    build lays the issue out (and again with the move) without trying the unchanged brief's hole, and
+    its PDF is the bytes a build from nothing makes of the same content."""
+    from research_news.build import build
+
+    issue = sample_tree / "2023-01-data-and-society"
+    for translation in issue.rglob("*.fr.yaml"):  # one language: the layouts counted are the English ones
+        translation.unlink()
+    pdf_name = f"{issue.name}.pdf"
+    build(issue, tmp_path / "out", only=("pdf",), jobs=1)
+    whole = layouts[0]
+    assert len(layouts) > 2 and min(layouts) < whole  # the first layout, trials of the holed brief, the final
+    brief = issue / "briefs" / "data-protection-officer.yaml"
+    brief.write_text(brief.read_text().replace("portrait of a new profession", "portrait of a newer profession"))
+    layouts.clear()
+    again = build(issue, tmp_path / "out", only=("pdf",), jobs=1)
+    assert layouts == [whole, whole]  # no trial: the first layout, and the final one with the kept move
+    cold = build(issue, tmp_path / "cold", only=("pdf",), jobs=1, force=True)
+    assert (again.out_dir / pdf_name).read_bytes() == (cold.out_dir / pdf_name).read_bytes()
+    notes = [w.message for w in again.warnings if w.severity == "note"]
+    assert notes == [w.message for w in cold.warnings if w.severity == "note"] and notes
+
+
+def test_a_damaged_pagination_memo_is_no_decision(sample_tree: Path, tmp_path: Path, layouts: list[int]):
+    from research_news import cache as caching
+    from research_news.build import build
+
+    issue = sample_tree / "2023-01-data-and-society"
+    for translation in issue.rglob("*.fr.yaml"):
+        translation.unlink()
+    built = build(issue, tmp_path / "out", only=("pdf",), jobs=1)
+    kept = sorted((tmp_path / "out" / caching.CACHE_FOLDER / issue.name / "pagination").glob("*.json"))
+    assert kept
+    for number, path in enumerate(kept):
+        path.write_text(
+            ['{"placement": {"part": 3}}', "{not json", '{"placement": {"part": "x", "blocks": "2"}}'][number % 3]
+        )
+    (issue / "briefs" / "data-protection-officer.yaml").write_text(
+        (issue / "briefs" / "data-protection-officer.yaml").read_text() + "# edited\n"
+    )
+    trials = len(layouts)
+    layouts.clear()
+    again = build(issue, tmp_path / "out", only=("pdf",), jobs=1)
+    assert len(layouts) == trials  # every hole tried again, as the first time
+    pdf_name = f"{issue.name}.pdf"
+    assert (again.out_dir / pdf_name).read_bytes() == (built.out_dir / pdf_name).read_bytes()
+    layouts.clear()
+    build(issue, tmp_path / "forced", only=("pdf",), jobs=1, force=True)  # --force decides again too
+    assert len(layouts) == trials

@@ -119,7 +119,9 @@ def build(
         raise UsageError(registry.choices_message(only))
     inputs = caching.content_inputs(content, issue_dir, layout, cache.digests)  # before rendering: as checked
     result = BuildResult(out_dir, warnings=list(content.warnings))
-    plans = [_plan(in_language(content, language), result.out_dir, chosen, step) for language in content.languages]
+    plans = [
+        _plan(in_language(content, language), result.out_dir, chosen, cache, step) for language in content.languages
+    ]
     with parallel.Workers(parallel.worker_count(jobs)) as workers:
         read = set(watched) | _render(plans, result, cache, workers, step)
     result.warnings = list(dict.fromkeys(result.warnings))  # offprints repeat the issue's warnings
@@ -175,7 +177,7 @@ class _Plan:
     which: str  # " (French)" in the progress lines of a translation
 
 
-def _plan(content: Content, out_dir: Path, chosen: Choices, step: Step) -> _Plan:
+def _plan(content: Content, out_dir: Path, chosen: Choices, cache: caching.Cache, step: Step) -> _Plan:
     """Assemble ``content`` in its issue's language and choose its editions: the issue's own language
     goes to build/<slug>/, each translation to build/<slug>/<lang>/ (same file names)."""
     translated = content.languages and content.issue.language != content.languages[0]
@@ -187,6 +189,7 @@ def _plan(content: Content, out_dir: Path, chosen: Choices, step: Step) -> _Plan
     wanted |= {"offprints"} if chosen.offprints else set()
     wanted |= {"pdf"} if chosen.attach_pdf else set()
     options = Options(out_dir / edition.folder, chosen.pdf_variant, chosen.attach_pdf, chosen.pad_to)
+    options.memo = caching.pagination_memo(edition, options, cache)
     return _Plan(edition, options, [name for name in registry.registered() if name in wanted], warnings, which)
 
 
@@ -275,7 +278,7 @@ def _to_send(jobs: list[_Job], workers: int) -> list[_Job]:
 def _piece(plan: _Plan, job: _Job) -> parallel.Piece:
     edition, options = plan.edition, plan.options
     return parallel.Piece(
-        edition.issue_dir, edition.lang, options.out_dir, job.pieces, options.pdf_variant, options.pad_to
+        edition.issue_dir, edition.lang, options.out_dir, job.pieces, options.pdf_variant, options.pad_to, options.memo
     )
 
 

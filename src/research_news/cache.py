@@ -288,6 +288,24 @@ def slot(name: str, edition: Edition) -> str:
     return f"{edition.folder}{name}"
 
 
+@dataclass(frozen=True)
+class Memo:
+    """Where pagination's decisions are kept between builds (``build/.research-news-cache/<slug>/
+    pagination/``), under ``base``: a key of the code, the layout chain's files and the PDF variant.
+    ``read``: whether earlier decisions may be used (not with ``--force``, which still keeps the new
+    ones). render/pdf.py reads and writes them."""
+
+    folder: Path
+    base: str
+    read: bool = True
+
+
+def pagination_memo(edition: Edition, options: Options, cache: Cache) -> Memo:
+    """Where the print edition of ``edition`` keeps pagination's decisions for the next build."""
+    base = key_of(*_shared_inputs(edition, cache.digests), "pagination", options.pdf_variant)
+    return Memo(cache.folder / "pagination", base, read=cache.enabled)
+
+
 def offprint_key(edition: Edition, slug: str, options: Options, digests: Digests) -> str:
     """The key of one offprint: the print edition's inputs (it is cut from the issue's layout) and its slug."""
     return key_of(edition_key("offprints", edition, options, digests), slug)

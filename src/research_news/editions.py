@@ -20,7 +20,7 @@ import functools
 from dataclasses import dataclass, field
 from importlib.metadata import EntryPoint
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from . import plugins
 from .exceptions import Problem, ResearchNewsError
@@ -70,6 +70,7 @@ class Options:
     attach_pdf: bool = False
     pad_to: int | None = None  # the print edition's page count, a multiple of this (notes pages added)
     rendered: dict[str, Rendered] = field(default_factory=dict)
+    memo: Any = None  # where pagination's decisions are kept between builds (cache.Memo), or None
 
 
 @runtime_checkable
@@ -111,7 +112,9 @@ class PrintEdition(_BuiltIn):
         """The print PDF, and the offprints of the briefs ``slugs`` cut from the same layout."""
         from .render.pdf import render_print  # WeasyPrint is slow to import: only when a PDF is wanted
 
-        printed = render_print(edition, variant=options.pdf_variant, pad_to=options.pad_to, offprints=slugs)
+        printed = render_print(
+            edition, variant=options.pdf_variant, pad_to=options.pad_to, offprints=slugs, memo=options.memo
+        )
         pdf = printed.issue
         assert pdf is not None
         return (
@@ -146,7 +149,7 @@ class Offprints(_BuiltIn):
         return {
             slug: _offprint(options, slug, pdf)
             for slug, pdf in render_offprints(
-                edition, variant=options.pdf_variant, pad_to=options.pad_to, slugs=slugs
+                edition, variant=options.pdf_variant, pad_to=options.pad_to, slugs=slugs, memo=options.memo
             ).items()
         }
 

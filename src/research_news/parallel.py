@@ -27,7 +27,7 @@ from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from multiprocessing import get_context
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from .exceptions import ContentError, Problem, ResearchNewsError
 
@@ -46,6 +46,7 @@ class Piece:
     pieces: tuple[tuple[str, str], ...]
     pdf_variant: str | None = "pdf/ua-1"
     pad_to: int | None = None
+    memo: Any = None  # cache.Memo: where pagination's decisions are kept between builds
 
 
 @dataclass
@@ -132,5 +133,5 @@ def _render(piece: Piece):
         edition = _EDITIONS[piece.issue_dir, piece.lang] = assemble(
             in_language(load_content(piece.issue_dir), piece.lang)
         )
-    options = registry.Options(piece.out_dir, piece.pdf_variant, False, piece.pad_to)
+    options = registry.Options(piece.out_dir, piece.pdf_variant, False, piece.pad_to, memo=piece.memo)
     return registry.render_pieces(edition, options, list(piece.pieces))

@@ -332,52 +332,76 @@ class Move:
     after: float
 
 
+class Decisions(Protocol):
+    """What earlier builds decided for a hole, kept by the caller (render/pdf.py keeps them in the
+    build cache, keyed by the brief's content and the layout): a brief that did not change is not
+    tried again."""
+
+    def known(self, hole: Hole) -> tuple[bool, Placement | None]:
+        """(whether a decision is known for ``hole``, the placement decided: ``None`` for none)."""
+        ...
+
+    def remember(self, hole: Hole, placement: Placement | None) -> None: ...
+
+
 def arrange(
     edition: Edition,
     lay_out: Callable[[Arrangement], L],
     try_out: Callable[[Arrangement, list[BriefView]], LaidOut] | None = None,
+    decisions: Decisions | None = None,
 ) -> tuple[L, list[Move]]:
     """The layout of ``edition`` with the smallest holes, and what was moved to get it.
 
     Each brief starts on a new page, so its pages do not depend on the other briefs: one
     trial layout tries a candidate for every brief with a hole at once, and each brief keeps
     its best. That bounds the work at a few layouts whatever the number of briefs: the
-    first, one per kind of candidate (:data:`CANDIDATES`), and the chosen combination when
-    no trial was it. A brief keeps a move only if it has no more pages and smaller holes.
+    first, one per kind of candidate (:data:`CANDIDATES`), and the chosen combination. A brief
+    keeps a move only if it has no more pages and smaller holes.
 
-    Like a layout editor, the trials stop at the first candidate that closes every hole (each
-    page that had one is then at most :data:`HOLE` blank, with no page more): the later
-    candidates are less preferred. With ``try_out``, a trial lays out only the briefs with a
-    hole (the issue's front and back matter and its other briefs left out), a fraction of the
-    whole issue; the chosen arrangement is then laid out whole, and kept only if every moved
-    brief is better there too (a layout whose briefs depend on what precedes them, a left or
-    right page, would otherwise mislead the trials). A trial that finds nothing better then
-    costs that fraction, not a layout of the whole issue.
+    Like a layout editor, a brief's trials stop at the first candidate that closes its hole (the
+    page is then at most :data:`HOLE` blank, with no page more): the later candidates are less
+    preferred, and the next trial lays out only the briefs still open. Each brief's choice thus
+    depends on that brief alone, so ``decisions`` may keep it for the next build. With
+    ``try_out``, a trial lays out only those briefs (the issue's front and back matter and its
+    other briefs left out), a fraction of the whole issue; the chosen arrangement is then laid
+    out whole, and kept only if every moved brief is better there too (a layout whose briefs
+    depend on what precedes them, a left or right page, would otherwise mislead the trials).
     """
     first = lay_out(Arrangement())
     holes = find_holes(edition, first.document)
-    trials: list[tuple[Arrangement, LaidOut]] = []
-    best = {hole.brief.id: (_score(hole.brief, first.document), -1) for hole in holes}
     chosen: dict[str, Placement] = {}
+    open_holes: list[Hole] = []
+    for hole in holes:
+        known, placement = decisions.known(hole) if decisions else (False, None)
+        if not known:
+            open_holes.append(hole)
+        elif placement is not None:
+            chosen[hole.item.id] = placement
+    tried = list(open_holes)
+    best = {hole.brief.id: _score(hole.brief, first.document) for hole in tried}
+    trials: list[tuple[Arrangement, LaidOut]] = []
     for candidate in CANDIDATES:
-        placements = {hole.item.id: placed for hole in holes if (placed := candidate(hole, first.document))}
+        placements = {hole.item.id: placed for hole in open_holes if (placed := candidate(hole, first.document))}
         if not placements:
             continue
         arrangement = Arrangement(tuple(placements.items()))
-        holed = list({hole.brief.id: hole.brief for hole in holes if hole.item.id in placements}.values())
+        holed = list({hole.brief.id: hole.brief for hole in open_holes if hole.item.id in placements}.values())
         trials.append((arrangement, try_out(arrangement, holed) if try_out else lay_out(arrangement)))
-        for hole in holes:
+        for hole in open_holes:
             if hole.item.id in placements:
                 score = _score(hole.brief, trials[-1][1].document)
-                if _better(score, best[hole.brief.id][0]):
-                    best[hole.brief.id] = (score, len(trials) - 1)
+                if _better(score, best[hole.brief.id]):
+                    best[hole.brief.id] = score
                     chosen[hole.item.id] = placements[hole.item.id]
-        if _all_closed(holes, chosen, trials[-1], first.document):
+        open_holes = [hole for hole in open_holes if not _closed(hole, chosen, trials[-1], first.document)]
+        if not open_holes:
             break
+    for hole in tried if decisions else ():
+        decisions.remember(hole, chosen.get(hole.item.id))  # type: ignore[union-attr]
     if not chosen:
         return first, []
     arrangement = Arrangement(tuple(chosen.items()))
-    same = [laid for tried, laid in trials if not try_out and set(tried.moved) == set(arrangement.moved)]
+    same = [laid for moved, laid in trials if not try_out and set(moved.moved) == set(arrangement.moved)]
     final = cast(L, same[0]) if same else lay_out(arrangement)  # without try_out, the trials are lay_out's
     if len(final.document.pages) > len(first.document.pages):  # the briefs were not independent after all
         return first, []
@@ -387,21 +411,15 @@ def arrange(
     return final, [Move(hole, chosen[hole.item.id], blank_area(final.document.pages[hole.page])) for hole in moved]
 
 
-def _all_closed(
-    holes: list[Hole], chosen: dict[str, Placement], trial: tuple[Arrangement, LaidOut], first: Document
-) -> bool:
-    """Whether the ``trial`` just laid out is the choice for every hole and leaves none open: the page
-    of each brief that had a hole is now at most :data:`HOLE` blank (with no page more: see _better)."""
+def _closed(hole: Hole, chosen: dict[str, Placement], trial: tuple[Arrangement, LaidOut], first: Document) -> bool:
+    """Whether the ``trial`` just laid out is the choice for ``hole`` and closes it: the page of its
+    brief that had the hole is now at most :data:`HOLE` blank (with no page more: see _better)."""
     arrangement, laid_out = trial
-    tried = dict(arrangement.moved)
-    for hole in holes:
-        if hole.item.id not in chosen or tried.get(hole.item.id) != chosen[hole.item.id]:
-            return False
-        now = _pages_of(hole.brief, laid_out.document)
-        at = _pages_of(hole.brief, first).index(hole.page)  # an earlier brief that lost a page moves this one
-        if at >= len(now) or blank_area(laid_out.document.pages[now[at]]) > HOLE:
-            return False
-    return True
+    if chosen.get(hole.item.id) != dict(arrangement.moved).get(hole.item.id, False):
+        return False
+    now = _pages_of(hole.brief, laid_out.document)
+    at = _pages_of(hole.brief, first).index(hole.page)  # its pages in the trial, where other briefs may lack
+    return at < len(now) and blank_area(laid_out.document.pages[now[at]]) <= HOLE
 
 
 def find_holes(edition: Edition, document: Document) -> list[Hole]:

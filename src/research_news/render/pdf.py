@@ -18,10 +18,11 @@ from __future__ import annotations
 
 import copy
 import functools
+import json
 import os
-from dataclasses import dataclass, field, replace
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from weasyprint import HTML
 from weasyprint.document import Document, Page
@@ -34,10 +35,15 @@ from ..glyphs import box_problems, drawn_as_boxes
 from ..locate import position_of
 from ..sections import require_templates
 from ..tree import ISSUE_FILE, PUBLICATION_FILE
+from ..uptodate import key_of
 from ..urls import Refusal, SafeFetcher, file_url_path, normal_url, svg_references
+from ..write import WriteFailed, write_bytes
 from . import weasyprint_fixes
-from .pagination import Arrangement, arrange, move_notes
+from .pagination import Arrangement, Hole, Placement, arrange, move_notes
 from .theme import palette
+
+if TYPE_CHECKING:
+    from ..cache import Memo
 
 ISSUE_TEMPLATE = "issue.html.j2"
 TRIAL_TEMPLATE = "trial.html.j2"
@@ -87,12 +93,14 @@ def render_print(
     pad_to: int | None = None,
     issue: bool = True,
     offprints: list[str] | tuple[str, ...] = (),
+    memo: Memo | None = None,
 ) -> Printed:
     """Lay the print edition out once; write the issue's PDF (when ``issue``) and the offprint of each
-    brief of ``offprints`` (slugs) from that one layout. Each PDF carries the layout's warnings."""
+    brief of ``offprints`` (slugs) from that one layout. Each PDF carries the layout's warnings.
+    ``memo`` keeps pagination's decisions between builds (see :class:`Memo`)."""
     for slug in offprints:  # an unknown slug fails before the layout
         _brief(edition, slug)
-    layout = PrintLayout(edition, variant, pad_to)
+    layout = PrintLayout(edition, variant, pad_to, memo)
     return Printed(layout.issue() if issue else None, {slug: layout.offprint(slug) for slug in offprints})
 
 
@@ -101,9 +109,15 @@ class PrintLayout:
     which the issue's PDF and any brief's offprint are written when asked for (the preview keeps one
     per version of the content, and writes the offprint of the brief the reader opens)."""
 
-    def __init__(self, edition: Edition, variant: str | None = DEFAULT_VARIANT, pad_to: int | None = None) -> None:
+    def __init__(
+        self,
+        edition: Edition,
+        variant: str | None = DEFAULT_VARIANT,
+        pad_to: int | None = None,
+        memo: Memo | None = None,
+    ) -> None:
         self.edition, self.variant = edition, variant
-        self.laid_out, self.warnings = _issue_layout(edition, variant, pad_to)
+        self.laid_out, self.warnings = _issue_layout(edition, variant, pad_to, memo)
 
     def issue(self) -> RenderedPdf:
         """The issue's PDF, with what the editor should hear about its pages."""
@@ -120,18 +134,70 @@ class PrintLayout:
         return rendered
 
 
-def _issue_layout(edition: Edition, variant: str | None, pad_to: int | None) -> tuple[_LaidOut, list[Problem]]:
+def _issue_layout(
+    edition: Edition, variant: str | None, pad_to: int | None, memo: Memo | None = None
+) -> tuple[_LaidOut, list[Problem]]:
     """The print edition laid out as it is printed (pagination's moves, ``pad_to``'s notes pages), and
     what the editor should hear about its pages: what moved, briefs ending on a nearly empty page."""
     laid_out, moves = arrange(
         edition,
         lambda arrangement: _lay_out(edition, ISSUE_TEMPLATE, arrangement, variant),
         lambda arrangement, briefs: _lay_out(_only(edition, briefs), TRIAL_TEMPLATE, arrangement, variant),
+        _Decisions(edition, memo) if memo else None,
     )
     missing = -len(laid_out.document.pages) % pad_to if pad_to else 0
     if missing:
         laid_out = _lay_out(edition, ISSUE_TEMPLATE, laid_out.arrangement, variant, notes_pages=missing)
     return laid_out, [*move_notes(edition, moves), *short_last_pages(edition, laid_out.document.pages)]
+
+
+class _Decisions:
+    """Pagination's decision for a hole, kept in one file per hole, named by a key of the memo's base,
+    the hole (its figure or quote, how blank it left the page) and the brief's own HTML as a trial lays
+    it out: a brief whose content, layout and code did not change is not tried again, and gets the
+    decision a new trial would make (a brief's choice depends on it alone, see pagination.arrange).
+    A file that cannot be read or is not as written is no decision; one that cannot be written is
+    not kept."""
+
+    def __init__(self, edition: Edition, memo: Memo) -> None:
+        self.edition, self.memo = edition, memo
+
+    def _path(self, hole: Hole) -> Path:
+        html = render_html(_only(self.edition, [hole.brief]), TRIAL_TEMPLATE)
+        return self.memo.folder / f"{key_of(self.memo.base, hole.item.id, round(hole.blank, 4), html)}.json"
+
+    def known(self, hole: Hole) -> tuple[bool, Placement | None]:
+        if not self.memo.read:
+            return False, None
+        try:
+            kept = json.loads(self._path(hole).read_text(encoding="utf-8"))
+            placement = kept["placement"]
+            return True, None if placement is None else _placement(placement)
+        except (OSError, ValueError, KeyError, TypeError):
+            return False, None
+
+    def remember(self, hole: Hole, placement: Placement | None) -> None:
+        data = {"format": 1, "placement": None if placement is None else asdict(placement)}
+        try:
+            self.memo.folder.mkdir(parents=True, exist_ok=True)
+            write_bytes(self._path(hole), json.dumps(data, sort_keys=True).encode())
+        except (OSError, WriteFailed):  # a cache: the next build decides again
+            pass
+
+
+def _placement(data: dict) -> Placement:
+    """A placement as kept, checked field by field (a ValueError or TypeError for anything else)."""
+    if set(data) != {"part", "blocks", "page_top", "width_mm"}:
+        raise ValueError("not a placement")
+    part, blocks, page_top, width = data["part"], data["blocks"], data["page_top"], data["width_mm"]
+    if (
+        not isinstance(part, str)
+        or not (blocks is None or type(blocks) is int)
+        or type(page_top) is not bool
+        or not (width is None or type(width) in (int, float))
+    ):
+        raise TypeError("not a placement")
+    return Placement(part, blocks, page_top, width)
 
 
 def _only(edition: Edition, briefs: list[BriefView]) -> Edition:
@@ -304,11 +370,12 @@ def render_offprints(
     variant: str | None = DEFAULT_VARIANT,
     pad_to: int | None = None,
     slugs: list[str] | None = None,
+    memo: Memo | None = None,
 ) -> dict[str, RenderedPdf]:
     """One PDF per brief (or per brief of ``slugs``), keyed by the brief's slug, cut from one layout
     of the issue (see :func:`render_print`; the issue's own PDF is not written)."""
     slugs = [brief.slug for brief in edition.briefs] if slugs is None else slugs
-    return render_print(edition, variant=variant, pad_to=pad_to, issue=False, offprints=slugs).offprints
+    return render_print(edition, variant=variant, pad_to=pad_to, issue=False, offprints=slugs, memo=memo).offprints
 
 
 def render_offprint(edition: Edition, slug: str, *, variant: str | None = DEFAULT_VARIANT) -> RenderedPdf:

@@ -771,15 +771,19 @@ class Checker:
         self.problems.extend(series_problems([content for content in contents if content is not None]))
 
     def _issue_and_unlisted(self, issue_dir: Path) -> Content | None:
-        """An issue, then the briefs its folder holds that it does not list; unless the issue could
-        not be read at all (no publication, broken YAML), when every brief would seem unlisted."""
+        """An issue, then the briefs its folder holds that it does not list."""
         content = self.issue(issue_dir)
+        self.unlisted(issue_dir)
+        return content
+
+    def unlisted(self, issue_dir: Path) -> None:
+        """The briefs the issue's folder holds that it does not list, after :meth:`issue`; unless the
+        issue could not be read at all (no publication, broken YAML), when every brief would seem unlisted."""
         if find_root(issue_dir) is None:
-            return content
+            return
         doc, _ = self._model(issue_dir / ISSUE_FILE, issue_model())
         if doc is not None:
             self._check_unlisted(issue_dir)
-        return content
 
     def _check_unlisted(self, issue_dir: Path) -> None:
         """Briefs in briefs/ that no section lists are checked too, and pointed out."""

@@ -345,11 +345,11 @@ def collect(root: Path, out: Path, skip_broken: bool, result: SiteResult) -> lis
     if not folders:
         raise ContentError([Problem(root, 1, 1, "no issue folder (holding issue.yaml) in this tree", None)])
     problems: dict[Path, list[Problem]] = {}
+    contents: list[Content] = []
     for folder in folders:
-        checker = Checker()
-        checker.check_path(folder)
-        problems[folder] = errors_only(checker.problems) + _reserved_name(folder)
-    contents = [load_content(folder) for folder in folders if not problems[folder]]
+        content, problems[folder] = _checked(folder)
+        if content is not None:
+            contents.append(content)
     for problem in series.series_problems(contents):
         if problem.severity == "error":
             owner = next((f for f in folders if problem.path.resolve().is_relative_to(f.resolve())), folders[0])
@@ -366,6 +366,25 @@ def collect(root: Path, out: Path, skip_broken: bool, result: SiteResult) -> lis
     if not kept:
         raise ContentError(errors)  # every issue is broken: there is nothing to publish
     return series.in_series_order(kept)
+
+
+def _checked(folder: Path) -> tuple[Content | None, list[Problem]]:
+    """The issue in ``folder`` as a build reads it (``load_content``), checked once as ``check`` checks
+    it (with the briefs its folder holds and does not list), and its errors; no content when it has any."""
+    checker = Checker()
+    try:
+        content = checker.issue(folder)
+        warnings = list(checker.problems)  # what load_content gives the build: the issue's own
+        checker.unlisted(folder)
+    except OSError as error:  # a name too long, a symbolic link loop, a folder we may not list
+        return None, [Problem(folder, 1, 1, f"cannot be read: {error.strerror or error}")]
+    errors = errors_only(checker.problems) + _reserved_name(folder)
+    if errors:
+        return None, errors
+    if content is None:  # no error said why: as load_content, the check's whole word
+        raise ContentError(checker.problems)
+    content.warnings = warnings
+    return content, []
 
 
 def _reserved_name(folder: Path) -> list[Problem]:

@@ -276,3 +276,24 @@ def test_strict_warnings_on_an_unchanged_build_are_reported_by_the_command_line(
     assert built.exit_code == 0 and "warning" in built.stderr
     assert not _answered(["build", str(issue), "--out", str(out), "--only", "web", "--strict"])
     assert run_cli("build", issue, "--out", out, "--only", "web", "--strict").exit_code == 1
+
+
+def test_the_console_script_knows_every_option_of_build() -> None:
+    """An option ``build`` gains must be known to launch.py too (else its builds always take the
+    command line's slower path); ``--force`` alone is left to the command line on purpose."""
+    import typing
+
+    import typer
+
+    from research_news.commands.build import build as build_command
+    from research_news.launch import FLAGS, VALUED
+
+    spelled: set[str] = set()
+    for name, hint in typing.get_type_hints(build_command, include_extras=True).items():
+        info = next((extra for extra in getattr(hint, "__metadata__", ()) if extra), None)
+        if isinstance(info, typer.models.OptionInfo):
+            names = [info.default, *info.param_decls] if isinstance(info.default, str) else list(info.param_decls)
+            spelled |= {name for name in names if isinstance(name, str) and name.startswith("-")}
+            if not info.param_decls:
+                spelled.add("--" + name.replace("_", "-"))
+    assert spelled - {"--force"} == set(VALUED) | set(FLAGS)

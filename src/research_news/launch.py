@@ -9,6 +9,8 @@ folder, and the options ``build`` takes, each once), asks :func:`uptodate.unchan
 build is up to date prints what ``build`` itself prints then, through the same code. Any other
 command, an option it does not know, a value ``build`` would refuse, ``--force``, warnings that
 ``--strict`` turns into errors, any doubt: ``cli.main`` parses everything, as it always does.
+An option ``build`` gains must be added to :data:`VALUED` or :data:`FLAGS` (a test compares them
+with commands/build.py); until it is, a build using it is only slower, never wrong.
 """
 
 from __future__ import annotations

@@ -260,7 +260,7 @@ def test_a_damaged_pagination_memo_is_no_decision(sample_tree: Path, tmp_path: P
     for translation in issue.rglob("*.fr.yaml"):
         translation.unlink()
     built = build(issue, tmp_path / "out", only=("pdf",), jobs=1)
-    kept = sorted((tmp_path / "out" / caching.CACHE_FOLDER / issue.name / "pagination").glob("*.json"))
+    kept = sorted((tmp_path / "out" / caching.CACHE_FOLDER / issue.name / "pagination" / "en").glob("*.json"))
     assert kept
     for number, path in enumerate(kept):
         path.write_text(
@@ -278,3 +278,40 @@ def test_a_damaged_pagination_memo_is_no_decision(sample_tree: Path, tmp_path: P
     layouts.clear()
     build(issue, tmp_path / "forced", only=("pdf",), jobs=1, force=True)  # --force decides again too
     assert len(layouts) == trials
+
+
+def test_a_trial_sets_a_brief_as_the_issue_does(sample_edition):
+    """A brief that does not open its section is tried after the section's first brief (which follows
+    the section's title on its page), never right after the title."""
+    from research_news.render.pdf import _only
+
+    section = next(section for section in sample_edition.sections if len(section.briefs) > 1)
+    first, second = section.briefs[:2]
+    [tried] = _only(sample_edition, [second]).sections
+    assert (tried.title, tried.briefs) == (section.title, [first, second])
+    [alone] = _only(sample_edition, [first]).sections
+    assert alone.briefs == [first]
+
+
+def test_a_figure_replaced_under_the_same_name_is_tried_again(sample_tree: Path, tmp_path: Path, layouts):
+    """The HTML names a figure, not its size: a taller image under the same file name is a new case for
+    the trials (the kept decision is for the old image), and decisions no longer used are removed."""
+    from PIL import Image as Picture
+
+    from research_news import cache as caching
+    from research_news.build import build
+
+    issue = sample_tree / "2023-01-data-and-society"
+    for translation in issue.rglob("*.fr.yaml"):
+        translation.unlink()
+    build(issue, tmp_path / "out", only=("pdf",), jobs=1)
+    memo = tmp_path / "out" / caching.CACHE_FOLDER / issue.name / "pagination" / "en"
+    (memo / "left-over.json").write_text('{"placement": null}')
+    build(issue, tmp_path / "out", only=("pdf",), jobs=1, force=True)  # decides again, keeps what it used
+    assert not (memo / "left-over.json").exists() and list(memo.glob("*.json"))
+    figure = issue / "images" / "martech-value-chain.png"
+    with Picture.open(figure) as image:
+        image.resize((image.width, image.height + image.height // 3)).save(figure)
+    layouts.clear()
+    build(issue, tmp_path / "out", only=("pdf",), jobs=1)
+    assert min(layouts) < layouts[0]  # a trial, of the brief with the figure: not the decision kept

@@ -165,3 +165,10 @@ def test_a_command_imports_only_what_it_needs(minimal_issue: Path, tmp_path: Pat
     )
     assert ran.returncode == 0, ran.stderr
     assert ran.stdout.splitlines()[-1] == "[]"
+
+
+def test_html_editions_alone_start_no_worker(minimal_issue: Path, tmp_path: Path, sent: list[parallel.Piece]) -> None:
+    """Without a PDF to lay out meanwhile, a worker's start (imports, reading the issue again) costs more
+    than the web and email editions it would render."""
+    build(minimal_issue, tmp_path / "out", only=("web", "email"), jobs=2)
+    assert sent == []

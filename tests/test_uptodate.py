@@ -297,3 +297,23 @@ def test_the_console_script_knows_every_option_of_build() -> None:
             if not info.param_decls:
                 spelled.add("--" + name.replace("_", "-"))
     assert spelled - {"--force"} == set(VALUED) | set(FLAGS)
+
+
+def test_a_closed_pipe_ends_the_console_script_without_a_traceback(tree: Path, tmp_path: Path, monkeypatch) -> None:
+    from research_news import launch
+
+    issue, out = tree / "issues" / SLUG, tmp_path / "build"
+    assert run_cli("build", issue, "--out", out, "--only", "web").exit_code == 0
+
+    class ClosedPipe:
+        def write(self, text: str) -> int:
+            raise BrokenPipeError
+
+        def flush(self) -> None:
+            raise BrokenPipeError
+
+    monkeypatch.setattr(sys, "argv", ["research-news", "build", str(issue), "--out", str(out), "--only", "web", "-q"])
+    monkeypatch.setattr(sys, "stdout", ClosedPipe())
+    with pytest.raises(SystemExit) as exited:
+        launch.main()
+    assert exited.value.code == 1

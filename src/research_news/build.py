@@ -268,8 +268,9 @@ def _jobs(lookups: dict[tuple[int, str], caching.Lookup]) -> list[_Job]:
 
 def _to_send(jobs: list[_Job], workers: int) -> list[_Job]:
     """The jobs for the worker processes: all but the first heavy one, which this process renders
-    meanwhile. None without a worker, or when there is only one job."""
-    if workers < 1 or len(jobs) < 2:
+    meanwhile. None without a worker, or without a heavy job to render meanwhile: a worker's start
+    (importing, reading the issue again) would then cost more than the HTML editions it renders."""
+    if workers < 1 or len(jobs) < 2 or not any(job.heavy for job in jobs):
         return []
     mine = next((job for job in jobs if job.heavy), jobs[0])
     return [job for job in jobs if job is not mine]

@@ -57,8 +57,8 @@ class _NotdefCollector(logging.Handler):
 def drawn_as_boxes() -> Iterator[set[str]]:
     """The characters WeasyPrint draws as empty boxes inside the ``with`` block (filled as it goes).
 
-    Renders run one at a time per process (offprints use processes, not threads), so
-    listening on WeasyPrint's logger cannot pick up another render's characters.
+    Renders run one at a time per process (a build's parallel work is in processes, never
+    threads), so listening on WeasyPrint's logger cannot pick up another render's characters.
     """
     collector = _NotdefCollector()
     logger = logging.getLogger(WEASYPRINT_LOGGER)

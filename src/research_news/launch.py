@@ -15,6 +15,7 @@ with commands/build.py); until it is, a build using it is only slower, never wro
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -41,7 +42,12 @@ FLAGS = {
 
 def main() -> None:
     """Console-script entry point."""
-    if not _answered(sys.argv[1:]):
+    try:
+        answered = _answered(sys.argv[1:])
+    except BrokenPipeError:  # `research-news build … | head -c0`: as click does, exit 1 without a traceback
+        sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - the interpreter flushes it at exit
+        sys.exit(1)
+    if not answered:
         from .cli import main as parse_and_run
 
         parse_and_run()
@@ -126,11 +132,14 @@ def _accepted(issue_dir: Path, given: dict[str, object]) -> dict | None:
         is_issue = (issue_dir / ISSUE_FILE).is_file()
     except (ValueError, OSError):
         return None
+    out = Path(str(given.get("out", "build")))
     if variant not in PDF_VARIANTS or (pad_to is not None and pad_to < 2) or jobs < 1 or not is_issue:
         return None
+    if not all(os.access(path, os.R_OK) for path in (issue_dir, out) if os.path.lexists(path)):
+        return None  # click refuses a path it cannot read ("… is not readable"): it says so
     return {
         "issue_dir": issue_dir,
-        "out": Path(str(given.get("out", "build"))),
+        "out": out,
         "only": only,
         "offprints": bool(given.get("offprints")),
         "pdf_variant": None if variant == "none" else variant,

@@ -54,7 +54,7 @@ class Manifest:
         none or it is not one research-news wrote."""
         try:
             data = json.loads((folder / MANIFEST_NAME).read_bytes())
-        except (OSError, ValueError):
+        except (OSError, ValueError, RecursionError):  # RecursionError: nested too deep
             return cls()
         if not isinstance(data, dict) or data.get("format") != _FORMAT:
             return cls()

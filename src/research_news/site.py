@@ -1000,7 +1000,7 @@ def _read_record(path: Path) -> dict | None:
     """A record the site keeps in its cache folder, if readable and of this format (else, never trusted)."""
     try:
         data = json.loads(path.read_bytes())
-    except (OSError, ValueError):
+    except (OSError, ValueError, RecursionError):  # RecursionError: nested too deep
         return None
     return data if isinstance(data, dict) and data.get("format") == caching.FORMAT else None
 

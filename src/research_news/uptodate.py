@@ -113,7 +113,7 @@ def remembered_code(folder: Path) -> str:
         known = json.loads(memo.read_bytes())
         if isinstance(known, dict) and known.get("stats") == stats and isinstance(known.get("code"), str):
             return known["code"]
-    except (OSError, ValueError):
+    except (OSError, ValueError, RecursionError):  # RecursionError: nested too deep
         pass
     code = code_fingerprint()
     from .write import WriteFailed, write_bytes  # atomic: a concurrent build reads the old memo or the new
@@ -239,7 +239,7 @@ def read_record(folder: Path) -> dict | None:
     """The last build's record in cache folder ``folder``, if readable and of this format."""
     try:
         data = json.loads((folder / RECORD).read_bytes())
-    except (OSError, ValueError):
+    except (OSError, ValueError, RecursionError):  # RecursionError: JSON nested too deep to be ours
         return None
     return data if isinstance(data, dict) and data.get("format") == FORMAT else None
 

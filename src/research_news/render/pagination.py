@@ -361,7 +361,9 @@ def arrange(
     Like a layout editor, a brief's trials stop at the first candidate that closes its hole (the
     page is then at most :data:`HOLE` blank, with no page more): the later candidates are less
     preferred, and the next trial lays out only the briefs still open. Each brief's choice thus
-    depends on that brief alone, so ``decisions`` may keep it for the next build. With
+    depends on that brief alone, so ``decisions`` may keep it for the next build (this assumes, as
+    the trials do, that a left and a right page have the same text area, as in the default layout:
+    a trial does not start a brief on the side the issue does). With
     ``try_out``, a trial lays out only those briefs (the issue's front and back matter and its
     other briefs left out), a fraction of the whole issue; the chosen arrangement is then laid
     out whole, and kept only if every moved brief is better there too (a layout whose briefs

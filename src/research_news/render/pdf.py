@@ -19,6 +19,7 @@ from __future__ import annotations
 import copy
 import functools
 import json
+import math
 import os
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
@@ -139,12 +140,15 @@ def _issue_layout(
 ) -> tuple[_LaidOut, list[Problem]]:
     """The print edition laid out as it is printed (pagination's moves, ``pad_to``'s notes pages), and
     what the editor should hear about its pages: what moved, briefs ending on a nearly empty page."""
+    decisions = _Decisions(edition, memo) if memo else None
     laid_out, moves = arrange(
         edition,
         lambda arrangement: _lay_out(edition, ISSUE_TEMPLATE, arrangement, variant),
         lambda arrangement, briefs: _lay_out(_only(edition, briefs), TRIAL_TEMPLATE, arrangement, variant),
-        _Decisions(edition, memo) if memo else None,
+        decisions,
     )
+    if decisions:
+        decisions.forget_the_rest()
     missing = -len(laid_out.document.pages) % pad_to if pad_to else 0
     if missing:
         laid_out = _lay_out(edition, ISSUE_TEMPLATE, laid_out.arrangement, variant, notes_pages=missing)
@@ -161,10 +165,22 @@ class _Decisions:
 
     def __init__(self, edition: Edition, memo: Memo) -> None:
         self.edition, self.memo = edition, memo
+        self.used: set[Path] = set()
 
     def _path(self, hole: Hole) -> Path:
         html = render_html(_only(self.edition, [hole.brief]), TRIAL_TEMPLATE)
-        return self.memo.folder / f"{key_of(self.memo.base, hole.item.id, round(hole.blank, 4), html)}.json"
+        path = self.memo.folder / f"{key_of(self.memo.base, hole.item.id, round(hole.blank, 4), html)}.json"
+        self.used.add(path)
+        return path
+
+    def forget_the_rest(self) -> None:
+        """Remove the decisions this layout did not use: those of holes the content no longer has."""
+        try:
+            for path in self.memo.folder.glob("*.json"):
+                if path not in self.used:
+                    path.unlink(missing_ok=True)
+        except OSError:  # a cache: what is left is only never used
+            pass
 
     def known(self, hole: Hole) -> tuple[bool, Placement | None]:
         if not self.memo.read:
@@ -173,7 +189,7 @@ class _Decisions:
             kept = json.loads(self._path(hole).read_text(encoding="utf-8"))
             placement = kept["placement"]
             return True, None if placement is None else _placement(placement)
-        except (OSError, ValueError, KeyError, TypeError):
+        except (OSError, ValueError, KeyError, TypeError, RecursionError):  # RecursionError: "[[[[…" nested deep
             return False, None
 
     def remember(self, hole: Hole, placement: Placement | None) -> None:
@@ -194,17 +210,28 @@ def _placement(data: dict) -> Placement:
         not isinstance(part, str)
         or not (blocks is None or type(blocks) is int)
         or type(page_top) is not bool
-        or not (width is None or type(width) in (int, float))
+        or not (width is None or (type(width) in (int, float) and math.isfinite(width)))
     ):
         raise TypeError("not a placement")
     return Placement(part, blocks, page_top, width)
 
 
 def _only(edition: Edition, briefs: list[BriefView]) -> Edition:
-    """``edition`` with only ``briefs`` in its sections (and no listings): what a pagination trial lays out."""
+    """``edition`` with only ``briefs`` in its sections (and no listings): what a pagination trial lays out.
+
+    A brief that does not open its section keeps the section's first brief before it: the first
+    brief follows the section's title on its page, the others start a page of their own, and a
+    trial must set each brief as the issue does, whichever other briefs it tries.
+    """
     ids = {brief.id for brief in briefs}
-    sections = [replace(section, briefs=[b for b in section.briefs if b.id in ids]) for section in edition.sections]
-    return replace(edition, sections=[section for section in sections if section.briefs], extras=[])
+    sections = []
+    for section in edition.sections:
+        kept = [brief for brief in section.briefs if brief.id in ids]
+        if kept and kept[0] is not section.briefs[0]:
+            kept.insert(0, section.briefs[0])
+        if kept:
+            sections.append(replace(section, briefs=kept))
+    return replace(edition, sections=sections, extras=[])
 
 
 def render_html(edition: Edition, template: str = ISSUE_TEMPLATE, **context: Any) -> str:

@@ -301,41 +301,10 @@ class Memo:
 
 
 def pagination_memo(edition: Edition, options: Options, cache: Cache) -> Memo:
-    """Where the print edition of ``edition`` keeps pagination's decisions for the next build: under a
-    key of the code, the layout chain's files, the variant, and the bytes of every image the edition
-    shows and every file its SVG images name (the HTML names an image, not its size: a taller figure
-    under the same name fits differently)."""
-    base = key_of(
-        *_shared_inputs(edition, cache.digests),
-        "pagination",
-        options.pdf_variant,
-        cache.digests.of_all(sorted({image.source for image in edition.images})),
-        cache.digests.of_all(sorted(_named_by_svgs(edition))),
-    )
+    """Where the print edition of ``edition`` keeps pagination's decisions for the next build, under a
+    key of the code, the layout chain's files and the variant (render/pdf.py adds the images')."""
+    base = key_of(*_shared_inputs(edition, cache.digests), "pagination", options.pdf_variant)
     return Memo(cache.folder / "pagination" / edition.lang, base, read=cache.enabled)
-
-
-def _named_by_svgs(edition: Edition) -> set[Path]:
-    """The files of the content tree the edition's SVG images name, and those they name in turn (what
-    WeasyPrint draws into them). Files outside the tree are never read: the fetcher refuses them."""
-    from .urls import file_url_path, svg_references
-
-    root = edition.root.resolve()
-    pending = [image.source for image in edition.images if image.is_svg]
-    seen: set[Path] = set()
-    found: set[Path] = set()
-    while pending:
-        svg = pending.pop()
-        if svg in seen:
-            continue
-        seen.add(svg)
-        for url in svg_references(svg):
-            path = file_url_path(url).resolve() if url.startswith("file:") else None
-            if path is not None and path.is_relative_to(root) and path.is_file():
-                found.add(path)
-                if path.suffix.lower() == ".svg":
-                    pending.append(path)
-    return found
 
 
 def offprint_key(edition: Edition, slug: str, options: Options, digests: Digests) -> str:

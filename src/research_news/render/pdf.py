@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import copy
 import functools
+import hashlib
 import json
 import math
 import os
@@ -166,10 +167,14 @@ class _Decisions:
     def __init__(self, edition: Edition, memo: Memo) -> None:
         self.edition, self.memo = edition, memo
         self.used: set[Path] = set()
+        # The HTML names an image, not its size: a taller figure under the same name fits differently.
+        self.base = key_of(
+            memo.base, _digests(sorted({image.source for image in edition.images} | _svg_named(edition)))
+        )
 
     def _path(self, hole: Hole) -> Path:
         html = render_html(_only(self.edition, [hole.brief]), TRIAL_TEMPLATE)
-        path = self.memo.folder / f"{key_of(self.memo.base, hole.item.id, round(hole.blank, 4), html)}.json"
+        path = self.memo.folder / f"{key_of(self.base, hole.item.id, round(hole.blank, 4), html)}.json"
         self.used.add(path)
         return path
 
@@ -199,6 +204,25 @@ class _Decisions:
             write_bytes(self._path(hole), json.dumps(data, sort_keys=True).encode())
         except (OSError, WriteFailed):  # a cache: the next build decides again
             pass
+
+
+def _digests(paths: list[Path]) -> dict[str, str | None]:
+    """The SHA-256 of each file (``None`` for one that cannot be read), by path."""
+    found: dict[str, str | None] = {}
+    for path in paths:
+        try:
+            found[str(path)] = hashlib.sha256(path.read_bytes()).hexdigest()
+        except OSError:
+            found[str(path)] = None
+    return found
+
+
+def _svg_named(edition: Edition) -> set[Path]:
+    """The files of the content tree the edition's SVG images name, at any depth (what WeasyPrint may draw
+    into them); files outside the tree are never read here, as the fetcher refuses them."""
+    root = edition.root.resolve()
+    named = (file_url_path(url).resolve() for url in _svg_owners(edition) if url.startswith("file:"))
+    return {path for path in named if path.is_relative_to(root) and path.is_file()}
 
 
 def _placement(data: dict) -> Placement:

@@ -154,3 +154,20 @@ def minimal_build(tmp_path_factory) -> Path:
     result = run_cli("build", FIXTURES / "minimal" / "2024-05-minimal", "--out", out)
     assert result.exit_code == 0, result.stderr
     return out / "2024-05-minimal"
+
+
+@pytest.fixture
+def layouts(monkeypatch) -> list[int]:
+    """The page count of each layout WeasyPrint makes from now on, in this process (render/pdf.py)."""
+    from research_news.render import pdf
+
+    counts: list[int] = []
+    original = pdf._laid_out
+
+    def counted(*args):
+        laid_out = original(*args)
+        counts.append(len(laid_out.document.pages))
+        return laid_out
+
+    monkeypatch.setattr(pdf, "_laid_out", counted)
+    return counts

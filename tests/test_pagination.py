@@ -164,24 +164,15 @@ def test_blank_area_is_what_lies_below_the_content(body, blank):
     assert pagination.blank_area(page) == pytest.approx(blank, abs=0.01)
 
 
-def test_trials_lay_out_only_the_briefs_with_a_hole(holed_issue, arranged):
+def test_trials_lay_out_only_the_briefs_with_a_hole(holed_issue, arranged, layouts):
     """A trial is the holed brief alone (no cover, contents or back page); the chosen arrangement is
     then laid out whole, and gives the same move as trials of the whole issue."""
     from research_news.render import pdf
 
     _, first, final, moves, _ = arranged
     edition = assemble(load_content(holed_issue))
-    pages: list[int] = []
-    original = pdf._laid_out
-
-    def counted(*args):
-        laid_out = original(*args)
-        pages.append(len(laid_out.document.pages))
-        return laid_out
-
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(pdf, "_laid_out", counted)
-        laid_out, notes = pdf._issue_layout(edition, None, None)
+    laid_out, notes = pdf._issue_layout(edition, None, None)
+    pages = layouts
     whole = len(first.document.pages)
     assert pages[0] == pages[-1] == whole and len(pages) == 3  # the first, one trial, the final
     assert pages[1] < whole - 2  # the trial: the brief's pages, without the front and back matter
@@ -209,23 +200,6 @@ def test_a_move_the_whole_issue_does_not_bear_out_is_dropped(holed_issue, arrang
     assert moves == [] and laid_out is wholes[0]  # the first layout stands
     assert len(wholes) == 2  # the first, and the whole issue with the move, which was no better
     assert pagination.find_holes(edition, laid_out.document)  # the hole is still there, as it was
-
-
-@pytest.fixture
-def layouts(monkeypatch) -> list[int]:
-    """The page count of each layout WeasyPrint makes from now on, in this process."""
-    from research_news.render import pdf
-
-    counts: list[int] = []
-    original = pdf._laid_out
-
-    def counted(*args):
-        laid_out = original(*args)
-        counts.append(len(laid_out.document.pages))
-        return laid_out
-
-    monkeypatch.setattr(pdf, "_laid_out", counted)
-    return counts
 
 
 def test_an_unchanged_briefs_hole_is_not_tried_again(sample_tree: Path, tmp_path: Path, layouts: list[int]):

@@ -355,11 +355,8 @@ def test_offprint_renders_in_process_too(minimal_edition: Edition):
     assert rendered.pages >= 1 and rendered.warnings == []
 
 
-def test_the_issue_and_its_offprints_come_from_one_layout(minimal_edition: Edition, monkeypatch):
+def test_the_issue_and_its_offprints_come_from_one_layout(minimal_edition: Edition, layouts: list[int]):
     """The costliest step, WeasyPrint's layout, is done once for the issue and every offprint."""
-    layouts = []
-    original = pdf_module._laid_out
-    monkeypatch.setattr(pdf_module, "_laid_out", lambda *args: layouts.append(1) or original(*args))
     slugs = [brief.slug for brief in minimal_edition.briefs]
     printed = pdf_module.render_print(minimal_edition, offprints=slugs)
     assert printed.issue is not None and sorted(printed.offprints) == sorted(slugs)

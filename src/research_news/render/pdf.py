@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import copy
 import functools
-import hashlib
 import json
 import math
 import os
@@ -37,7 +36,7 @@ from ..glyphs import box_problems, drawn_as_boxes
 from ..locate import position_of
 from ..sections import require_templates
 from ..tree import ISSUE_FILE, PUBLICATION_FILE
-from ..uptodate import key_of
+from ..uptodate import Digests, files_under, key_of
 from ..urls import Refusal, SafeFetcher, file_url_path, normal_url, svg_references
 from ..write import WriteFailed, write_bytes
 from . import weasyprint_fixes
@@ -166,23 +165,25 @@ class _Decisions:
 
     def __init__(self, edition: Edition, memo: Memo) -> None:
         self.edition, self.memo = edition, memo
-        self.used: set[Path] = set()
         # The HTML names an image, not its size: a taller figure under the same name fits differently.
         self.base = key_of(
-            memo.base, _digests(sorted({image.source for image in edition.images} | _svg_named(edition)))
+            memo.base, Digests().of_all(sorted({image.source for image in edition.images} | _svg_named(edition)))
         )
+        self._paths: dict[str, Path] = {}  # by hole: known() and remember() ask for the same one
 
     def _path(self, hole: Hole) -> Path:
-        html = render_html(_only(self.edition, [hole.brief]), TRIAL_TEMPLATE)
-        path = self.memo.folder / f"{key_of(self.base, hole.item.id, round(hole.blank, 4), html)}.json"
-        self.used.add(path)
-        return path
+        if hole.item.id not in self._paths:
+            html = render_html(_only(self.edition, [hole.brief]), TRIAL_TEMPLATE)
+            key = key_of(self.base, hole.item.id, round(hole.blank, 4), html)
+            self._paths[hole.item.id] = self.memo.folder / f"{key}.json"
+        return self._paths[hole.item.id]
 
     def forget_the_rest(self) -> None:
         """Remove the decisions this layout did not use: those of holes the content no longer has."""
+        used = set(self._paths.values())
         try:
             for path in self.memo.folder.glob("*.json"):
-                if path not in self.used:
+                if path not in used:
                     path.unlink(missing_ok=True)
         except OSError:  # a cache: what is left is only never used
             pass
@@ -204,17 +205,6 @@ class _Decisions:
             write_bytes(self._path(hole), json.dumps(data, sort_keys=True).encode())
         except (OSError, WriteFailed):  # a cache: the next build decides again
             pass
-
-
-def _digests(paths: list[Path]) -> dict[str, str | None]:
-    """The SHA-256 of each file (``None`` for one that cannot be read), by path."""
-    found: dict[str, str | None] = {}
-    for path in paths:
-        try:
-            found[str(path)] = hashlib.sha256(path.read_bytes()).hexdigest()
-        except OSError:
-            found[str(path)] = None
-    return found
 
 
 def _svg_named(edition: Edition) -> set[Path]:
@@ -336,16 +326,13 @@ def _font_config(layout_state: tuple[object, ...]) -> FontConfiguration:
 
 def _layout_state(edition: Edition) -> tuple[object, ...]:
     """The layout's folders, and the path, size and modification time of every file in them."""
-    state: list[object] = []
-    for folder in edition.layout.folders:
-        state.append(str(folder))
-        for base, _, names in sorted(os.walk(folder)):
-            for name in sorted(names):
-                try:
-                    stat = os.stat(os.path.join(base, name))
-                except OSError:
-                    continue
-                state.append((base, name, stat.st_size, stat.st_mtime_ns))
+    state: list[object] = [str(folder) for folder in edition.layout.folders]
+    for path in files_under(edition.layout.folders):
+        try:
+            stat = path.stat()
+        except OSError:
+            continue
+        state.append((str(path), stat.st_size, stat.st_mtime_ns))
     return tuple(state)
 
 

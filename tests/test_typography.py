@@ -51,6 +51,22 @@ def test_typeset(lang: str, quotes: tuple[str, ...], written: str, printed: str)
     assert typeset(written, lang, quotes) == printed
 
 
+@pytest.mark.parametrize(
+    ("lang", "quotes", "written", "printed"),
+    [
+        ("de", DE_QUOTES, '„Zitat" und "so"', "„Zitat“ und „so“"),  # a German opening mark, then a straight one
+        ("en", ("“", "”", "‘", "’"), 'a 5" screen and "quoted"', "a 5” screen and “quoted”"),
+    ],
+)
+def test_markdown_text_gets_the_quotes_plain_text_gets(lang, quotes, written, printed) -> None:
+    """markdown-it's smartquotes pairs quotes; the ones it leaves straight are set as typeset() sets them."""
+    from research_news import markdown
+
+    html = markdown.render(written, lang, 3, quotes)
+    assert html == f"<p>{printed}</p>\n"
+    assert printed == typeset(written, lang, quotes)
+
+
 TEXT = st.lists(st.sampled_from([*"ab é1 0:;!?%'\"«»-/.@", " https://x.org/a?b ", " 10:30 "]), max_size=30).map("".join)
 
 

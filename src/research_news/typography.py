@@ -61,7 +61,9 @@ def typeset(text: str | None, lang: str, quotes: Sequence[str] = DEFAULT_QUOTES)
 def typeset_markdown_tokens(tokens: list, lang: str, quotes: Sequence[str]) -> None:
     """Typeset the ``text`` tokens of markdown-it's inline children in place (not code, not
     URLs of links: those live in attributes, not text tokens). Quotes are markdown-it's own
-    smartquotes' job; this adds the spacing and apostrophes."""
+    smartquotes' job; this adds the spacing and apostrophes, and turns the straight double
+    quotes smartquotes left unpaired (``„Zitat"``, typed with a German opening mark) as
+    :func:`typeset` does plain text."""
     for block in tokens:
         if block.type != "inline" or not block.children:
             continue
@@ -69,7 +71,9 @@ def typeset_markdown_tokens(tokens: list, lang: str, quotes: Sequence[str]) -> N
         for child in block.children:
             if child.type == "text":
                 child.content = _protected(
-                    child.content, lambda piece, before: _spacing(_apostrophes(piece), before, lang), previous
+                    child.content,
+                    lambda piece, before: _spacing(_curly_double(_apostrophes(piece), before, quotes), before, lang),
+                    previous,
                 )
                 previous = child.content[-1:] or previous
             elif child.type in ("softbreak", "hardbreak"):
@@ -105,14 +109,23 @@ def _apostrophes(text: str) -> str:
 
 def _curly(text: str, before: str, quotes: Sequence[str]) -> str:
     """Straight double and single quotes as the language's opening and closing quotes."""
-    opening, closing, inner_opening, inner_closing = quotes
+    text = _curly_double(text, before, quotes)
+    return _by_context(_SINGLE, text, before, quotes[2], quotes[3])
 
-    def pick(found: re.Match, open_: str, close: str) -> str:
+
+def _curly_double(text: str, before: str, quotes: Sequence[str]) -> str:
+    """Straight double quotes as the language's opening and closing quotes."""
+    return _by_context(_DOUBLE, text, before, quotes[0], quotes[1])
+
+
+def _by_context(mark: re.Pattern, text: str, before: str, opening: str, closing: str) -> str:
+    """Each ``mark`` in ``text`` as ``opening`` after a space or an opening bracket, else ``closing``."""
+
+    def pick(found: re.Match) -> str:
         previous = text[found.start() - 1] if found.start() else before
-        return open_ if previous in _OPENERS else close
+        return opening if previous in _OPENERS else closing
 
-    text = _DOUBLE.sub(lambda found: pick(found, opening, closing), text)
-    return _SINGLE.sub(lambda found: pick(found, inner_opening, inner_closing), text)
+    return mark.sub(pick, text)
 
 
 def _spacing(text: str, before: str, lang: str) -> str:

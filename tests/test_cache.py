@@ -294,3 +294,18 @@ def test_two_builds_of_the_same_tree_at_once_both_succeed(tree: Path, tmp_path: 
     reference = build(tree / SLUG, tmp_path / "reference")
     assert files(out / SLUG) == files(reference.out_dir)
     assert build(tree / SLUG, out).up_to_date
+
+
+def test_json_nested_too_deep_in_any_cache_file_is_a_miss(tmp_path: Path) -> None:
+    """A hand-made or damaged file of brackets opened 100,000 deep makes json raise RecursionError, not
+    ValueError: every reader of the cache, the record and the manifest treats it as nothing kept."""
+    from research_news.manifest import MANIFEST_NAME, Manifest
+    from research_news.uptodate import RECORD, read_record
+
+    deep = "[" * 100_000
+    (tmp_path / MANIFEST_NAME).write_text(deep)
+    (tmp_path / RECORD).write_text(deep)
+    (tmp_path / "entry.json").write_text(deep)
+    assert Manifest.read(tmp_path).editions == {}
+    assert read_record(tmp_path) is None
+    assert caching._read_entry(tmp_path / "entry.json") is None

@@ -30,6 +30,7 @@ from ..assemble import BriefView, Edition, FigureView, PartView, QuoteView
 from ..exceptions import Problem
 from ..locate import position_of
 from ..tree import ISSUE_FILE
+from .splice import Replacement, spliced
 
 PX_PER_MM = 96 / 25.4
 STRIP = 2 * PX_PER_MM
@@ -349,6 +350,7 @@ def arrange(
     lay_out: Callable[[Arrangement], L],
     try_out: Callable[[Arrangement, list[BriefView]], LaidOut] | None = None,
     decisions: Decisions | None = None,
+    splice: Callable[[L, list[Page], list[LaidOut], Arrangement], L] | None = None,
 ) -> tuple[L, list[Move]]:
     """The layout of ``edition`` with the smallest holes, and what was moved to get it.
 
@@ -368,6 +370,9 @@ def arrange(
     other briefs left out), a fraction of the whole issue; the chosen arrangement is then laid
     out whole, and kept only if every moved brief is better there too (a layout whose briefs
     depend on what precedes them, a left or right page, would otherwise mislead the trials).
+    With ``splice`` too, the moved briefs' trial pages take the place of their pages in the
+    first layout when they may (render/splice.py), and the issue is not laid out again:
+    ``splice`` makes a layout of the first one's and the pages given.
     """
     first = lay_out(Arrangement())
     holes = find_holes(edition, first.document)
@@ -382,6 +387,7 @@ def arrange(
     tried = list(open_holes)
     best = {hole.brief.id: _score(hole.brief, first.document) for hole in tried}
     trials: list[tuple[Arrangement, LaidOut]] = []
+    sources: dict[str, LaidOut] = {}  # by brief: the trial that set it as chosen
     for candidate in CANDIDATES:
         placements = {hole.item.id: placed for hole in open_holes if (placed := candidate(hole, first.document))}
         if not placements:
@@ -395,6 +401,7 @@ def arrange(
                 if _better(score, best[hole.brief.id]):
                     best[hole.brief.id] = score
                     chosen[hole.item.id] = placements[hole.item.id]
+                    sources[hole.brief.id] = trials[-1][1]
         open_holes = [hole for hole in open_holes if not _closed(hole, chosen, trials[-1], first.document)]
         if not open_holes:
             break
@@ -403,14 +410,53 @@ def arrange(
     if not chosen:
         return first, []
     arrangement = Arrangement(tuple(chosen.items()))
-    same = [laid for moved, laid in trials if not try_out and set(moved.moved) == set(arrangement.moved)]
-    final = cast(L, same[0]) if same else lay_out(arrangement)  # without try_out, the trials are lay_out's
+    moved = [hole for hole in holes if hole.item.id in chosen]
+    final = None
+    if try_out and splice:
+        final = _spliced(edition, first, moved, arrangement, sources, try_out, splice)
+    if final is None:
+        same = [laid for moved_, laid in trials if not try_out and set(moved_.moved) == set(arrangement.moved)]
+        final = cast(L, same[0]) if same else lay_out(arrangement)  # without try_out, the trials are lay_out's
     if len(final.document.pages) > len(first.document.pages):  # the briefs were not independent after all
         return first, []
-    moved = [hole for hole in holes if hole.item.id in chosen]
     if try_out and not all(_better(_score(h.brief, final.document), _score(h.brief, first.document)) for h in moved):
         return first, []  # the trials, laid out apart, did not foresee the whole issue
     return final, [Move(hole, chosen[hole.item.id], blank_area(final.document.pages[hole.page])) for hole in moved]
+
+
+def _spliced(
+    edition: Edition,
+    first: L,
+    moved: list[Hole],
+    arrangement: Arrangement,
+    sources: dict[str, LaidOut],
+    try_out: Callable[[Arrangement, list[BriefView]], LaidOut],
+    splice: Callable[[L, list[Page], list[LaidOut], Arrangement], L],
+) -> L | None:
+    """The first layout with each moved brief's pages from a trial that sets it as ``arrangement`` does
+    (``sources``'s; one more trial lays out together those a kept decision moved), or ``None`` when
+    one of them may not be spliced (render/splice.py says when)."""
+    unset = list({hole.brief.id: hole.brief for hole in moved if hole.brief.id not in sources}.values())
+    if unset:
+        ids = {brief.id for brief in unset}
+        placements = tuple(
+            (hole.item.id, dict(arrangement.moved)[hole.item.id]) for hole in moved if hole.brief.id in ids
+        )
+        trial = try_out(Arrangement(placements), unset)
+        sources = {**sources, **{brief.id: trial for brief in unset}}
+    replacements = []
+    for hole in moved:
+        source = sources[hole.brief.id]
+        others = frozenset(brief.id for brief in edition.briefs if brief.id != hole.brief.id)
+        replacements.append(
+            Replacement(
+                _pages_of(hole.brief, first.document), source.document, _pages_of(hole.brief, source.document), others
+            )
+        )
+    pages = spliced(first.document, replacements)
+    if pages is None:
+        return None
+    return splice(first, pages, list({id(source): source for source in sources.values()}.values()), arrangement)
 
 
 def _closed(hole: Hole, chosen: dict[str, Placement], trial: tuple[Arrangement, LaidOut], first: Document) -> bool:

@@ -146,6 +146,7 @@ def _issue_layout(
         lambda arrangement: _lay_out(edition, ISSUE_TEMPLATE, arrangement, variant),
         lambda arrangement, briefs: _lay_out(_only(edition, briefs), TRIAL_TEMPLATE, arrangement, variant),
         decisions,
+        _spliced,
     )
     if decisions:
         decisions.forget_the_rest()
@@ -343,6 +344,17 @@ def _write(edition: Edition, laid_out: _LaidOut, variant: str | None) -> Rendere
     warnings = refusal_problems(edition, laid_out.fetcher.refused)
     warnings += box_problems(edition, laid_out.boxes | boxes, laid_out.html)
     return RenderedPdf(data, len(laid_out.document.pages), warnings, set(laid_out.fetcher.read))
+
+
+def _spliced(first: _LaidOut, pages: list[Page], trials: list[Any], arrangement: Arrangement) -> _LaidOut:
+    """The first layout of the issue with the pages pagination spliced into it from ``trials`` (which
+    read files and may have been refused some, as the issue laid out again would have)."""
+    fetcher = first.fetcher
+    for trial in trials:
+        fetcher.refused.extend(trial.fetcher.refused)
+        fetcher.read |= trial.fetcher.read
+    boxes = first.boxes.union(*(trial.boxes for trial in trials))
+    return _LaidOut(first.html, first.document.copy(pages), fetcher, boxes, arrangement)
 
 
 def asset_url(image: Image) -> str:

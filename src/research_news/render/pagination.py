@@ -333,16 +333,30 @@ class Move:
     after: float
 
 
-class Decisions(Protocol):
-    """What earlier builds decided for a hole, kept by the caller (render/pdf.py keeps them in the
-    build cache, keyed by the brief's content and the layout): a brief that did not change is not
-    tried again."""
+@dataclass(frozen=True)
+class Decision:
+    """What pagination decided for a brief that left a hole: the hole (its figure or quote ``item``,
+    from the part ``part``, which left the brief's page ``page``, counted from the brief's first
+    page, ``blank`` blank) and where the item went (``None``: where it is written, as nothing else
+    was better)."""
 
-    def known(self, hole: Hole) -> tuple[bool, Placement | None]:
-        """(whether a decision is known for ``hole``, the placement decided: ``None`` for none)."""
+    item: str
+    part: str
+    page: int
+    blank: float
+    placement: Placement | None
+
+
+class Decisions(Protocol):
+    """What earlier builds decided for a brief, kept by the caller (render/pdf.py keeps them in the
+    build cache, keyed by the brief's content and the layout): a brief that did not change is laid
+    out as it was decided, and not tried again."""
+
+    def known(self, brief: BriefView) -> Decision | None:
+        """The decision kept for ``brief``; ``None`` when there is none."""
         ...
 
-    def remember(self, hole: Hole, placement: Placement | None) -> None: ...
+    def remember(self, brief: BriefView, decision: Decision) -> None: ...
 
 
 def arrange(
@@ -363,9 +377,10 @@ def arrange(
     Like a layout editor, a brief's trials stop at the first candidate that closes its hole (the
     page is then at most :data:`HOLE` blank, with no page more): the later candidates are less
     preferred, and the next trial lays out only the briefs still open. Each brief's choice thus
-    depends on that brief alone, so ``decisions`` may keep it for the next build (this assumes, as
-    the trials do, that a left and a right page have the same text area, as in the default layout:
-    a trial does not start a brief on the side the issue does). With
+    depends on that brief alone, so ``decisions`` may keep it for the next build, which lays the
+    brief out that way from the start and tries only the briefs it knows nothing of (this
+    assumes, as the trials do, that a left and a right page have the same text area, as in the
+    default layout: a trial does not start a brief on the side the issue does). With
     ``try_out``, a trial lays out only those briefs (the issue's front and back matter and its
     other briefs left out), a fraction of the whole issue; the chosen arrangement is then laid
     out whole, and kept only if every moved brief is better there too (a layout whose briefs
@@ -374,25 +389,20 @@ def arrange(
     first layout when they may (render/splice.py), and the issue is not laid out again:
     ``splice`` makes a layout of the first one's and the pages given.
     """
-    first = lay_out(Arrangement())
-    holes = find_holes(edition, first.document)
+    known = _known(edition, decisions)
+    start = Arrangement(tuple((kept.item, kept.placement) for kept in known.values() if kept.placement))
+    first = lay_out(start)
+    holes = [hole for hole in find_holes(edition, first.document) if hole.brief.id not in known]
+    open_holes = list(holes)
     chosen: dict[str, Placement] = {}
-    open_holes: list[Hole] = []
-    for hole in holes:
-        known, placement = decisions.known(hole) if decisions else (False, None)
-        if not known:
-            open_holes.append(hole)
-        elif placement is not None:
-            chosen[hole.item.id] = placement
-    tried = list(open_holes)
-    best = {hole.brief.id: _score(hole.brief, first.document) for hole in tried}
+    best = {hole.brief.id: _score(hole.brief, first.document) for hole in holes}
     trials: list[tuple[Arrangement, LaidOut]] = []
     sources: dict[str, LaidOut] = {}  # by brief: the trial that set it as chosen
     for candidate in CANDIDATES:
         placements = {hole.item.id: placed for hole in open_holes if (placed := candidate(hole, first.document))}
         if not placements:
             continue
-        arrangement = Arrangement(tuple(placements.items()))
+        arrangement = Arrangement((*start.moved, *placements.items()))  # with the kept moves
         holed = list({hole.brief.id: hole.brief for hole in open_holes if hole.item.id in placements}.values())
         trials.append((arrangement, try_out(arrangement, holed) if try_out else lay_out(arrangement)))
         for hole in open_holes:
@@ -405,23 +415,89 @@ def arrange(
         open_holes = [hole for hole in open_holes if not _closed(hole, chosen, trials[-1], first.document)]
         if not open_holes:
             break
-    for hole in tried if decisions else ():
-        decisions.remember(hole, chosen.get(hole.item.id))  # type: ignore[union-attr]
-    if not chosen:
-        return first, []
-    arrangement = Arrangement(tuple(chosen.items()))
+    final: L = first
+    moved: list[Hole] = []
+    if chosen:
+        arrangement = Arrangement((*start.moved, *chosen.items()))
+        final, moved = _with_moves(
+            edition, first, holes, arrangement, chosen, trials, sources, lay_out, try_out, splice
+        )
+    moved_ids = {hole.item.id for hole in moved}
+    for hole in holes if decisions else ():
+        placement = chosen[hole.item.id] if hole.item.id in moved_ids else None
+        decisions.remember(hole.brief, _decision(hole, first.document, placement))  # type: ignore[union-attr]
+    return final, _moves(edition, final, known, moved, chosen)
+
+
+def _known(edition: Edition, decisions: Decisions | None) -> dict[str, Decision]:
+    """The decisions kept for the edition's briefs, by brief id (one naming a figure or quote the
+    brief does not have is none)."""
+    known = {}
+    for brief in edition.briefs if decisions else ():
+        kept = decisions.known(brief)  # type: ignore[union-attr]
+        if kept is not None and _item(brief, kept.item) is not None:
+            known[brief.id] = kept
+    return known
+
+
+def _with_moves(
+    edition: Edition,
+    first: L,
+    holes: list[Hole],
+    arrangement: Arrangement,
+    chosen: dict[str, Placement],
+    trials: list[tuple[Arrangement, LaidOut]],
+    sources: dict[str, LaidOut],
+    lay_out: Callable[[Arrangement], L],
+    try_out: Callable[[Arrangement, list[BriefView]], LaidOut] | None,
+    splice: Callable[[L, list[Page], list[LaidOut], Arrangement], L] | None,
+) -> tuple[L, list[Hole]]:
+    """The layout with the trials' choices (spliced in, or laid out whole) and the holes they moved;
+    the first layout and none when the whole issue does not bear them out."""
     moved = [hole for hole in holes if hole.item.id in chosen]
-    final = None
-    if try_out and splice:
-        final = _spliced(edition, first, moved, arrangement, sources, try_out, splice)
+    final = _spliced(edition, first, moved, arrangement, sources, splice) if try_out and splice else None
     if final is None:
-        same = [laid for moved_, laid in trials if not try_out and set(moved_.moved) == set(arrangement.moved)]
+        same = [laid for tried, laid in trials if not try_out and set(tried.moved) == set(arrangement.moved)]
         final = cast(L, same[0]) if same else lay_out(arrangement)  # without try_out, the trials are lay_out's
     if len(final.document.pages) > len(first.document.pages):  # the briefs were not independent after all
         return first, []
     if try_out and not all(_better(_score(h.brief, final.document), _score(h.brief, first.document)) for h in moved):
         return first, []  # the trials, laid out apart, did not foresee the whole issue
-    return final, [Move(hole, chosen[hole.item.id], blank_area(final.document.pages[hole.page])) for hole in moved]
+    return final, moved
+
+
+def _decision(hole: Hole, document: Document, placement: Placement | None) -> Decision:
+    page = hole.page - _pages_of(hole.brief, document)[0]
+    return Decision(hole.item.id, hole.part, page, hole.blank, placement)
+
+
+def _moves(
+    edition: Edition, final: LaidOut, known: dict[str, Decision], moved: list[Hole], chosen: dict[str, Placement]
+) -> list[Move]:
+    """What moved, brief by brief in the issue's order: the trials' moves, and those kept from an
+    earlier build (their hole as it was then, on the brief's page where it is now)."""
+    pages = final.document.pages
+    moves = {hole.brief.id: Move(hole, chosen[hole.item.id], blank_area(pages[hole.page])) for hole in moved}
+    for brief in edition.briefs:
+        kept = known.get(brief.id)
+        if kept is None or kept.placement is None:
+            continue
+        item, at = _item(brief, kept.item), _pages_of(brief, final.document)
+        if item is None or kept.page >= len(at):
+            continue
+        hole = Hole(brief, at[kept.page], kept.blank, item, kept.part)
+        moves[brief.id] = Move(hole, kept.placement, blank_area(pages[hole.page]))
+    return [moves[brief.id] for brief in edition.briefs if brief.id in moves]
+
+
+def _item(brief: BriefView, item_id: str) -> FigureView | QuoteView | None:
+    """The figure or quote of ``brief`` with the id ``item_id``."""
+    for part in brief.parts:
+        items: list[FigureView | QuoteView] = [*part.quotes, *part.figures]
+        for item in items:
+            if item.id == item_id:
+                return item
+    return None
 
 
 def _spliced(
@@ -430,20 +506,10 @@ def _spliced(
     moved: list[Hole],
     arrangement: Arrangement,
     sources: dict[str, LaidOut],
-    try_out: Callable[[Arrangement, list[BriefView]], LaidOut],
     splice: Callable[[L, list[Page], list[LaidOut], Arrangement], L],
 ) -> L | None:
-    """The first layout with each moved brief's pages from a trial that sets it as ``arrangement`` does
-    (``sources``'s; one more trial lays out together those a kept decision moved), or ``None`` when
-    one of them may not be spliced (render/splice.py says when)."""
-    unset = list({hole.brief.id: hole.brief for hole in moved if hole.brief.id not in sources}.values())
-    if unset:
-        ids = {brief.id for brief in unset}
-        placements = tuple(
-            (hole.item.id, dict(arrangement.moved)[hole.item.id]) for hole in moved if hole.brief.id in ids
-        )
-        trial = try_out(Arrangement(placements), unset)
-        sources = {**sources, **{brief.id: trial for brief in unset}}
+    """The first layout with each moved brief's pages from the trial that chose its move, or ``None``
+    when one of them may not be spliced (render/splice.py says when)."""
     replacements = []
     for hole in moved:
         source = sources[hole.brief.id]

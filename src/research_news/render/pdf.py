@@ -40,7 +40,7 @@ from ..uptodate import Digests, files_under, key_of
 from ..urls import Refusal, SafeFetcher, file_url_path, normal_url, svg_references
 from ..write import WriteFailed, write_bytes
 from . import weasyprint_fixes
-from .pagination import Arrangement, Hole, Placement, arrange, move_notes
+from .pagination import Arrangement, Decision, Placement, arrange, move_notes
 from .theme import palette
 
 if TYPE_CHECKING:
@@ -157,12 +157,11 @@ def _issue_layout(
 
 
 class _Decisions:
-    """Pagination's decision for a hole, kept in one file per hole, named by a key of the memo's base,
-    the hole (its figure or quote, how blank it left the page) and the brief's own HTML as a trial lays
-    it out: a brief whose content, layout and code did not change is not tried again, and gets the
-    decision a new trial would make (a brief's choice depends on it alone, see pagination.arrange).
-    A file that cannot be read or is not as written is no decision; one that cannot be written is
-    not kept."""
+    """Pagination's decision for a brief that left a hole, kept in one file per brief, named by a key
+    of the memo's base and the brief's own HTML as a trial lays it out: a brief whose content, layout
+    and code did not change is laid out as decided, and not tried again (a brief's choice depends on
+    it alone, see pagination.arrange). A file that cannot be read or is not as written is no decision;
+    one that cannot be written is not kept."""
 
     def __init__(self, edition: Edition, memo: Memo) -> None:
         self.edition, self.memo = edition, memo
@@ -170,17 +169,16 @@ class _Decisions:
         self.base = key_of(
             memo.base, Digests().of_all(sorted({image.source for image in edition.images} | _svg_named(edition)))
         )
-        self._paths: dict[str, Path] = {}  # by hole: known() and remember() ask for the same one
+        self._paths: dict[str, Path] = {}  # by brief: known() and remember() ask for the same one
 
-    def _path(self, hole: Hole) -> Path:
-        if hole.item.id not in self._paths:
-            html = render_html(_only(self.edition, [hole.brief]), TRIAL_TEMPLATE)
-            key = key_of(self.base, hole.item.id, round(hole.blank, 4), html)
-            self._paths[hole.item.id] = self.memo.folder / f"{key}.json"
-        return self._paths[hole.item.id]
+    def _path(self, brief: BriefView) -> Path:
+        if brief.id not in self._paths:
+            html = render_html(_only(self.edition, [brief]), TRIAL_TEMPLATE)
+            self._paths[brief.id] = self.memo.folder / f"{key_of(self.base, html)}.json"
+        return self._paths[brief.id]
 
     def forget_the_rest(self) -> None:
-        """Remove the decisions this layout did not use: those of holes the content no longer has."""
+        """Remove the decisions this layout did not use: those of briefs the content no longer has."""
         used = set(self._paths.values())
         try:
             for path in self.memo.folder.glob("*.json"):
@@ -189,23 +187,46 @@ class _Decisions:
         except OSError:  # a cache: what is left is only never used
             pass
 
-    def known(self, hole: Hole) -> tuple[bool, Placement | None]:
+    def known(self, brief: BriefView) -> Decision | None:
         if not self.memo.read:
-            return False, None
+            return None
+        path = self._path(brief)
         try:
-            kept = json.loads(self._path(hole).read_text(encoding="utf-8"))
-            placement = kept["placement"]
-            return True, None if placement is None else _placement(placement)
+            return _decision(json.loads(path.read_text(encoding="utf-8")))
+        except FileNotFoundError:
+            return None
         except (OSError, ValueError, KeyError, TypeError, RecursionError):  # RecursionError: "[[[[…" nested deep
-            return False, None
+            return None
 
-    def remember(self, hole: Hole, placement: Placement | None) -> None:
-        data = {"format": 1, "placement": None if placement is None else asdict(placement)}
+    def remember(self, brief: BriefView, decision: Decision) -> None:
+        data = {"format": MEMO_FORMAT, **asdict(decision)}
         try:
             self.memo.folder.mkdir(parents=True, exist_ok=True)
-            write_bytes(self._path(hole), json.dumps(data, sort_keys=True).encode())
+            write_bytes(self._path(brief), json.dumps(data, sort_keys=True).encode())
         except (OSError, WriteFailed):  # a cache: the next build decides again
             pass
+
+
+MEMO_FORMAT = 2
+"""The shape of a kept decision; a file of another shape is no decision."""
+
+
+def _decision(data: Any) -> Decision:
+    """A decision as kept, checked field by field (a ValueError or TypeError for anything else)."""
+    if not isinstance(data, dict) or set(data) != {"format", "item", "part", "page", "blank", "placement"}:
+        raise ValueError("not a decision")
+    item, part, page, blank, placement = (data[key] for key in ("item", "part", "page", "blank", "placement"))
+    if (
+        data["format"] != MEMO_FORMAT
+        or not isinstance(item, str)
+        or not isinstance(part, str)
+        or type(page) is not int
+        or page < 0
+        or type(blank) not in (int, float)
+        or not 0 <= blank <= 1
+    ):
+        raise TypeError("not a decision")
+    return Decision(item, part, page, float(blank), None if placement is None else _placement(placement))
 
 
 def _svg_named(edition: Edition) -> set[Path]:

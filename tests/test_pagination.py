@@ -291,3 +291,40 @@ def test_a_figure_replaced_under_the_same_name_is_tried_again(sample_tree: Path,
     layouts.clear()
     build(issue, tmp_path / "out", only=("pdf",), jobs=1)
     assert min(layouts) < layouts[0]  # a trial, of the brief with the figure: not the decision kept
+
+
+GOOD = {"format": 2, "item": "b-figure-1", "part": "methodology", "page": 1, "blank": 0.19, "placement": None}
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        {"format": 1, "placement": None},  # the shape an older research-news kept, per hole
+        {**GOOD, "format": 3},
+        {**GOOD, "page": -1},
+        {**GOOD, "page": True},
+        {**GOOD, "blank": float("nan")},
+        {**GOOD, "blank": 1.5},
+        {**GOOD, "item": 7},
+        {**GOOD, "placement": {"part": 3}},
+        {**GOOD, "placement": [1, 2]},
+        {**GOOD, "extra": 1},
+        [GOOD],
+    ],
+)
+def test_a_kept_decision_of_another_shape_is_no_decision(data):
+    from research_news.render.pdf import _decision
+
+    with pytest.raises((ValueError, TypeError)):
+        _decision(data)
+
+
+def test_a_kept_decision_reads_back_as_written():
+    from research_news.render.pdf import _decision
+
+    placement = {"part": "key_findings", "blocks": 2, "page_top": True, "width_mm": None}
+    decision = _decision({**GOOD, "placement": placement})
+    assert decision == pagination.Decision(
+        "b-figure-1", "methodology", 1, 0.19, pagination.Placement("key_findings", 2, True)
+    )
+    assert _decision(GOOD).placement is None

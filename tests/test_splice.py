@@ -58,6 +58,8 @@ LAYOUTS_A_TRIAL_CANNOT_STAND_FOR = {
     "numbers-across-the-issue": "body { counter-reset: heading } h1 { counter-increment: heading } .figure__number::after { content: ' ' counter(heading) }",
     # a left page's text area sits elsewhere than a right page's (the trial starts the brief on a right page)
     "mirrored-margins": "@page :left { margin-left: 30mm; margin-right: 10mm }",
+    # the cover's logo fixed: WeasyPrint repeats it on every page, and a trial has no cover
+    "a-fixed-logo": ".cover img { position: fixed; top: 0; left: 0; width: 8mm }",
 }
 
 

@@ -392,6 +392,9 @@ def arrange(
     known = _known(edition, decisions)
     start = Arrangement(tuple((kept.item, kept.placement) for kept in known.values() if kept.placement))
     first = lay_out(start)
+    if known and not _one_text_area(edition, first.document):  # a brief's side may change its pages
+        known, start = {}, Arrangement()
+        first = lay_out(start)
     holes = [hole for hole in find_holes(edition, first.document) if hole.brief.id not in known]
     open_holes = list(holes)
     chosen: dict[str, Placement] = {}
@@ -422,11 +425,24 @@ def arrange(
         final, moved = _with_moves(
             edition, first, holes, arrangement, chosen, trials, sources, lay_out, try_out, splice
         )
-    moved_ids = {hole.item.id for hole in moved}
-    for hole in holes if decisions else ():
-        placement = chosen[hole.item.id] if hole.item.id in moved_ids else None
-        decisions.remember(hole.brief, _decision(hole, first.document, placement))  # type: ignore[union-attr]
-    return final, _moves(edition, final, known, moved, chosen)
+    decided = {hole.brief.id: _decision(hole, first.document, chosen[hole.item.id]) for hole in moved}
+    if decisions and (moved or not chosen):  # not when the whole issue turned the moves down: try again next time
+        for hole in holes:
+            decisions.remember(hole.brief, decided.get(hole.brief.id) or _decision(hole, first.document, None))
+    return final, _moves(edition, final, {**known, **decided})
+
+
+def _one_text_area(edition: Edition, document: Document) -> bool:
+    """Whether every page of a brief has its text area in the same place and of the same size (left
+    and right pages alike): a brief's pages then do not depend on the side it starts on."""
+    ids = {brief.id for brief in edition.briefs}
+    areas = {
+        (box.content_box_x(), box.content_box_y(), box.width, box.height)
+        for page in document.pages
+        if ids & page.anchors.keys()
+        for box in [page._page_box]
+    }
+    return len(areas) <= 1
 
 
 def _known(edition: Edition, decisions: Decisions | None) -> dict[str, Decision]:
@@ -471,23 +487,20 @@ def _decision(hole: Hole, document: Document, placement: Placement | None) -> De
     return Decision(hole.item.id, hole.part, page, hole.blank, placement)
 
 
-def _moves(
-    edition: Edition, final: LaidOut, known: dict[str, Decision], moved: list[Hole], chosen: dict[str, Placement]
-) -> list[Move]:
-    """What moved, brief by brief in the issue's order: the trials' moves, and those kept from an
-    earlier build (their hole as it was then, on the brief's page where it is now)."""
-    pages = final.document.pages
-    moves = {hole.brief.id: Move(hole, chosen[hole.item.id], blank_area(pages[hole.page])) for hole in moved}
+def _moves(edition: Edition, final: LaidOut, decided: dict[str, Decision]) -> list[Move]:
+    """What moved, brief by brief in the issue's order, from the decisions (this build's and those kept
+    from an earlier one alike): each hole as it was, on the brief's page where it is now."""
+    moves = []
     for brief in edition.briefs:
-        kept = known.get(brief.id)
+        kept = decided.get(brief.id)
         if kept is None or kept.placement is None:
             continue
         item, at = _item(brief, kept.item), _pages_of(brief, final.document)
         if item is None or kept.page >= len(at):
             continue
         hole = Hole(brief, at[kept.page], kept.blank, item, kept.part)
-        moves[brief.id] = Move(hole, kept.placement, blank_area(pages[hole.page]))
-    return [moves[brief.id] for brief in edition.briefs if brief.id in moves]
+        moves.append(Move(hole, kept.placement, blank_area(final.document.pages[hole.page])))
+    return moves
 
 
 def _item(brief: BriefView, item_id: str) -> FigureView | QuoteView | None:

@@ -12,9 +12,11 @@ That is only right when the trial set the brief as the issue would have. Each co
 below is checked, and a brief that fails one is not spliced (the caller lays the issue out
 again): the same number of pages, no page shared with another brief, the same page and
 text-area geometry, the same running heads and feet but for the page numbers (a head
-showing the current part would change with a move), and the same characters in the
-brief's text (a layout that numbers figures across the issue, or a "see page 7", would give
-a trial other numbers). The result is tested to be the same bytes as the issue laid out
+showing the current part would change with a move), the same characters, images and colours
+in the brief's pages (a layout that numbers figures across the issue, or a "see page 7",
+would give a trial other numbers; a fixed logo would be missing), and no link from another
+page to an anchor the move carried to another page (its ``target-counter()`` would print
+the old page). The result is tested to be the same bytes as the issue laid out
 again whole (tests/test_splice.py).
 """
 
@@ -49,12 +51,34 @@ def spliced(document: Document, replacements: Iterable[Replacement]) -> list[Pag
     """``document``'s pages with each replacement's trial pages in place of its pages, or ``None``
     when one of them may not be set as the issue would set it (see the module's docstring)."""
     pages = list(document.pages)
+    replacements = list(replacements)
+    moved: set[str] = set()  # anchors the trials put on another of their brief's pages
     for replacement in replacements:
         if not _fits(document, replacement):
             return None
+        moved |= _moved_anchors(document, replacement)
         for at, trial_at in zip(replacement.pages, replacement.trial_pages, strict=True):
             pages[at] = _page(document.pages[at], replacement.trial.pages[trial_at])
+    spliced_in = {at for replacement in replacements for at in replacement.pages}
+    for at, page in enumerate(document.pages):
+        if at not in spliced_in and any(kind == "internal" and target in moved for kind, target, *_ in page.links):
+            return None  # a link elsewhere names a moved anchor: its target-counter() would print another page
     return pages
+
+
+def _moved_anchors(document: Document, replacement: Replacement) -> set[str]:
+    """The anchors of the brief that are on another of its pages in the trial than in the issue."""
+    issue = _anchor_pages([document.pages[at] for at in replacement.pages])
+    trial = _anchor_pages([replacement.trial.pages[at] for at in replacement.trial_pages])
+    return {anchor for anchor in issue.keys() | trial.keys() if issue.get(anchor) != trial.get(anchor)}
+
+
+def _anchor_pages(pages: list[Page]) -> dict[str, int]:
+    found: dict[str, int] = {}
+    for number, page in enumerate(pages):
+        for anchor in page.anchors:
+            found.setdefault(anchor, number)
+    return found
 
 
 def _fits(document: Document, replacement: Replacement) -> bool:
@@ -69,7 +93,7 @@ def _fits(document: Document, replacement: Replacement) -> bool:
         return False
     if any(_furniture(page) != _furniture(other) for page, other in zip(pages, trial, strict=True)):
         return False
-    return _characters(pages) == _characters(trial)
+    return _content(pages) == _content(trial)
 
 
 def _page(issue_page: Page, trial_page: Page) -> Page:
@@ -105,14 +129,26 @@ def _furniture(page: Page) -> Counter[str]:
     )
 
 
-def _characters(pages: list[Page]) -> Counter[str]:
-    """Every character the pages' content (their margin boxes aside) draws, spaces and hyphens aside."""
-    counted: Counter[str] = Counter()
+def _content(pages: list[Page]) -> tuple[Counter[str], Counter[str], set[tuple[object, ...]]]:
+    """What the pages' content (their margin boxes aside) draws, however it is cut into lines and
+    pages: every character (spaces and hyphens aside), every image (by its source: a fixed logo
+    repeated on each page counts), and each element's colours (a style that depends on the element's
+    place among its siblings, such as ``:nth-of-type``, may differ in a trial)."""
+    characters: Counter[str] = Counter()
+    images: Counter[str] = Counter()
+    styles: set[tuple[object, ...]] = set()
     for page in pages:
         for child in page._page_box.children:
-            if not isinstance(child, wboxes.MarginBox):
-                counted.update(IGNORED.sub("", "".join(_texts(child))))
-    return counted
+            if isinstance(child, wboxes.MarginBox):
+                continue
+            characters.update(IGNORED.sub("", "".join(_texts(child))))
+            for box in child.descendants(placeholders=True):
+                element = getattr(box, "element", None)
+                if isinstance(box, wboxes.ReplacedBox):
+                    images[str(element.get("src") if element is not None else box.element_tag)] += 1
+                if element is not None and hasattr(box, "style"):
+                    styles.add((box.element_tag, box.style["color"], box.style["background_color"]))
+    return characters, images, styles
 
 
 def _texts(box: wboxes.Box) -> Iterator[str]:

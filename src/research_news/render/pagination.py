@@ -30,7 +30,7 @@ from ..assemble import BriefView, Edition, FigureView, PartView, QuoteView
 from ..exceptions import Problem
 from ..locate import position_of
 from ..tree import ISSUE_FILE
-from .splice import Replacement, spliced
+from .splice import Replacement, geometry, spliced
 
 PX_PER_MM = 96 / 25.4
 STRIP = 2 * PX_PER_MM
@@ -436,13 +436,7 @@ def _one_text_area(edition: Edition, document: Document) -> bool:
     """Whether every page of a brief has its text area in the same place and of the same size (left
     and right pages alike): a brief's pages then do not depend on the side it starts on."""
     ids = {brief.id for brief in edition.briefs}
-    areas = {
-        (box.content_box_x(), box.content_box_y(), box.width, box.height)
-        for page in document.pages
-        if ids & page.anchors.keys()
-        for box in [page._page_box]
-    }
-    return len(areas) <= 1
+    return len({geometry(page) for page in document.pages if ids & page.anchors.keys()}) <= 1
 
 
 def _known(edition: Edition, decisions: Decisions | None) -> dict[str, Decision]:

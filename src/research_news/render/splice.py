@@ -89,7 +89,7 @@ def _fits(document: Document, replacement: Replacement) -> bool:
         return False
     if any(replacement.others & page.anchors.keys() for page in [*pages, *trial]):
         return False
-    if any(_geometry(page) != _geometry(other) for page, other in zip(pages, trial, strict=True)):
+    if any(geometry(page) != geometry(other) for page, other in zip(pages, trial, strict=True)):
         return False
     if any(_furniture(page) != _furniture(other) for page, other in zip(pages, trial, strict=True)):
         return False
@@ -106,7 +106,7 @@ def _page(issue_page: Page, trial_page: Page) -> Page:
     return Page(box)
 
 
-def _geometry(page: Page) -> tuple[float, ...]:
+def geometry(page: Page) -> tuple[float, ...]:
     """The page's size and its text area's place and size."""
     box = page._page_box
     return (

@@ -102,3 +102,61 @@ def test_weasyprint_still_leaves_element_languages_out_without_the_fix(monkeypat
     monkeypatch.setattr(tags, "_build_box_tree", inspect.unwrap(tags._build_box_tree))
     pdf = HTML(string=LANGUAGE_CASE).write_pdf(pdf_tags=True)
     assert languages_tagged(pdf) == [], "WeasyPrint tags element languages: remove the workaround"
+
+
+# --- an image encoded again for each PDF written from one layout ----------------------------
+
+
+def figure_document(tmp_path):
+    """A layout showing a PNG with an alpha channel (WeasyPrint writes its mask apart) and an opaque one."""
+    from PIL import Image
+
+    Image.new("RGBA", (40, 30), (200, 40, 40, 128)).save(tmp_path / "alpha.png")
+    Image.new("RGB", (40, 30), (20, 90, 160)).save(tmp_path / "opaque.png")
+    html = '<img src="alpha.png"><img src="opaque.png"><p style="break-before: page"><img src="alpha.png"></p>'
+    return HTML(string=html, base_url=str(tmp_path)).render()
+
+
+def encodings(monkeypatch) -> list[int]:
+    """A counter of WeasyPrint's PNG encodings of an image's pixels or mask (one per call)."""
+    from weasyprint.images import RasterImage
+
+    calls: list[int] = []
+    encode = RasterImage._get_png_data
+
+    def counted(pillow_image):
+        calls.append(1)
+        return encode(pillow_image)
+
+    monkeypatch.setattr(RasterImage, "_get_png_data", staticmethod(counted))
+    return calls
+
+
+def test_an_image_is_encoded_once_for_every_pdf_written_from_one_layout(tmp_path, monkeypatch):
+    """The issue and its offprints are written from one layout: the figures are encoded for the first only,
+    and every PDF has the same bytes as WeasyPrint's own code writes."""
+    from weasyprint.images import RasterImage
+
+    weasyprint_fixes.apply()
+    calls = encodings(monkeypatch)
+    document = figure_document(tmp_path)
+    first = document.write_pdf()
+    assert len(calls) == 3  # the alpha image's pixels and mask, the opaque one's pixels
+    again, offprint = document.write_pdf(), document.copy(document.pages[1:]).write_pdf()
+    assert len(calls) == 3, "an image was encoded again"
+    assert again == first
+    monkeypatch.setattr(RasterImage, "get_x_object", inspect.unwrap(RasterImage.get_x_object))
+    own = figure_document(tmp_path)
+    assert (own.write_pdf(), own.copy(own.pages[1:]).write_pdf()) == (first, offprint)
+
+
+def test_weasyprint_still_encodes_an_image_for_each_pdf_without_the_fix(tmp_path, monkeypatch):
+    """Fails once WeasyPrint keeps an image's encoding between PDFs: then remove ``encode_images_once``."""
+    from weasyprint.images import RasterImage
+
+    monkeypatch.setattr(RasterImage, "get_x_object", inspect.unwrap(RasterImage.get_x_object))
+    calls = encodings(monkeypatch)
+    document = figure_document(tmp_path)
+    document.write_pdf()
+    document.write_pdf()
+    assert len(calls) == 6, "WeasyPrint encodes an image once: remove the workaround"

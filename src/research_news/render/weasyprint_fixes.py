@@ -20,6 +20,55 @@ def apply() -> None:
     """Install every workaround (idempotent)."""
     hang_trailing_spaces()
     tag_element_languages()
+    encode_images_once()
+
+
+# --- an image encoded again for each PDF written from one layout ----------------------------
+
+
+def encode_images_once() -> None:
+    """Encode a raster image once per layout, not once per PDF written from it.
+
+    WeasyPrint 70 decodes a PNG figure and encodes it again (its pixels, then its alpha channel
+    apart) each time a PDF that shows it is written, although the result is the same bytes every
+    time. The print edition writes the issue and then each brief's offprint from one layout, so
+    each figure was encoded twice: a fifth of the time spent writing a figure-rich issue. This
+    wraps the image's ``get_x_object`` to keep what it made, by its arguments, on the image, and
+    give each PDF a fresh stream object of those bytes (writing a PDF rewrites its streams'
+    references in place, so two PDFs may not share one).
+    """
+    from weasyprint.images import RasterImage
+
+    original = RasterImage.get_x_object
+    if getattr(original, "encodes_once", False):
+        return
+    if list(inspect.signature(original).parameters) != ["self", "interpolate", "dpi_ratio"]:
+        return
+    RasterImage.get_x_object = _encoding_once(original)
+
+
+def _encoding_once(original: Callable[..., Any]) -> Callable[..., Any]:
+    @functools.wraps(original)
+    def get_x_object(self, interpolate, dpi_ratio):
+        made = self.__dict__.setdefault("_encoded", {})
+        key = (interpolate, dpi_ratio)
+        if key not in made:
+            made[key] = _fresh_stream(original(self, interpolate, dpi_ratio))
+        return _fresh_stream(made[key])
+
+    get_x_object.encodes_once = True  # type: ignore[attr-defined]
+    return get_x_object
+
+
+def _fresh_stream(stream: Any) -> Any:
+    """A new stream object of ``stream``'s data and entries (its mask too), nothing in it shared that a
+    PDF's writing changes."""
+    import pydyf
+
+    extra = pydyf.Dictionary(stream.extra)
+    if isinstance(extra.get("SMask"), pydyf.Stream):
+        extra["SMask"] = _fresh_stream(extra["SMask"])
+    return pydyf.Stream(list(stream.stream), extra, stream.compress)
 
 
 # --- a part in another language is not tagged with it --------------------------------------

@@ -24,8 +24,8 @@ import pytest
 import rispy
 from bibtexparser.middlewares import LatexDecodingMiddleware, SeparateCoAuthors, SplitNameParts
 
-from research_news import citations
-from research_news.site import SiteResult, build_site, collect, render_site, shape
+from research_news import citations, parallel
+from research_news.site import SitePages, SiteResult, build_site, collect, render_site, shape
 from research_news.tree import ISSUE_FILE
 from tests.browser import describe, run_axe, serve
 from tests.conftest import REPO, run_cli
@@ -430,6 +430,58 @@ def test_an_issue_cannot_take_a_name_the_site_uses(tmp_path):
     (tree / "2023-01-data-and-society").rename(tree / "people")
     result = run_cli("site", tree, "--out", tmp_path / "site")
     assert result.exit_code == 1 and "people/issue.yaml:1:1" in result.stderr and "rename" in result.stderr
+
+
+def test_the_pages_made_in_a_worker_are_those_made_here(tmp_path):
+    """With one issue to build, the site's pages are made in the build's worker, from the tree collected
+    again there: the files are those this process makes from what it collected."""
+    out = tmp_path / "site"
+    contents = collect(SAMPLE, out, False, SiteResult(out))
+    here, there = SitePages(SAMPLE, out, False, contents), SitePages(SAMPLE, out, False, contents)
+    here.start(None)
+    with parallel.Workers(1) as pool:
+        there.start(pool)
+        there.finish()
+    assert there.slugs == here.slugs == ["2023-03-advertising-and-democracy", "2023-01-data-and-society"]
+    assert [(page.path, page.data) for page in there.pages] == [(page.path, page.data) for page in here.pages]
+
+
+def site_files(out: Path) -> dict[str, tuple[int, bytes]]:
+    """The site's files (not its cache, which may keep what was rendered), with their times and bytes."""
+    return {
+        str(path): (path.stat().st_mtime_ns, path.read_bytes())
+        for path in out.rglob("*")
+        if path.is_file() and ".research-news-cache" not in path.parts
+    }
+
+
+def test_a_site_template_failing_while_an_issue_builds_leaves_every_file_as_it_was(tmp_path):
+    """One issue to build: its build waits for the pages (made meanwhile in its worker) before it writes,
+    and writes nothing when they fail. The template fails on one brief's title, so the layout (an input
+    of every issue's build) stays the same from one build to the next."""
+    tree = tmp_path / "issues"
+    shutil.copytree(SAMPLE, tree)
+    (tree / "2023-01-data-and-society" / ISSUE_FILE).unlink()  # one issue (its images still used by the other)
+    layout = tree / "layouts" / "mine"
+    (layout / "site").mkdir(parents=True)
+    (layout / "layout.yaml").write_text("name: Mine\n")
+    (layout / "site" / "404.html.j2").write_text(
+        '{% extends "!parent/site/404.html.j2" %}\n{% block main %}\n'
+        '{% if "Broken" in site.issues[0].edition.briefs[0].title %}{{ 1 // 0 }}{% endif %}{{ super() }}\n'
+        "{% endblock %}\n"
+    )
+    publication = tree / "publication.yaml"
+    publication.write_text(publication.read_text().replace("layout: default", "layout: mine"))
+    out = tmp_path / "site"
+    assert build_site(tree, out, jobs=2, pdf_variant=None, search=False).built
+    before = site_files(out)
+    brief = tree / "2023-03-advertising-and-democracy" / "briefs" / "responsible-digital-advertising.yaml"
+    brief.write_text(re.sub(r"(?m)^title: .*$", "title: Broken on purpose", brief.read_text(), count=1))
+    result = run_cli("site", tree, "--out", out, "--jobs", "2", "--pdf-variant", "none", "--no-search")
+    assert result.exit_code == 1
+    assert "layouts/mine/site/404.html.j2:3:1: template error" in result.stderr, result.stderr
+    assert "Traceback" not in result.stderr
+    assert site_files(out) == before
 
 
 def test_a_usage_mistake_exits_2(tmp_path):

@@ -78,6 +78,8 @@ def build(
     pad_to: int | None = None,
     force: bool = False,
     jobs: int | None = None,
+    workers: parallel.Workers | None = None,
+    before_writing: Callable[[], None] | None = None,
     step: Step = _no_progress,
 ) -> BuildResult:
     """Build the requested editions of the issue in ``issue_dir`` into ``out/<slug>/``, and those
@@ -97,7 +99,10 @@ def build(
     The first language's PDF is laid out in this process while ``jobs - 1`` worker processes (``jobs``
     defaults to one per core) render the rest (see parallel.py); ``jobs=1`` renders everything here.
     The files are the same either way.
-    Site workers pass ``jobs=1``: they already keep every core busy.
+    Site workers pass ``jobs=1``: they already keep every core busy. ``workers``, a pool the caller
+    keeps, takes the place of the build's own (the site sends its pages to the same worker);
+    ``before_writing`` is called once everything is rendered, before anything is written: what it
+    raises stops the build with every file as it was.
     """
     started = time.perf_counter()
     chosen = Choices(only, offprints, pdf_variant, attach_pdf, pad_to)
@@ -122,10 +127,12 @@ def build(
     plans = [
         _plan(in_language(content, language), result.out_dir, chosen, cache, step) for language in content.languages
     ]
-    with parallel.Workers(parallel.worker_count(jobs)) as workers:
-        read = set(watched) | _render(plans, result, cache, workers, step)
+    with nullcontext(workers) if workers else parallel.Workers(parallel.worker_count(jobs)) as pool:
+        read = set(watched) | _render(plans, result, cache, pool, step)
     result.warnings = list(dict.fromkeys(result.warnings))  # offprints repeat the issue's warnings
     _stop_if_strict(result.warnings, strict)
+    if before_writing is not None:
+        before_writing()
     with step("Writing files"):
         write_outputs(result.outputs, inside=result.out_dir, editions=result.editions)
     known = set(result.editions) <= caching.CACHED_EDITIONS  # a package's edition: always rendered again

@@ -22,6 +22,7 @@ see build.py); a worker that dies (out of memory) is one plain error.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
@@ -80,9 +81,14 @@ class Workers:
         self._pool: ProcessPoolExecutor | None = None
 
     def submit(self, piece: Piece) -> Future:
+        return self.call(_render, piece)
+
+    def call(self, function: Callable[..., Any], *arguments: Any) -> Future:
+        """Start ``function(*arguments)`` in a worker (a module's function: it travels by name);
+        :func:`result_of` gives what it returned, or raises the user-visible error it raised."""
         if self._pool is None:
             self._pool = ProcessPoolExecutor(max_workers=self.count, mp_context=get_context("spawn"))
-        return self._pool.submit(render_piece, piece)
+        return self._pool.submit(reported, function, *arguments)
 
     def __enter__(self) -> Workers:
         return self
@@ -111,11 +117,11 @@ def result_of(future: Future):
 _EDITIONS: dict[tuple[Path, str], Edition] = {}
 
 
-def render_piece(piece: Piece):
-    """Worker entry point: the pieces rendered as the build's own process would (a Rendered for each), or
-    the error."""
+def reported(function: Callable[..., Any], *arguments: Any) -> Any:
+    """(In a worker) what ``function(*arguments)`` returns, or the user-visible error it raised, as data
+    that :func:`result_of` raises again in the parent."""
     try:
-        return _render(piece)
+        return function(*arguments)
     except ContentError as error:
         return _Failed(ContentError, problems=error.problems)
     except ResearchNewsError as error:
@@ -123,6 +129,7 @@ def render_piece(piece: Piece):
 
 
 def _render(piece: Piece):
+    """The pieces rendered as the build's own process would: a Rendered for each."""
     from . import editions as registry
     from .assemble import assemble
     from .translations import in_language

@@ -8,7 +8,9 @@ The pipeline, like a build's: collect → check → shape → render → build i
 - **shape**: the issues in series order, each brief with its page, its citation, its people and
   themes, prev/next links (:class:`Site`); templates only loop over it.
 - **render**: the pages (layout's ``site/`` templates, falling back to ``web/`` for the brief and
-  the issue), feeds, sitemap and citation files, in memory: a layout mistake stops here too.
+  the issue), feeds, sitemap and citation files, in memory: a layout mistake stops here too. When
+  a single issue is to be built, this happens in the worker process that renders its HTML
+  editions, while this process lays its PDF out (see :func:`build_issues`).
 - **build issues**: :func:`research_news.build.build` per issue (print PDF, web edition,
   offprints, cut from the PDF's layout) into ``<out>/<slug>/``, in a process pool (``jobs``; each
   worker builds its issue in its own process); each worker also makes its issue's cover thumbnail and its briefs' share
@@ -45,7 +47,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
@@ -58,7 +60,7 @@ from jinja2 import Environment, pass_context
 from markupsafe import Markup
 
 from . import cache as caching
-from . import citations, feeds, series
+from . import citations, feeds, parallel, series
 from .assemble import BriefView, Edition, assemble
 from .build import build as build_issue
 from .build import write_outputs
@@ -285,16 +287,14 @@ def build_site(
         root = _tree_root(source)
         result = SiteResult(out)
         contents = collect(root, out, skip_broken, result)
-    with step("Shaping the site"):
-        site = shape(contents)
-        pages = render_site(site, out)
-    with step(f"Building {counted(len(contents), 'issue')}"):
-        images = build_issues(contents, out, jobs, pdf_variant, result, force=force)
+    with step(f"Building {counted(len(contents), 'issue')} and the site's pages"):
+        site_pages = SitePages(root, out, skip_broken, contents)
+        images = build_issues(contents, out, jobs, pdf_variant, result, force=force, meanwhile=site_pages)
     with step("Writing the site"):
-        outputs = pages + [Output(out / path, data, edition="site") for path, data in images.items()]
+        outputs = site_pages.pages + [Output(out / path, data, edition="site") for path, data in images.items()]
         result.written = write_outputs(outputs, inside=out, editions=["site"], skip_identical=not force)
         result.files = len(outputs)
-        result.issues = [issue.slug for issue in site.issues]
+        result.issues = site_pages.slugs
         result.removed = remove_old_issues(out, result.issues)
     if search:
         with step("Indexing the briefs for search"):
@@ -830,13 +830,19 @@ def build_issues(
     result: SiteResult,
     *,
     force: bool = False,
+    meanwhile: SitePages,
 ) -> dict[str, bytes]:
-    """Build every issue into ``out/<slug>/`` (``jobs`` at a time); the images they made, by site path.
+    """Build every issue into ``out/<slug>/`` (``jobs`` at a time), and the site's pages ``meanwhile``;
+    the images the issues made, by site path.
 
     An issue whose build is up to date and whose images are in the cache is not built at all: it is
     checked here, so a site with nothing changed starts no process. Several issues to build are built
-    in processes, each building its issue alone (the processes already keep every core busy); a
-    single one is built here, its translations and HTML editions in parallel (build.py).
+    in processes, each building its issue alone (the processes already keep every core busy), after
+    this process has made the site's pages. A single one is built here, its translations and HTML
+    editions in parallel (build.py), and the site's pages meanwhile in the build's worker, which
+    is otherwise mostly idle; the build waits for them before it writes. With one process
+    (``jobs=1``) everything is made here, the pages first. Either way a mistake in the site's
+    templates stops the site before any issue's files are written.
     """
     done: list[IssueBuilt] = []
     pending: list[Path] = []
@@ -847,14 +853,20 @@ def build_issues(
             pending.append(content.issue_dir)
         else:
             done.append(reused)
-    workers = max(1, min(jobs or os.cpu_count() or 1, len(pending)))
+    cores = jobs or os.cpu_count() or 1
+    workers = max(1, min(cores, len(pending)))
     if workers == 1:
-        done += [build_one(folder, out, pdf_variant, force, jobs) for folder in pending]
+        # The build's worker (its HTML editions) makes the pages too: one process started, not two.
+        with parallel.Workers(parallel.worker_count(jobs) if pending else 0) as pool:
+            meanwhile.start(pool if pool.count else None)
+            with contextlib.suppress(_PagesFailed):  # the build stopped before writing: finish() says why
+                done += [build_one(folder, out, pdf_variant, force, jobs, pool, meanwhile.ready) for folder in pending]
+            meanwhile.finish()
     else:
-        # spawn, not fork: the parent runs the progress spinner's thread (see parallel.py)
-        count = len(pending)
+        meanwhile.start(None)  # first: a layout mistake in the site's templates stops it before any issue is written
         try:
             with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn")) as pool:
+                count = len(pending)
                 done += pool.map(build_one, pending, [out] * count, [pdf_variant] * count, [force] * count, [1] * count)
         except BrokenProcessPool:
             raise ResearchNewsError(
@@ -863,6 +875,61 @@ def build_issues(
             ) from None
     order = {content.issue_dir: index for index, content in enumerate(contents)}
     return _gathered(sorted(done, key=lambda built: order[built.issue_dir]), result)  # series order
+
+
+class SitePages:
+    """The site's own pages (shape, then render), made while the issues build: here, or in a process of
+    its own (``start(pool)``), which collects the tree again as :func:`collect` did here (content does
+    not travel between processes: its models are made per layout) and sends the files back."""
+
+    def __init__(self, root: Path, out: Path, skip_broken: bool, contents: list[Content]) -> None:
+        self.root, self.out, self.skip_broken, self.contents = root, out, skip_broken, contents
+        self.slugs: list[str] = []  # the issues, newest first
+        self.pages: list[Output] = []
+        self._future: Future | None = None
+        self._error: ResearchNewsError | None = None
+
+    def start(self, pool: parallel.Workers | None) -> None:
+        """Make the pages here (``pool`` is ``None``), or start making them in ``pool``."""
+        if pool is None:
+            self.slugs, self.pages = pages_of(self.contents, self.out)
+        else:
+            self._future = pool.call(pages_of_tree, self.root, self.out, self.skip_broken)
+
+    def finish(self) -> None:
+        """Wait for the pages started in a pool; raise the error that stopped them."""
+        if self._future is not None:
+            future, self._future = self._future, None
+            try:
+                self.slugs, self.pages = parallel.result_of(future)
+            except ResearchNewsError as error:
+                self._error = error
+        if self._error is not None:
+            raise self._error
+
+    def ready(self) -> None:
+        """An issue's build is about to write its files: wait for the pages, and stop the build (with
+        :class:`_PagesFailed`, which no build words as its own) if they failed: a layout mistake in the
+        site's templates leaves every file as it was."""
+        try:
+            self.finish()
+        except ResearchNewsError:
+            raise _PagesFailed() from None
+
+
+class _PagesFailed(Exception):
+    """The site's pages failed while an issue was building (:meth:`SitePages.finish` says why)."""
+
+
+def pages_of(contents: list[Content], out: Path) -> tuple[list[str], list[Output]]:
+    """The issues' slugs, newest first, and every page and file of the site of ``contents``."""
+    site = shape(contents)
+    return [issue.slug for issue in site.issues], render_site(site, out)
+
+
+def pages_of_tree(root: Path, out: Path, skip_broken: bool) -> tuple[list[str], list[Output]]:
+    """(In a worker process) :func:`pages_of` the tree's issues, collected as :func:`build_site` does."""
+    return pages_of(collect(root, out, skip_broken, SiteResult(out)), out)
 
 
 def _gathered(done: list[IssueBuilt], result: SiteResult) -> dict[str, bytes]:
@@ -934,16 +1001,30 @@ def _build_record_digest(cache: caching.Cache) -> str | None:
 
 
 def build_one(
-    issue_dir: Path, out: Path, pdf_variant: str | None, force: bool = False, jobs: int | None = None
+    issue_dir: Path,
+    out: Path,
+    pdf_variant: str | None,
+    force: bool = False,
+    jobs: int | None = None,
+    workers: parallel.Workers | None = None,
+    before_writing: Callable[[], None] | None = None,
 ) -> IssueBuilt:
-    """Build one issue for the site (in a worker process): its print PDF, web edition and offprints,
-    its cover thumbnail and its briefs' share cards, each image from the cache when its inputs are
-    unchanged. A user-visible error comes back as data (an exception would have to survive pickling
-    between processes)."""
+    """Build one issue for the site (in a worker process, or here with the ``workers`` given): its print
+    PDF, web edition and offprints, its cover thumbnail and its briefs' share cards, each image from the
+    cache when its inputs are unchanged. A user-visible error comes back as data (an exception would
+    have to survive pickling between processes). ``before_writing``: see build.build."""
     built = IssueBuilt(issue_dir)
     try:
         result = build_issue(
-            issue_dir, out, only=ISSUE_EDITIONS, offprints=True, pdf_variant=pdf_variant, force=force, jobs=jobs
+            issue_dir,
+            out,
+            only=ISSUE_EDITIONS,
+            offprints=True,
+            pdf_variant=pdf_variant,
+            force=force,
+            jobs=jobs,
+            workers=workers,
+            before_writing=before_writing,
         )
         built.slug = result.out_dir.name
         built.files = len(result.outputs)

@@ -204,6 +204,8 @@ def defined_footnotes(texts: Iterable[str]) -> list[str]:
     """The labels of the footnotes defined in ``texts`` (``[^label]: …``), in order."""
     labels: dict[str, None] = {}
     for text in texts:
+        if "[^" not in text:  # no definition can be in it: not worth a parse (most fields of most briefs)
+            continue
         env: dict = {}
         for token in _scanner().parse(text, env):
             if token.type == "footnote_reference_open":

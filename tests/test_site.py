@@ -484,6 +484,19 @@ def test_a_site_template_failing_while_an_issue_builds_leaves_every_file_as_it_w
     assert site_files(out) == before
 
 
+def test_pagefind_runs_as_its_binary_or_else_as_its_module(monkeypatch):
+    """pagefind[bin]'s binary is run directly (no Python start-up first); without it, ``python -m pagefind``."""
+    import os
+    import sys
+
+    from research_news.site import _pagefind
+
+    command = _pagefind()
+    assert len(command) == 1 and Path(command[0]).name.startswith("pagefind") and os.access(command[0], os.X_OK)
+    monkeypatch.setitem(sys.modules, "pagefind_bin", None)  # as if not installed: importing it fails
+    assert _pagefind() == [sys.executable, "-m", "pagefind"]
+
+
 def test_a_usage_mistake_exits_2(tmp_path):
     assert run_cli("site", SAMPLE, "--out", tmp_path, "--jobs", "0").exit_code == 2
 

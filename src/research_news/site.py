@@ -1164,6 +1164,17 @@ def _search_record(out: Path) -> str | None:
     return record.get("pages") if record else None
 
 
+def _pagefind() -> list[str]:
+    """The command that runs Pagefind: the binary ``pagefind[bin]`` ships, run directly (``python -m
+    pagefind`` would start Python first, to run the same binary), else the module, which finds one."""
+    try:
+        from pagefind_bin import get_executable  # type: ignore[import-untyped]
+
+        return [str(get_executable())]
+    except (ImportError, OSError):  # no pagefind_bin, or no binary in it (FileNotFoundError)
+        return [sys.executable, "-m", "pagefind"]
+
+
 def _run_pagefind(out: Path) -> None:
     if importlib.util.find_spec("pagefind") is None:
         raise ResearchNewsError(
@@ -1173,7 +1184,7 @@ def _run_pagefind(out: Path) -> None:
     fresh, old = out / ".pagefind-new", out / ".pagefind-old"
     for leftover in (fresh, old):
         shutil.rmtree(leftover, ignore_errors=True)
-    command = [sys.executable, "-m", "pagefind", "--site", str(out), "--output-path", str(fresh), "--silent"]
+    command = [*_pagefind(), "--site", str(out), "--output-path", str(fresh), "--silent"]
     try:
         ran = subprocess.run(command, capture_output=True, text=True, check=False, timeout=600)
     except (OSError, subprocess.TimeoutExpired) as error:

@@ -158,3 +158,56 @@ def test_search_is_indexed_again_only_when_the_pages_changed(place):
     assert again.written == 1 and not again.indexed and "edited by hand" not in page.read_text()
     shutil.rmtree(out / "pagefind")
     assert build(place).indexed and index.is_file()
+
+
+@pytest.fixture
+def collected(monkeypatch) -> list[Path]:
+    """The trees the site checked issue by issue (a site answered from its record checks none)."""
+    from research_news import site
+
+    calls: list[Path] = []
+    collect = site.collect
+
+    def counted(root, *args, **kwargs):
+        calls.append(root)
+        return collect(root, *args, **kwargs)
+
+    monkeypatch.setattr(site, "collect", counted)
+    return calls
+
+
+def test_nothing_changed_is_answered_from_the_record_as_a_full_check_would(place, collected, monkeypatch):
+    """Not one issue read or checked, and the same result: issues, files, warnings."""
+    from research_news import site
+
+    fast = build(place)
+    assert fast.up_to_date and collected == []
+    monkeypatch.setattr(site, "unchanged_site", lambda *args: None)
+    full = build(place)
+    assert full.up_to_date and len(collected) == 1
+    for name in ("issues", "reused", "files", "issue_files", "images_reused", "searchable", "warnings"):
+        assert getattr(fast, name) == getattr(full, name), name
+    assert fast.warnings  # the sample has notes and warnings: they are said again
+
+
+def test_the_record_answers_only_for_the_same_options_and_working_folder(place, collected, monkeypatch, tmp_path):
+    assert build(place, search=False).up_to_date and len(collected) == 1  # another option: checked in full
+    assert build(place, search=False).up_to_date and len(collected) == 1  # recorded for it: answered
+    monkeypatch.chdir(tmp_path)  # the warnings name files relative to the working folder: checked in full
+    assert build(place, search=False).up_to_date and len(collected) == 2
+
+
+def test_content_changed_while_the_site_was_built_is_not_recorded(place, collected, monkeypatch):
+    """The pages are made from the YAML as checked; an issue's build reads it again. When they differ
+    (an edit while the site was built), the record is not written, so the next site checks in full."""
+    from research_news import site
+
+    record = place / "out" / ".research-news-cache" / "site.json"
+    record.unlink()
+    checked = site._digests_of_documents
+    monkeypatch.setattr(site, "_digests_of_documents", lambda contents: dict.fromkeys(checked(contents), "edited"))
+    build(place)
+    assert not record.exists()
+    monkeypatch.setattr(site, "_digests_of_documents", checked)
+    assert build(place).up_to_date and record.exists() and len(collected) == 2
+    assert build(place).up_to_date and len(collected) == 2

@@ -60,7 +60,7 @@ from jinja2 import Environment, pass_context
 from markupsafe import Markup
 
 from . import cache as caching
-from . import citations, feeds, parallel, series
+from . import citations, feeds, parallel, series, uptodate
 from .assemble import BriefView, Edition, assemble
 from .build import build as build_issue
 from .build import write_outputs
@@ -285,8 +285,14 @@ def build_site(
     started = time.perf_counter()
     with step("Checking every issue"):
         root = _tree_root(source)
-        result = SiteResult(out)
-        contents = collect(root, out, skip_broken, result)
+        known = None if force else unchanged_site(root, out, pdf_variant, search)
+        if known is None:
+            result = SiteResult(out)
+            contents = collect(root, out, skip_broken, result)
+            collected = _digests_of_documents(contents)
+    if known is not None:
+        known.seconds = time.perf_counter() - started
+        return known
     with step(f"Building {counted(len(contents), 'issue')} and the site's pages"):
         site_pages = SitePages(root, out, skip_broken, contents)
         images = build_issues(contents, out, jobs, pdf_variant, result, force=force, meanwhile=site_pages)
@@ -301,6 +307,7 @@ def build_site(
             result.indexed = index_search(out, force=force)
         result.searchable = True
     result.warnings = list(dict.fromkeys(result.warnings))
+    _save_site_record(root, out, pdf_variant, search, contents, collected, outputs, result)
     result.seconds = time.perf_counter() - started
     return result
 
@@ -323,6 +330,139 @@ def _tree_root(source: Path) -> Path:
             ]
         )
     return root
+
+
+# --- nothing changed? -------------------------------------------------------------------------
+
+SITE_RECORD = "site.json"
+"""In the site's cache folder: what the last site build was made from and what it wrote."""
+
+
+def unchanged_site(root: Path, out: Path, pdf_variant: str | None, search: bool) -> SiteResult | None:
+    """The last site build's result, replayed, when nothing it was made from changed since; ``None``
+    when a full build must decide (anything unreadable, of another format or different).
+
+    The site's pages are made from its issues' content and layout, which each issue's build record
+    covers whole (uptodate.py: every file the build read, the layout's files, what the content check
+    probed, the code, the installed packages). So nothing changed when the code, the options, the
+    working folder and the tree's issue folders are those recorded; every issue's build is up to
+    date, with the record the site recorded (the one its pages were made after) and the same
+    cover and share cards; every file the site wrote still holds its bytes; and Pagefind's index
+    is that of the pages. Then not one issue is read, checked or assembled.
+    """
+    record = _read_record(out / caching.CACHE_FOLDER / SITE_RECORD)
+    try:
+        if record is None:  # first: a site never built gets no cache folder from this check
+            return None
+        code = uptodate.remembered_code(out / caching.CACHE_FOLDER)
+        if record["arguments"] != _site_arguments(root, out, pdf_variant, search, code):
+            return None
+        if record["folders"] != sorted(str(folder) for folder in issue_folders(root, out)):
+            return None
+        digests = caching.Digests()  # one for every issue: the layout's files are read once
+        for folder, build, images in record["issues"]:
+            issue_dir = Path(folder)
+            if (
+                uptodate.unchanged(
+                    issue_dir,
+                    out,
+                    only=ISSUE_EDITIONS,
+                    offprints=True,
+                    pdf_variant=pdf_variant,
+                    replaced={SITE_PAGE},
+                    digests=digests,
+                    code=code,
+                )
+                is None
+            ):
+                return None
+            cache_folder = uptodate.cache_folder(out / issue_dir.resolve().name)
+            if [_digest(cache_folder / uptodate.RECORD), _digest(cache_folder / IMAGES_RECORD)] != [build, images]:
+                return None
+        if any(_digest(out / relative) != digest for relative, digest in record["outputs"].items()):
+            return None
+        if search and not _index_current(out):
+            return None
+        return SiteResult(
+            out,
+            issues=list(record["slugs"]),
+            warnings=[uptodate.problem_from_json(problem) for problem in record["warnings"]],
+            files=int(record["files"]),
+            issue_files=int(record["issue_files"]),
+            searchable=search,
+            reused=list(record["series"]),
+            images_reused=int(record["images"]),
+        )
+    except (KeyError, TypeError, ValueError, AttributeError, OSError):
+        return None
+
+
+def _site_arguments(root: Path, out: Path, pdf_variant: str | None, search: bool, code: str) -> str:
+    """The key of what a site build depends on besides its issues: the code, the options, where it runs."""
+    return caching.key_of(code, pdf_variant, search, str(root.resolve()), str(out.resolve()), os.getcwd())
+
+
+def _digest(path: Path) -> str | None:
+    try:
+        return hashlib.sha256(path.read_bytes()).hexdigest()
+    except OSError:
+        return None
+
+
+def _output_digest(output: Output) -> str | None:
+    """The SHA-256 of what ``output`` wrote: its bytes, or the file it is a copy of (a layout's font)."""
+    if output.data is not None:
+        return hashlib.sha256(output.data).hexdigest()
+    return _digest(output.copy_of) if output.copy_of else None
+
+
+def _digests_of_documents(contents: list[Content]) -> dict[str, str | None]:
+    """The SHA-256 of every YAML file of ``contents``, as checked: what the pages are made from."""
+    return {str(path): _digest(path) for content in contents for path in content.documents}
+
+
+def _save_site_record(
+    root: Path,
+    out: Path,
+    pdf_variant: str | None,
+    search: bool,
+    contents: list[Content],
+    collected: dict[str, str | None],
+    outputs: list[Output],
+    result: SiteResult,
+) -> None:
+    """Record what this site build was made from and wrote, for :func:`unchanged_site`; not when it left
+    an issue out, nor when an issue's build read its YAML files other than as they were checked (they
+    changed while the site was built: its pages may be of the older content)."""
+    if result.left_out:
+        return
+    issues = []
+    for content in contents:
+        cache_folder = uptodate.cache_folder(out / content.issue_dir.resolve().name)
+        build = uptodate.read_record(cache_folder)
+        read = build.get("read", {}) if build else {}
+        if not isinstance(read, dict) or any(read.get(str(path)) != collected[str(path)] for path in content.documents):
+            return
+        issues.append(
+            [str(content.issue_dir), _digest(cache_folder / uptodate.RECORD), _digest(cache_folder / IMAGES_RECORD)]
+        )
+    _save_record(
+        out / caching.CACHE_FOLDER / SITE_RECORD,
+        {
+            "arguments": _site_arguments(
+                root, out, pdf_variant, search, uptodate.remembered_code(out / caching.CACHE_FOLDER)
+            ),
+            "folders": sorted(str(content.issue_dir) for content in contents),
+            "issues": issues,
+            "outputs": {output.path.relative_to(out).as_posix(): _output_digest(output) for output in outputs},
+            "warnings": [uptodate.problem_to_json(problem) for problem in result.warnings],
+            "slugs": result.issues,
+            "series": [content.issue_dir.resolve().name for content in contents],
+            "files": result.files,
+            "issue_files": result.issue_files,
+            "images": len(result.images_rendered) + result.images_reused,
+        },
+    )
 
 
 # --- collect and check --------------------------------------------------------------------
@@ -1131,11 +1271,16 @@ def index_search(out: Path, force: bool = False) -> bool:
     fragment stays behind), unless the pages are those it indexed last time (and ``force`` is not
     set); return whether it ran."""
     pages = _indexed_pages_key(out)
-    if not force and _search_record(out) == pages and (out / PAGEFIND / "pagefind.js").is_file():
+    if not force and _index_current(out, pages):
         return False
     _run_pagefind(out)
     _save_record(out / caching.CACHE_FOLDER / SEARCH_RECORD, {"pages": pages})
     return True
+
+
+def _index_current(out: Path, pages: str | None = None) -> bool:
+    """Whether Pagefind's index is there and made of the pages the site now has (``pages``: their key)."""
+    return _search_record(out) == (pages or _indexed_pages_key(out)) and (out / PAGEFIND / "pagefind.js").is_file()
 
 
 SEARCH_RECORD = "search.json"

@@ -107,7 +107,7 @@ def remembered_code(folder: Path) -> str:
     packages (:func:`installed_packages`, which the libraries' versions are part of) differ in size or
     time from when it was last hashed; remembered in ``folder`` (a cache folder). Hashing every file
     takes longer than the whole up-to-date check."""
-    stats = key_of(__version__, FORMAT, [[str(path), _stat(path)] for path in _package_files()], installed_packages())
+    stats = key_of(__version__, FORMAT, _package_stats(), installed_packages())
     memo = folder / CODE_MEMO
     try:
         known = json.loads(memo.read_bytes())
@@ -124,6 +124,13 @@ def remembered_code(folder: Path) -> str:
     except (OSError, WriteFailed):  # an unwritten memo is only a slower next build
         pass
     return code
+
+
+@functools.cache
+def _package_stats() -> list[list[object]]:
+    """The path, size and time of each of research-news' files: what :func:`remembered_code` compares
+    with its memo. Once per process, like :func:`code_fingerprint` itself (a site checks one memo per issue)."""
+    return [[str(path), _stat(path)] for path in _package_files()]
 
 
 @functools.cache
@@ -401,21 +408,27 @@ def unchanged(
     attach_pdf: bool = False,
     pad_to: int | None = None,
     strict: bool = False,
+    replaced: Collection[str] = (),
+    digests: Digests | None = None,
+    code: str | None = None,
 ) -> Unchanged | None:
     """The build of ``issue_dir`` into ``out/<slug>/`` with these options, when the last one had them and
     nothing it depends on changed since (see the module's docstring); ``None`` when a full build must
-    decide. With ``strict``, the recorded warnings are errors, as in a full build."""
+    decide. With ``strict``, the recorded warnings are errors, as in a full build. ``replaced`` names
+    outputs the caller rewrites after the build (see :func:`up_to_date`); ``digests`` may be shared
+    by the checks of several issues (the site's), so that the files they share are read once, and
+    ``code`` the code's fingerprint (the site remembers it in its own cache folder, not in each issue's)."""
     try:
         out_dir = out / issue_dir.resolve().name
         folder = cache_folder(out_dir)
         record = read_record(folder)
-        digests = Digests()
+        digests = digests or Digests()
         if record is None or not inputs_unchanged(record["inputs"], issue_dir, digests):
             return None
-        arguments = build_arguments(only, offprints, pdf_variant, attach_pdf, pad_to, remembered_code(folder))
+        arguments = build_arguments(only, offprints, pdf_variant, attach_pdf, pad_to, code or remembered_code(folder))
         layout_folders = [Path(folder) for folder in record["layout"]]
         watched = watched_files(issue_dir, layout_folders, out_dir)
-        found = up_to_date(record, out_dir, digests, arguments, layout_folders, watched)
+        found = up_to_date(record, out_dir, digests, arguments, layout_folders, watched, replaced)
         if found is None:
             return None
         checked = [problem_from_json(problem) for problem in record["inputs"]["checked"]]

@@ -13,7 +13,7 @@ import pytest
 
 from research_news import parallel
 from research_news.build import build
-from research_news.exceptions import ContentError
+from research_news.exceptions import ContentError, ResearchNewsError
 from research_news.layout import BUILTIN_LAYOUTS
 from research_news.validate import load_content
 
@@ -172,3 +172,20 @@ def test_html_editions_alone_start_no_worker(minimal_issue: Path, tmp_path: Path
     than the web and email editions it would render."""
     build(minimal_issue, tmp_path / "out", only=("web", "email"), jobs=2)
     assert sent == []
+
+
+def test_a_worker_that_died_is_one_plain_error_whenever_work_is_sent() -> None:
+    """Killed (out of memory, say) before or while it works: the next piece sent, and the one it held,
+    are the same user-visible error, never a traceback."""
+    import os
+    import signal
+
+    with parallel.Workers(1) as workers:
+        running = workers.call(os.getpid)  # starts the worker
+        parallel.result_of(running)
+        pid = next(iter(workers._pool._processes))  # type: ignore[union-attr]
+        os.kill(pid, signal.SIGKILL)
+        with pytest.raises(ResearchNewsError, match="stopped without a word"):
+            parallel.result_of(workers.call(os.getpid))
+        with pytest.raises(ResearchNewsError, match="stopped without a word"):
+            workers.call(os.getpid)

@@ -485,7 +485,8 @@ def test_a_site_template_failing_while_an_issue_builds_leaves_every_file_as_it_w
 
 
 def test_pagefind_runs_as_its_binary_or_else_as_its_module(monkeypatch):
-    """pagefind[bin]'s binary is run directly (no Python start-up first); without it, ``python -m pagefind``."""
+    """Pagefind's binary is run directly (no Python start-up first), found as Pagefind finds it; without
+    Pagefind's module, ``python -m pagefind`` says what is missing."""
     import os
     import sys
 
@@ -493,7 +494,10 @@ def test_pagefind_runs_as_its_binary_or_else_as_its_module(monkeypatch):
 
     command = _pagefind()
     assert len(command) == 1 and Path(command[0]).name.startswith("pagefind") and os.access(command[0], os.X_OK)
-    monkeypatch.setitem(sys.modules, "pagefind_bin", None)  # as if not installed: importing it fails
+    monkeypatch.setenv("PAGEFIND_BINARY_PATH", "/opt/pagefind/pagefind")  # Pagefind's own setting comes first
+    assert _pagefind() == ["/opt/pagefind/pagefind"]
+    monkeypatch.delenv("PAGEFIND_BINARY_PATH")
+    monkeypatch.setitem(sys.modules, "pagefind.service", None)  # as if not installed: importing it fails
     assert _pagefind() == [sys.executable, "-m", "pagefind"]
 
 

@@ -88,7 +88,10 @@ class Workers:
         :func:`result_of` gives what it returned, or raises the user-visible error it raised."""
         if self._pool is None:
             self._pool = ProcessPoolExecutor(max_workers=self.count, mp_context=get_context("spawn"))
-        return self._pool.submit(reported, function, *arguments)
+        try:
+            return self._pool.submit(reported, function, *arguments)
+        except BrokenProcessPool:  # a worker died before (out of memory?): the same one plain error
+            raise _stopped() from None
 
     def __enter__(self) -> Workers:
         return self
@@ -103,13 +106,17 @@ def result_of(future: Future):
     try:
         got = future.result()
     except BrokenProcessPool:
-        raise ResearchNewsError(
-            "a process rendering the editions stopped without a word (out of memory?); "
-            "run again with --jobs 1 to render everything in one process; nothing was written"
-        ) from None
+        raise _stopped() from None
     if isinstance(got, _Failed):
         raise got.error()
     return got
+
+
+def _stopped() -> ResearchNewsError:
+    return ResearchNewsError(
+        "a process rendering the editions stopped without a word (out of memory?); "
+        "run again with --jobs 1 to render everything in one process; nothing was written"
+    )
 
 
 # --- in the worker ------------------------------------------------------------------------

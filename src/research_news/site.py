@@ -1310,14 +1310,16 @@ def _search_record(out: Path) -> str | None:
 
 
 def _pagefind() -> list[str]:
-    """The command that runs Pagefind: the binary ``pagefind[bin]`` ships, run directly (``python -m
-    pagefind`` would start Python first, to run the same binary), else the module, which finds one."""
+    """The command that runs Pagefind: its binary, found as Pagefind finds it (``PAGEFIND_BINARY_PATH``,
+    then the extended build, then ``pagefind[bin]``'s, then one on ``PATH``), run directly (``python -m
+    pagefind`` would start Python first, to run the same binary); else the module, which says what is missing."""
     try:
-        from pagefind_bin import get_executable  # type: ignore[import-untyped]
+        from pagefind.service import get_executable
 
-        return [str(get_executable())]
-    except (ImportError, OSError):  # no pagefind_bin, or no binary in it (FileNotFoundError)
-        return [sys.executable, "-m", "pagefind"]
+        found = get_executable()
+    except (ImportError, OSError):  # no pagefind, or a binary package without its binary (FileNotFoundError)
+        found = None
+    return [str(found)] if found is not None else [sys.executable, "-m", "pagefind"]
 
 
 def _run_pagefind(out: Path) -> None:

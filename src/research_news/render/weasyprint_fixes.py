@@ -62,13 +62,16 @@ def _encoding_once(original: Callable[..., Any]) -> Callable[..., Any]:
 
 def _fresh_stream(stream: Any) -> Any:
     """A new stream object of ``stream``'s data and entries (its mask too), nothing in it shared that a
-    PDF's writing changes."""
+    PDF's writing changes. Bytes WeasyPrint keeps in its image cache are taken out of it: another call
+    (at another resolution) would store other bytes under the same cache key."""
     import pydyf
+    from weasyprint.images import LazyImage
 
     extra = pydyf.Dictionary(stream.extra)
     if isinstance(extra.get("SMask"), pydyf.Stream):
         extra["SMask"] = _fresh_stream(extra["SMask"])
-    return pydyf.Stream(list(stream.stream), extra, stream.compress)
+    data = [item.data if isinstance(item, LazyImage) else item for item in stream.stream]
+    return pydyf.Stream(data, extra, stream.compress)
 
 
 # --- a part in another language is not tagged with it --------------------------------------

@@ -8,12 +8,14 @@ what the files on disk are.
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
 import pytest
 
 from research_news.layout import BUILTIN_LAYOUTS
+from research_news.manifest import MANIFEST_NAME
 from research_news.site import SiteResult, build_site
 from tests.conftest import REPO, run_cli
 
@@ -198,16 +200,48 @@ def test_the_record_answers_only_for_the_same_options_and_working_folder(place, 
 
 
 def test_content_changed_while_the_site_was_built_is_not_recorded(place, collected, monkeypatch):
-    """The pages are made from the YAML as checked; an issue's build reads it again. When they differ
-    (an edit while the site was built), the record is not written, so the next site checks in full."""
+    """The pages are made from the YAML as checked (and the layout as it was then); the issues' builds read
+    them again. When the two differ (a file edited while the site was built), the record is not written:
+    the issues' records would vouch for pages of the older content. The next site checks in full."""
     from research_news import site
 
     record = place / "out" / ".research-news-cache" / "site.json"
     record.unlink()
-    checked = site._digests_of_documents
-    monkeypatch.setattr(site, "_digests_of_documents", lambda contents: dict.fromkeys(checked(contents), "edited"))
+    pages_of = site.pages_of
+
+    def seen_before_an_edit(contents, out):
+        slugs, pages, made_from = pages_of(contents, out)
+        brief = next(path for path in made_from if path.endswith(f"{CHANGED_BRIEF}.yaml"))
+        return slugs, pages, {**made_from, brief: "the bytes before an edit"}
+
+    monkeypatch.setattr(site, "pages_of", seen_before_an_edit)
     build(place)
     assert not record.exists()
-    monkeypatch.setattr(site, "_digests_of_documents", checked)
+    monkeypatch.setattr(site, "pages_of", pages_of)
     assert build(place).up_to_date and record.exists() and len(collected) == 2
     assert build(place).up_to_date and len(collected) == 2
+
+
+def test_a_site_manifest_edited_by_hand_is_checked_in_full(place, collected):
+    """The site's manifest says what the next build prunes: the record answers only while it is as written."""
+    manifest = place / "out" / MANIFEST_NAME
+    data = json.loads(manifest.read_text())
+    data["stale"] = ["people/someone-gone/index.html"]
+    manifest.write_text(json.dumps(data))
+    again = build(place)  # in full: the manifest is written again, as the files are
+    assert again.written == 1 and not again.built and len(collected) == 1
+    assert build(place).up_to_date and len(collected) == 1  # from the record again
+
+
+def test_an_issue_with_briefs_it_does_not_list_is_never_answered_from_the_record(tmp_path):
+    """The site checks a brief the issue does not list (its images too); no build reads it, so no record vouches for it."""
+    from research_news.site import _has_unlisted_briefs, collect
+
+    tree = tmp_path / "issues"
+    shutil.copytree(SAMPLE, tree)
+    contents = collect(tree, tmp_path / "out", False, SiteResult(tmp_path / "out"))
+    assert not any(_has_unlisted_briefs(content) for content in contents)
+    briefs = tree / NEW / "briefs"
+    shutil.copy(briefs / "political-ads-2022.yaml", briefs / "a-draft.yaml")
+    contents = collect(tree, tmp_path / "out", False, SiteResult(tmp_path / "out"))
+    assert [_has_unlisted_briefs(content) for content in contents] == [False, True]

@@ -9,6 +9,7 @@ crashing on it.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import re
 import stat
@@ -123,6 +124,7 @@ class Document:
     data: YamlMap
     lines: list[str]
     warnings: list[Problem] = field(default_factory=list)  # valid YAML that probably says something else
+    sha256: str | None = None  # of the bytes read: what was checked (the site records it)
 
 
 class LoadFailed(Exception):
@@ -271,7 +273,7 @@ def _scalar(event: Any) -> Any:
 
 def load_document(path: Path) -> Document:
     """Read ``path`` as a YAML mapping, or raise :class:`LoadFailed` with a located problem."""
-    text = _read_text(path)
+    text, digest = _read_text(path)
     _refuse_invisible_characters(path, text)
     lines = text.splitlines()
     if not text.strip() or all(not ln.strip() or ln.lstrip().startswith("#") for ln in lines):
@@ -297,7 +299,7 @@ def load_document(path: Path) -> Document:
         )
     log.debug("read %s (%d lines)", path, len(lines))
     return Document(
-        path, data, lines, [_folded_item_warning(path, line, column) for line, column in composer.suspicious]
+        path, data, lines, [_folded_item_warning(path, line, column) for line, column in composer.suspicious], digest
     )
 
 
@@ -313,7 +315,8 @@ def _folded_item_warning(path: Path, line: int, column: int) -> Problem:
     )
 
 
-def _read_text(path: Path) -> str:
+def _read_text(path: Path) -> tuple[str, str]:
+    """The text of ``path`` (UTF-8, without a byte-order mark) and the SHA-256 of its bytes."""
     try:
         status = path.stat()
         if stat.S_ISDIR(status.st_mode):
@@ -337,7 +340,7 @@ def _read_text(path: Path) -> str:
         raise LoadFailed(
             Problem(path, line, column, f"invalid UTF-8 (byte 0x{raw[error.start]:02x})", "save the file as UTF-8")
         ) from None
-    return text.removeprefix("\ufeff")
+    return text.removeprefix("\ufeff"), hashlib.sha256(raw).hexdigest()
 
 
 def _position_of_offset(raw: bytes, offset: int) -> tuple[int, int]:

@@ -71,6 +71,7 @@ from .layout import Layout
 from .manifest import MANIFEST_NAME, Manifest, build_lock, remove_stale
 from .render.theme import palette
 from .render.web import STYLESHEET, LayoutFonts, image_path, image_url
+from .translations import translation_of
 from .tree import ISSUE_FILE, PUBLICATION_FILE, find_root
 from .validate import errors_only, load_content
 from .write import WriteFailed, write_bytes
@@ -289,7 +290,6 @@ def build_site(
         if known is None:
             result = SiteResult(out)
             contents = collect(root, out, skip_broken, result)
-            collected = _digests_of_documents(contents)
     if known is not None:
         known.seconds = time.perf_counter() - started
         return known
@@ -307,7 +307,7 @@ def build_site(
             result.indexed = index_search(out, force=force)
         result.searchable = True
     result.warnings = list(dict.fromkeys(result.warnings))
-    _save_site_record(root, out, pdf_variant, search, contents, collected, outputs, result)
+    _save_site_record(root, out, pdf_variant, search, contents, site_pages.made_from, outputs, result)
     result.seconds = time.perf_counter() - started
     return result
 
@@ -381,6 +381,9 @@ def unchanged_site(root: Path, out: Path, pdf_variant: str | None, search: bool)
                 return None
         if any(_digest(out / relative) != digest for relative, digest in record["outputs"].items()):
             return None
+        manifest = Manifest.read(out)  # the site's own: what a full build would write there, and prune
+        if manifest.stale or manifest.rebuilt({"site": set(record["outputs"])}).editions != manifest.editions:
+            return None
         if search and not _index_current(out):
             return None
         return SiteResult(
@@ -409,16 +412,21 @@ def _digest(path: Path) -> str | None:
         return None
 
 
+def _has_unlisted_briefs(content: Content) -> bool:
+    """Whether the issue's ``briefs/`` holds a brief (or a translation of one) its issue does not list."""
+    listed = {path.resolve() for path in content.documents}
+    for file in (content.issue_dir / "briefs").glob("*.y*ml"):
+        named = translation_of(file)
+        if (named[0] if named else file).resolve() not in listed:
+            return True
+    return False
+
+
 def _output_digest(output: Output) -> str | None:
     """The SHA-256 of what ``output`` wrote: its bytes, or the file it is a copy of (a layout's font)."""
     if output.data is not None:
         return hashlib.sha256(output.data).hexdigest()
     return _digest(output.copy_of) if output.copy_of else None
-
-
-def _digests_of_documents(contents: list[Content]) -> dict[str, str | None]:
-    """The SHA-256 of every YAML file of ``contents``, as checked: what the pages are made from."""
-    return {str(path): _digest(path) for content in contents for path in content.documents}
 
 
 def _save_site_record(
@@ -427,21 +435,32 @@ def _save_site_record(
     pdf_variant: str | None,
     search: bool,
     contents: list[Content],
-    collected: dict[str, str | None],
+    made_from: dict[str, str | None],
     outputs: list[Output],
     result: SiteResult,
 ) -> None:
-    """Record what this site build was made from and wrote, for :func:`unchanged_site`; not when it left
-    an issue out, nor when an issue's build read its YAML files other than as they were checked (they
-    changed while the site was built: its pages may be of the older content)."""
+    """Record what this site build was made from and wrote, for :func:`unchanged_site`. Not when:
+
+    - it left an issue out (what the check found wrong is in no record);
+    - an issue's folder holds briefs its issue does not list (the site checks them, its builds do not
+      read them or the images they name);
+    - an issue's build did not read its YAML and layout files as the pages were made from them
+      (``made_from``): a file changed while the site was built, and the pages may be of the older
+      content, which the issues' records would then vouch for.
+    """
     if result.left_out:
         return
     issues = []
     for content in contents:
         cache_folder = uptodate.cache_folder(out / content.issue_dir.resolve().name)
         build = uptodate.read_record(cache_folder)
-        read = build.get("read", {}) if build else {}
-        if not isinstance(read, dict) or any(read.get(str(path)) != collected[str(path)] for path in content.documents):
+        read = build.get("read") if build else None
+        if (
+            not isinstance(read, dict)
+            or _has_unlisted_briefs(content)
+            or any(str(path) not in read for path in content.documents)
+            or any(read[path] != digest for path, digest in made_from.items() if path in read)
+        ):
             return
         issues.append(
             [str(content.issue_dir), _digest(cache_folder / uptodate.RECORD), _digest(cache_folder / IMAGES_RECORD)]
@@ -1026,13 +1045,14 @@ class SitePages:
         self.root, self.out, self.skip_broken, self.contents = root, out, skip_broken, contents
         self.slugs: list[str] = []  # the issues, newest first
         self.pages: list[Output] = []
+        self.made_from: dict[str, str | None] = {}  # SHA-256 of the YAML and layout files, as the pages saw them
         self._future: Future | None = None
         self._error: ResearchNewsError | None = None
 
     def start(self, pool: parallel.Workers | None) -> None:
         """Make the pages here (``pool`` is ``None``), or start making them in ``pool``."""
         if pool is None:
-            self.slugs, self.pages = pages_of(self.contents, self.out)
+            self.slugs, self.pages, self.made_from = pages_of(self.contents, self.out)
         else:
             self._future = pool.call(pages_of_tree, self.root, self.out, self.skip_broken)
 
@@ -1041,7 +1061,7 @@ class SitePages:
         if self._future is not None:
             future, self._future = self._future, None
             try:
-                self.slugs, self.pages = parallel.result_of(future)
+                self.slugs, self.pages, self.made_from = parallel.result_of(future)
             except ResearchNewsError as error:
                 self._error = error
         if self._error is not None:
@@ -1061,13 +1081,21 @@ class _PagesFailed(Exception):
     """The site's pages failed while an issue was building (:meth:`SitePages.finish` says why)."""
 
 
-def pages_of(contents: list[Content], out: Path) -> tuple[list[str], list[Output]]:
-    """The issues' slugs, newest first, and every page and file of the site of ``contents``."""
+Pages = tuple[list[str], list[Output], dict[str, str | None]]
+"""The issues' slugs (newest first), the site's pages and files, and what they were made from (the
+SHA-256 of each YAML file as checked, of each layout file as it was just before rendering, by path)."""
+
+
+def pages_of(contents: list[Content], out: Path) -> Pages:
+    """The issues' slugs, newest first, every page and file of the site of ``contents``, and what they
+    were made from."""
     site = shape(contents)
-    return [issue.slug for issue in site.issues], render_site(site, out)
+    made_from = {str(path): document.sha256 for content in contents for path, document in content.documents.items()}
+    made_from |= caching.Digests().of_all(caching.files_under(site.layout.folders))
+    return [issue.slug for issue in site.issues], render_site(site, out), made_from
 
 
-def pages_of_tree(root: Path, out: Path, skip_broken: bool) -> tuple[list[str], list[Output]]:
+def pages_of_tree(root: Path, out: Path, skip_broken: bool) -> Pages:
     """(In a worker process) :func:`pages_of` the tree's issues, collected as :func:`build_site` does."""
     return pages_of(collect(root, out, skip_broken, SiteResult(out)), out)
 

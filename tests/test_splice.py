@@ -10,8 +10,9 @@ from pathlib import Path
 import pytest
 
 from research_news.assemble import assemble
+from research_news.cache import Memo
 from research_news.render import pagination
-from research_news.render.pdf import render_pdf
+from research_news.render.pdf import render_pdf, render_print
 from research_news.validate import load_content
 
 from .test_pagination import holed_issue  # noqa: F401  (a fixture: the sample's first brief, with a hole)
@@ -81,6 +82,32 @@ def test_a_layout_whose_pages_depend_on_what_precedes_them_lays_the_issue_out_ag
     spliced, whole, made = both_ways(root / holed_issue.name, layouts, monkeypatch)
     assert spliced == whole
     assert made.count(max(made)) == 2  # the trial could not stand for the issue's pages: laid out again
+    first, again = twice_with_a_memo(root / holed_issue.name, layouts, tmp_path / "memo")
+    assert again == first  # the move is not kept: the next build tries the brief again, as a cold one does
+
+
+def twice_with_a_memo(issue: Path, layouts: list[int], memo: Path) -> list[tuple[list[int], bytes]]:
+    """(the page counts of the layouts made, the PDF) of a build with an empty pagination memo, then of
+    a build with what the first kept in it."""
+    edition = assemble(load_content(issue))
+    made = []
+    for _ in range(2):
+        layouts.clear()
+        printed = render_print(edition, variant=None, memo=Memo(memo, "base")).issue
+        assert printed is not None
+        made.append((list(layouts), printed.data))
+    return made
+
+
+def test_a_spliced_move_is_kept_and_the_next_build_lays_the_issue_out_once(
+    holed_issue: Path,  # noqa: F811
+    layouts: list[int],
+    tmp_path: Path,
+):
+    """Where the trial's pages stood for the brief's pages in the issue, the move holds whatever precedes
+    the brief: kept, the next build lays the issue out once, moved, to the same bytes."""
+    (cold_layouts, cold), (warm_layouts, warm) = twice_with_a_memo(holed_issue, layouts, tmp_path / "memo")
+    assert len(cold_layouts) == 2 and len(warm_layouts) == 1 and warm == cold
 
 
 def test_a_running_head_that_follows_the_text_is_spliced_only_when_the_same(

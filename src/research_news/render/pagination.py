@@ -387,7 +387,10 @@ def arrange(
     depend on what precedes them, a left or right page, would otherwise mislead the trials).
     With ``splice`` too, the moved briefs' trial pages take the place of their pages in the
     first layout when they may (render/splice.py), and the issue is not laid out again:
-    ``splice`` makes a layout of the first one's and the pages given.
+    ``splice`` makes a layout of the first one's and the pages given. A move is kept in ``decisions``
+    only when it was spliced in, its trial's pages having stood for the brief's pages in the issue; one
+    the issue had to be laid out again for may depend on what precedes the brief (numbers counted
+    across the issue, a left or right page), so the next build tries that brief again, as a cold one does.
     """
     known = _known(edition, decisions)
     start = Arrangement(tuple((kept.item, kept.placement) for kept in known.values() if kept.placement))
@@ -420,15 +423,19 @@ def arrange(
             break
     final: L = first
     moved: list[Hole] = []
+    spliced = False
     if chosen:
         arrangement = Arrangement((*start.moved, *chosen.items()))
-        final, moved = _with_moves(
+        final, moved, spliced = _with_moves(
             edition, first, holes, arrangement, chosen, trials, sources, lay_out, try_out, splice
         )
     decided = {hole.brief.id: _decision(hole, first.document, chosen[hole.item.id]) for hole in moved}
     if decisions and (moved or not chosen):  # not when the whole issue turned the moves down: try again next time
         for hole in holes:
-            decisions.remember(hole.brief, decided.get(hole.brief.id) or _decision(hole, first.document, None))
+            if hole.brief.id not in decided:  # nothing better: the trials decided it, apart from the issue
+                decisions.remember(hole.brief, _decision(hole, first.document, None))
+            elif spliced:  # a move is kept only when its trial's pages stood for the brief's pages in the issue
+                decisions.remember(hole.brief, decided[hole.brief.id])
     return final, _moves(edition, final, {**known, **decided})
 
 
@@ -461,19 +468,20 @@ def _with_moves(
     lay_out: Callable[[Arrangement], L],
     try_out: Callable[[Arrangement, list[BriefView]], LaidOut] | None,
     splice: Callable[[L, list[Page], list[LaidOut], Arrangement], L] | None,
-) -> tuple[L, list[Hole]]:
-    """The layout with the trials' choices (spliced in, or laid out whole) and the holes they moved;
-    the first layout and none when the whole issue does not bear them out."""
+) -> tuple[L, list[Hole], bool]:
+    """The layout with the trials' choices (spliced in, or laid out whole), the holes they moved and
+    whether it was spliced; the first layout and none when the whole issue does not bear them out."""
     moved = [hole for hole in holes if hole.item.id in chosen]
     final = _spliced(edition, first, moved, arrangement, sources, splice) if try_out and splice else None
+    spliced = final is not None
     if final is None:
         same = [laid for tried, laid in trials if not try_out and set(tried.moved) == set(arrangement.moved)]
         final = cast(L, same[0]) if same else lay_out(arrangement)  # without try_out, the trials are lay_out's
     if len(final.document.pages) > len(first.document.pages):  # the briefs were not independent after all
-        return first, []
+        return first, [], False
     if try_out and not all(_better(_score(h.brief, final.document), _score(h.brief, first.document)) for h in moved):
-        return first, []  # the trials, laid out apart, did not foresee the whole issue
-    return final, moved
+        return first, [], False  # the trials, laid out apart, did not foresee the whole issue
+    return final, moved, spliced
 
 
 def _decision(hole: Hole, document: Document, placement: Placement | None) -> Decision:

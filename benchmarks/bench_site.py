@@ -14,7 +14,8 @@ sample's briefs with their photos and figures. Each round runs, in turn, in fres
 - one brief changed: a brief of the middle issue gets a new title, then ``site`` (that brief has a
   figure that leaves a hole: its new text is tried in two arrangements, and the issue laid out again);
 - one brief changed, no hole: the same with a brief of the issue before it, whose pages need no
-  rearranging (its issue's other brief has a hole, whose arrangement the build cache keeps).
+  rearranging; it opens the section of a brief with a hole, whose kept arrangement names it (a
+  trial sets a brief after the section's first, as the issue does), so that brief is tried again.
 
 Each ratio is the median of the rounds' ratios (runs seconds apart), so a shared machine's drift
 cancels out. Then, once, the share of a cold build spent outside WeasyPrint: ``site --force

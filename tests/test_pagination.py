@@ -293,14 +293,24 @@ def test_a_figure_replaced_under_the_same_name_is_tried_again(sample_tree: Path,
     assert min(layouts) < layouts[0]  # a trial, of the brief with the figure: not the decision kept
 
 
-GOOD = {"format": 2, "item": "b-figure-1", "part": "methodology", "page": 1, "blank": 0.19, "placement": None}
+GOOD = {
+    "format": 3,
+    "item": "b-figure-1",
+    "part": "methodology",
+    "page": 1,
+    "blank": 0.19,
+    "placement": None,
+    "signature": "9f2c",
+}
 
 
 @pytest.mark.parametrize(
     "data",
     [
         {"format": 1, "placement": None},  # the shape an older research-news kept, per hole
-        {**GOOD, "format": 3},
+        {**GOOD, "format": 2},  # this shape without the signature, as the last version kept it
+        {key: value for key, value in GOOD.items() if key != "signature"},
+        {**GOOD, "signature": None},
         {**GOOD, "page": -1},
         {**GOOD, "page": True},
         {**GOOD, "blank": float("nan")},
@@ -325,6 +335,6 @@ def test_a_kept_decision_reads_back_as_written():
     placement = {"part": "key_findings", "blocks": 2, "page_top": True, "width_mm": None}
     decision = _decision({**GOOD, "placement": placement})
     assert decision == pagination.Decision(
-        "b-figure-1", "methodology", 1, 0.19, pagination.Placement("key_findings", 2, True)
+        "b-figure-1", "methodology", 1, 0.19, pagination.Placement("key_findings", 2, True), "9f2c"
     )
     assert _decision(GOOD).placement is None

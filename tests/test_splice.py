@@ -4,6 +4,7 @@ whose pages depend on what precedes them), the issue is laid out again."""
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
@@ -86,17 +87,33 @@ def test_a_layout_whose_pages_depend_on_what_precedes_them_lays_the_issue_out_ag
     assert again == first  # the move is not kept: the next build tries the brief again, as a cold one does
 
 
+def built_with(issue: Path, layouts: list[int], memo: Path) -> tuple[list[int], bytes]:
+    """(the page counts of the layouts made, the PDF) of a build keeping pagination's decisions in ``memo``."""
+    layouts.clear()
+    printed = render_print(assemble(load_content(issue)), variant=None, memo=Memo(memo, "base")).issue
+    assert printed is not None
+    return list(layouts), printed.data
+
+
 def twice_with_a_memo(issue: Path, layouts: list[int], memo: Path) -> list[tuple[list[int], bytes]]:
-    """(the page counts of the layouts made, the PDF) of a build with an empty pagination memo, then of
-    a build with what the first kept in it."""
-    edition = assemble(load_content(issue))
-    made = []
-    for _ in range(2):
-        layouts.clear()
-        printed = render_print(edition, variant=None, memo=Memo(memo, "base")).issue
-        assert printed is not None
-        made.append((list(layouts), printed.data))
-    return made
+    """A build with an empty pagination memo, then one with what the first kept in it (see built_with)."""
+    return [built_with(issue, layouts, memo) for _ in range(2)]
+
+
+def test_a_kept_decision_whose_brief_now_draws_something_else_is_decided_again(
+    holed_issue: Path,  # noqa: F811
+    layouts: list[int],
+    tmp_path: Path,
+):
+    """What precedes a brief may change what its pages draw (a number counted across the issue): its kept
+    decision then no longer stands for what a build from nothing would decide, which is what is done."""
+    memo = tmp_path / "memo"
+    cold = built_with(holed_issue, layouts, memo)
+    for kept in memo.glob("*.json"):
+        data = json.loads(kept.read_text())
+        kept.write_text(json.dumps({**data, "signature": "what its pages drew before something changed"}))
+    layouts_then, pdf = built_with(holed_issue, layouts, memo)
+    assert layouts_then == [cold[0][0], *cold[0]] and pdf == cold[1]  # the kept move tried, then as from nothing
 
 
 def test_a_spliced_move_is_kept_and_the_next_build_lays_the_issue_out_once(

@@ -30,7 +30,7 @@ from ..assemble import BriefView, Edition, FigureView, PartView, QuoteView
 from ..exceptions import Problem
 from ..locate import position_of
 from ..tree import ISSUE_FILE
-from .splice import Replacement, geometry, spliced
+from .splice import Replacement, geometry, signature, spliced
 
 PX_PER_MM = 96 / 25.4
 STRIP = 2 * PX_PER_MM
@@ -338,13 +338,15 @@ class Decision:
     """What pagination decided for a brief that left a hole: the hole (its figure or quote ``item``,
     from the part ``part``, which left the brief's page ``page``, counted from the brief's first
     page, ``blank`` blank) and where the item went (``None``: where it is written, as nothing else
-    was better)."""
+    was better). ``signature``: what the brief's pages drew, as laid out then (with the move); a build
+    that keeps the decision lays the issue out from nothing again if they now draw anything else."""
 
     item: str
     part: str
     page: int
     blank: float
     placement: Placement | None
+    signature: str = ""  # what the brief's pages drew as decided (splice.signature): the next build checks it
 
 
 class Decisions(Protocol):
@@ -395,8 +397,8 @@ def arrange(
     known = _known(edition, decisions)
     start = Arrangement(tuple((kept.item, kept.placement) for kept in known.values() if kept.placement))
     first = lay_out(start)
-    if known and not _one_text_area(edition, first.document):  # a brief's side may change its pages
-        known, start = {}, Arrangement()
+    if known and not (_one_text_area(edition, first.document) and _as_decided(edition, first.document, known)):
+        known, start = {}, Arrangement()  # a brief's side, or what precedes it, may have changed its pages
         first = lay_out(start)
     holes = [hole for hole in find_holes(edition, first.document) if hole.brief.id not in known]
     open_holes = list(holes)
@@ -429,11 +431,11 @@ def arrange(
         final, moved, spliced = _with_moves(
             edition, first, holes, arrangement, chosen, trials, sources, lay_out, try_out, splice
         )
-    decided = {hole.brief.id: _decision(hole, first.document, chosen[hole.item.id]) for hole in moved}
+    decided = {hole.brief.id: _decision(hole, first.document, chosen[hole.item.id], final.document) for hole in moved}
     if decisions and (moved or not chosen):  # not when the whole issue turned the moves down: try again next time
         for hole in holes:
             if hole.brief.id not in decided:  # nothing better: the trials decided it, apart from the issue
-                decisions.remember(hole.brief, _decision(hole, first.document, None))
+                decisions.remember(hole.brief, _decision(hole, first.document, None, first.document))
             elif spliced:  # a move is kept only when its trial's pages stood for the brief's pages in the issue
                 decisions.remember(hole.brief, decided[hole.brief.id])
     return final, _moves(edition, final, {**known, **decided})
@@ -484,9 +486,22 @@ def _with_moves(
     return final, moved, spliced
 
 
-def _decision(hole: Hole, document: Document, placement: Placement | None) -> Decision:
+def _decision(hole: Hole, document: Document, placement: Placement | None, laid_out: Document) -> Decision:
+    """The decision for ``hole`` (found in ``document``), with what its brief's pages draw in ``laid_out``."""
     page = hole.page - _pages_of(hole.brief, document)[0]
-    return Decision(hole.item.id, hole.part, page, hole.blank, placement)
+    drawn = signature([laid_out.pages[number] for number in _pages_of(hole.brief, laid_out)])
+    return Decision(hole.item.id, hole.part, page, hole.blank, placement, drawn)
+
+
+def _as_decided(edition: Edition, document: Document, known: dict[str, Decision]) -> bool:
+    """Whether every brief with a kept decision draws on its pages in ``document`` what it drew when it was
+    decided: what precedes it did not change it (a figure numbered across the issue, say), so the trials
+    a build from nothing makes would decide the same."""
+    briefs = {brief.id: brief for brief in edition.briefs}
+    return all(
+        kept.signature == signature([document.pages[number] for number in _pages_of(briefs[brief_id], document)])
+        for brief_id, kept in known.items()
+    )
 
 
 def _moves(edition: Edition, final: LaidOut, decided: dict[str, Decision]) -> list[Move]:

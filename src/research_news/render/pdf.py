@@ -207,17 +207,18 @@ class _Decisions:
             pass
 
 
-MEMO_FORMAT = 2
+MEMO_FORMAT = 3
 """The shape of a kept decision; a file of another shape is no decision."""
 
 
 def _decision(data: Any) -> Decision:
     """A decision as kept, checked field by field (a ValueError or TypeError for anything else)."""
-    if not isinstance(data, dict) or set(data) != {"format", "item", "part", "page", "blank", "placement"}:
+    if not isinstance(data, dict) or set(data) != {"format", "item", "part", "page", "blank", "placement", "signature"}:
         raise ValueError("not a decision")
     item, part, page, blank, placement = (data[key] for key in ("item", "part", "page", "blank", "placement"))
     if (
         data["format"] != MEMO_FORMAT
+        or not isinstance(data["signature"], str)
         or not isinstance(item, str)
         or not isinstance(part, str)
         or type(page) is not int
@@ -226,7 +227,9 @@ def _decision(data: Any) -> Decision:
         or not 0 <= blank <= 1
     ):
         raise TypeError("not a decision")
-    return Decision(item, part, page, float(blank), None if placement is None else _placement(placement))
+    return Decision(
+        item, part, page, float(blank), None if placement is None else _placement(placement), data["signature"]
+    )
 
 
 def _svg_named(edition: Edition) -> set[Path]:

@@ -22,6 +22,8 @@ again whole (tests/test_splice.py).
 
 from __future__ import annotations
 
+import hashlib
+import json
 import re
 from collections import Counter
 from collections.abc import Iterable, Iterator
@@ -149,6 +151,15 @@ def _content(pages: list[Page]) -> tuple[Counter[str], Counter[str], set[tuple[o
                 if element is not None and hasattr(box, "style"):
                     styles.add((box.element_tag, box.style["color"], box.style["background_color"]))
     return characters, images, styles
+
+
+def signature(pages: list[Page]) -> str:
+    """A digest of what ``pages`` draw (:func:`_content`: characters, images, colours), however it is cut
+    into lines and pages: the same for a brief's pages wherever a move put its figure, different when
+    what precedes the brief changed what they draw (a number counted across the issue)."""
+    characters, images, styles = _content(pages)
+    drawn = [sorted(characters.items()), sorted(images.items()), sorted(repr(style) for style in styles)]
+    return hashlib.sha256(json.dumps(drawn).encode()).hexdigest()
 
 
 def _texts(box: wboxes.Box) -> Iterator[str]:

@@ -29,6 +29,7 @@ from research_news.site import SitePages, SiteResult, build_site, collect, rende
 from research_news.tree import ISSUE_FILE
 from tests.browser import describe, run_axe, serve
 from tests.conftest import REPO, run_cli
+from tests.test_site_cache import files
 
 SAMPLE = REPO / "issues"
 SCHEMAS = REPO / "tests" / "schemas"
@@ -448,11 +449,7 @@ def test_the_pages_made_in_a_worker_are_those_made_here(tmp_path):
 
 def site_files(out: Path) -> dict[str, tuple[int, bytes]]:
     """The site's files (not its cache, which may keep what was rendered), with their times and bytes."""
-    return {
-        str(path): (path.stat().st_mtime_ns, path.read_bytes())
-        for path in out.rglob("*")
-        if path.is_file() and ".research-news-cache" not in path.parts
-    }
+    return {path: stamped for path, stamped in files(out).items() if not path.startswith(".research-news-cache/")}
 
 
 def test_a_site_template_failing_while_an_issue_builds_leaves_every_file_as_it_was(tmp_path):

@@ -377,9 +377,9 @@ def unchanged_site(root: Path, out: Path, pdf_variant: str | None, search: bool)
             ):
                 return None
             cache_folder = uptodate.cache_folder(out / issue_dir.resolve().name)
-            if [_digest(cache_folder / uptodate.RECORD), _digest(cache_folder / IMAGES_RECORD)] != [build, images]:
+            if _records_of(cache_folder, digests) != [build, images]:
                 return None
-        if any(_digest(out / relative) != digest for relative, digest in record["outputs"].items()):
+        if not digests.unchanged({str(out / relative): digest for relative, digest in record["outputs"].items()}):
             return None
         manifest = Manifest.read(out)  # the site's own: what a full build would write there, and prune
         if manifest.stale or manifest.rebuilt({"site": set(record["outputs"])}).editions != manifest.editions:
@@ -405,11 +405,9 @@ def _site_arguments(root: Path, out: Path, pdf_variant: str | None, search: bool
     return caching.key_of(code, pdf_variant, search, str(root.resolve()), str(out.resolve()), os.getcwd())
 
 
-def _digest(path: Path) -> str | None:
-    try:
-        return hashlib.sha256(path.read_bytes()).hexdigest()
-    except OSError:
-        return None
+def _records_of(cache_folder: Path, digests: caching.Digests) -> list[str | None]:
+    """The SHA-256 of an issue's build record and of its images record: what the site's pages were made after."""
+    return [digests.of(cache_folder / uptodate.RECORD), digests.of(cache_folder / IMAGES_RECORD)]
 
 
 def _has_unlisted_briefs(content: Content) -> bool:
@@ -422,11 +420,11 @@ def _has_unlisted_briefs(content: Content) -> bool:
     return False
 
 
-def _output_digest(output: Output) -> str | None:
+def _output_digest(output: Output, digests: caching.Digests) -> str | None:
     """The SHA-256 of what ``output`` wrote: its bytes, or the file it is a copy of (a layout's font)."""
     if output.data is not None:
         return hashlib.sha256(output.data).hexdigest()
-    return _digest(output.copy_of) if output.copy_of else None
+    return digests.of(output.copy_of) if output.copy_of else None
 
 
 def _save_site_record(
@@ -450,6 +448,7 @@ def _save_site_record(
     """
     if result.left_out:
         return
+    digests = caching.Digests()
     issues = []
     for content in contents:
         cache_folder = uptodate.cache_folder(out / content.issue_dir.resolve().name)
@@ -462,9 +461,7 @@ def _save_site_record(
             or any(read[path] != digest for path, digest in made_from.items() if path in read)
         ):
             return
-        issues.append(
-            [str(content.issue_dir), _digest(cache_folder / uptodate.RECORD), _digest(cache_folder / IMAGES_RECORD)]
-        )
+        issues.append([str(content.issue_dir), *_records_of(cache_folder, digests)])
     _save_record(
         out / caching.CACHE_FOLDER / SITE_RECORD,
         {
@@ -473,7 +470,7 @@ def _save_site_record(
             ),
             "folders": sorted(str(content.issue_dir) for content in contents),
             "issues": issues,
-            "outputs": {output.path.relative_to(out).as_posix(): _output_digest(output) for output in outputs},
+            "outputs": {output.path.relative_to(out).as_posix(): _output_digest(output, digests) for output in outputs},
             "warnings": [uptodate.problem_to_json(problem) for problem in result.warnings],
             "slugs": result.issues,
             "series": [content.issue_dir.resolve().name for content in contents],

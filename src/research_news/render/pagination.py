@@ -489,8 +489,12 @@ def _with_moves(
 def _decision(hole: Hole, document: Document, placement: Placement | None, laid_out: Document) -> Decision:
     """The decision for ``hole`` (found in ``document``), with what its brief's pages draw in ``laid_out``."""
     page = hole.page - _pages_of(hole.brief, document)[0]
-    drawn = signature([laid_out.pages[number] for number in _pages_of(hole.brief, laid_out)])
-    return Decision(hole.item.id, hole.part, page, hole.blank, placement, drawn)
+    return Decision(hole.item.id, hole.part, page, hole.blank, placement, _drawn(hole.brief, laid_out))
+
+
+def _drawn(brief: BriefView, document: Document) -> str:
+    """What ``brief``'s pages in ``document`` draw (splice.signature)."""
+    return signature([document.pages[number] for number in _pages_of(brief, document)])
 
 
 def _as_decided(edition: Edition, document: Document, known: dict[str, Decision]) -> bool:
@@ -498,10 +502,7 @@ def _as_decided(edition: Edition, document: Document, known: dict[str, Decision]
     decided: what precedes it did not change it (a figure numbered across the issue, say), so the trials
     a build from nothing makes would decide the same."""
     briefs = {brief.id: brief for brief in edition.briefs}
-    return all(
-        kept.signature == signature([document.pages[number] for number in _pages_of(briefs[brief_id], document)])
-        for brief_id, kept in known.items()
-    )
+    return all(kept.signature == _drawn(briefs[brief_id], document) for brief_id, kept in known.items())
 
 
 def _moves(edition: Edition, final: LaidOut, decided: dict[str, Decision]) -> list[Move]:

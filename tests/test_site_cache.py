@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from research_news.exceptions import ContentError
 from research_news.layout import BUILTIN_LAYOUTS
 from research_news.manifest import MANIFEST_NAME
 from research_news.site import SiteResult, build_site
@@ -184,7 +185,7 @@ def test_nothing_changed_is_answered_from_the_record_as_a_full_check_would(place
 
     fast = build(place)
     assert fast.up_to_date and collected == []
-    monkeypatch.setattr(site, "unchanged_site", lambda *args: None)
+    monkeypatch.setattr(site, "site_state", lambda *args: None)
     full = build(place)
     assert full.up_to_date and len(collected) == 1
     for name in ("issues", "reused", "files", "issue_files", "images_reused", "searchable", "warnings"):
@@ -245,3 +246,123 @@ def test_an_issue_with_briefs_it_does_not_list_is_never_answered_from_the_record
     shutil.copy(briefs / "political-ads-2022.yaml", briefs / "a-draft.yaml")
     contents = collect(tree, tmp_path / "out", False, SiteResult(tmp_path / "out"))
     assert [_has_unlisted_briefs(content) for content in contents] == [False, True]
+
+
+# --- one issue changed: built first, the tree checked meanwhile in its worker -----------------------
+
+SAID = ("issues", "built", "reused", "files", "issue_files", "images_rendered", "images_reused", "warnings")
+
+
+def retitled(place: Path) -> None:
+    brief = place / "issues" / OLD / "briefs" / f"{CHANGED_BRIEF}.yaml"
+    brief.write_text(brief.read_text().replace("Responsible digital innovation in management", "Responsible change"))
+
+
+def broken(place: Path) -> None:
+    brief = place / "issues" / OLD / "briefs" / f"{CHANGED_BRIEF}.yaml"
+    text = brief.read_text()
+    assert text.startswith("title:")
+    brief.write_text("titel:" + text.removeprefix("title:"))
+
+
+def both_ways(pristine, monkeypatch, change, **options) -> list[tuple[SiteResult | ContentError, dict[str, bytes]]]:
+    """What the site says and the bytes of its files after ``change``: built as the record says (the one
+    changed issue first, the tree checked in its worker), then, from the same cold build, checked in full."""
+    from research_news import site
+
+    made = []
+    for full in (False, True):
+        place, snapshot = pristine
+        shutil.rmtree(place)
+        shutil.copytree(snapshot, place, symlinks=True)
+        change(place)
+        with monkeypatch.context() as patched:
+            if full:
+                patched.setattr(site, "site_state", lambda *args: None)
+            try:
+                said: SiteResult | ContentError = build(place, **options)
+            except ContentError as error:
+                said = error
+        made.append((said, {path: data for path, (_, data) in site_files(place / "out").items()}))
+    return made
+
+
+def site_files(out: Path) -> dict[str, tuple[int, bytes]]:
+    return {path: stamped for path, stamped in files(out).items() if not path.startswith(".research-news-cache/")}
+
+
+def test_one_changed_issue_is_built_while_its_worker_checks_the_tree_as_a_full_check_would(
+    pristine, collected, monkeypatch
+):
+    (fast, fast_files), (full, full_files) = both_ways(pristine, monkeypatch, retitled)
+    assert len(collected) == 1  # the full check's: the record named the one issue, and this process checked none
+    assert isinstance(fast, SiteResult) and isinstance(full, SiteResult)
+    assert fast.built == [OLD] and fast.reused == [NEW] and fast.indexed
+    for name in SAID:
+        assert getattr(fast, name) == getattr(full, name), name
+    assert fast_files.keys() == full_files.keys()
+    assert [path for path in fast_files if fast_files[path] != full_files[path]] == []
+    assert "Responsible change" in fast_files[f"{OLD}/{CHANGED_BRIEF}/index.html"].decode()
+
+
+def test_a_changed_issue_with_an_error_stops_the_site_or_is_left_out_as_a_full_check_would(pristine, monkeypatch):
+    (fast, fast_files), (full, full_files) = both_ways(pristine, monkeypatch, broken)
+    assert isinstance(fast, ContentError) and isinstance(full, ContentError)
+    assert fast.problems == full.problems and any("titel" in problem.message for problem in fast.problems)
+    _, snapshot = pristine
+    cold = {path: data for path, (_, data) in site_files(snapshot / "out").items()}
+    assert fast_files == full_files == cold  # nothing written
+
+    (fast, fast_files), (full, full_files) = both_ways(pristine, monkeypatch, broken, skip_broken=True)
+    assert isinstance(fast, SiteResult) and isinstance(full, SiteResult)
+    assert [left.issue_dir.name for left in fast.left_out] == [OLD] and fast.issues == [NEW]
+    assert [left.problems for left in fast.left_out] == [left.problems for left in full.left_out]
+    for name in (*SAID, "removed"):
+        assert getattr(fast, name) == getattr(full, name), name
+    assert fast_files == full_files and not [path for path in fast_files if path.startswith(f"{OLD}/")]
+
+
+def test_an_issue_changed_after_the_record_was_read_is_built_too(place, monkeypatch):
+    """The record named one issue; the worker, checking the others' builds, finds a second changed since."""
+    from research_news import site
+
+    retitled(place)
+    state = site.site_state((place / "issues").resolve(), place / "out", None, True)
+    assert state is not None and [folder.name for folder in state.stale] == [OLD]
+    brief = place / "issues" / NEW / "briefs" / "political-ads-2022.yaml"
+    brief.write_text(brief.read_text().replace("\ntitle:", "\ntitle: Retitled #", 1))
+    monkeypatch.setattr(site, "site_state", lambda *args: state)
+    again = build(place)
+    assert sorted(again.built) == [OLD, NEW] and again.reused == []
+    assert "Retitled" in (place / "out" / NEW / "political-ads-2022" / "index.html").read_text()
+    monkeypatch.undo()
+    assert build(place).up_to_date
+
+
+def numbered_as_the_other(place: Path) -> None:
+    """The newer issue takes the older one's number: an error of the series, which it, the later, is given."""
+    issue = place / "issues" / NEW / "issue.yaml"
+    issue.write_text(issue.read_text().replace("number: 2", "number: 1", 1))
+
+
+def test_a_changed_issue_the_series_leaves_out_writes_nothing_as_a_full_check_would(pristine, monkeypatch):
+    """Its own check passes, so its build lays it out; only the tree's check leaves it out (``skip_broken``):
+    the build must then write none of its files."""
+    from research_news import build as building
+
+    written: list[str] = []
+    write_outputs = building.write_outputs
+
+    def seen(outputs, inside, **options):
+        written.append(Path(inside).name)
+        return write_outputs(outputs, inside=inside, **options)
+
+    monkeypatch.setattr(building, "write_outputs", seen)
+    (fast, fast_files), (full, full_files) = both_ways(pristine, monkeypatch, numbered_as_the_other, skip_broken=True)
+    assert NEW not in written  # not written, then removed with the issues the site no longer has: never written
+    assert isinstance(fast, SiteResult) and isinstance(full, SiteResult)
+    assert [left.issue_dir.name for left in fast.left_out] == [NEW] and fast.issues == [OLD]
+    assert [left.problems for left in fast.left_out] == [left.problems for left in full.left_out]
+    for name in (*SAID, "removed"):
+        assert getattr(fast, name) == getattr(full, name), name
+    assert fast_files == full_files and not [path for path in fast_files if path.startswith(f"{NEW}/")]

@@ -286,16 +286,20 @@ def build_site(
     started = time.perf_counter()
     with step("Checking every issue"):
         root = _tree_root(source)
-        known = None if force else unchanged_site(root, out, pdf_variant, search)
-        if known is None:
-            result = SiteResult(out)
-            contents = collect(root, out, skip_broken, result)
-    if known is not None:
-        known.seconds = time.perf_counter() - started
-        return known
-    with step(f"Building {counted(len(contents), 'issue')} and the site's pages"):
-        site_pages = SitePages(root, out, skip_broken, contents)
-        images = build_issues(contents, out, jobs, pdf_variant, result, force=force, meanwhile=site_pages)
+        state = None if force else site_state(root, out, pdf_variant, search)
+        if state is not None and state.unchanged is not None:
+            state.unchanged.seconds = time.perf_counter() - started
+            return state.unchanged
+        result = SiteResult(out)
+        alone = _built_alone(state, jobs)
+        contents = [] if alone else collect(root, out, skip_broken, result)
+    with step(f"Building {counted(1 if alone else len(contents), 'issue')} and the site's pages"):
+        if alone:
+            site_pages = SitePages(root, out, skip_broken, [], around=alone, pdf_variant=pdf_variant)
+            images = build_around(alone, out, jobs, pdf_variant, result, site_pages)
+        else:
+            site_pages = SitePages(root, out, skip_broken, contents)
+            images = build_issues(contents, out, jobs, pdf_variant, result, force=force, meanwhile=site_pages)
     with step("Writing the site"):
         outputs = site_pages.pages + [Output(out / path, data, edition="site") for path, data in images.items()]
         result.written = write_outputs(outputs, inside=out, editions=["site"], skip_identical=not force)
@@ -307,7 +311,7 @@ def build_site(
             result.indexed = index_search(out, force=force)
         result.searchable = True
     result.warnings = list(dict.fromkeys(result.warnings))
-    _save_site_record(root, out, pdf_variant, search, contents, site_pages.made_from, outputs, result)
+    _save_site_record(root, out, pdf_variant, search, site_pages.collected, site_pages.made_from, outputs, result)
     result.seconds = time.perf_counter() - started
     return result
 
@@ -338,9 +342,20 @@ SITE_RECORD = "site.json"
 """In the site's cache folder: what the last site build was made from and what it wrote."""
 
 
-def unchanged_site(root: Path, out: Path, pdf_variant: str | None, search: bool) -> SiteResult | None:
-    """The last site build's result, replayed, when nothing it was made from changed since; ``None``
-    when a full build must decide (anything unreadable, of another format or different).
+@dataclass
+class SiteState:
+    """What the site's record says of the tree, when the code, the options, the working folder and the
+    tree's issue folders are those it recorded: the issues whose builds are no longer those the pages
+    were made after (``stale``), and, when there are none and every file the site wrote is as written,
+    the last build's result replayed (``unchanged``)."""
+
+    stale: list[Path]
+    unchanged: SiteResult | None = None
+
+
+def site_state(root: Path, out: Path, pdf_variant: str | None, search: bool) -> SiteState | None:
+    """The state of the site in ``out`` against its record; ``None`` when a full build must decide
+    (no record, anything unreadable, of another format or different options or issue folders).
 
     The site's pages are made from its issues' content and layout, which each issue's build record
     covers whole (uptodate.py: every file the build read, the layout's files, what the content check
@@ -360,44 +375,60 @@ def unchanged_site(root: Path, out: Path, pdf_variant: str | None, search: bool)
         if record["folders"] != sorted(str(folder) for folder in issue_folders(root, out)):
             return None
         digests = caching.Digests()  # one for every issue: the layout's files are read once
+        stale = []
         for folder, build, images in record["issues"]:
             issue_dir = Path(folder)
-            if (
-                uptodate.unchanged(
-                    issue_dir,
-                    out,
-                    only=ISSUE_EDITIONS,
-                    offprints=True,
-                    pdf_variant=pdf_variant,
-                    replaced={SITE_PAGE},
-                    digests=digests,
-                    code=code,
-                )
-                is None
-            ):
-                return None
-            cache_folder = uptodate.cache_folder(out / issue_dir.resolve().name)
-            if _records_of(cache_folder, digests) != [build, images]:
-                return None
-        if not digests.unchanged({str(out / relative): digest for relative, digest in record["outputs"].items()}):
-            return None
-        manifest = Manifest.read(out)  # the site's own: what a full build would write there, and prune
-        if manifest.stale or manifest.rebuilt({"site": set(record["outputs"])}).editions != manifest.editions:
-            return None
-        if search and not _index_current(out):
-            return None
-        return SiteResult(
-            out,
-            issues=list(record["slugs"]),
-            warnings=[uptodate.problem_from_json(problem) for problem in record["warnings"]],
-            files=int(record["files"]),
-            issue_files=int(record["issue_files"]),
-            searchable=search,
-            reused=list(record["series"]),
-            images_reused=int(record["images"]),
-        )
+            if uptodate.unchanged(
+                issue_dir,
+                out,
+                only=ISSUE_EDITIONS,
+                offprints=True,
+                pdf_variant=pdf_variant,
+                replaced={SITE_PAGE},
+                digests=digests,
+                code=code,
+            ) is None or _records_of(uptodate.cache_folder(out / issue_dir.resolve().name), digests) != [build, images]:
+                stale.append(issue_dir)
+        return SiteState(stale, None if stale else _replayed(record, out, search, digests))
     except (KeyError, TypeError, ValueError, AttributeError, OSError):
         return None
+
+
+def unchanged_site(root: Path, out: Path, pdf_variant: str | None, search: bool) -> SiteResult | None:
+    """The last site build's result, replayed, when nothing it was made from changed since (see
+    :func:`site_state`); ``None`` when a full build must decide."""
+    state = site_state(root, out, pdf_variant, search)
+    return state.unchanged if state else None
+
+
+def _replayed(record: dict, out: Path, search: bool, digests: caching.Digests) -> SiteResult | None:
+    """The result ``record`` recorded, when every file the site wrote holds its bytes, the site's
+    manifest is as written and Pagefind's index is that of the pages; else ``None``."""
+    if not digests.unchanged({str(out / relative): digest for relative, digest in record["outputs"].items()}):
+        return None
+    manifest = Manifest.read(out)  # the site's own: what a full build would write there, and prune
+    if manifest.stale or manifest.rebuilt({"site": set(record["outputs"])}).editions != manifest.editions:
+        return None
+    if search and not _index_current(out):
+        return None
+    return SiteResult(
+        out,
+        issues=list(record["slugs"]),
+        warnings=[uptodate.problem_from_json(problem) for problem in record["warnings"]],
+        files=int(record["files"]),
+        issue_files=int(record["issue_files"]),
+        searchable=search,
+        reused=list(record["series"]),
+        images_reused=int(record["images"]),
+    )
+
+
+def _built_alone(state: SiteState | None, jobs: int | None) -> Path | None:
+    """The one issue to build when the record says only it changed and there is a worker for the
+    rest (:func:`build_around`); ``None``: the tree is checked here first (:func:`collect`)."""
+    if state is None or len(state.stale) != 1 or parallel.worker_count(jobs) < 1:
+        return None
+    return state.stale[0]
 
 
 def _site_arguments(root: Path, out: Path, pdf_variant: str | None, search: bool, code: str) -> str:
@@ -432,7 +463,7 @@ def _save_site_record(
     out: Path,
     pdf_variant: str | None,
     search: bool,
-    contents: list[Content],
+    collected: list[Collected],
     made_from: dict[str, str | None],
     outputs: list[Output],
     result: SiteResult,
@@ -450,30 +481,30 @@ def _save_site_record(
         return
     digests = caching.Digests()
     issues = []
-    for content in contents:
-        cache_folder = uptodate.cache_folder(out / content.issue_dir.resolve().name)
+    for issue in collected:
+        cache_folder = uptodate.cache_folder(out / issue.issue_dir.resolve().name)
         build = uptodate.read_record(cache_folder)
         read = build.get("read") if build else None
         if (
             not isinstance(read, dict)
-            or _has_unlisted_briefs(content)
-            or any(str(path) not in read for path in content.documents)
+            or issue.unlisted
+            or any(str(path) not in read for path in issue.documents)
             or any(read[path] != digest for path, digest in made_from.items() if path in read)
         ):
             return
-        issues.append([str(content.issue_dir), *_records_of(cache_folder, digests)])
+        issues.append([str(issue.issue_dir), *_records_of(cache_folder, digests)])
     _save_record(
         out / caching.CACHE_FOLDER / SITE_RECORD,
         {
             "arguments": _site_arguments(
                 root, out, pdf_variant, search, uptodate.remembered_code(out / caching.CACHE_FOLDER)
             ),
-            "folders": sorted(str(content.issue_dir) for content in contents),
+            "folders": sorted(str(issue.issue_dir) for issue in collected),
             "issues": issues,
             "outputs": {output.path.relative_to(out).as_posix(): _output_digest(output, digests) for output in outputs},
             "warnings": [uptodate.problem_to_json(problem) for problem in result.warnings],
             "slugs": result.issues,
-            "series": [content.issue_dir.resolve().name for content in contents],
+            "series": [issue.issue_dir.resolve().name for issue in collected],
             "files": result.files,
             "issue_files": result.issue_files,
             "images": len(result.images_rendered) + result.images_reused,
@@ -482,6 +513,21 @@ def _save_site_record(
 
 
 # --- collect and check --------------------------------------------------------------------
+
+
+@dataclass
+class Collected:
+    """What the site's record keeps of an issue as :func:`collect` checked it (content itself does not
+    travel between processes): its folder, the YAML files it read, and whether its ``briefs/`` holds
+    briefs it does not list."""
+
+    issue_dir: Path
+    documents: list[Path]
+    unlisted: bool
+
+    @classmethod
+    def of(cls, content: Content) -> Collected:
+        return cls(content.issue_dir, list(content.documents), _has_unlisted_briefs(content))
 
 
 def issue_folders(root: Path, out: Path) -> list[Path]:
@@ -1021,7 +1067,9 @@ def build_issues(
     else:
         meanwhile.start(None)  # first: a layout mistake in the site's templates stops it before any issue is written
         try:
-            with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn")) as pool:
+            with ProcessPoolExecutor(
+                max_workers=workers, mp_context=get_context("spawn"), initializer=parallel.exit_without_teardown
+            ) as pool:
                 count = len(pending)
                 done += pool.map(build_one, pending, [out] * count, [pdf_variant] * count, [force] * count, [1] * count)
         except BrokenProcessPool:
@@ -1036,19 +1084,39 @@ def build_issues(
 class SitePages:
     """The site's own pages (shape, then render), made while the issues build: here, or in a process of
     its own (``start(pool)``), which collects the tree again as :func:`collect` did here (content does
-    not travel between processes: its models are made per layout) and sends the files back."""
+    not travel between processes: its models are made per layout) and sends the files back.
 
-    def __init__(self, root: Path, out: Path, skip_broken: bool, contents: list[Content]) -> None:
+    ``around``: the one issue this process builds (:func:`build_around`) without having collected the
+    tree; the process making the pages then collects it, and also says which other issues' builds
+    are up to date, with what they made (:class:`Around`)."""
+
+    def __init__(
+        self,
+        root: Path,
+        out: Path,
+        skip_broken: bool,
+        contents: list[Content],
+        *,
+        around: Path | None = None,
+        pdf_variant: str | None = None,
+    ) -> None:
         self.root, self.out, self.skip_broken, self.contents = root, out, skip_broken, contents
+        self.around, self.pdf_variant = around, pdf_variant
         self.slugs: list[str] = []  # the issues, newest first
         self.pages: list[Output] = []
         self.made_from: dict[str, str | None] = {}  # SHA-256 of the YAML and layout files, as the pages saw them
+        self.collected = [Collected.of(content) for content in contents]  # in series order
+        self.found: Around | None = None  # with ``around``, once finished
         self._future: Future | None = None
         self._error: ResearchNewsError | None = None
 
     def start(self, pool: parallel.Workers | None) -> None:
         """Make the pages here (``pool`` is ``None``), or start making them in ``pool``."""
-        if pool is None:
+        if self.around is not None:
+            assert pool is not None, "the tree is collected in the pool's process"
+            arguments = (self.root, self.out, self.skip_broken, self.pdf_variant, self.around)
+            self._future = pool.call(site_around, *arguments)
+        elif pool is None:
             self.slugs, self.pages, self.made_from = pages_of(self.contents, self.out)
         else:
             self._future = pool.call(pages_of_tree, self.root, self.out, self.skip_broken)
@@ -1058,7 +1126,12 @@ class SitePages:
         if self._future is not None:
             future, self._future = self._future, None
             try:
-                self.slugs, self.pages, self.made_from = parallel.result_of(future)
+                if self.around is not None:
+                    self.found = parallel.result_of(future)
+                    self.slugs, self.pages, self.made_from = self.found.pages
+                    self.collected = self.found.collected
+                else:
+                    self.slugs, self.pages, self.made_from = parallel.result_of(future)
             except ResearchNewsError as error:
                 self._error = error
         if self._error is not None:
@@ -1072,6 +1145,80 @@ class SitePages:
             self.finish()
         except ResearchNewsError:
             raise _PagesFailed() from None
+
+    def ready_to_publish(self, issue_dir: Path) -> Callable[[], None]:
+        """:meth:`ready`, for the build of ``issue_dir``; which also stops when the tree, as collected, does
+        not publish that issue (``skip_broken`` left it out: its files are not written)."""
+
+        def ready() -> None:
+            self.ready()
+            if self.found is not None and self.found.published(issue_dir) is None:
+                raise _PagesFailed()
+
+        return ready
+
+
+@dataclass
+class Around:
+    """What the process making the pages found of the tree around the one issue being built: the pages
+    (:data:`Pages`), each published issue as checked (series order), the issues ``skip_broken`` left
+    out, and what the other issues' builds made when they are up to date (``reused``) or the folders of
+    those that are not (``pending``: changed since the site's record was read)."""
+
+    pages: Pages
+    collected: list[Collected]
+    left_out: list[LeftOut]
+    reused: list[IssueBuilt]
+    pending: list[Path]
+
+    def published(self, folder: Path) -> Path | None:
+        """The issue folder, as collected, of ``folder`` when it is published; ``None`` when it is not."""
+        resolved = folder.resolve()
+        return next((issue.issue_dir for issue in self.collected if issue.issue_dir.resolve() == resolved), None)
+
+
+def site_around(root: Path, out: Path, skip_broken: bool, pdf_variant: str | None, building: Path) -> Around:
+    """(In a worker process) the tree collected as :func:`build_site` does, its pages, and the builds
+    of its issues other than ``building`` (see :class:`Around`)."""
+    result = SiteResult(out)
+    contents = collect(root, out, skip_broken, result)
+    pages = pages_of(contents, out)
+    digests = caching.Digests()
+    reused: list[IssueBuilt] = []
+    pending: list[Path] = []
+    for content in contents:
+        if content.issue_dir.resolve() == building.resolve():
+            continue
+        built = reused_issue(content, out, pdf_variant, digests)
+        if built is None:
+            pending.append(content.issue_dir)
+        else:
+            reused.append(built)
+    return Around(pages, [Collected.of(content) for content in contents], result.left_out, reused, pending)
+
+
+def build_around(
+    building: Path, out: Path, jobs: int | None, pdf_variant: str | None, result: SiteResult, pages: SitePages
+) -> dict[str, bytes]:
+    """Build the one issue the site's record says changed, here, without checking the tree first: the
+    build's worker collects the tree (its errors stop the build before it writes anything, as
+    :func:`collect` here would have), makes the site's pages and checks the other issues' builds, all
+    while this process lays the issue out. An issue found changed meanwhile is built after it. The
+    images the issues made, by site path (as :func:`build_issues`)."""
+    done: list[IssueBuilt] = []
+    with parallel.Workers(parallel.worker_count(jobs)) as pool:
+        pages.start(pool)
+        with contextlib.suppress(_PagesFailed):  # the build stopped before writing: finish() says why
+            done.append(build_one(building, out, pdf_variant, False, jobs, pool, pages.ready_to_publish(building)))
+        pages.finish()
+        found = pages.found
+        assert found is not None
+        done = [built for built in done if found.published(built.issue_dir) is not None]
+        done += [build_one(folder, out, pdf_variant, False, jobs, pool, pages.ready) for folder in found.pending]
+    result.left_out = found.left_out
+    order = {issue.issue_dir.resolve(): index for index, issue in enumerate(found.collected)}
+    done += found.reused
+    return _gathered(sorted(done, key=lambda built: order[built.issue_dir.resolve()]), result)  # series order
 
 
 class _PagesFailed(Exception):

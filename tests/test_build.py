@@ -15,7 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from research_news.build import Output, write_outputs
+from research_news.build import Output, write_ahead, write_outputs
+from research_news.exceptions import ResearchNewsError
 from research_news.manifest import MANIFEST_NAME
 from research_news.render import pdf as pdf_module
 
@@ -310,6 +311,21 @@ def test_a_build_removes_only_files_its_editions_wrote_before_and_not_again(tmp_
     manifest = json.loads((folder / MANIFEST_NAME).read_text())
     assert manifest["editions"] == {"email": ["email.html"], "pdf": ["issue.pdf"], "web": ["index.html"]}
     assert manifest["stale"] == []
+
+
+def test_files_written_ahead_leave_the_manifest_to_the_write_that_follows(tmp_path: Path) -> None:
+    """The site writes its pages before its images are drawn: only what differs, the manifest untouched
+    (the other files of the edition are not stale), every file inside the folder."""
+    folder = tmp_path / "site"
+    written(folder, {"index.html": "site", "card.png": "site"}, ["site"])
+    manifest, stamp = (folder / MANIFEST_NAME).read_bytes(), (folder / "index.html").stat().st_mtime_ns
+    pages = [Output(folder / "index.html", b"index.html", edition="site"), Output(folder / "new.html", b"new")]
+    assert write_ahead(pages, folder) == 1  # index.html holds its bytes already
+    assert (folder / "index.html").stat().st_mtime_ns == stamp and (folder / "new.html").read_bytes() == b"new"
+    assert (folder / MANIFEST_NAME).read_bytes() == manifest and (folder / "card.png").is_file()
+    with pytest.raises(ResearchNewsError, match="outside"):
+        write_ahead([Output(folder / ".." / "escaped.html", b"x")], folder)
+    assert not (tmp_path / "escaped.html").exists()
 
 
 def test_files_left_to_remove_by_a_killed_build_are_removed_by_the_next(tmp_path: Path) -> None:

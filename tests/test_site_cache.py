@@ -366,3 +366,46 @@ def test_a_changed_issue_the_series_leaves_out_writes_nothing_as_a_full_check_wo
     for name in (*SAID, "removed"):
         assert getattr(fast, name) == getattr(full, name), name
     assert fast_files == full_files and not [path for path in fast_files if path.startswith(f"{NEW}/")]
+
+
+def indexed_text(out: Path) -> str:
+    """What Pagefind's index holds of the pages' text (its fragments: gzipped, after a signature)."""
+    import gzip
+
+    return " ".join(gzip.decompress(path.read_bytes()).decode() for path in (out / "pagefind" / "fragment").iterdir())
+
+
+def test_a_search_run_started_ahead_is_taken_only_for_the_pages_it_read(place):
+    """Pagefind may start on the pages before the site is finished (one issue built): when the pages then
+    differ from those it read, it is stopped and run again; when they do not, its index is the site's."""
+    from research_news.site import index_search, start_indexing
+
+    out = place / "out"
+    assert start_indexing(out) is None  # the index is already that of the pages
+    page = out / OLD / CHANGED_BRIEF / "index.html"
+    original = page.read_text()
+
+    def marked(word: str) -> str:
+        text = original.replace("data-pagefind-body>", f"data-pagefind-body><p>{word}</p>", 1)
+        assert text != original
+        return text
+
+    page.write_text(marked("zebrafinch"))
+    ahead = start_indexing(out)
+    assert ahead is not None and ahead.process.wait() == 0  # it has read the pages: now they change
+    page.write_text(original)  # back as they were indexed: the run started is stopped, the index stays
+    assert not index_search(out, started=ahead) and not ahead.fresh.exists()
+    assert "zebrafinch" not in indexed_text(out)
+    page.write_text(marked("zebrafinch"))
+    ahead = start_indexing(out)
+    assert ahead is not None and ahead.process.wait() == 0
+    page.write_text(marked("kingfisher"))  # changed again after it started: run again
+    assert index_search(out, started=ahead) and not ahead.fresh.exists()
+    assert "kingfisher" in indexed_text(out) and "zebrafinch" not in indexed_text(out)
+    ahead = start_indexing(out)
+    assert ahead is None  # recorded as the index of these pages
+    page.write_text(marked("zebrafinch"))
+    ahead = start_indexing(out)
+    assert ahead is not None and index_search(out, started=ahead)  # the pages it read: its index is the site's
+    assert ahead.process.returncode == 0 and "zebrafinch" in indexed_text(out)
+    assert not index_search(out)

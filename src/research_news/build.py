@@ -398,6 +398,37 @@ def write_outputs(
     ``skip_identical`` leaves alone a file that already has the output's bytes (and the manifest,
     when it lists the same files): its time stamp stays, so a synchronising tool sees nothing new.
     """
+    files = _fills(outputs, inside, skip_identical)
+    written: dict[str, set[str]] = {name: set() for name in editions or ()}
+    for output in outputs:
+        written.setdefault(output.edition, set()).add(output.path.relative_to(inside).as_posix())
+    try:
+        inside.mkdir(parents=True, exist_ok=True)
+        with build_lock(inside):
+            return _replace_then_prune(files, inside, written, skip_identical)
+    except OSError as error:  # making the folder or opening it to lock: the rest reports its own
+        raise WriteFailed.from_os_error(error, inside / MANIFEST_NAME, "no file was replaced") from None
+
+
+def write_ahead(outputs: list[Output], inside: Path) -> int:
+    """Write those of ``outputs`` whose files do not hold their bytes yet, each replaced whole, and leave
+    the manifest alone; return how many were written. For files wanted on disk before the rest of
+    their edition is made (the site's pages, which Pagefind reads while the images are drawn): the
+    :func:`write_outputs` that follows, with every output, lists them and prunes what is stale."""
+    files = _fills(outputs, inside, skip_identical=True)
+    if files:
+        try:
+            inside.mkdir(parents=True, exist_ok=True)
+            with build_lock(inside):
+                replace_all(files)
+        except OSError as error:  # making the folder or opening it to lock: replace_all reports its own
+            raise WriteFailed.from_os_error(error, inside, "no file was replaced") from None
+    return len(files)
+
+
+def _fills(outputs: list[Output], inside: Path, skip_identical: bool) -> dict[Path, Fill]:
+    """What fills each output's file (none for one that holds its bytes, with ``skip_identical``);
+    refuses an output outside ``inside``."""
     files = {}
     for output in outputs:
         if not output.path.resolve().is_relative_to(inside.resolve()):
@@ -410,15 +441,7 @@ def write_outputs(
             files[output.path] = copy_filler(output.copy_of)
         else:  # pragma: no cover - an Output is always one or the other
             raise ResearchNewsError(f"nothing to write for {output.path}")
-    written: dict[str, set[str]] = {name: set() for name in editions or ()}
-    for output in outputs:
-        written.setdefault(output.edition, set()).add(output.path.relative_to(inside).as_posix())
-    try:
-        inside.mkdir(parents=True, exist_ok=True)
-        with build_lock(inside):
-            return _replace_then_prune(files, inside, written, skip_identical)
-    except OSError as error:  # making the folder or opening it to lock: the rest reports its own
-        raise WriteFailed.from_os_error(error, inside / MANIFEST_NAME, "no file was replaced") from None
+    return files
 
 
 def _already_there(output: Output) -> bool:

@@ -63,7 +63,7 @@ from . import cache as caching
 from . import citations, feeds, parallel, series, uptodate
 from .assemble import BriefView, Edition, assemble
 from .build import build as build_issue
-from .build import write_outputs
+from .build import write_ahead, write_outputs
 from .checker import Checker, Content
 from .editions import Output, Rendered
 from .exceptions import ContentError, Problem, ResearchNewsError, counted, display_path
@@ -293,23 +293,31 @@ def build_site(
         result = SiteResult(out)
         alone = _built_alone(state, jobs)
         contents = [] if alone else collect(root, out, skip_broken, result)
-    with step(f"Building {counted(1 if alone else len(contents), 'issue')} and the site's pages"):
-        if alone:
-            site_pages = SitePages(root, out, skip_broken, [], around=alone, pdf_variant=pdf_variant)
-            images = build_around(alone, out, jobs, pdf_variant, result, site_pages)
-        else:
-            site_pages = SitePages(root, out, skip_broken, contents)
-            images = build_issues(contents, out, jobs, pdf_variant, result, force=force, meanwhile=site_pages)
-    with step("Writing the site"):
-        outputs = site_pages.pages + [Output(out / path, data, edition="site") for path, data in images.items()]
-        result.written = write_outputs(outputs, inside=out, editions=["site"], skip_identical=not force)
-        result.files = len(outputs)
-        result.issues = site_pages.slugs
-        result.removed = remove_old_issues(out, result.issues)
-    if search:
-        with step("Indexing the briefs for search"):
-            result.indexed = index_search(out, force=force)
-        result.searchable = True
+    ahead: _SearchAhead | None = None
+    try:
+        with step(f"Building {counted(1 if alone else len(contents), 'issue')} and the site's pages"):
+            if alone:
+                site_pages = SitePages(root, out, skip_broken, [], around=alone, pdf_variant=pdf_variant)
+                ahead = _SearchAhead(out, site_pages) if search else None
+                images = build_around(alone, out, jobs, pdf_variant, result, site_pages, ahead)
+            else:
+                site_pages = SitePages(root, out, skip_broken, contents)
+                images = build_issues(contents, out, jobs, pdf_variant, result, force=force, meanwhile=site_pages)
+        with step("Writing the site"):
+            outputs = site_pages.pages + [Output(out / path, data, edition="site") for path, data in images.items()]
+            result.written = write_outputs(outputs, inside=out, editions=["site"], skip_identical=not force)
+            result.written += ahead.written if ahead else 0
+            result.files = len(outputs)
+            result.issues = site_pages.slugs
+            result.removed = remove_old_issues(out, result.issues)
+        if search:
+            with step("Indexing the briefs for search"):
+                result.indexed = index_search(out, force=force, started=ahead.indexing if ahead else None)
+            result.searchable = True
+    except BaseException:
+        if ahead and ahead.indexing:
+            ahead.indexing.stop()
+        raise
     result.warnings = list(dict.fromkeys(result.warnings))
     _save_site_record(root, out, pdf_variant, search, site_pages.collected, site_pages.made_from, outputs, result)
     result.seconds = time.perf_counter() - started
@@ -1197,19 +1205,44 @@ def site_around(root: Path, out: Path, skip_broken: bool, pdf_variant: str | Non
     return Around(pages, [Collected.of(content) for content in contents], result.left_out, reused, pending)
 
 
+class _SearchAhead:
+    """With one issue built (:func:`build_around`): the site's pages written as soon as that issue's files
+    are, and Pagefind started on them, to run while the issue's images are drawn. The site's write that
+    follows finds the pages as they are and lists them; :func:`index_search` takes the run when the
+    pages it read are still the site's (another issue built after changes them), else runs it again."""
+
+    def __init__(self, out: Path, pages: SitePages) -> None:
+        self.out, self.pages = out, pages
+        self.written = 0
+        self.indexing: Indexing | None = None
+
+    def __call__(self) -> None:
+        self.pages.ready()  # an issue found up to date wrote nothing, and did not wait for the pages
+        self.written = write_ahead(self.pages.pages, self.out)
+        self.indexing = start_indexing(self.out)
+
+
 def build_around(
-    building: Path, out: Path, jobs: int | None, pdf_variant: str | None, result: SiteResult, pages: SitePages
+    building: Path,
+    out: Path,
+    jobs: int | None,
+    pdf_variant: str | None,
+    result: SiteResult,
+    pages: SitePages,
+    after_writing: Callable[[], None] | None = None,
 ) -> dict[str, bytes]:
     """Build the one issue the site's record says changed, here, without checking the tree first: the
     build's worker collects the tree (its errors stop the build before it writes anything, as
     :func:`collect` here would have), makes the site's pages and checks the other issues' builds, all
     while this process lays the issue out. An issue found changed meanwhile is built after it. The
-    images the issues made, by site path (as :func:`build_issues`)."""
+    images the issues made, by site path (as :func:`build_issues`). ``after_writing``: called once that
+    issue's files are written (see :func:`build_one`)."""
     done: list[IssueBuilt] = []
     with parallel.Workers(parallel.worker_count(jobs)) as pool:
         pages.start(pool)
         with contextlib.suppress(_PagesFailed):  # the build stopped before writing: finish() says why
-            done.append(build_one(building, out, pdf_variant, False, jobs, pool, pages.ready_to_publish(building)))
+            ready = pages.ready_to_publish(building)
+            done.append(build_one(building, out, pdf_variant, False, jobs, pool, ready, after_writing))
         pages.finish()
         found = pages.found
         assert found is not None
@@ -1320,11 +1353,13 @@ def build_one(
     jobs: int | None = None,
     workers: parallel.Workers | None = None,
     before_writing: Callable[[], None] | None = None,
+    after_writing: Callable[[], None] | None = None,
 ) -> IssueBuilt:
     """Build one issue for the site (in a worker process, or here with the ``workers`` given): its print
     PDF, web edition and offprints, its cover thumbnail and its briefs' share cards, each image from the
     cache when its inputs are unchanged. A user-visible error comes back as data (an exception would
-    have to survive pickling between processes). ``before_writing``: see build.build."""
+    have to survive pickling between processes). ``before_writing``: see build.build; ``after_writing``
+    is called once the issue's files are written, before its images are made."""
     built = IssueBuilt(issue_dir)
     try:
         result = build_issue(
@@ -1342,6 +1377,8 @@ def build_one(
         built.files = len(result.outputs)
         built.warnings = list(result.warnings)
         built.built = not result.up_to_date
+        if after_writing is not None:
+            after_writing()
         _make_images(result, assemble(load_content(issue_dir)), force, built)
     except ContentError as error:
         built.problems = list(error.problems)
@@ -1438,16 +1475,36 @@ def remove_old_issues(out: Path, slugs: list[str]) -> list[str]:
 PAGEFIND = "pagefind"
 
 
-def index_search(out: Path, force: bool = False) -> bool:
+def index_search(out: Path, force: bool = False, started: Indexing | None = None) -> bool:
     """Index the brief pages with Pagefind into ``out/pagefind/`` (replaced whole, so no old
     fragment stays behind), unless the pages are those it indexed last time (and ``force`` is not
-    set); return whether it ran."""
+    set); return whether it ran. ``started``: the run :func:`start_indexing` began, used when the
+    pages are still those it read, else stopped."""
     pages = _indexed_pages_key(out)
     if not force and _index_current(out, pages):
+        if started is not None:
+            started.stop()
         return False
-    _run_pagefind(out)
+    if started is not None and started.pages == pages:
+        started.finish(out)
+    else:
+        if started is not None:
+            started.stop()
+        _start_pagefind(out, pages).finish(out)
     _save_record(out / caching.CACHE_FOLDER / SEARCH_RECORD, {"pages": pages})
     return True
+
+
+def start_indexing(out: Path) -> Indexing | None:
+    """Pagefind started on the pages ``out`` holds now, to run while the rest of the site is made; ``None``
+    when its index is already theirs, or when it cannot start (:func:`index_search` then says why)."""
+    pages = _indexed_pages_key(out)
+    if _index_current(out, pages):
+        return None
+    try:
+        return _start_pagefind(out, pages)
+    except ResearchNewsError:
+        return None
 
 
 def _index_current(out: Path, pages: str | None = None) -> bool:
@@ -1494,29 +1551,54 @@ def _pagefind() -> list[str]:
     return [str(found)] if found is not None else [sys.executable, "-m", "pagefind"]
 
 
-def _run_pagefind(out: Path) -> None:
+def _start_pagefind(out: Path, pages: str) -> Indexing:
     if importlib.util.find_spec("pagefind") is None:
         raise ResearchNewsError(
             "the site was written, but its search needs Pagefind, which is not installed: "
             "install it with `pip install 'pagefind[bin]'` and build again (or build with --no-search)"
         )
-    fresh, old = out / ".pagefind-new", out / ".pagefind-old"
-    for leftover in (fresh, old):
+    fresh = out / ".pagefind-new"
+    for leftover in (fresh, out / ".pagefind-old"):
         shutil.rmtree(leftover, ignore_errors=True)
     command = [*_pagefind(), "--site", str(out), "--output-path", str(fresh), "--silent"]
     try:
-        ran = subprocess.run(command, capture_output=True, text=True, check=False, timeout=600)
-    except (OSError, subprocess.TimeoutExpired) as error:
+        process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    except OSError as error:
         raise ResearchNewsError(f"the site was written, but Pagefind could not index it: {error}") from None
-    if ran.returncode != 0 or not (fresh / "pagefind.js").is_file():
-        said = (ran.stderr or ran.stdout).strip().splitlines()[-3:]
-        raise ResearchNewsError(
-            "the site was written, but Pagefind could not index it"
-            + (f": {' '.join(said)}" if said else "")
-            + "; reinstall it with `pip install --force-reinstall 'pagefind[bin]'` (its binary must run on this machine)"
-        )
-    target = out / PAGEFIND
-    if target.exists():
-        target.rename(old)
-    fresh.rename(target)
-    shutil.rmtree(old, ignore_errors=True)
+    return Indexing(pages, process, fresh)
+
+
+@dataclass
+class Indexing:
+    """A Pagefind run over the pages whose key is ``pages`` (:func:`_indexed_pages_key`), writing its
+    index into ``fresh``, which :meth:`finish` puts in the place of the site's."""
+
+    pages: str
+    process: subprocess.Popen
+    fresh: Path
+
+    def finish(self, out: Path) -> None:
+        """Wait for Pagefind, then replace the site's index with the one it wrote."""
+        try:
+            said_out, said_err = self.process.communicate(timeout=600)
+        except subprocess.TimeoutExpired as error:
+            self.stop()
+            raise ResearchNewsError(f"the site was written, but Pagefind could not index it: {error}") from None
+        if self.process.returncode != 0 or not (self.fresh / "pagefind.js").is_file():
+            said = (said_err or said_out).strip().splitlines()[-3:]
+            raise ResearchNewsError(
+                "the site was written, but Pagefind could not index it"
+                + (f": {' '.join(said)}" if said else "")
+                + "; reinstall it with `pip install --force-reinstall 'pagefind[bin]'` (its binary must run on this machine)"
+            )
+        target, old = out / PAGEFIND, out / ".pagefind-old"
+        if target.exists():
+            target.rename(old)
+        self.fresh.rename(target)
+        shutil.rmtree(old, ignore_errors=True)
+
+    def stop(self) -> None:
+        """Stop Pagefind (its pages changed, or the site failed), and remove what it wrote."""
+        self.process.kill()
+        self.process.communicate()
+        shutil.rmtree(self.fresh, ignore_errors=True)

@@ -317,3 +317,48 @@ def test_a_closed_pipe_ends_the_console_script_without_a_traceback(tree: Path, t
     with pytest.raises(SystemExit) as exited:
         launch.main()
     assert exited.value.code == 1
+
+
+TORN_DOWN = """
+import os, sys
+from research_news.launch import main
+
+class FreedAtTeardown:  # a module's object: only the interpreter's teardown frees it
+    def __init__(self, path):
+        self.fd = os.open(path, os.O_WRONLY | os.O_CREAT, 0o644)  # opened now: the teardown clears names
+
+    def __del__(self, write=os.write):
+        write(self.fd, b"freed")
+
+kept = FreedAtTeardown(sys.argv[1])
+sys.argv = ["research-news", *sys.argv[2:]]
+main()
+"""
+
+
+@pytest.mark.parametrize(
+    ("argv", "status", "said"),
+    [
+        (["check", "ISSUE"], 0, "No problems found"),
+        (["check", "BROKEN"], 1, "error"),
+        (["build"], 2, "Missing argument"),
+    ],
+)
+def test_the_console_script_exits_with_the_commands_status_and_output_without_the_teardown(
+    tree: Path, tmp_path: Path, argv: list[str], status: int, said: str
+) -> None:
+    """Its work done and its output printed, the command skips freeing every module and object one by
+    one (a quarter of a second after a layout): the status and every line printed are the command's."""
+    broken = tmp_path / "broken"
+    shutil.copytree(tree / "issues" / SLUG, broken)
+    (broken / "issue.yaml").write_text("number: [not a number\n")
+    places = {"ISSUE": str(tree / "issues" / SLUG), "BROKEN": str(broken)}
+    mark = tmp_path / "freed"
+    done = subprocess.run(
+        [sys.executable, "-c", TORN_DOWN, str(mark), *(places.get(part, part) for part in argv)],
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == status
+    assert said in done.stdout + done.stderr
+    assert mark.read_bytes() == b""  # made, never freed

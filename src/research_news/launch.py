@@ -15,6 +15,7 @@ with commands/build.py); until it is, a build using it is only slower, never wro
 
 from __future__ import annotations
 
+import atexit
 import os
 import sys
 from pathlib import Path
@@ -41,7 +42,47 @@ FLAGS = {
 
 
 def main() -> None:
-    """Console-script entry point."""
+    """Console-script entry point. Once the command has done its work, the process exits without the
+    interpreter's teardown (see :class:`_ExitWithoutTeardown`)."""
+    exiting = _ExitWithoutTeardown()
+    atexit.register(exiting)  # the first registered, so the last to run: every other exit handler runs
+    try:
+        run()
+    except SystemExit as stop:
+        exiting.status = _exit_status(stop.code)
+        raise
+    else:
+        exiting.status = 0
+
+
+class _ExitWithoutTeardown:
+    """The last exit handler: flush the output and end the process with the command's status, skipping
+    the interpreter's teardown, which frees every module and object one by one: about 0.25 s after
+    a layout, spent after the files are written and the summary printed. A traceback or an
+    interrupt (``status`` left ``None``) exits as the interpreter does."""
+
+    status: int | None = None
+
+    def __call__(self) -> None:
+        if self.status is None:
+            return
+        try:
+            sys.stdout.flush()
+            sys.stderr.flush()
+        except (OSError, ValueError):  # a closed pipe: the interpreter says so, and exits with its own status
+            return
+        os._exit(self.status)
+
+
+def _exit_status(code: object) -> int:
+    """The status ``sys.exit(code)`` ends the process with (a message, printed already, is 1)."""
+    if code is None:
+        return 0
+    return code if isinstance(code, int) else 1
+
+
+def run() -> None:
+    """Answer an unchanged build, or run the command line."""
     try:
         answered = _answered(sys.argv[1:])
     except BrokenPipeError:  # `research-news build … | head -c0`: as click does, exit 1 without a traceback

@@ -313,16 +313,25 @@ def test_a_build_removes_only_files_its_editions_wrote_before_and_not_again(tmp_
     assert manifest["stale"] == []
 
 
-def test_files_written_ahead_leave_the_manifest_to_the_write_that_follows(tmp_path: Path) -> None:
-    """The site writes its pages before its images are drawn: only what differs, the manifest untouched
-    (the other files of the edition are not stale), every file inside the folder."""
+def test_files_written_ahead_are_listed_as_stale_until_the_write_that_follows_lists_them(tmp_path: Path) -> None:
+    """The site writes its pages before its images are drawn: only what differs, every file inside the
+    folder; a new one is listed as a file to remove until the site's write lists it (so a build that
+    fails in between leaves nothing no manifest knows of), and the edition's other files stay."""
     folder = tmp_path / "site"
     written(folder, {"index.html": "site", "card.png": "site"}, ["site"])
-    manifest, stamp = (folder / MANIFEST_NAME).read_bytes(), (folder / "index.html").stat().st_mtime_ns
+    stamp = (folder / "index.html").stat().st_mtime_ns
     pages = [Output(folder / "index.html", b"index.html", edition="site"), Output(folder / "new.html", b"new")]
     assert write_ahead(pages, folder) == 1  # index.html holds its bytes already
     assert (folder / "index.html").stat().st_mtime_ns == stamp and (folder / "new.html").read_bytes() == b"new"
-    assert (folder / MANIFEST_NAME).read_bytes() == manifest and (folder / "card.png").is_file()
+    manifest = json.loads((folder / MANIFEST_NAME).read_text())
+    assert manifest["editions"] == {"site": ["card.png", "index.html"]} and manifest["stale"] == ["new.html"]
+    assert (folder / "card.png").is_file()
+    written(folder, {"index.html": "site", "card.png": "site"}, ["site"])  # the next build does not make it
+    assert outputs(folder) == {"index.html", "card.png", MANIFEST_NAME}
+    write_ahead(pages, folder)
+    written(folder, {"index.html": "site", "card.png": "site", "new.html": "site"}, ["site"])  # the write after
+    manifest = json.loads((folder / MANIFEST_NAME).read_text())
+    assert manifest["editions"] == {"site": ["card.png", "index.html", "new.html"]} and manifest["stale"] == []
     with pytest.raises(ResearchNewsError, match="outside"):
         write_ahead([Output(folder / ".." / "escaped.html", b"x")], folder)
     assert not (tmp_path / "escaped.html").exists()

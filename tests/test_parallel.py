@@ -218,3 +218,22 @@ def test_a_worker_runs_its_exit_handlers_and_then_exits_without_the_teardown(tmp
     assert pid != os.getpid()
     assert (tmp_path / "atexit").read_text() == "ran"
     assert not (tmp_path / "teardown").exists()
+
+
+def test_no_font_folder_is_left_behind_by_a_build_or_its_workers(tmp_path: Path) -> None:
+    """WeasyPrint copies a layout's fonts into a temporary folder per font configuration, removed when the
+    configuration is freed; the build's process and its workers exit without freeing it, so the folders
+    are removed at exit. The sample's first issue is in two languages: its French PDF is laid out in a worker."""
+    temporary = tmp_path / "tmp"
+    temporary.mkdir()
+    issue = REPO / "issues" / "2023-01-data-and-society"
+    options = ["--out", str(tmp_path / "build"), "--only", "pdf", "--jobs", "2", "-q"]
+    done = subprocess.run(
+        [sys.executable, "-m", "research_news", "build", str(issue), *options],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "TMPDIR": str(temporary)},
+    )
+    assert done.returncode == 0, done.stderr
+    assert (tmp_path / "build" / "2023-01-data-and-society" / "fr").is_dir()
+    assert sorted(path.name for path in temporary.iterdir()) == []

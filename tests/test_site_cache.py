@@ -375,10 +375,20 @@ def indexed_text(out: Path) -> str:
     return " ".join(gzip.decompress(path.read_bytes()).decode() for path in (out / "pagefind" / "fragment").iterdir())
 
 
-def test_a_search_run_started_ahead_is_taken_only_for_the_pages_it_read(place):
+def test_a_search_run_started_ahead_is_taken_only_for_the_pages_it_read(place, monkeypatch):
     """Pagefind may start on the pages before the site is finished (one issue built): when the pages then
     differ from those it read, it is stopped and run again; when they do not, its index is the site's."""
+    from research_news import site
     from research_news.site import index_search, start_indexing
+
+    runs: list[Path] = []
+    start = site._start_pagefind
+
+    def counted(out, pages):
+        runs.append(out)
+        return start(out, pages)
+
+    monkeypatch.setattr(site, "_start_pagefind", counted)
 
     out = place / "out"
     assert start_indexing(out) is None  # the index is already that of the pages
@@ -400,12 +410,49 @@ def test_a_search_run_started_ahead_is_taken_only_for_the_pages_it_read(place):
     ahead = start_indexing(out)
     assert ahead is not None and ahead.process.wait() == 0
     page.write_text(marked("kingfisher"))  # changed again after it started: run again
-    assert index_search(out, started=ahead) and not ahead.fresh.exists()
+    assert index_search(out, started=ahead) and not ahead.fresh.exists() and len(runs) == 3
     assert "kingfisher" in indexed_text(out) and "zebrafinch" not in indexed_text(out)
     ahead = start_indexing(out)
     assert ahead is None  # recorded as the index of these pages
     page.write_text(marked("zebrafinch"))
     ahead = start_indexing(out)
-    assert ahead is not None and index_search(out, started=ahead)  # the pages it read: its index is the site's
+    assert ahead is not None and len(runs) == 4
+    assert index_search(out, started=ahead) and len(runs) == 4  # the pages it read: its index is the site's
     assert ahead.process.returncode == 0 and "zebrafinch" in indexed_text(out)
     assert not index_search(out)
+
+
+def test_writing_the_pages_ahead_fails_as_the_sites_write_not_as_the_issues(place, monkeypatch):
+    from research_news import site
+    from research_news.write import WriteFailed
+
+    def failing(outputs, inside):
+        raise WriteFailed(f"could not write {inside / 'index.html'}: no space left on device; no file was replaced")
+
+    monkeypatch.setattr(site, "write_ahead", failing)
+    retitled(place)
+    with pytest.raises(WriteFailed, match="no space left") as failed:
+        build(place)
+    assert not str(failed.value).startswith(str(place / "issues"))  # not "<issue folder>: …"
+    assert not (place / "out" / ".pagefind-new").exists()
+
+
+def test_pagefind_interrupted_while_the_site_waits_is_stopped_and_leaves_nothing(tmp_path, monkeypatch):
+    import subprocess
+
+    from research_news.site import Indexing
+
+    fresh = tmp_path / ".pagefind-new"
+    fresh.mkdir()
+    indexing = Indexing("key", subprocess.Popen(["sleep", "30"]), fresh)
+    waited = indexing.process.communicate
+
+    def interrupted(timeout=None):
+        if timeout is not None:
+            raise KeyboardInterrupt
+        return waited()
+
+    monkeypatch.setattr(indexing.process, "communicate", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        indexing.finish(tmp_path)
+    assert indexing.process.returncode is not None and not fresh.exists()

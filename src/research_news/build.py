@@ -411,19 +411,33 @@ def write_outputs(
 
 
 def write_ahead(outputs: list[Output], inside: Path) -> int:
-    """Write those of ``outputs`` whose files do not hold their bytes yet, each replaced whole, and leave
-    the manifest alone; return how many were written. For files wanted on disk before the rest of
-    their edition is made (the site's pages, which Pagefind reads while the images are drawn): the
-    :func:`write_outputs` that follows, with every output, lists them and prunes what is stale."""
+    """Write those of ``outputs`` whose files do not hold their bytes yet, each replaced whole; return how
+    many were written. For files wanted on disk before the rest of their edition is made (the site's
+    pages, which Pagefind reads while the images are drawn): the :func:`write_outputs` that follows,
+    with every output, lists them as its edition's and prunes what is stale. Until it does, the
+    manifest lists the new ones as files to remove (:func:`_listed_as_stale`), and nothing else."""
     files = _fills(outputs, inside, skip_identical=True)
     if files:
         try:
             inside.mkdir(parents=True, exist_ok=True)
             with build_lock(inside):
+                _listed_as_stale(inside, files)
                 replace_all(files)
         except OSError as error:  # making the folder or opening it to lock: replace_all reports its own
             raise WriteFailed.from_os_error(error, inside, "no file was replaced") from None
     return len(files)
+
+
+def _listed_as_stale(inside: Path, files: dict[Path, Fill]) -> None:
+    """Add to the manifest's files to remove those of ``files`` no edition owns yet, before they are
+    written: the write that follows lists them as its edition's again, and if it never comes (the
+    build failed or was stopped), the next build removes them instead of leaving them unlisted."""
+    manifest = Manifest.read(inside)
+    owned = set().union(*manifest.editions.values())
+    new = {path.relative_to(inside).as_posix() for path in files} - owned
+    if new:
+        manifest.stale |= new
+        write_bytes(inside / MANIFEST_NAME, manifest.to_bytes())
 
 
 def _fills(outputs: list[Output], inside: Path, skip_identical: bool) -> dict[Path, Fill]:

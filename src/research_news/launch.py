@@ -42,8 +42,9 @@ FLAGS = {
 
 
 def main() -> None:
-    """Console-script entry point. Once the command has done its work, the process exits without the
-    interpreter's teardown (see :class:`_ExitWithoutTeardown`)."""
+    """Console-script entry point (and ``python -m research_news``'s): :func:`run`, after which the process
+    exits without the interpreter's teardown (see :class:`_ExitWithoutTeardown`). For the process that
+    runs the command and nothing else; code that goes on after the command calls :func:`run`."""
     exiting = _ExitWithoutTeardown()
     atexit.register(exiting)  # the first registered, so the last to run: every other exit handler runs
     try:
@@ -64,14 +65,20 @@ class _ExitWithoutTeardown:
     status: int | None = None
 
     def __call__(self) -> None:
-        if self.status is None:
-            return
-        try:
-            sys.stdout.flush()
-            sys.stderr.flush()
-        except (OSError, ValueError):  # a closed pipe: the interpreter says so, and exits with its own status
-            return
-        os._exit(self.status)
+        if self.status is not None and flushed():
+            os._exit(self.status)
+
+
+def flushed() -> bool:
+    """Flush standard output and error (either may be ``None``: the command ran with it closed); ``False``
+    when one cannot be flushed (a closed pipe), which the interpreter then reports, with its own status."""
+    try:
+        for stream in (sys.stdout, sys.stderr):
+            if stream is not None:
+                stream.flush()
+    except (OSError, ValueError):
+        return False
+    return True
 
 
 def _exit_status(code: object) -> int:

@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import atexit
 import os
-import sys
 from collections.abc import Callable
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -134,9 +133,16 @@ def exit_without_teardown() -> None:
 
 
 def _exit_now() -> None:
-    sys.stdout.flush()
-    sys.stderr.flush()
-    os._exit(0)
+    """The worker's last exit handler. The only two registered before it (when the worker's process
+    imported multiprocessing and logging) are multiprocessing's, which the process ran already when
+    the pool stopped it, and logging's, run here."""
+    import logging
+
+    from .launch import flushed
+
+    logging.shutdown()
+    if flushed():
+        os._exit(0)
 
 
 _EDITIONS: dict[tuple[Path, str], Edition] = {}

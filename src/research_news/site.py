@@ -1361,8 +1361,9 @@ def build_one(
     have to survive pickling between processes). ``before_writing``: see build.build; ``after_writing``
     is called once the issue's files are written, before its images are made."""
     built = IssueBuilt(issue_dir)
-    try:
-        result = build_issue(
+
+    def issue() -> Any:
+        return build_issue(
             issue_dir,
             out,
             only=ISSUE_EDITIONS,
@@ -1373,18 +1374,29 @@ def build_one(
             workers=workers,
             before_writing=before_writing,
         )
-        built.slug = result.out_dir.name
-        built.files = len(result.outputs)
-        built.warnings = list(result.warnings)
-        built.built = not result.up_to_date
-        if after_writing is not None:
-            after_writing()
-        _make_images(result, assemble(load_content(issue_dir)), force, built)
+
+    result = _carried(built, issue)
+    if result is None:
+        return built
+    built.slug = result.out_dir.name
+    built.files = len(result.outputs)
+    built.warnings = list(result.warnings)
+    built.built = not result.up_to_date
+    if after_writing is not None:  # not carried: what it raises is the site's, not the issue's
+        after_writing()
+    _carried(built, lambda: _make_images(result, assemble(load_content(issue_dir)), force, built))
+    return built
+
+
+def _carried(built: IssueBuilt, step: Callable[[], Any]) -> Any:
+    """What ``step`` returns; ``None`` when it raised a user-visible error, which ``built`` then carries."""
+    try:
+        return step()
     except ContentError as error:
         built.problems = list(error.problems)
     except ResearchNewsError as error:
         built.error = str(error)
-    return built
+    return None
 
 
 def _make_images(result: Any, edition: Edition, force: bool, built: IssueBuilt) -> None:
@@ -1584,6 +1596,9 @@ class Indexing:
         except subprocess.TimeoutExpired as error:
             self.stop()
             raise ResearchNewsError(f"the site was written, but Pagefind could not index it: {error}") from None
+        except BaseException:  # interrupted while waiting: Pagefind stops too, and leaves nothing behind
+            self.stop()
+            raise
         if self.process.returncode != 0 or not (self.fresh / "pagefind.js").is_file():
             said = (said_err or said_out).strip().splitlines()[-3:]
             raise ResearchNewsError(

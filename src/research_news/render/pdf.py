@@ -16,11 +16,14 @@ on its own would differ from the pages it reprints.
 
 from __future__ import annotations
 
+import atexit
 import copy
 import functools
 import json
 import math
 import os
+import shutil
+import weakref
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -339,6 +342,20 @@ def _laid_out(edition: Edition, html: str, variant: str | None) -> _LaidOut:
     return _LaidOut(html, document, fetcher, set(boxes))
 
 
+_FONT_CONFIGURATIONS: weakref.WeakSet[FontConfiguration] = weakref.WeakSet()
+
+
+@atexit.register
+def _remove_font_folders() -> None:
+    """Remove the folder of fonts of every font configuration still alive. WeasyPrint removes it when
+    the configuration is freed, which a process exiting without its teardown (launch.py, parallel.py)
+    never does; this handler, registered after theirs, runs before them."""
+    for configuration in list(_FONT_CONFIGURATIONS):
+        folder = getattr(configuration, "_folder", None)  # WeasyPrint's: what its __del__ removes
+        if folder:
+            shutil.rmtree(folder, ignore_errors=True)
+
+
 @functools.lru_cache(maxsize=4)
 def _font_config(layout_state: tuple[object, ...]) -> FontConfiguration:
     """One font configuration per layout in a process: WeasyPrint copies each ``@font-face`` font into
@@ -346,7 +363,15 @@ def _font_config(layout_state: tuple[object, ...]) -> FontConfiguration:
     edition, the next issue of a site). Per layout, so that a font one layout declares is never found
     by another that only names it; per state of its files (:func:`_layout_state`), so that a font
     edited while the preview runs is read again. A font the fetcher refused is tried again each time."""
-    return FontConfiguration()
+    return font_configuration()
+
+
+def font_configuration() -> FontConfiguration:
+    """A new font configuration for WeasyPrint, whose folder of fonts is removed at exit if it is still
+    alive then (see :func:`_remove_font_folders`)."""
+    configuration = FontConfiguration()
+    _FONT_CONFIGURATIONS.add(configuration)
+    return configuration
 
 
 def _layout_state(edition: Edition) -> tuple[object, ...]:

@@ -27,7 +27,7 @@ from ..assemble import BriefView, Edition
 from ..exceptions import Problem
 from ..urls import SafeFetcher
 from . import weasyprint_fixes
-from .pdf import asset_url, base_url, layout_url, refusal_problems
+from .pdf import asset_url, base_url, font_configuration, layout_url, refusal_problems
 from .theme import palette
 
 SHARE_TEMPLATE = "share.html.j2"
@@ -60,7 +60,8 @@ def share_card(edition: Edition, brief: BriefView) -> ShareCard:
     weasyprint_fixes.apply()
     fetcher = SafeFetcher.for_edition(edition)
     html = share_card_html(edition, brief)
-    pdf = HTML(string=html, base_url=base_url(edition), url_fetcher=fetcher).write_pdf()
+    document = HTML(string=html, base_url=base_url(edition), url_fetcher=fetcher)
+    pdf = document.write_pdf(font_config=font_configuration())
     return ShareCard(_card_png(pdf), pdf, refusal_problems(edition, fetcher.refused), set(fetcher.read))
 
 

@@ -313,13 +313,19 @@ def test_a_changed_issue_with_an_error_stops_the_site_or_is_left_out_as_a_full_c
     cold = {path: data for path, (_, data) in site_files(snapshot / "out").items()}
     assert fast_files == full_files == cold  # nothing written
 
-    (fast, fast_files), (full, full_files) = both_ways(pristine, monkeypatch, broken, skip_broken=True)
+    left_out_alike(both_ways(pristine, monkeypatch, broken, skip_broken=True), left=OLD, kept=NEW)
+
+
+def left_out_alike(made: list[tuple[SiteResult | ContentError, dict[str, bytes]]], left: str, kept: str) -> None:
+    """Built both ways with ``--skip-broken``: the issue ``left`` is left out for the same errors, the site
+    publishes ``kept`` alone, and says and writes the same, with none of ``left``'s files."""
+    (fast, fast_files), (full, full_files) = made
     assert isinstance(fast, SiteResult) and isinstance(full, SiteResult)
-    assert [left.issue_dir.name for left in fast.left_out] == [OLD] and fast.issues == [NEW]
-    assert [left.problems for left in fast.left_out] == [left.problems for left in full.left_out]
+    assert [out.issue_dir.name for out in fast.left_out] == [left] and fast.issues == [kept]
+    assert [out.problems for out in fast.left_out] == [out.problems for out in full.left_out]
     for name in (*SAID, "removed"):
         assert getattr(fast, name) == getattr(full, name), name
-    assert fast_files == full_files and not [path for path in fast_files if path.startswith(f"{OLD}/")]
+    assert fast_files == full_files and not [path for path in fast_files if path.startswith(f"{left}/")]
 
 
 def test_an_issue_changed_after_the_record_was_read_is_built_too(place, monkeypatch):
@@ -358,14 +364,9 @@ def test_a_changed_issue_the_series_leaves_out_writes_nothing_as_a_full_check_wo
         return write_outputs(outputs, inside=inside, **options)
 
     monkeypatch.setattr(building, "write_outputs", seen)
-    (fast, fast_files), (full, full_files) = both_ways(pristine, monkeypatch, numbered_as_the_other, skip_broken=True)
+    made = both_ways(pristine, monkeypatch, numbered_as_the_other, skip_broken=True)
     assert NEW not in written  # not written, then removed with the issues the site no longer has: never written
-    assert isinstance(fast, SiteResult) and isinstance(full, SiteResult)
-    assert [left.issue_dir.name for left in fast.left_out] == [NEW] and fast.issues == [OLD]
-    assert [left.problems for left in fast.left_out] == [left.problems for left in full.left_out]
-    for name in (*SAID, "removed"):
-        assert getattr(fast, name) == getattr(full, name), name
-    assert fast_files == full_files and not [path for path in fast_files if path.startswith(f"{NEW}/")]
+    left_out_alike(made, left=NEW, kept=OLD)
 
 
 def indexed_text(out: Path) -> str:

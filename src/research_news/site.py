@@ -37,6 +37,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import functools
 import hashlib
 import importlib.util
 import json
@@ -402,13 +403,6 @@ def site_state(root: Path, out: Path, pdf_variant: str | None, search: bool) -> 
         return None
 
 
-def unchanged_site(root: Path, out: Path, pdf_variant: str | None, search: bool) -> SiteResult | None:
-    """The last site build's result, replayed, when nothing it was made from changed since (see
-    :func:`site_state`); ``None`` when a full build must decide."""
-    state = site_state(root, out, pdf_variant, search)
-    return state.unchanged if state else None
-
-
 def _replayed(record: dict, out: Path, search: bool, digests: caching.Digests) -> SiteResult | None:
     """The result ``record`` recorded, when every file the site wrote holds its bytes, the site's
     manifest is as written and Pagefind's index is that of the pages; else ``None``."""
@@ -476,7 +470,7 @@ def _save_site_record(
     outputs: list[Output],
     result: SiteResult,
 ) -> None:
-    """Record what this site build was made from and wrote, for :func:`unchanged_site`. Not when:
+    """Record what this site build was made from and wrote, for :func:`site_state`. Not when:
 
     - it left an issue out (what the check found wrong is in no record);
     - an issue's folder holds briefs its issue does not list (the site checks them, its builds do not
@@ -1160,7 +1154,7 @@ class SitePages:
 
         def ready() -> None:
             self.ready()
-            if self.found is not None and self.found.published(issue_dir) is None:
+            if self.found is not None and not self.found.publishes(issue_dir):
                 raise _PagesFailed()
 
         return ready
@@ -1179,10 +1173,9 @@ class Around:
     reused: list[IssueBuilt]
     pending: list[Path]
 
-    def published(self, folder: Path) -> Path | None:
-        """The issue folder, as collected, of ``folder`` when it is published; ``None`` when it is not."""
-        resolved = folder.resolve()
-        return next((issue.issue_dir for issue in self.collected if issue.issue_dir.resolve() == resolved), None)
+    def publishes(self, folder: Path) -> bool:
+        """Whether the issue in ``folder`` is published (not left out by ``skip_broken``)."""
+        return any(issue.issue_dir.resolve() == folder.resolve() for issue in self.collected)
 
 
 def site_around(root: Path, out: Path, skip_broken: bool, pdf_variant: str | None, building: Path) -> Around:
@@ -1246,7 +1239,7 @@ def build_around(
         pages.finish()
         found = pages.found
         assert found is not None
-        done = [built for built in done if found.published(built.issue_dir) is not None]
+        done = [built for built in done if found.publishes(built.issue_dir)]
         done += [build_one(folder, out, pdf_variant, False, jobs, pool, pages.ready) for folder in found.pending]
     result.left_out = found.left_out
     order = {issue.issue_dir.resolve(): index for index, issue in enumerate(found.collected)}
@@ -1361,20 +1354,18 @@ def build_one(
     have to survive pickling between processes). ``before_writing``: see build.build; ``after_writing``
     is called once the issue's files are written, before its images are made."""
     built = IssueBuilt(issue_dir)
-
-    def issue() -> Any:
-        return build_issue(
-            issue_dir,
-            out,
-            only=ISSUE_EDITIONS,
-            offprints=True,
-            pdf_variant=pdf_variant,
-            force=force,
-            jobs=jobs,
-            workers=workers,
-            before_writing=before_writing,
-        )
-
+    issue = functools.partial(
+        build_issue,
+        issue_dir,
+        out,
+        only=ISSUE_EDITIONS,
+        offprints=True,
+        pdf_variant=pdf_variant,
+        force=force,
+        jobs=jobs,
+        workers=workers,
+        before_writing=before_writing,
+    )
     result = _carried(built, issue)
     if result is None:
         return built
@@ -1493,16 +1484,13 @@ def index_search(out: Path, force: bool = False, started: Indexing | None = None
     set); return whether it ran. ``started``: the run :func:`start_indexing` began, used when the
     pages are still those it read, else stopped."""
     pages = _indexed_pages_key(out)
-    if not force and _index_current(out, pages):
-        if started is not None:
-            started.stop()
+    current = not force and _index_current(out, pages)
+    if started is not None and (current or started.pages != pages):
+        started.stop()
+        started = None
+    if current:
         return False
-    if started is not None and started.pages == pages:
-        started.finish(out)
-    else:
-        if started is not None:
-            started.stop()
-        _start_pagefind(out, pages).finish(out)
+    (started or _start_pagefind(out, pages)).finish(out)
     _save_record(out / caching.CACHE_FOLDER / SEARCH_RECORD, {"pages": pages})
     return True
 

@@ -42,7 +42,7 @@ from ..tree import ISSUE_FILE, PUBLICATION_FILE
 from ..uptodate import Digests, files_under, key_of
 from ..urls import Refusal, SafeFetcher, file_url_path, normal_url, svg_references
 from ..write import WriteFailed, write_bytes
-from . import weasyprint_fixes
+from . import heap, weasyprint_fixes
 from .pagination import Arrangement, Decision, Placement, arrange, move_notes
 from .theme import palette
 
@@ -104,8 +104,9 @@ def render_print(
     ``memo`` keeps pagination's decisions between builds (see :class:`Memo`)."""
     for slug in offprints:  # an unknown slug fails before the layout
         _brief(edition, slug)
-    layout = PrintLayout(edition, variant, pad_to, memo)
-    return Printed(layout.issue() if issue else None, {slug: layout.offprint(slug) for slug in offprints})
+    with heap.frozen_until_done():  # the layout lives until its last PDF is written (see heap.py)
+        layout = PrintLayout(edition, variant, pad_to, memo)
+        return Printed(layout.issue() if issue else None, {slug: layout.offprint(slug) for slug in offprints})
 
 
 class PrintLayout:
@@ -335,10 +336,11 @@ def _laid_out(edition: Edition, html: str, variant: str | None) -> _LaidOut:
     """``html`` laid out in pages; every resource goes through a fresh :class:`SafeFetcher`."""
     weasyprint_fixes.apply()
     fetcher = SafeFetcher.for_edition(edition)
-    with drawn_as_boxes() as boxes:  # characters no font has
+    with drawn_as_boxes() as boxes, heap.deferred():  # boxes: characters no font has
         document = HTML(string=html, base_url=base_url(edition), url_fetcher=fetcher).render(
             font_config=_font_config(_layout_state(edition)), **pdf_options(variant)
         )
+    heap.settled()
     return _LaidOut(html, document, fetcher, set(boxes))
 
 
@@ -388,7 +390,7 @@ def _layout_state(edition: Edition) -> tuple[object, ...]:
 
 def _write(edition: Edition, laid_out: _LaidOut, variant: str | None) -> RenderedPdf:
     """The PDF of a layout, with the warnings its rendering gave."""
-    with drawn_as_boxes() as boxes:
+    with drawn_as_boxes() as boxes, heap.deferred():
         data = laid_out.document.write_pdf(**pdf_options(variant))
     warnings = refusal_problems(edition, laid_out.fetcher.refused)
     warnings += box_problems(edition, laid_out.boxes | boxes, laid_out.html)

@@ -338,3 +338,23 @@ def test_a_kept_decision_reads_back_as_written():
         "b-figure-1", "methodology", 1, 0.19, pagination.Placement("key_findings", 2, True), "9f2c"
     )
     assert _decision(GOOD).placement is None
+
+
+def test_the_text_after_a_hole_is_measured_on_its_briefs_pages_only(sample_edition, monkeypatch):
+    """A part's blocks are on its brief's pages alone: looking at every page of the issue for each hole
+    took a 121-page issue with 32 holes a second, for the same heights."""
+    first = _lay_out(sample_edition, ISSUE_TEMPLATE, pagination.Arrangement(), None)
+    hole = pagination.find_holes(sample_edition, first.document)[0]
+    own = pagination._pages_of(hole.brief, first.document)
+    assert len(first.document.pages) > len(own)  # other briefs' pages exist to be left alone
+    looked_at: list[int] = []
+    boxes_with_id = pagination._boxes_with_id
+
+    def recorded(page, element_id):
+        looked_at.append(first.document.pages.index(page))
+        return boxes_with_id(page, element_id)
+
+    monkeypatch.setattr(pagination, "_boxes_with_id", recorded)
+    heights, column = pagination._following_heights(hole, first.document)
+    assert heights and all(height > 0 for height in heights) and column > 0
+    assert looked_at and set(looked_at) <= set(own)

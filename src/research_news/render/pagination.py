@@ -686,11 +686,12 @@ def _following_heights(hole: Hole, document: Document) -> tuple[list[float], flo
     its first block), and the width of the column they are set in."""
     parts = _column_parts(hole.brief)
     keys = [part.key for part in parts]
+    pages = [document.pages[number] for number in _pages_of(hole.brief, document)]  # its parts are on no other
     heights: list[float] = []
     column = 0.0
     for part in parts[keys.index(hole.part) + 1 :]:
         sizes = [0.0] * len(part_blocks(part))
-        for page in document.pages:
+        for page in pages:
             for section in _boxes_with_id(page, part.id):
                 for child in section.children:
                     if child.element_tag == "h3" and sizes:

@@ -107,16 +107,24 @@ def _with_languages(original):
         tag = getattr(box, "element_tag", None)
         own = element.get("lang") if element is not None and tag not in ("html", "body") else None
         document_language = pdf.catalog.get("Lang")  # set from <html lang> before the tags are built
-        if own and own == getattr(document_language, "string", None):
-            own = None  # the document's language, already in the catalogue
-        for built in original(box, parent, pdf, page_number, nums, annotations, tags):
-            # The box's own element comes out last; its children's went through this wrapper already.
-            if own and built.get("P") == parent.reference and "Lang" not in built:
-                built["Lang"] = pydyf.String(own)
-            yield built
+        built = original(box, parent, pdf, page_number, nums, annotations, tags)
+        if not own or own == getattr(document_language, "string", None):
+            # Nothing to add (or the document's language, already in the catalogue): WeasyPrint's own
+            # generator, not one wrapping it, since every element built below would pass through it.
+            return built
+        return _languaged(built, parent, pydyf.String(own))
 
     build_box_tree.tags_languages = True  # type: ignore[attr-defined]
     return build_box_tree
+
+
+def _languaged(built: Any, parent: Any, language: Any) -> Any:
+    """The structure elements ``built`` yields, the box's own with ``language``: it comes out last; its
+    children's went through the wrapper already."""
+    for element in built:
+        if element.get("P") == parent.reference and "Lang" not in element:
+            element["Lang"] = language
+        yield element
 
 
 # --- a trailing space counted as overflow ------------------------------------------------

@@ -9,6 +9,7 @@ both tests) should be removed.
 from __future__ import annotations
 
 import inspect
+import zlib
 from io import BytesIO
 
 from pypdf import PdfReader
@@ -160,3 +161,39 @@ def test_weasyprint_still_encodes_an_image_for_each_pdf_without_the_fix(tmp_path
     document.write_pdf()
     document.write_pdf()
     assert len(calls) == 6, "WeasyPrint encodes an image once: remove the workaround"
+
+
+# --- every stream compressed at zlib's slowest level ------------------------------------------
+
+
+def _deflated_streams(data: bytes) -> list[tuple[bytes, bytes]]:
+    """(the bytes as stored, the same inflated) of every Flate-compressed stream of a PDF (a stream is
+    never inside an object stream: each is in the cross-reference table)."""
+    from pypdf.generic import IndirectObject, StreamObject
+
+    reader = PdfReader(BytesIO(data))
+    streams = []
+    for generation, numbers in reader.xref.items():
+        for number in numbers:
+            found = reader.get_object(IndirectObject(number, generation, reader))
+            if isinstance(found, StreamObject) and found.get("/Filter") == "/FlateDecode":
+                streams.append((found._data, found.get_data()))
+    return streams
+
+
+def test_the_pdfs_streams_are_compressed_at_the_default_level(minimal_edition: Edition):
+    pdf = html_to_pdf(minimal_edition, "<html lang='en'><p>Deflated, but not at the slowest level.</p>", None)
+    streams = _deflated_streams(pdf.data)
+    assert streams
+    assert all(stored == zlib.compress(inflated, weasyprint_fixes.DEFLATE_LEVEL) for stored, inflated in streams)
+
+
+def test_pydyf_still_asks_for_the_slowest_level():
+    import pydyf
+
+    weasyprint_fixes.apply()
+    assert isinstance(pydyf.zlib, weasyprint_fixes._DefaultLevelZlib)
+    assert "compressobj(level=9)" in inspect.getsource(pydyf.Stream.data.fget)  # fails: remove the fix
+    stream = pydyf.Stream([b"0 0 m 10 10 l S"] * 200, compress=True)
+    stored = stream.data.split(b"stream\n", 1)[1].rsplit(b"\nendstream", 1)[0]
+    assert stored == zlib.compress(b"\n".join([b"0 0 m 10 10 l S"] * 200), weasyprint_fixes.DEFLATE_LEVEL)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import functools
 import inspect
 import math
+import zlib
 from collections.abc import Callable
 from typing import Any, Protocol, cast
 
@@ -21,6 +22,43 @@ def apply() -> None:
     hang_trailing_spaces()
     tag_element_languages()
     encode_images_once()
+    compress_at_the_default_level()
+
+
+# --- every stream compressed at zlib's slowest level ------------------------------------------
+
+
+DEFLATE_LEVEL = 6
+"""zlib's own default level: what the PDF's streams are compressed at."""
+
+
+def compress_at_the_default_level() -> None:
+    """Compress the PDF's streams at zlib's default level (6), not at its slowest (9).
+
+    pydyf 0.13, WeasyPrint's PDF writer, deflates every stream (each page's drawing, the fonts,
+    the object streams) at level 9. Measured on the 48-brief issue with its 48 offprints (49
+    PDFs, 1,066 streams): 1.92 s of a 31.8 s build spent compressing, 0.51 s at level 6, for
+    files 1.6% larger (4.80 MB → 4.88 MB in all). This gives pydyf a ``zlib`` whose
+    ``compressobj`` asks for no more than level 6; anything else is zlib's own.
+    """
+    import pydyf
+
+    if isinstance(pydyf.zlib, _DefaultLevelZlib):
+        return
+    if "compressobj(level=9)" not in inspect.getsource(pydyf.Stream.data.fget):
+        return  # pydyf compresses some other way now: look again
+    pydyf.zlib = _DefaultLevelZlib()
+
+
+class _DefaultLevelZlib:
+    """The ``zlib`` module, its ``compressobj`` held to :data:`DEFLATE_LEVEL` at most."""
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(zlib, name)
+
+    @staticmethod
+    def compressobj(level: int = -1, *args: Any, **kwargs: Any) -> Any:
+        return zlib.compressobj(min(level, DEFLATE_LEVEL), *args, **kwargs)
 
 
 # --- an image encoded again for each PDF written from one layout ----------------------------

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import gc
 import threading
+import time
 import weakref
 
 import pytest
@@ -66,8 +67,9 @@ def test_threads_put_the_thresholds_back_when_the_last_one_is_done(nothing_froze
     for thread in threads:
         thread.start()
     first_done.wait(10)
-    while not seen:
-        threading.Event().wait(0.01)
+    deadline = time.monotonic() + 10
+    while not seen and time.monotonic() < deadline:
+        time.sleep(0.01)
     assert seen == [heap.NO_FULL_COLLECTION]  # the first thread left; the second still works
     release_second.set()
     for thread in threads:
@@ -143,3 +145,42 @@ def test_a_failed_print_job_hands_everything_back(minimal_edition: Edition, monk
         pdf_module.render_print(minimal_edition)
     assert gc.get_freeze_count() == 0
     assert gc.get_threshold() == nothing_frozen
+
+
+def test_what_an_earlier_layout_left_is_freed_before_the_next_one(no_automatic_collection):
+    """Full collections wait while WeasyPrint lays out: the garbage of a layout done with (the issue
+    before this one in a site's process, the preview's last version) must not live through the next."""
+    dropped = weakref.ref(_Cycle())
+    with heap.frozen_until_done():  # a print job's start
+        assert dropped() is None
+        inside = weakref.ref(_Cycle())
+        heap.before_layout()  # inside a job: each layout's garbage is freed by settled()
+        assert inside() is not None
+        heap.settled()
+        assert inside() is None
+    dropped = weakref.ref(_Cycle())
+    heap.before_layout()  # outside a job (the preview's layouts)
+    assert dropped() is None
+
+
+def test_a_layout_outside_a_print_job_starts_after_a_collection(
+    minimal_edition: Edition, monkeypatch, no_automatic_collection
+):
+    dropped = weakref.ref(_Cycle())
+    alive_at_layout: list[bool] = []
+    real_html = pdf_module.HTML
+
+    def html(*args, **kwargs):
+        document = real_html(*args, **kwargs)
+        render = document.render
+
+        def rendered(*args, **kwargs):
+            alive_at_layout.append(dropped() is not None)
+            return render(*args, **kwargs)
+
+        document.render = rendered
+        return document
+
+    monkeypatch.setattr(pdf_module, "HTML", html)
+    pdf_module.html_to_pdf(minimal_edition, "<html lang='en'><p>The preview's next version.</p>", None)
+    assert alive_at_layout == [False]

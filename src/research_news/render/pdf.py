@@ -336,6 +336,7 @@ def _laid_out(edition: Edition, html: str, variant: str | None) -> _LaidOut:
     """``html`` laid out in pages; every resource goes through a fresh :class:`SafeFetcher`."""
     weasyprint_fixes.apply()
     fetcher = SafeFetcher.for_edition(edition)
+    heap.before_layout()
     with drawn_as_boxes() as boxes, heap.deferred():  # boxes: characters no font has
         document = HTML(string=html, base_url=base_url(edition), url_fetcher=fetcher).render(
             font_config=_font_config(_layout_state(edition)), **pdf_options(variant)

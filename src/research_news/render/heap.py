@@ -20,8 +20,9 @@ layout again and again, 3 s of a 34 s build, and found little garbage. So, for t
   layout begins, by one full collection (:func:`before_layout`, and a print job's start), as the
   full collections early in that layout used to: it would otherwise live through it.
 
-Measured on the 48-brief issue in one process (benchmarks/bench_cache.py reports the build): time
-in full collections 3.45 s → 1.09 s, the build 34.6 s → 31.4 s, peak memory the same (310 MB).
+Measured on the 48-brief issue: time in full collections 3.45 s → 1.09 s (in one process); the
+build 38.6 s → 34.8 s, peak memory 315 → 317 MB (fresh processes, in turn, medians of 3); a site of
+6 issues built in one process peaks at 147 MB (150 MB without these measures).
 
 The collector's settings belong to the process. Both measures count their users, so nested and
 concurrent ones (the preview's threads) put the settings back only when the last one is done; a

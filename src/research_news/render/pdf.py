@@ -42,7 +42,7 @@ from ..tree import ISSUE_FILE, PUBLICATION_FILE
 from ..uptodate import Digests, files_under, key_of
 from ..urls import Refusal, SafeFetcher, file_url_path, normal_url, svg_references
 from ..write import WriteFailed, write_bytes
-from . import heap, weasyprint_fixes
+from . import heap, lines, weasyprint_fixes
 from .pagination import Arrangement, Decision, Placement, arrange, move_notes
 from .theme import palette
 
@@ -145,18 +145,19 @@ def _issue_layout(
     """The print edition laid out as it is printed (pagination's moves, ``pad_to``'s notes pages), and
     what the editor should hear about its pages: what moved, briefs ending on a nearly empty page."""
     decisions = _Decisions(edition, memo) if memo else None
-    laid_out, moves = arrange(
-        edition,
-        lambda arrangement: _lay_out(edition, ISSUE_TEMPLATE, arrangement, variant),
-        lambda arrangement, briefs: _lay_out(_only(edition, briefs), TRIAL_TEMPLATE, arrangement, variant),
-        decisions,
-        _spliced,
-    )
+    with lines.remembered():  # the trials and any layout again break the same lines (see lines.py)
+        laid_out, moves = arrange(
+            edition,
+            lambda arrangement: _lay_out(edition, ISSUE_TEMPLATE, arrangement, variant),
+            lambda arrangement, briefs: _lay_out(_only(edition, briefs), TRIAL_TEMPLATE, arrangement, variant),
+            decisions,
+            _spliced,
+        )
+        missing = -len(laid_out.document.pages) % pad_to if pad_to else 0
+        if missing:
+            laid_out = _lay_out(edition, ISSUE_TEMPLATE, laid_out.arrangement, variant, notes_pages=missing)
     if decisions:
         decisions.forget_the_rest()
-    missing = -len(laid_out.document.pages) % pad_to if pad_to else 0
-    if missing:
-        laid_out = _lay_out(edition, ISSUE_TEMPLATE, laid_out.arrangement, variant, notes_pages=missing)
     return laid_out, [*move_notes(edition, moves), *short_last_pages(edition, laid_out.document.pages)]
 
 
@@ -337,7 +338,7 @@ def _laid_out(edition: Edition, html: str, variant: str | None) -> _LaidOut:
     weasyprint_fixes.apply()
     fetcher = SafeFetcher.for_edition(edition)
     heap.before_layout()
-    with drawn_as_boxes() as boxes, heap.deferred():  # boxes: characters no font has
+    with drawn_as_boxes() as boxes, heap.deferred(), lines.remembered():  # boxes: characters no font has
         document = HTML(string=html, base_url=base_url(edition), url_fetcher=fetcher).render(
             font_config=_font_config(_layout_state(edition)), **pdf_options(variant)
         )

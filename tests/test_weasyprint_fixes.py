@@ -197,3 +197,45 @@ def test_pydyf_still_asks_for_the_slowest_level():
     stream = pydyf.Stream([b"0 0 m 10 10 l S"] * 200, compress=True)
     stored = stream.data.split(b"stream\n", 1)[1].rsplit(b"\nendstream", 1)[0]
     assert stored == zlib.compress(b"\n".join([b"0 0 m 10 10 l S"] * 200), weasyprint_fixes.DEFLATE_LEVEL)
+
+
+# --- every page's reference listed again for each tagged element --------------------------
+
+
+def _pdf_of_pages(count: int):
+    import pydyf
+
+    pdf = pydyf.PDF()
+    for _ in range(count):
+        pdf.add_page(pydyf.Dictionary({"Type": "/Page"}))
+    return pdf
+
+
+def test_the_pages_references_are_listed_once_per_page_added():
+    weasyprint_fixes.apply()
+    pdf = _pdf_of_pages(3)
+    listed = pdf.page_references
+    assert listed == (b"3 0 R", b"4 0 R", b"5 0 R")
+    assert pdf.page_references is listed  # read again: not listed again
+    pdf.add_page(__import__("pydyf").Dictionary({"Type": "/Page"}))
+    assert pdf.page_references == (*listed, b"6 0 R")
+
+
+def test_a_tagged_pdf_is_the_same_bytes_with_the_pages_listed_once(minimal_edition: Edition, monkeypatch):
+    import pydyf
+
+    weasyprint_fixes.apply()
+    html = "<html lang='en'>" + "".join(f"<h2>Part {n}</h2><p style='break-after: page'>Text {n}</p>" for n in range(5))
+    fixed = html_to_pdf(minimal_edition, html, "pdf/ua-1")
+    monkeypatch.setattr(pydyf.PDF, "page_references", property(pydyf.PDF.page_references.fget.__wrapped__))
+    assert html_to_pdf(minimal_edition, html, "pdf/ua-1").data == fixed.data
+    assert fixed.pages == 5
+
+
+def test_pydyf_still_lists_every_page_on_each_read():
+    import pydyf
+
+    weasyprint_fixes.apply()
+    original = pydyf.PDF.page_references.fget.__wrapped__
+    pdf = _pdf_of_pages(3)
+    assert original(pdf) is not original(pdf)  # fails: pydyf keeps the list now, remove the fix

@@ -24,6 +24,7 @@ from __future__ import annotations
 import copy
 import functools
 import inspect
+import operator
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -65,6 +66,8 @@ TEXT_PROPERTIES = (
 MAX_REMEMBERED_CHARACTERS = 50_000_000
 """The text the memo may hold, in characters (a question's text is what is left of a paragraph): past
 it, new answers are not kept, so a pathological paragraph cannot take the memory."""
+
+_TEXT_VALUES = operator.itemgetter(*TEXT_PROPERTIES)  # one call for all of them: asked on every line
 
 PARAMETERS = ["text", "style", "context", "max_width", "justification_spacing", "is_line_start", "minimum"]
 """``split_first_line``'s parameters, as this module was written for them."""
@@ -133,7 +136,7 @@ def _remembering(original: Callable[..., Any]) -> Callable[..., Any]:
 
 def _style_key(style: Any) -> tuple[Any, ...]:
     """The values of the properties that decide how ``style``'s text breaks, hashable."""
-    values = tuple(style[name] for name in TEXT_PROPERTIES)
+    values = _TEXT_VALUES(style)
     try:
         hash(values)
     except TypeError:  # a list among them: its text stands for it

@@ -77,13 +77,12 @@ def list_page_references_once() -> None:
     import pydyf
 
     current = pydyf.PDF.__dict__.get("page_references")
-    if getattr(getattr(current, "fget", None), "lists_once", False):
+    listing = current.fget if isinstance(current, property) else None
+    if listing is None or getattr(listing, "lists_once", False):
         return
-    if not isinstance(current, property) or "for object_number in self.pages['Kids'][::3]" not in inspect.getsource(
-        current.fget
-    ):
+    if "for object_number in self.pages['Kids'][::3]" not in inspect.getsource(listing):
         return  # pydyf lists its pages some other way now: look again
-    pydyf.PDF.page_references = property(_listed_once(current.fget))
+    pydyf.PDF.page_references = property(_listed_once(listing))
 
 
 def _listed_once(original: Callable[[Any], tuple[bytes, ...]]) -> Callable[[Any], tuple[bytes, ...]]:

@@ -42,7 +42,7 @@ from ..tree import ISSUE_FILE, PUBLICATION_FILE
 from ..uptodate import Digests, files_under, key_of
 from ..urls import Refusal, SafeFetcher, file_url_path, normal_url, svg_references
 from ..write import WriteFailed, write_bytes
-from . import heap, lines, weasyprint_fixes
+from . import forked, heap, lines, weasyprint_fixes
 from .pagination import Arrangement, Decision, Placement, arrange, move_notes
 from .theme import palette
 
@@ -106,7 +106,10 @@ def render_print(
         _brief(edition, slug)
     with heap.frozen_until_done():  # the layout lives until its last PDF is written (see heap.py)
         layout = PrintLayout(edition, variant, pad_to, memo)
-        return Printed(layout.issue() if issue else None, {slug: layout.offprint(slug) for slug in offprints})
+        jobs = [(layout.pages(), layout.issue)] if issue else []
+        jobs += [(layout.pages(slug), functools.partial(layout.offprint, slug)) for slug in offprints]
+        written = forked.in_two(jobs)  # the last PDFs by a forked copy of this process, on the other core
+    return Printed(written[0] if issue else None, dict(zip(offprints, written[issue:], strict=True)))
 
 
 class PrintLayout:
@@ -123,6 +126,11 @@ class PrintLayout:
     ) -> None:
         self.edition, self.variant = edition, variant
         self.laid_out, self.warnings = _issue_layout(edition, variant, pad_to, memo)
+
+    def pages(self, slug: str | None = None) -> int:
+        """How many pages the issue has, or the brief ``slug`` spans in it."""
+        pages = self.laid_out.document.pages
+        return len(pages) if slug is None else sum(_brief(self.edition, slug).id in page.anchors for page in pages)
 
     def issue(self) -> RenderedPdf:
         """The issue's PDF, with what the editor should hear about its pages."""

@@ -1,0 +1,137 @@
+"""PDFs of one layout written on two cores: a forked copy of the process writes a share of them.
+
+A print job writes the issue's PDF and then each offprint from one layout (render/pdf.py). The
+layout's pages hold Pango objects, which cannot be sent to another process, so the build's worker
+(parallel.py) cannot help; a child made by ``fork`` has them all, as a copy. :func:`in_two` gives
+the child the last of the jobs, about half of the pages to write, writes the rest itself, then
+takes the child's PDFs through a pipe. Writing the same pages from a copy of the same layout gives
+the same bytes (tests/test_forked.py compares them).
+
+Measured on the 48-brief issue: its PDF (121 pages) takes 2.9 s to write, its 48 offprints 2.4 s;
+the child writes most of the offprints while the parent writes the issue.
+
+Where it is not done: anywhere but Linux (``fork`` is not safe with macOS's system frameworks, and
+Windows has none), with one core to run on, for fewer than two jobs, or inside a daemon process. The
+child writes no file and prints nothing (its standard streams go to ``/dev/null``, so a lock another
+thread held at the fork cannot stop it), and leaves with ``os._exit``, running no exit handler of
+the parent's (the font folders stay for the parent to remove). If it fails, is killed or takes far
+longer than the parent's share, the parent writes its share itself: never a missing PDF.
+"""
+
+from __future__ import annotations
+
+import os
+import pickle
+import select
+import signal
+import sys
+import time
+from collections.abc import Callable, Sequence
+from typing import TypeVar
+
+T = TypeVar("T")
+
+PATIENCE = 4.0
+"""How many times the parent's own share of the work it waits for the child, past that share (and at
+least :data:`MIN_WAIT` seconds), before it writes the child's share itself."""
+
+MIN_WAIT = 30.0
+
+
+def in_two(jobs: Sequence[tuple[int, Callable[[], T]]]) -> list[T]:
+    """Each job's result, in order; a job is (its weight, the call that does it). On two cores or more,
+    a forked child does the last jobs, about half the weight, while this process does the first."""
+    split = _split_at(jobs) if _can_fork() and len(jobs) > 1 else len(jobs)
+    if split == len(jobs):
+        return [job() for _, job in jobs]
+    child = _start([job for _, job in jobs[split:]])
+    if child is None:
+        return [job() for _, job in jobs]
+    started = time.monotonic()
+    mine = [job() for _, job in jobs[:split]]
+    theirs: list[T] | None = _results(
+        *child, deadline=time.monotonic() + max(MIN_WAIT, PATIENCE * (time.monotonic() - started))
+    )
+    if theirs is None or len(theirs) != len(jobs) - split:
+        theirs = [job() for _, job in jobs[split:]]
+    return [*mine, *theirs]
+
+
+def _can_fork() -> bool:
+    if sys.platform != "linux" or not hasattr(os, "fork"):
+        return False
+    if len(os.sched_getaffinity(0)) < 2:
+        return False
+    import multiprocessing
+
+    return not multiprocessing.current_process().daemon  # a pool's worker: its pool counts its processes
+
+
+def _split_at(jobs: Sequence[tuple[int, Callable[[], T]]]) -> int:
+    """The index from which the child takes the jobs: the last ones, until it has half the weight."""
+    total = sum(weight for weight, _ in jobs)
+    theirs, split = 0, len(jobs)
+    while split > 1 and theirs + jobs[split - 1][0] <= total / 2:
+        split -= 1
+        theirs += jobs[split][0]
+    return split
+
+
+def _start(jobs: list[Callable[[], T]]) -> tuple[int, int] | None:
+    """(the child's pid, the pipe its results come through), the child doing ``jobs``; None when no
+    child could be made."""
+    try:
+        read, write = os.pipe()
+    except OSError:
+        return None
+    try:
+        pid = os.fork()
+    except OSError:
+        os.close(read)
+        os.close(write)
+        return None
+    if pid == 0:  # the child: never returns
+        os.close(read)
+        _child(jobs, write)
+    os.close(write)
+    return pid, read
+
+
+def _child(jobs: list[Callable[[], T]], pipe: int) -> None:
+    status = 1
+    try:
+        sys.stdout = sys.stderr = open(os.devnull, "w")  # noqa: SIM115 (freed by os._exit)
+        data = pickle.dumps([job() for job in jobs], protocol=pickle.HIGHEST_PROTOCOL)
+        with os.fdopen(pipe, "wb") as out:
+            out.write(data)
+        status = 0
+    except BaseException:  # whatever it was, the parent does the jobs itself
+        pass
+    finally:
+        os._exit(status)
+
+
+def _results(pid: int, pipe: int, *, deadline: float) -> list[T] | None:
+    """What the child sent, once it has exited well; None when it failed or missed ``deadline`` (it is
+    then killed)."""
+    chunks: list[bytes] = []
+    try:
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0 or not select.select([pipe], [], [], left)[0]:
+                os.kill(pid, signal.SIGKILL)
+                return None
+            chunk = os.read(pipe, 1 << 20)
+            if not chunk:
+                break
+            chunks.append(chunk)
+    finally:
+        os.close(pipe)
+        _, status = os.waitpid(pid, 0)
+    if os.waitstatus_to_exitcode(status) != 0:
+        return None
+    try:
+        results = pickle.loads(b"".join(chunks))
+    except Exception:  # a cut-off pipe: the parent does the jobs itself
+        return None
+    return results if isinstance(results, list) else None

@@ -1,0 +1,99 @@
+"""render/forked.py: a forked child does the last jobs, the results come back in order, the same bytes as
+in one process, and a child that fails or hangs costs a PDF nothing."""
+
+from __future__ import annotations
+
+import os
+import time
+
+import pytest
+
+from research_news.assemble import assemble
+from research_news.render import forked
+from research_news.render import pdf as pdf_module
+from research_news.validate import load_content
+
+from .conftest import SAMPLE_ISSUE
+
+can_fork = pytest.mark.skipif(not forked._can_fork(), reason="forks only on Linux with two cores or more")
+
+
+def _pid(value: int):
+    return lambda: (value, os.getpid())
+
+
+@can_fork
+def test_the_child_does_the_last_jobs_and_the_results_come_in_order():
+    results = forked.in_two([(4, _pid(0)), (1, _pid(1)), (1, _pid(2)), (2, _pid(3))])
+    assert [value for value, _ in results] == [0, 1, 2, 3]
+    assert {pid for _, pid in results[:1]} == {os.getpid()}
+    assert {pid for _, pid in results[1:]} != {os.getpid()} and len({pid for _, pid in results[1:]}) == 1
+
+
+def test_the_child_takes_the_last_jobs_up_to_half_the_weight():
+    jobs = [(121, None), *[(3, None)] * 40]
+    assert forked._split_at(jobs) == 1  # the issue for the parent, every offprint for the child
+    assert forked._split_at([(2, None), (1, None), (1, None), (1, None), (1, None)]) == 2
+    assert forked._split_at([(1, None), (10, None)]) == 2  # nothing the child could take: no child
+    assert forked._split_at([(1, None)]) == 1
+
+
+def test_on_one_core_everything_is_done_here(monkeypatch):
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0})
+    results = forked.in_two([(1, _pid(0)), (1, _pid(1))])
+    assert [pid for _, pid in results] == [os.getpid()] * 2
+
+
+@can_fork
+def test_a_child_that_fails_leaves_its_jobs_to_the_parent():
+    parent = os.getpid()
+
+    def only_here():
+        if os.getpid() != parent:
+            raise RuntimeError("the child cannot")
+        return "done here"
+
+    assert forked.in_two([(1, lambda: "first"), (1, only_here)]) == ["first", "done here"]
+
+
+@can_fork
+def test_a_child_that_hangs_is_killed_and_its_jobs_done_here(monkeypatch):
+    monkeypatch.setattr(forked, "MIN_WAIT", 0.5)
+    parent = os.getpid()
+    children: list[int] = []
+    start = forked._start
+    monkeypatch.setattr(forked, "_start", lambda jobs: children.append((child := start(jobs))[0]) or child)
+
+    def hangs_in_the_child():
+        while os.getpid() != parent:
+            time.sleep(1)
+        return "done here"
+
+    started = time.monotonic()
+    assert forked.in_two([(1, lambda: "first"), (1, hangs_in_the_child)]) == ["first", "done here"]
+    assert time.monotonic() - started < 10
+    with pytest.raises(ChildProcessError):
+        os.waitpid(children[0], os.WNOHANG)  # the child was waited for: no zombie left
+
+
+@can_fork
+def test_the_print_jobs_pdfs_are_the_same_bytes_written_in_two(monkeypatch):
+    edition = assemble(load_content(SAMPLE_ISSUE))
+    slugs = [brief.slug for brief in edition.briefs]
+    children: list[int] = []
+    start = forked._start
+
+    def counted(jobs):
+        child = start(jobs)
+        children.append(len(jobs))
+        return child
+
+    monkeypatch.setattr(forked, "_start", counted)
+    in_two = pdf_module.render_print(edition, offprints=slugs)
+    assert children and children[0] >= 1  # the child wrote offprints
+    monkeypatch.setattr(forked, "_can_fork", lambda: False)
+    in_one = pdf_module.render_print(edition, offprints=slugs)
+    assert in_two.issue.data == in_one.issue.data and in_two.issue.warnings == in_one.issue.warnings
+    for slug in slugs:
+        assert in_two.offprints[slug].data == in_one.offprints[slug].data
+        assert in_two.offprints[slug].warnings == in_one.offprints[slug].warnings

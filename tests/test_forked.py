@@ -13,7 +13,9 @@ from research_news.render import forked
 from research_news.render import pdf as pdf_module
 from research_news.validate import load_content
 
-from .conftest import SAMPLE_ISSUE
+from .conftest import SAMPLE_ISSUE, SAMPLE_ROOT
+
+STANDING_ISSUE = SAMPLE_ROOT / "2023-03-advertising-and-democracy"  # its one trial finds nothing better
 
 can_fork = pytest.mark.skipif(not forked._can_fork(), reason="forks only on Linux with two cores or more")
 
@@ -97,3 +99,67 @@ def test_the_print_jobs_pdfs_are_the_same_bytes_written_in_two(monkeypatch):
     for slug in slugs:
         assert in_two.offprints[slug].data == in_one.offprints[slug].data
         assert in_two.offprints[slug].warnings == in_one.offprints[slug].warnings
+
+
+@can_fork
+def test_jobs_ahead_are_done_by_a_child_and_taken_in_order():
+    ahead = forked.Ahead([_pid(0), _pid(1)])
+    results = ahead.taken()
+    assert [value for value, _ in results] == [0, 1]
+    assert {pid for _, pid in results} != {os.getpid()}
+    ahead.cancel()  # taken: nothing left to kill
+
+
+@can_fork
+def test_jobs_ahead_no_longer_wanted_are_killed_at_once(monkeypatch):
+    children: list[int] = []
+    start = forked._start
+    monkeypatch.setattr(forked, "_start", lambda jobs: children.append((child := start(jobs))[0]) or child)
+    ahead = forked.Ahead([lambda: time.sleep(60)])
+    started = time.monotonic()
+    ahead.cancel()
+    assert time.monotonic() - started < 5
+    assert ahead.taken() is None
+    with pytest.raises(ChildProcessError):
+        os.waitpid(children[0], os.WNOHANG)
+
+
+def test_without_a_child_nothing_is_done_ahead(monkeypatch):
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0})
+    assert forked.Ahead([_pid(0)]).taken() is None
+
+
+def _written_here(monkeypatch) -> list[int]:
+    """Counts the PDFs this process writes (a forked child's writes are counted in its own copy)."""
+    count = [0]
+    write = pdf_module._write
+
+    def counted(*args, **kwargs):
+        count[0] += 1
+        return write(*args, **kwargs)
+
+    monkeypatch.setattr(pdf_module, "_write", counted)
+    return count
+
+
+@can_fork
+@pytest.mark.parametrize(("issue", "stands"), [(STANDING_ISSUE, True), (SAMPLE_ISSUE, False)])
+def test_the_first_layouts_pdfs_are_written_during_the_trials_and_taken_if_it_stands(monkeypatch, issue, stands):
+    """2023-03's trial finds nothing better: its PDFs come from the child that wrote them while the
+    trial ran, the same bytes. The sample's trial moves a figure: the child is killed, and this process
+    writes the PDFs of the layout made."""
+    edition = assemble(load_content(issue))
+    slugs = [brief.slug for brief in edition.briefs]
+    written_here = _written_here(monkeypatch)
+    ahead = forked.Ahead
+    started: list[forked.Ahead] = []
+    monkeypatch.setattr(forked, "Ahead", lambda jobs: started.append(ahead(jobs)) or started[-1])
+    during = pdf_module.render_print(edition, offprints=slugs)
+    assert len(started) == 1  # one child, started before the first trial
+    assert written_here[0] == (0 if stands else 1)  # after a move: the issue here, the offprints in two
+    monkeypatch.setattr(forked, "_can_fork", lambda: False)
+    after = pdf_module.render_print(edition, offprints=slugs)
+    assert during.issue.data == after.issue.data and during.issue.warnings == after.issue.warnings
+    for slug in slugs:
+        assert during.offprints[slug].data == after.offprints[slug].data
+        assert during.offprints[slug].warnings == after.offprints[slug].warnings

@@ -27,7 +27,7 @@ import signal
 import sys
 import time
 from collections.abc import Callable, Sequence
-from typing import TypeVar
+from typing import Generic, TypeVar
 
 T = TypeVar("T")
 
@@ -55,6 +55,33 @@ def in_two(jobs: Sequence[tuple[int, Callable[[], T]]]) -> list[T]:
     if theirs is None or len(theirs) != len(jobs) - split:
         theirs = [job() for _, job in jobs[split:]]
     return [*mine, *theirs]
+
+
+class Ahead(Generic[T]):
+    """Jobs a forked child starts on now, while this process does something else whose outcome says
+    whether they are wanted: :meth:`taken` waits for their results, :meth:`cancel` kills the child.
+    Without a child (see :func:`in_two` for where none is made), :meth:`taken` gives None."""
+
+    def __init__(self, jobs: Sequence[Callable[[], T]]) -> None:
+        self._count, self._started = len(jobs), time.monotonic()
+        self._child = _start(list(jobs)) if jobs and _can_fork() else None
+
+    def taken(self) -> list[T] | None:
+        """The jobs' results, in order, once the child is done; None when there was no child, or it
+        failed or took far longer than it has been running (:data:`PATIENCE`)."""
+        if self._child is None:
+            return None
+        child, self._child = self._child, None
+        waited = max(MIN_WAIT, PATIENCE * (time.monotonic() - self._started))
+        results: list[T] | None = _results(*child, deadline=time.monotonic() + waited)
+        return results if results is not None and len(results) == self._count else None
+
+    def cancel(self) -> None:
+        """Kill the child, if there is one still, and wait for it (nothing when it was taken)."""
+        if self._child is None:
+            return
+        child, self._child = self._child, None
+        _results(*child, deadline=0.0)
 
 
 def _can_fork() -> bool:
@@ -119,7 +146,7 @@ def _results(pid: int, pipe: int, *, deadline: float) -> list[T] | None:
         while True:
             left = deadline - time.monotonic()
             if left <= 0 or not select.select([pipe], [], [], left)[0]:
-                os.kill(pid, signal.SIGKILL)
+                os.kill(pid, signal.SIGKILL)  # a zombie until waited for below: the pid is still its own
                 return None
             chunk = os.read(pipe, 1 << 20)
             if not chunk:

@@ -367,6 +367,7 @@ def arrange(
     try_out: Callable[[Arrangement, list[BriefView]], LaidOut] | None = None,
     decisions: Decisions | None = None,
     splice: Callable[[L, list[Page], list[LaidOut], Arrangement], L] | None = None,
+    before_trials: Callable[[L], None] | None = None,
 ) -> tuple[L, list[Move]]:
     """The layout of ``edition`` with the smallest holes, and what was moved to get it.
 
@@ -393,6 +394,8 @@ def arrange(
     only when it was spliced in, its trial's pages having stood for the brief's pages in the issue; one
     the issue had to be laid out again for may depend on what precedes the brief (numbers counted
     across the issue, a left or right page), so the next build tries that brief again, as a cold one does.
+    ``before_trials`` is called with the first layout before the first trial is laid out (render/pdf.py
+    has its PDFs written meanwhile, in case it stands).
     """
     known = _known(edition, decisions)
     start = Arrangement(tuple((kept.item, kept.placement) for kept in known.values() if kept.placement))
@@ -412,6 +415,8 @@ def arrange(
             continue
         arrangement = Arrangement((*start.moved, *placements.items()))  # with the kept moves
         holed = list({hole.brief.id: hole.brief for hole in open_holes if hole.item.id in placements}.values())
+        if before_trials and not trials:
+            before_trials(first)
         trials.append((arrangement, try_out(arrangement, holed) if try_out else lay_out(arrangement)))
         for hole in open_holes:
             if hole.item.id in placements:

@@ -24,6 +24,7 @@ import math
 import os
 import shutil
 import weakref
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -104,12 +105,51 @@ def render_print(
     ``memo`` keeps pagination's decisions between builds (see :class:`Memo`)."""
     for slug in offprints:  # an unknown slug fails before the layout
         _brief(edition, slug)
+    ahead = _WrittenAhead(edition, variant, issue, offprints)
     with heap.frozen_until_done():  # the layout lives until its last PDF is written (see heap.py)
-        layout = PrintLayout(edition, variant, pad_to, memo)
-        jobs = [(layout.pages(), layout.issue)] if issue else []
-        jobs += [(layout.pages(slug), functools.partial(layout.offprint, slug)) for slug in offprints]
-        written = forked.in_two(jobs)  # the last PDFs by a forked copy of this process, on the other core
+        try:
+            layout = PrintLayout(edition, variant, pad_to, memo, while_trying=ahead.start)
+            raw = ahead.taken(layout)
+        finally:
+            ahead.cancel()
+        if raw is not None:  # the first layout stood: its PDFs were written while the trials ran
+            written = ([layout.issue(raw[0])] if issue else []) + [
+                layout.offprint(slug, pdf) for slug, pdf in zip(offprints, raw[issue:], strict=True)
+            ]
+        else:
+            jobs = [(layout.pages(), layout.issue)] if issue else []
+            jobs += [(layout.pages(slug), functools.partial(layout.offprint, slug)) for slug in offprints]
+            written = forked.in_two(jobs)  # the last PDFs by a forked copy of this process, on the other core
     return Printed(written[0] if issue else None, dict(zip(offprints, written[issue:], strict=True)))
+
+
+class _WrittenAhead:
+    """The PDFs of the print edition's first layout, written by a forked child (render/forked.py) while
+    pagination's trials run: most trials find nothing better (the sample issue 2023-03's one does), and
+    the first layout then stands, so its PDFs are the bytes this process would have written after the
+    trials. Taken only when the layout made is that first layout; otherwise the child is killed."""
+
+    def __init__(self, edition: Edition, variant: str | None, issue: bool, offprints: list[str] | tuple[str, ...]):
+        self.edition, self.variant, self.issue, self.offprints = edition, variant, issue, offprints
+        self.first: _LaidOut | None = None
+        self.child: forked.Ahead[RenderedPdf] | None = None
+
+    def start(self, first: _LaidOut) -> None:
+        """(Before the first trial) have a child write the issue and the offprints of ``first``."""
+        self.first = first
+        jobs = [functools.partial(_write, self.edition, first, self.variant)] if self.issue else []
+        jobs += [functools.partial(_offprint_pdf, self.edition, first, self.variant, slug) for slug in self.offprints]
+        self.child = forked.Ahead(jobs)
+
+    def taken(self, layout: PrintLayout) -> list[RenderedPdf] | None:
+        """The PDFs written ahead, when ``layout`` is the first layout as it was; None otherwise."""
+        if self.child is None or layout.laid_out is not self.first:
+            return None
+        return self.child.taken()
+
+    def cancel(self) -> None:
+        if self.child is not None:
+            self.child.cancel()
 
 
 class PrintLayout:
@@ -123,32 +163,44 @@ class PrintLayout:
         variant: str | None = DEFAULT_VARIANT,
         pad_to: int | None = None,
         memo: Memo | None = None,
+        while_trying: Callable[[_LaidOut], None] | None = None,
     ) -> None:
         self.edition, self.variant = edition, variant
-        self.laid_out, self.warnings = _issue_layout(edition, variant, pad_to, memo)
+        self.laid_out, self.warnings = _issue_layout(edition, variant, pad_to, memo, while_trying)
 
     def pages(self, slug: str | None = None) -> int:
         """How many pages the issue has, or the brief ``slug`` spans in it."""
         pages = self.laid_out.document.pages
         return len(pages) if slug is None else sum(_brief(self.edition, slug).id in page.anchors for page in pages)
 
-    def issue(self) -> RenderedPdf:
-        """The issue's PDF, with what the editor should hear about its pages."""
-        rendered = _write(self.edition, self.laid_out, self.variant)
+    def issue(self, written: RenderedPdf | None = None) -> RenderedPdf:
+        """The issue's PDF, with what the editor should hear about its pages (``written``: the PDF
+        of this layout, written elsewhere, to which the warnings are added)."""
+        rendered = written or _write(self.edition, self.laid_out, self.variant)
         rendered.warnings.extend(self.warnings)
         return rendered
 
-    def offprint(self, slug: str) -> RenderedPdf:
-        """The offprint of the brief ``slug``: its pages cut from this layout (with the same warnings)."""
+    def offprint(self, slug: str, written: RenderedPdf | None = None) -> RenderedPdf:
+        """The offprint of the brief ``slug``: its pages cut from this layout (with the same warnings;
+        ``written``: as :meth:`issue`'s)."""
         brief = _brief(self.edition, slug)
-        rendered = _write(self.edition, _cut(self.edition, self.laid_out, brief), self.variant)
+        rendered = written or _offprint_pdf(self.edition, self.laid_out, self.variant, slug)
         rendered.warnings.extend(self.warnings)
         rendered.warnings.extend(shared_pages(self.edition, self.laid_out.document.pages, brief))
         return rendered
 
 
+def _offprint_pdf(edition: Edition, laid_out: _LaidOut, variant: str | None, slug: str) -> RenderedPdf:
+    """The offprint of the brief ``slug`` cut from ``laid_out``, with the warnings its writing gave."""
+    return _write(edition, _cut(edition, laid_out, _brief(edition, slug)), variant)
+
+
 def _issue_layout(
-    edition: Edition, variant: str | None, pad_to: int | None, memo: Memo | None = None
+    edition: Edition,
+    variant: str | None,
+    pad_to: int | None,
+    memo: Memo | None = None,
+    while_trying: Callable[[_LaidOut], None] | None = None,
 ) -> tuple[_LaidOut, list[Problem]]:
     """The print edition laid out as it is printed (pagination's moves, ``pad_to``'s notes pages), and
     what the editor should hear about its pages: what moved, briefs ending on a nearly empty page."""
@@ -160,6 +212,7 @@ def _issue_layout(
             lambda arrangement, briefs: _lay_out(_only(edition, briefs), TRIAL_TEMPLATE, arrangement, variant),
             decisions,
             _spliced,
+            while_trying,
         )
         missing = -len(laid_out.document.pages) % pad_to if pad_to else 0
         if missing:

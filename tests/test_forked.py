@@ -40,6 +40,33 @@ def test_the_child_takes_the_last_jobs_up_to_half_the_weight():
     assert forked._split_at([(1, None)]) == 1
 
 
+def _spin(seconds: float) -> None:
+    until = time.monotonic() + seconds
+    while time.monotonic() < until:
+        pass
+
+
+@pytest.mark.skipif(not forked._can_fork(), reason="forks only on Linux with a core to spare")
+@pytest.mark.parametrize("work", [_spin, time.sleep])
+def test_no_child_while_a_worker_uses_the_other_core(work):
+    """A bilingual build's worker lays the translation out on the other core: a child beside it would
+    slow both. A worker asleep (waiting for work) leaves its core free."""
+    import multiprocessing
+
+    worker = multiprocessing.get_context("spawn").Process(target=work, args=(30,))
+    worker.start()
+    try:
+        deadline = time.monotonic() + 20
+        while forked._running(worker.pid) != (work is _spin) and time.monotonic() < deadline:
+            time.sleep(0.05)  # started, then busy or asleep
+        time.sleep(0.2)
+        spare = len(os.sched_getaffinity(0)) - 1 - (work is _spin)
+        assert forked._can_fork() == (spare >= 1)
+    finally:
+        worker.terminate()
+        worker.join()
+
+
 def test_on_one_core_everything_is_done_here(monkeypatch):
     monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0})
     results = forked.in_two([(1, _pid(0)), (1, _pid(1))])

@@ -85,13 +85,27 @@ class Ahead(Generic[T]):
 
 
 def _can_fork() -> bool:
+    """Whether a forked child would have a core of its own: on Linux, outside a pool's worker (its pool
+    counts its processes), with a core that neither this process nor one of its workers is using (a
+    bilingual build's worker laying out the translation: a child beside it would slow both)."""
     if sys.platform != "linux" or not hasattr(os, "fork"):
-        return False
-    if len(os.sched_getaffinity(0)) < 2:
         return False
     import multiprocessing
 
-    return not multiprocessing.current_process().daemon  # a pool's worker: its pool counts its processes
+    if multiprocessing.current_process().daemon:
+        return False
+    busy = sum(_running(child.pid) for child in multiprocessing.active_children() if child.pid)
+    return len(os.sched_getaffinity(0)) - 1 - busy >= 1
+
+
+def _running(pid: int) -> bool:
+    """Whether the process ``pid`` is running or waiting for a core (not asleep, waiting for work)."""
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii", errors="replace") as stat:
+            state = stat.read().rsplit(")", 1)[1].split()[0]  # after the command's name, which may hold spaces
+    except (OSError, IndexError):
+        return False
+    return state in ("R", "D")
 
 
 def _split_at(jobs: Sequence[tuple[int, Callable[[], T]]]) -> int:

@@ -237,3 +237,31 @@ def test_no_font_folder_is_left_behind_by_a_build_or_its_workers(tmp_path: Path)
     assert done.returncode == 0, done.stderr
     assert (tmp_path / "build" / "2023-01-data-and-society" / "fr").is_dir()
     assert sorted(path.name for path in temporary.iterdir()) == []
+
+
+def test_a_job_no_worker_has_started_is_taken_back_and_rendered_here(minimal_edition, tmp_path: Path) -> None:
+    """A bilingual build's worker lays the translation out first; this process, done with its own PDF,
+    renders the HTML editions still waiting in the queue instead of waiting for the worker."""
+    from concurrent.futures import Future, ThreadPoolExecutor, TimeoutError
+
+    from research_news import build as building
+    from research_news.editions import Options
+
+    plan = building._Plan(minimal_edition, Options(tmp_path), ["web"], [], "")
+    job = building._Job(0, (("web", "web"),))
+    waiting: Future = Future()  # pending: no worker has taken it
+    sent = {job: waiting}
+    with ThreadPoolExecutor(1) as thread:
+        fresh = thread.submit(building._fresh, [job], sent, {}, plan, 0, "web", "web")
+        try:
+            rendered = fresh.result(timeout=20)
+        except TimeoutError:
+            waiting.set_result({("web", "web"): None})  # let the thread go: it waited for the worker
+            raise
+    assert waiting.cancelled() and job not in sent
+    assert any(output.path.name == "index.html" for output in rendered.outputs)
+
+    started: Future = Future()
+    started.set_running_or_notify_cancel()  # a worker is rendering it: its result is waited for
+    started.set_result({("web", "web"): "from the worker"})
+    assert building._fresh([job], {job: started}, {}, plan, 0, "web", "web") == "from the worker"

@@ -300,9 +300,14 @@ def _fresh(
     piece: str,
 ) -> registry.Rendered:
     """The rendered ``piece`` of edition ``name`` in language ``number``: from the job that has it, which
-    a worker rendered or this process renders now (with the other pieces of its job, kept in ``done``)."""
+    a worker rendered or this process renders now (with the other pieces of its job, kept in ``done``).
+    A job sent to a worker that has not started it yet is taken back and rendered here: this process,
+    done with its own job, would otherwise wait while the worker finishes the one before (a bilingual
+    build's worker lays the translation out first)."""
     if (number, name, piece) not in done:
         job = next(job for job in jobs if job.number == number and (name, piece) in job.pieces)
+        if job in sent and sent[job].cancel():
+            del sent[job]
         got = (
             parallel.result_of(sent[job])
             if job in sent

@@ -265,3 +265,38 @@ def test_a_job_no_worker_has_started_is_taken_back_and_rendered_here(minimal_edi
     started.set_running_or_notify_cancel()  # a worker is rendering it: its result is waited for
     started.set_result({("web", "web"): "from the worker"})
     assert building._fresh([job], {job: started}, {}, plan, 0, "web", "web") == "from the worker"
+
+
+@pytest.mark.parametrize(
+    ("arguments", "imports"), [((), True), (("--only", "web"), False), (("--only", "web", "--offprints"), True)]
+)
+def test_weasyprint_is_imported_meanwhile_only_for_a_build_that_lays_out(
+    minimal_issue: Path, tmp_path: Path, monkeypatch, arguments, imports
+) -> None:
+    from research_news.commands import build as build_command
+
+    started: list[bool] = []
+    monkeypatch.setattr(build_command, "_import_weasyprint_meanwhile", lambda: started.append(True))
+    result = run_cli("build", minimal_issue, "--out", tmp_path / "out", "-j", "1", *arguments)
+    assert result.exit_code == 0, result.stderr
+    assert started == ([True] if imports else [])
+
+
+def test_a_failed_import_meanwhile_says_nothing(monkeypatch) -> None:
+    """The build imports WeasyPrint in its turn and reports a failure there, in words."""
+    import importlib
+    import threading
+
+    from research_news.commands import build as build_command
+
+    def failing(name):
+        raise OSError("cannot load library 'libpango-1.0-0'")
+
+    unhandled: list[object] = []
+    monkeypatch.setattr(importlib, "import_module", failing)
+    monkeypatch.setattr(threading, "excepthook", unhandled.append)
+    before = set(threading.enumerate())
+    build_command._import_weasyprint_meanwhile()
+    for thread in set(threading.enumerate()) - before:
+        thread.join(10)
+    assert unhandled == []

@@ -14,9 +14,9 @@ SAMPLE := issues/2023-01-data-and-society
 BUILD_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core
 TEST_PACKAGES  := chromium poppler-utils openssl
 
-.PHONY: demo test lint bench system-build system-test node clean
+.PHONY: demo test lint bench bytecode system-build system-test node clean
 
-demo: $(VENV)/.installed system-build
+demo: $(VENV)/.installed bytecode system-build
 	$(RN) check issues
 	$(RN) build $(SAMPLE) --offprints
 	@echo "Open build/$(notdir $(SAMPLE))/index.html, build/$(notdir $(SAMPLE))/$(notdir $(SAMPLE)).pdf and build/$(notdir $(SAMPLE))/email.html"
@@ -24,7 +24,7 @@ demo: $(VENV)/.installed system-build
 	$(RN) site issues --out build/site
 	@echo "The series as a web site: open build/site/index.html (search needs it served: python3 -m http.server -d build/site)"
 
-test: lint system-build system-test node
+test: lint bytecode system-build system-test node
 	$(PY) -m pytest -q
 
 # ruff and mypy read their settings from pyproject.toml; fix what they report rather than silence it.
@@ -33,7 +33,7 @@ lint: $(VENV)/.installed-dev
 	$(PY) -m ruff format --check src tests benchmarks
 	$(PY) -m mypy
 
-bench: $(VENV)/.installed-dev system-build
+bench: $(VENV)/.installed-dev bytecode system-build
 	$(PY) benchmarks/bench_check.py
 	$(PY) benchmarks/bench_build.py
 	$(PY) benchmarks/bench_cache.py
@@ -41,6 +41,12 @@ bench: $(VENV)/.installed-dev system-build
 	$(PY) benchmarks/bench_send.py
 	$(PY) benchmarks/bench_svg.py
 	$(PY) benchmarks/bench_serve.py
+
+# pip compiles an installed package's modules once; an editable install leaves that to each run, and
+# where PYTHONDONTWRITEBYTECODE is set no run keeps what it compiled: every command would compile
+# research-news's modules again (0.1 s of a check's 0.4 s). Only what changed is compiled again.
+bytecode: $(VENV)/.installed
+	$(PY) -m compileall -q src
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)

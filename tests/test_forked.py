@@ -190,3 +190,61 @@ def test_the_first_layouts_pdfs_are_written_during_the_trials_and_taken_if_it_st
     for slug in slugs:
         assert during.offprints[slug].data == after.offprints[slug].data
         assert during.offprints[slug].warnings == after.offprints[slug].warnings
+
+
+@can_fork
+def test_when_this_process_fails_its_share_the_child_is_killed_and_waited_for(monkeypatch):
+    children: list[int] = []
+    start = forked._start
+    monkeypatch.setattr(forked, "_start", lambda jobs: children.append((child := start(jobs))[0]) or child)
+
+    def fails():
+        raise KeyboardInterrupt
+
+    started = time.monotonic()
+    with pytest.raises(KeyboardInterrupt):
+        forked.in_two([(1, fails), (1, lambda: time.sleep(60))])
+    assert time.monotonic() - started < 10
+    with pytest.raises(ChildProcessError):
+        os.waitpid(children[0], os.WNOHANG)
+
+
+def _can_fork_here() -> bool:
+    return forked._can_fork()
+
+
+@can_fork
+def test_a_pool_worker_forks_no_child():
+    """A bilingual build's worker lays the translation out while the build's process lays out the issue:
+    a child of the worker would have no core of its own."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as pool:
+        assert pool.submit(_can_fork_here).result(timeout=60) is False
+
+
+@can_fork
+def test_pdfs_written_ahead_are_not_taken_once_the_layout_read_more(minimal_edition):
+    """A splice the issue turns down leaves its trials' reads and refusals on the first layout's fetcher:
+    the PDFs written before would lack them."""
+    laid_out = pdf_module._lay_out(minimal_edition, pdf_module.ISSUE_TEMPLATE, pdf_module.Arrangement(), None)
+
+    class Made:
+        pass
+
+    layout = Made()
+    layout.laid_out = laid_out
+    for more in (False, True):
+        ahead = pdf_module._WrittenAhead(minimal_edition, None, True, [])
+        ahead.start(laid_out)
+        if more:
+            laid_out.fetcher.read.add(minimal_edition.issue_dir / "more.svg")
+        try:
+            taken = ahead.taken(layout)
+        finally:
+            ahead.cancel()
+        if more:
+            assert taken is None
+        else:
+            assert taken is not None and taken[0].data == pdf_module._write(minimal_edition, laid_out, None).data

@@ -109,14 +109,45 @@ def test_a_style_changed_in_place_is_a_new_question(breaker):
     assert len(asked) == 2
 
 
-def test_unhashable_properties_are_compared_by_their_text(breaker):
+def test_sets_and_lists_are_compared_by_their_members(breaker):
     wrapped, asked = breaker
     fonts = object()
     with lines.remembered():
-        wrapped("Some words", _Style(fonts, font_family=["Serif"]), None, 100.0, 0)
-        wrapped("Some words", _Style(fonts, font_family=["Serif"]), None, 100.0, 0)
-        wrapped("Some words", _Style(fonts, font_family=["Sans"]), None, 100.0, 0)
-    assert [text for text, _ in asked] == ["Some words", "Some words"]
+        wrapped("Some words", _Style(fonts, font_family=["Serif"], text_decoration_line={"underline"}), None, 100.0, 0)
+        wrapped("Some words", _Style(fonts, font_family=["Serif"], text_decoration_line={"underline"}), None, 100.0, 0)
+        wrapped("Some words", _Style(fonts, font_family=["Sans"], text_decoration_line={"underline"}), None, 100.0, 0)
+        wrapped("Some words", _Style(fonts, font_family=["Serif"], text_decoration_line={"overline"}), None, 100.0, 0)
+        wrapped("Some words", _Style(fonts, font_family=("Serif",), text_decoration_line={"underline"}), None, 100.0, 0)
+    assert len(asked) == 4  # the second is the first again; a tuple is not taken for a list
+
+
+class _Calc:
+    """A value compared by identity (tinycss2's nodes: a ``calc()`` whose text would hide its arguments)."""
+
+    def __repr__(self) -> str:
+        return "<FunctionBlock calc( … )>"
+
+
+def test_values_compared_by_identity_are_never_taken_for_one_another(breaker):
+    wrapped, asked = breaker
+    fonts = object()
+    with lines.remembered():
+        wrapped(
+            "Some words", _Style(fonts, hyphenate_limit_zone=_Calc(), text_decoration_line={"underline"}), None, 9, 0
+        )
+        wrapped(
+            "Some words", _Style(fonts, hyphenate_limit_zone=_Calc(), text_decoration_line={"underline"}), None, 9, 0
+        )
+    assert len(asked) == 2
+
+
+def test_a_value_that_cannot_be_hashed_is_asked_every_time(breaker):
+    wrapped, asked = breaker
+    style = _Style(object(), font_feature_settings={"liga": 1})
+    with lines.remembered():
+        for _ in range(2):
+            assert wrapped("Some words", style, None, 100.0, 0)[1] == len("Some words")
+    assert len(asked) == 2
 
 
 def test_past_its_budget_the_memo_keeps_nothing_more(breaker, monkeypatch):

@@ -20,12 +20,14 @@ longer than the parent's share, the parent writes its share itself: never a miss
 
 from __future__ import annotations
 
+import contextlib
 import os
 import pickle
 import select
 import signal
 import sys
 import time
+import warnings
 from collections.abc import Callable, Sequence
 from typing import Generic, TypeVar
 
@@ -48,7 +50,11 @@ def in_two(jobs: Sequence[tuple[int, Callable[[], T]]]) -> list[T]:
     if child is None:
         return [job() for _, job in jobs]
     started = time.monotonic()
-    mine = [job() for _, job in jobs[:split]]
+    try:
+        mine = [job() for _, job in jobs[:split]]
+    except BaseException:  # an error, an interrupt: the child's work is not wanted
+        _results(*child, deadline=0.0)
+        raise
     theirs: list[T] | None = _results(
         *child, deadline=time.monotonic() + max(MIN_WAIT, PATIENCE * (time.monotonic() - started))
     )
@@ -85,17 +91,26 @@ class Ahead(Generic[T]):
 
 
 def _can_fork() -> bool:
-    """Whether a forked child would have a core of its own: on Linux, outside a pool's worker (its pool
-    counts its processes), with a core that neither this process nor one of its workers is using (a
+    """Whether a forked child would have a core of its own: on Linux, outside a pool's worker (a bilingual
+    build's worker lays the translation out while the build's process lays out the issue), with a core that neither this process nor one of its workers is using (a
     bilingual build's worker laying out the translation: a child beside it would slow both)."""
     if sys.platform != "linux" or not hasattr(os, "fork"):
         return False
     import multiprocessing
 
-    if multiprocessing.current_process().daemon:
-        return False
+    if multiprocessing.parent_process() is not None:
+        return False  # a pool's worker: the build's own process has the other core
     busy = sum(_running(child.pid) for child in multiprocessing.active_children() if child.pid)
     return len(os.sched_getaffinity(0)) - 1 - busy >= 1
+
+
+def _waited(pid: int) -> int | None:
+    """The exit status of the child ``pid``, once it has exited; None when it cannot be known (SIGCHLD
+    ignored: the system reaped it)."""
+    try:
+        return os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1])
+    except ChildProcessError:
+        return None
 
 
 def _running(pid: int) -> bool:
@@ -126,50 +141,60 @@ def _start(jobs: list[Callable[[], T]]) -> tuple[int, int] | None:
     except OSError:
         return None
     try:
-        pid = os.fork()
+        with warnings.catch_warnings():  # Python 3.12's warning on forking beside threads: see the docstring
+            warnings.simplefilter("ignore", DeprecationWarning)
+            pid = os.fork()
     except OSError:
         os.close(read)
         os.close(write)
         return None
-    if pid == 0:  # the child: never returns
-        os.close(read)
-        _child(jobs, write)
+    if pid == 0:  # the child: never returns, whatever reaches it (an interrupt included)
+        status = 1
+        try:
+            os.close(read)
+            status = _child(jobs, write)
+        finally:
+            os._exit(status)
     os.close(write)
     return pid, read
 
 
-def _child(jobs: list[Callable[[], T]], pipe: int) -> None:
-    status = 1
+def _child(jobs: list[Callable[[], T]], pipe: int) -> int:
+    """Do ``jobs`` and send their results through ``pipe``: the child's exit status."""
     try:
         sys.stdout = sys.stderr = open(os.devnull, "w")  # noqa: SIM115 (freed by os._exit)
         data = pickle.dumps([job() for job in jobs], protocol=pickle.HIGHEST_PROTOCOL)
         with os.fdopen(pipe, "wb") as out:
             out.write(data)
-        status = 0
     except BaseException:  # whatever it was, the parent does the jobs itself
-        pass
-    finally:
-        os._exit(status)
+        return 1
+    return 0
 
 
 def _results(pid: int, pipe: int, *, deadline: float) -> list[T] | None:
-    """What the child sent, once it has exited well; None when it failed or missed ``deadline`` (it is
-    then killed)."""
+    """What the child sent, once it has exited well; None when it failed, or missed ``deadline`` or was
+    interrupted (it is then killed). The child is waited for in every case: no zombie is left."""
     chunks: list[bytes] = []
+    finished = False
     try:
+        readable = select.poll()  # not select.select: a descriptor past 1024 is fine
+        readable.register(pipe, select.POLLIN)
         while True:
             left = deadline - time.monotonic()
-            if left <= 0 or not select.select([pipe], [], [], left)[0]:
-                os.kill(pid, signal.SIGKILL)  # a zombie until waited for below: the pid is still its own
+            if left <= 0 or not readable.poll(left * 1000):
                 return None
             chunk = os.read(pipe, 1 << 20)
             if not chunk:
                 break
             chunks.append(chunk)
+        finished = True
     finally:
         os.close(pipe)
-        _, status = os.waitpid(pid, 0)
-    if os.waitstatus_to_exitcode(status) != 0:
+        if not finished:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)  # a zombie until waited for: the pid is still its own
+        status = _waited(pid)
+    if status != 0:
         return None
     try:
         results = pickle.loads(b"".join(chunks))

@@ -120,8 +120,10 @@ def _remembering(original: Callable[..., Any]) -> Callable[..., Any]:
         memo = _memo
         if memo is None:
             return original(text, style, context, max_width, justification_spacing, is_line_start, minimum)
-        fonts = style.font_config
-        key = (original, text, max_width, justification_spacing, is_line_start, minimum, id(fonts), _style_key(style))
+        fonts, properties = style.font_config, _style_key(style)
+        if properties is None:
+            return original(text, style, context, max_width, justification_spacing, is_line_start, minimum)
+        key = (original, text, max_width, justification_spacing, is_line_start, minimum, id(fonts), properties)
         kept = memo.get(key)
         if kept is not None and kept[0] is fonts:
             return _copied(kept[1])
@@ -134,14 +136,31 @@ def _remembering(original: Callable[..., Any]) -> Callable[..., Any]:
     return split_first_line
 
 
-def _style_key(style: Any) -> tuple[Any, ...]:
-    """The values of the properties that decide how ``style``'s text breaks, hashable."""
+def _style_key(style: Any) -> tuple[Any, ...] | None:
+    """The values of the properties that decide how ``style``'s text breaks, hashable; None when one
+    cannot be made so (the question is then asked of WeasyPrint, and its answer not kept). Sets (the
+    text's decoration lines) and lists are compared by their members; anything else by its own
+    equality, which for tinycss2's nodes (a ``calc()``) is identity: never a wrong answer, at worst
+    one asked again."""
     values = _TEXT_VALUES(style)
     try:
         hash(values)
-    except TypeError:  # a list among them: its text stands for it
-        return tuple(repr(value) for value in values)
+    except TypeError:
+        try:
+            frozen = tuple(_frozen(value) for value in values)
+            hash(frozen)
+        except TypeError:
+            return None
+        return frozen
     return values
+
+
+def _frozen(value: Any) -> Any:
+    if isinstance(value, (set, frozenset)):
+        return (frozenset, frozenset(_frozen(member) for member in value))
+    if isinstance(value, (list, tuple)):
+        return (type(value), tuple(_frozen(member) for member in value))
+    return value
 
 
 def _keep(key: tuple[Any, ...], fonts: Any, answer: tuple[Any, ...], characters: int) -> None:

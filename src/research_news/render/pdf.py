@@ -127,23 +127,26 @@ class _WrittenAhead:
     """The PDFs of the print edition's first layout, written by a forked child (render/forked.py) while
     pagination's trials run: most trials find nothing better (the sample issue 2023-03's one does), and
     the first layout then stands, so its PDFs are the bytes this process would have written after the
-    trials. Taken only when the layout made is that first layout; otherwise the child is killed."""
+    trials. Taken only when the layout made is that first layout, and its fetcher has neither read nor
+    been refused anything since (a splice the issue then turned down adds its trials' to it, which the
+    PDFs' warnings and the cache's list of files read would miss); otherwise the child is killed."""
 
     def __init__(self, edition: Edition, variant: str | None, issue: bool, offprints: list[str] | tuple[str, ...]):
         self.edition, self.variant, self.issue, self.offprints = edition, variant, issue, offprints
         self.first: _LaidOut | None = None
+        self.fetched: tuple[int, frozenset[Path]] = (0, frozenset())
         self.child: forked.Ahead[RenderedPdf] | None = None
 
     def start(self, first: _LaidOut) -> None:
         """(Before the first trial) have a child write the issue and the offprints of ``first``."""
-        self.first = first
+        self.first, self.fetched = first, _fetched(first)
         jobs = [functools.partial(_write, self.edition, first, self.variant)] if self.issue else []
         jobs += [functools.partial(_offprint_pdf, self.edition, first, self.variant, slug) for slug in self.offprints]
         self.child = forked.Ahead(jobs)
 
     def taken(self, layout: PrintLayout) -> list[RenderedPdf] | None:
         """The PDFs written ahead, when ``layout`` is the first layout as it was; None otherwise."""
-        if self.child is None or layout.laid_out is not self.first:
+        if self.child is None or layout.laid_out is not self.first or _fetched(layout.laid_out) != self.fetched:
             return None
         return self.child.taken()
 
@@ -188,6 +191,11 @@ class PrintLayout:
         rendered.warnings.extend(self.warnings)
         rendered.warnings.extend(shared_pages(self.edition, self.laid_out.document.pages, brief))
         return rendered
+
+
+def _fetched(laid_out: _LaidOut) -> tuple[int, frozenset[Path]]:
+    """What ``laid_out``'s fetcher has been refused (how many) and has read, as it stands."""
+    return len(laid_out.fetcher.refused), frozenset(laid_out.fetcher.read)
 
 
 def _offprint_pdf(edition: Edition, laid_out: _LaidOut, variant: str | None, slug: str) -> RenderedPdf:

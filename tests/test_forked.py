@@ -248,3 +248,16 @@ def test_pdfs_written_ahead_are_not_taken_once_the_layout_read_more(minimal_edit
             assert taken is None
         else:
             assert taken is not None and taken[0].data == pdf_module._write(minimal_edition, laid_out, None).data
+
+
+@can_fork
+@pytest.mark.parametrize(("jobs", "forks"), [(1, False), (2, True)])
+def test_jobs_1_means_no_forked_writer_either(sample_tree, tmp_path, monkeypatch, jobs, forks):
+    from research_news.build import build
+
+    children: list[int] = []
+    start = forked._start
+    monkeypatch.setattr(forked, "_start", lambda jobs: children.append(len(jobs)) or start(jobs))
+    monkeypatch.setattr(forked, "_running", lambda pid: False)  # the worker's state does not decide here
+    build(sample_tree / "2023-03-advertising-and-democracy", tmp_path / "out", offprints=True, jobs=jobs)
+    assert bool(children) == forks

@@ -28,6 +28,7 @@ from .editions import Options, Output
 from .exceptions import Problem, ResearchNewsError, UsageError, display_path
 from .layout import Layout
 from .manifest import MANIFEST_NAME, Manifest, build_lock, remove_stale
+from .render import forked
 from .translations import in_language, language_name
 from .tree import PUBLICATION_FILE
 from .validate import Content, load_content
@@ -127,7 +128,10 @@ def build(
     plans = [
         _plan(in_language(content, language), result.out_dir, chosen, cache, step) for language in content.languages
     ]
-    with nullcontext(workers) if workers else parallel.Workers(parallel.worker_count(jobs)) as pool:
+    with (
+        nullcontext(workers) if workers else parallel.Workers(parallel.worker_count(jobs)) as pool,
+        forked.permitted(parallel.worker_count(jobs) > 0),  # --jobs 1: no forked writer either
+    ):
         read = set(watched) | _render(plans, result, cache, pool, step)
     result.warnings = list(dict.fromkeys(result.warnings))  # offprints repeat the warnings
     _stop_if_strict(result.warnings, strict)

@@ -21,6 +21,7 @@ longer than the parent's share, the parent writes its share itself: never a miss
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import os
 import pickle
 import select
@@ -28,7 +29,7 @@ import signal
 import sys
 import time
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Generic, TypeVar
 
 T = TypeVar("T")
@@ -90,11 +91,25 @@ class Ahead(Generic[T]):
         _results(*child, deadline=0.0)
 
 
+_PERMITTED: contextvars.ContextVar[bool] = contextvars.ContextVar("forks_permitted", default=True)
+
+
+@contextlib.contextmanager
+def permitted(allowed: bool) -> Iterator[None]:
+    """Inside this block (in this thread), children are made only when ``allowed``: ``--jobs 1`` asks
+    for everything in one process."""
+    token = _PERMITTED.set(allowed)
+    try:
+        yield
+    finally:
+        _PERMITTED.reset(token)
+
+
 def _can_fork() -> bool:
     """Whether a forked child would have a core of its own: on Linux, outside a pool's worker (a bilingual
     build's worker lays the translation out while the build's process lays out the issue), with a core that neither this process nor one of its workers is using (a
     bilingual build's worker laying out the translation: a child beside it would slow both)."""
-    if sys.platform != "linux" or not hasattr(os, "fork"):
+    if sys.platform != "linux" or not hasattr(os, "fork") or not _PERMITTED.get():
         return False
     import multiprocessing
 

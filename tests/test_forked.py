@@ -56,10 +56,10 @@ def test_no_child_while_a_worker_uses_the_other_core(work):
     worker = multiprocessing.get_context("spawn").Process(target=work, args=(30,))
     worker.start()
     try:
-        deadline = time.monotonic() + 20
-        while forked._running(worker.pid) != (work is _spin) and time.monotonic() < deadline:
-            time.sleep(0.05)  # started, then busy or asleep
-        time.sleep(0.2)
+        deadline, steady = time.monotonic() + 30, 0
+        while steady < 10 and time.monotonic() < deadline:  # started, then busy or asleep for 10 looks in a row
+            steady = steady + 1 if forked._running(worker.pid) == (work is _spin) else 0
+            time.sleep(0.05)
         spare = len(os.sched_getaffinity(0)) - 1 - (work is _spin)
         assert forked._can_fork() == (spare >= 1)
     finally:
@@ -261,3 +261,33 @@ def test_jobs_1_means_no_forked_writer_either(sample_tree, tmp_path, monkeypatch
     monkeypatch.setattr(forked, "_running", lambda pid: False)  # the worker's state does not decide here
     build(sample_tree / "2023-03-advertising-and-democracy", tmp_path / "out", offprints=True, jobs=jobs)
     assert bool(children) == forks
+
+
+@can_fork
+def test_an_interrupt_while_forking_is_raised_here_and_the_child_killed(monkeypatch):
+    """An interrupt that comes while the process forks waits until the fork is done, and is then raised
+    in this process, which kills the child it made; the child ignores interrupts (its parent answers them)."""
+    import signal
+
+    children: list[int] = []
+    fork = os.fork
+
+    def interrupted_fork():
+        pid = fork()
+        if pid:
+            children.append(pid)
+            os.kill(os.getpid(), signal.SIGINT)  # arrives while interrupts wait: raised once they may be
+        return pid
+
+    monkeypatch.setattr(os, "fork", interrupted_fork)
+    with pytest.raises(KeyboardInterrupt):
+        forked._start([lambda: time.sleep(60)])
+    with pytest.raises(ChildProcessError):
+        os.waitpid(children[0], os.WNOHANG)
+
+
+def test_no_child_where_the_system_reaps_children(monkeypatch):
+    import signal
+
+    monkeypatch.setattr(signal, "getsignal", lambda number: signal.SIG_IGN if number == signal.SIGCHLD else None)
+    assert forked._can_fork() is False

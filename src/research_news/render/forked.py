@@ -47,14 +47,16 @@ def in_two(jobs: Sequence[tuple[int, Callable[[], T]]]) -> list[T]:
     split = _split_at(jobs) if _can_fork() and len(jobs) > 1 else len(jobs)
     if split == len(jobs):
         return [job() for _, job in jobs]
-    child = _start([job for _, job in jobs[split:]])
-    if child is None:
-        return [job() for _, job in jobs]
-    started = time.monotonic()
+    child = None
     try:
+        child = _start([job for _, job in jobs[split:]])
+        if child is None:
+            return [job() for _, job in jobs]
+        started = time.monotonic()
         mine = [job() for _, job in jobs[:split]]
     except BaseException:  # an error, an interrupt: the child's work is not wanted
-        _results(*child, deadline=0.0)
+        if child is not None:
+            _results(*child, deadline=0.0)
         raise
     theirs: list[T] | None = _results(
         *child, deadline=time.monotonic() + max(MIN_WAIT, PATIENCE * (time.monotonic() - started))
@@ -78,17 +80,21 @@ class Ahead(Generic[T]):
         failed or took far longer than it has been running (:data:`PATIENCE`)."""
         if self._child is None:
             return None
-        child, self._child = self._child, None
         waited = max(MIN_WAIT, PATIENCE * (time.monotonic() - self._started))
-        results: list[T] | None = _results(*child, deadline=time.monotonic() + waited)
+        try:
+            results: list[T] | None = _results(*self._child, deadline=time.monotonic() + waited)
+        finally:
+            self._child = None  # waited for, whatever happened
         return results if results is not None and len(results) == self._count else None
 
     def cancel(self) -> None:
         """Kill the child, if there is one still, and wait for it (nothing when it was taken)."""
         if self._child is None:
             return
-        child, self._child = self._child, None
-        _results(*child, deadline=0.0)
+        try:
+            _results(*self._child, deadline=0.0)
+        finally:
+            self._child = None
 
 
 _PERMITTED: contextvars.ContextVar[bool] = contextvars.ContextVar("forks_permitted", default=True)
@@ -111,6 +117,8 @@ def _can_fork() -> bool:
     bilingual build's worker laying out the translation: a child beside it would slow both)."""
     if sys.platform != "linux" or not hasattr(os, "fork") or not _PERMITTED.get():
         return False
+    if signal.getsignal(signal.SIGCHLD) == signal.SIG_IGN:
+        return False  # children reaped by the system: one could not be waited for, nor its pid trusted
     import multiprocessing
 
     if multiprocessing.parent_process() is not None:
@@ -150,27 +158,38 @@ def _split_at(jobs: Sequence[tuple[int, Callable[[], T]]]) -> int:
 
 def _start(jobs: list[Callable[[], T]]) -> tuple[int, int] | None:
     """(the child's pid, the pipe its results come through), the child doing ``jobs``; None when no
-    child could be made."""
+    child could be made. Interrupts wait while the process forks: the child ignores them (its parent
+    answers an interrupt, and kills it), and one that came meanwhile is raised in the parent, which
+    then kills the child it just made."""
     try:
         read, write = os.pipe()
     except OSError:
         return None
+    mask = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
     try:
         with warnings.catch_warnings():  # Python 3.12's warning on forking beside threads: see the docstring
             warnings.simplefilter("ignore", DeprecationWarning)
             pid = os.fork()
     except OSError:
+        signal.pthread_sigmask(signal.SIG_SETMASK, mask)
         os.close(read)
         os.close(write)
         return None
-    if pid == 0:  # the child: never returns, whatever reaches it (an interrupt included)
+    if pid == 0:  # the child: never returns into the parent's code
         status = 1
         try:
+            signal.signal(signal.SIGINT, signal.SIG_IGN)
+            signal.pthread_sigmask(signal.SIG_SETMASK, mask)
             os.close(read)
             status = _child(jobs, write)
         finally:
             os._exit(status)
     os.close(write)
+    try:
+        signal.pthread_sigmask(signal.SIG_SETMASK, mask)  # an interrupt that came meanwhile is raised here
+    except BaseException:
+        _results(pid, read, deadline=0.0)
+        raise
     return pid, read
 
 
@@ -189,9 +208,9 @@ def _child(jobs: list[Callable[[], T]], pipe: int) -> int:
 def _results(pid: int, pipe: int, *, deadline: float) -> list[T] | None:
     """What the child sent, once it has exited well; None when it failed, or missed ``deadline`` or was
     interrupted (it is then killed). The child is waited for in every case: no zombie is left."""
-    chunks: list[bytes] = []
     finished = False
     try:
+        chunks: list[bytes] = []
         readable = select.poll()  # not select.select: a descriptor past 1024 is fine
         readable.register(pipe, select.POLLIN)
         while True:

@@ -40,24 +40,33 @@ def test_the_child_takes_the_last_jobs_up_to_half_the_weight():
     assert forked._split_at([(1, None)]) == 1
 
 
-def _spin(seconds: float) -> None:
+def _spin(started, seconds: float) -> None:
+    started.set()
     until = time.monotonic() + seconds
     while time.monotonic() < until:
         pass
 
 
+def _sleep(started, seconds: float) -> None:
+    started.set()
+    time.sleep(seconds)
+
+
 @pytest.mark.skipif(not forked._can_fork(), reason="forks only on Linux with a core to spare")
-@pytest.mark.parametrize("work", [_spin, time.sleep])
+@pytest.mark.parametrize("work", [_spin, _sleep])
 def test_no_child_while_a_worker_uses_the_other_core(work):
     """A bilingual build's worker lays the translation out on the other core: a child beside it would
     slow both. A worker asleep (waiting for work) leaves its core free."""
     import multiprocessing
 
-    worker = multiprocessing.get_context("spawn").Process(target=work, args=(30,))
+    context = multiprocessing.get_context("spawn")
+    started = context.Event()
+    worker = context.Process(target=work, args=(started, 30))
     worker.start()
     try:
+        assert started.wait(60)  # past its start-up: now busy, or asleep
         deadline, steady = time.monotonic() + 30, 0
-        while steady < 10 and time.monotonic() < deadline:  # started, then busy or asleep for 10 looks in a row
+        while steady < 10 and time.monotonic() < deadline:  # so for 10 looks in a row
             steady = steady + 1 if forked._running(worker.pid) == (work is _spin) else 0
             time.sleep(0.05)
         spare = len(os.sched_getaffinity(0)) - 1 - (work is _spin)
@@ -265,8 +274,8 @@ def test_jobs_1_means_no_forked_writer_either(sample_tree, tmp_path, monkeypatch
 
 @can_fork
 def test_an_interrupt_while_forking_is_raised_here_and_the_child_killed(monkeypatch):
-    """An interrupt that comes while the process forks waits until the fork is done, and is then raised
-    in this process, which kills the child it made; the child ignores interrupts (its parent answers them)."""
+    """An interrupt that comes while the process forks is held until the child is known, then raised in
+    this process, which kills the child it made; the child ignores interrupts (its parent answers them)."""
     import signal
 
     children: list[int] = []
@@ -279,11 +288,23 @@ def test_an_interrupt_while_forking_is_raised_here_and_the_child_killed(monkeypa
             os.kill(os.getpid(), signal.SIGINT)  # arrives while interrupts wait: raised once they may be
         return pid
 
+    import threading
+
+    handler, mask = signal.getsignal(signal.SIGINT), signal.pthread_sigmask(signal.SIG_BLOCK, set())
+    other = threading.Event()
+    beside = threading.Thread(target=other.wait, args=(30,))  # the signal may reach another thread, as in a build
+    beside.start()
     monkeypatch.setattr(os, "fork", interrupted_fork)
-    with pytest.raises(KeyboardInterrupt):
-        forked._start([lambda: time.sleep(60)])
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            forked._start([lambda: time.sleep(60)])
+    finally:
+        other.set()
+        beside.join()
     with pytest.raises(ChildProcessError):
         os.waitpid(children[0], os.WNOHANG)
+    assert signal.getsignal(signal.SIGINT) is handler  # as it was: later commands are interrupted as before
+    assert signal.pthread_sigmask(signal.SIG_BLOCK, set()) == mask
 
 
 def test_no_child_where_the_system_reaps_children(monkeypatch):

@@ -27,10 +27,11 @@ import pickle
 import select
 import signal
 import sys
+import threading
 import time
 import warnings
 from collections.abc import Callable, Iterator, Sequence
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 T = TypeVar("T")
 
@@ -158,39 +159,67 @@ def _split_at(jobs: Sequence[tuple[int, Callable[[], T]]]) -> int:
 
 def _start(jobs: list[Callable[[], T]]) -> tuple[int, int] | None:
     """(the child's pid, the pipe its results come through), the child doing ``jobs``; None when no
-    child could be made. Interrupts wait while the process forks: the child ignores them (its parent
-    answers an interrupt, and kills it), and one that came meanwhile is raised in the parent, which
-    then kills the child it just made."""
+    child could be made. An interrupt that comes while the process forks is held until the child is
+    known, then raised here, and the child killed; the child ignores interrupts (its parent answers
+    them, and kills it)."""
     try:
         read, write = os.pipe()
     except OSError:
         return None
-    mask = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    made: list[int] = []
     try:
-        with warnings.catch_warnings():  # Python 3.12's warning on forking beside threads: see the docstring
+        with _interrupts_held(), warnings.catch_warnings():  # 3.12 warns of forking beside threads: see above
             warnings.simplefilter("ignore", DeprecationWarning)
-            pid = os.fork()
-    except OSError:
-        signal.pthread_sigmask(signal.SIG_SETMASK, mask)
-        os.close(read)
+            _fork(jobs, read, write, made)
+    except BaseException as error:
+        if made:
+            _results(made[0], read, deadline=0.0)  # kills it, waits for it, closes ``read``
+        else:
+            os.close(read)
         os.close(write)
-        return None
-    if pid == 0:  # the child: never returns into the parent's code
+        if isinstance(error, OSError):  # no child: the jobs are done here
+            return None
+        raise
+    os.close(write)
+    return made[0], read
+
+
+def _fork(jobs: list[Callable[[], T]], read: int, write: int, made: list[int]) -> None:
+    """Fork; in the child, do ``jobs`` and exit (never returning into the parent's code: nothing runs
+    between the fork and the ``try`` that ends in ``os._exit``); in the parent, add the child's pid to
+    ``made``."""
+    pid = os.fork()
+    if pid == 0:
         status = 1
         try:
             signal.signal(signal.SIGINT, signal.SIG_IGN)
-            signal.pthread_sigmask(signal.SIG_SETMASK, mask)
             os.close(read)
             status = _child(jobs, write)
         finally:
             os._exit(status)
-    os.close(write)
+    made.append(pid)
+
+
+@contextlib.contextmanager
+def _interrupts_held() -> Iterator[None]:
+    """Inside this block, an interrupt (SIGINT, whose Python handler runs in the main thread) is noted
+    instead of raised, and raised when the block ends. Outside the main thread, or when the handler is
+    not Python's own, nothing changes: the interrupt does not reach this thread's code."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    handler = signal.getsignal(signal.SIGINT)
+    if not callable(handler):
+        yield
+        return
+    held: list[Any] = []
+    signal.signal(signal.SIGINT, lambda number, frame: held.append(frame))
     try:
-        signal.pthread_sigmask(signal.SIG_SETMASK, mask)  # an interrupt that came meanwhile is raised here
-    except BaseException:
-        _results(pid, read, deadline=0.0)
-        raise
-    return pid, read
+        yield
+    finally:
+        signal.signal(signal.SIGINT, handler)
+        if held:  # raised even when the block failed: the interrupt is what the user asked for
+            handler(signal.SIGINT, held[0])
 
 
 def _child(jobs: list[Callable[[], T]], pipe: int) -> int:

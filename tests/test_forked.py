@@ -20,6 +20,30 @@ STANDING_ISSUE = SAMPLE_ROOT / "2023-03-advertising-and-democracy"  # its one tr
 can_fork = pytest.mark.skipif(not forked._can_fork(), reason="forks only on Linux with two cores or more")
 
 
+@pytest.fixture
+def children(monkeypatch) -> list[tuple[int, int]]:
+    """(pid, how many jobs) of each child ``forked._start`` made."""
+    made: list[tuple[int, int]] = []
+    start = forked._start
+
+    def recorded(jobs):
+        child = start(jobs)
+        if child is not None:
+            made.append((child[0], len(jobs)))
+        return child
+
+    monkeypatch.setattr(forked, "_start", recorded)
+    return made
+
+
+def _same_pdfs(one, other, slugs: list[str]) -> None:
+    """The issue and every offprint of two print jobs: the same bytes and the same warnings."""
+    assert one.issue.data == other.issue.data and one.issue.warnings == other.issue.warnings
+    for slug in slugs:
+        assert one.offprints[slug].data == other.offprints[slug].data
+        assert one.offprints[slug].warnings == other.offprints[slug].warnings
+
+
 def _pid(value: int):
     return lambda: (value, os.getpid())
 
@@ -95,12 +119,9 @@ def test_a_child_that_fails_leaves_its_jobs_to_the_parent():
 
 
 @can_fork
-def test_a_child_that_hangs_is_killed_and_its_jobs_done_here(monkeypatch):
+def test_a_child_that_hangs_is_killed_and_its_jobs_done_here(monkeypatch, children):
     monkeypatch.setattr(forked, "MIN_WAIT", 0.5)
     parent = os.getpid()
-    children: list[int] = []
-    start = forked._start
-    monkeypatch.setattr(forked, "_start", lambda jobs: children.append((child := start(jobs))[0]) or child)
 
     def hangs_in_the_child():
         while os.getpid() != parent:
@@ -111,30 +132,18 @@ def test_a_child_that_hangs_is_killed_and_its_jobs_done_here(monkeypatch):
     assert forked.in_two([(1, lambda: "first"), (1, hangs_in_the_child)]) == ["first", "done here"]
     assert time.monotonic() - started < 10
     with pytest.raises(ChildProcessError):
-        os.waitpid(children[0], os.WNOHANG)  # the child was waited for: no zombie left
+        os.waitpid(children[0][0], os.WNOHANG)  # the child was waited for: no zombie left
 
 
 @can_fork
-def test_the_print_jobs_pdfs_are_the_same_bytes_written_in_two(monkeypatch):
+def test_the_print_jobs_pdfs_are_the_same_bytes_written_in_two(monkeypatch, children):
     edition = assemble(load_content(SAMPLE_ISSUE))
     slugs = [brief.slug for brief in edition.briefs]
-    children: list[int] = []
-    start = forked._start
-
-    def counted(jobs):
-        child = start(jobs)
-        children.append(len(jobs))
-        return child
-
-    monkeypatch.setattr(forked, "_start", counted)
     in_two = pdf_module.render_print(edition, offprints=slugs)
-    assert children and children[0] >= 1  # the child wrote offprints
+    assert children and children[-1][1] >= 1  # the child wrote offprints
     monkeypatch.setattr(forked, "_can_fork", lambda: False)
     in_one = pdf_module.render_print(edition, offprints=slugs)
-    assert in_two.issue.data == in_one.issue.data and in_two.issue.warnings == in_one.issue.warnings
-    for slug in slugs:
-        assert in_two.offprints[slug].data == in_one.offprints[slug].data
-        assert in_two.offprints[slug].warnings == in_one.offprints[slug].warnings
+    _same_pdfs(in_two, in_one, slugs)
 
 
 @can_fork
@@ -147,17 +156,14 @@ def test_jobs_ahead_are_done_by_a_child_and_taken_in_order():
 
 
 @can_fork
-def test_jobs_ahead_no_longer_wanted_are_killed_at_once(monkeypatch):
-    children: list[int] = []
-    start = forked._start
-    monkeypatch.setattr(forked, "_start", lambda jobs: children.append((child := start(jobs))[0]) or child)
+def test_jobs_ahead_no_longer_wanted_are_killed_at_once(children):
     ahead = forked.Ahead([lambda: time.sleep(60)])
     started = time.monotonic()
     ahead.cancel()
     assert time.monotonic() - started < 5
     assert ahead.taken() is None
     with pytest.raises(ChildProcessError):
-        os.waitpid(children[0], os.WNOHANG)
+        os.waitpid(children[0][0], os.WNOHANG)
 
 
 def test_without_a_child_nothing_is_done_ahead(monkeypatch):
@@ -195,17 +201,11 @@ def test_the_first_layouts_pdfs_are_written_during_the_trials_and_taken_if_it_st
     assert written_here[0] == (0 if stands else 1)  # after a move: the issue here, the offprints in two
     monkeypatch.setattr(forked, "_can_fork", lambda: False)
     after = pdf_module.render_print(edition, offprints=slugs)
-    assert during.issue.data == after.issue.data and during.issue.warnings == after.issue.warnings
-    for slug in slugs:
-        assert during.offprints[slug].data == after.offprints[slug].data
-        assert during.offprints[slug].warnings == after.offprints[slug].warnings
+    _same_pdfs(during, after, slugs)
 
 
 @can_fork
-def test_when_this_process_fails_its_share_the_child_is_killed_and_waited_for(monkeypatch):
-    children: list[int] = []
-    start = forked._start
-    monkeypatch.setattr(forked, "_start", lambda jobs: children.append((child := start(jobs))[0]) or child)
+def test_when_this_process_fails_its_share_the_child_is_killed_and_waited_for(children):
 
     def fails():
         raise KeyboardInterrupt
@@ -215,7 +215,7 @@ def test_when_this_process_fails_its_share_the_child_is_killed_and_waited_for(mo
         forked.in_two([(1, fails), (1, lambda: time.sleep(60))])
     assert time.monotonic() - started < 10
     with pytest.raises(ChildProcessError):
-        os.waitpid(children[0], os.WNOHANG)
+        os.waitpid(children[0][0], os.WNOHANG)
 
 
 def _can_fork_here() -> bool:
@@ -261,12 +261,9 @@ def test_pdfs_written_ahead_are_not_taken_once_the_layout_read_more(minimal_edit
 
 @can_fork
 @pytest.mark.parametrize(("jobs", "forks"), [(1, False), (2, True)])
-def test_jobs_1_means_no_forked_writer_either(sample_tree, tmp_path, monkeypatch, jobs, forks):
+def test_jobs_1_means_no_forked_writer_either(sample_tree, tmp_path, monkeypatch, children, jobs, forks):
     from research_news.build import build
 
-    children: list[int] = []
-    start = forked._start
-    monkeypatch.setattr(forked, "_start", lambda jobs: children.append(len(jobs)) or start(jobs))
     monkeypatch.setattr(forked, "_running", lambda pid: False)  # the worker's state does not decide here
     build(sample_tree / "2023-03-advertising-and-democracy", tmp_path / "out", offprints=True, jobs=jobs)
     assert bool(children) == forks
@@ -278,13 +275,13 @@ def test_an_interrupt_while_forking_is_raised_here_and_the_child_killed(monkeypa
     this process, which kills the child it made; the child ignores interrupts (its parent answers them)."""
     import signal
 
-    children: list[int] = []
+    forks: list[int] = []
     fork = os.fork
 
     def interrupted_fork():
         pid = fork()
         if pid:
-            children.append(pid)
+            forks.append(pid)
             os.kill(os.getpid(), signal.SIGINT)  # arrives while interrupts wait: raised once they may be
         return pid
 
@@ -302,7 +299,7 @@ def test_an_interrupt_while_forking_is_raised_here_and_the_child_killed(monkeypa
         other.set()
         beside.join()
     with pytest.raises(ChildProcessError):
-        os.waitpid(children[0], os.WNOHANG)
+        os.waitpid(forks[0], os.WNOHANG)
     assert signal.getsignal(signal.SIGINT) is handler  # as it was: later commands are interrupted as before
     assert signal.pthread_sigmask(signal.SIG_BLOCK, set()) == mask
 

@@ -424,3 +424,27 @@ def test_an_offprint_sharing_a_page_with_another_brief_is_warned_about(minimal_t
     css.unlink()  # the default layout's own CSS: each brief on a new page
     apart = pdf_module.render_offprints(assemble(load_content(issue)))
     assert not [w for one in apart.values() for w in one.warnings if "does not start each brief" in w.message]
+
+
+def test_decisions_kept_in_memory_are_checked_like_files_and_pruned(sample_edition):
+    """A memo without a folder (the preview's worker) keeps decisions in its dict: read back as written,
+    an entry that is not as written is no decision, and a layout forgets the entries it did not use."""
+    from research_news.cache import Memo
+    from research_news.render.pagination import Decision, Placement
+
+    memo = Memo(None, "base")
+    brief = sample_edition.briefs[0]
+    decision = Decision("figure-1", "methodology", 1, 0.25, Placement("key_findings", 2), "drawn")
+    pdf_module._Decisions(sample_edition, memo).remember(brief, decision)
+    (name,) = memo.kept
+    assert pdf_module._Decisions(sample_edition, memo).known(brief) == decision
+    assert pdf_module._Decisions(sample_edition, Memo(None, "another base", kept=memo.kept)).known(brief) is None
+    assert pdf_module._Decisions(sample_edition, Memo(None, "base", read=False, kept=memo.kept)).known(brief) is None
+    for damaged in ("{not json", '{"placement": {"part": 3}}', "[" * 100_000):
+        memo.kept[name] = damaged
+        assert pdf_module._Decisions(sample_edition, memo).known(brief) is None
+    memo.kept["an-earlier-version.json"] = "{}"
+    used = pdf_module._Decisions(sample_edition, memo)
+    used.known(brief)
+    used.forget_the_rest()
+    assert list(memo.kept) == [name]

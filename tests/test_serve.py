@@ -183,6 +183,33 @@ class Links(HTMLParser):
             self.stylesheets.append(found["href"])
 
 
+def test_the_preview_decides_a_briefs_pagination_once(sample_tree, layouts, monkeypatch):
+    """The preview's PDF worker keeps pagination's decisions in memory between saves, as a build keeps
+    them in its cache: after a save that changes one brief, the issue is laid out once, without trials,
+    the other briefs as decided, and the PDF is the bytes a worker without decisions makes of that content."""
+    from research_news.serve import pdfs
+
+    monkeypatch.setattr(pdfs, "_LAYOUTS", {})
+    monkeypatch.setattr(pdfs, "_DECISIONS", {})
+    (target,) = targets_for(sample_tree / ISSUE)
+    first = pdfs.render_job(pdfs.PdfJob(target, pdfs.ISSUE, 1), ContentCache())
+    assert first.failure is None and first.data
+    whole = layouts[0]
+    assert len(layouts) > 2 and min(layouts) < whole  # the first layout, trials of the holed brief, the final
+    assert pdfs._DECISIONS[target.key]  # one decision per brief with a hole
+    brief = sample_tree / ISSUE / BRIEF
+    brief.write_text(brief.read_text().replace("portrait of a new profession", "portrait of a newer profession"))
+    layouts.clear()
+    again = pdfs.render_job(pdfs.PdfJob(target, pdfs.ISSUE, 2), ContentCache())
+    assert layouts == [whole]  # no trial: the issue laid out once
+    monkeypatch.setattr(pdfs, "_DECISIONS", {})  # a worker that never saw this issue
+    layouts.clear()
+    fresh = pdfs.render_job(pdfs.PdfJob(target, pdfs.ISSUE, 3), ContentCache())
+    assert len(layouts) > 2  # it tried the holes again
+    assert again.data == fresh.data and again.data != first.data
+    assert [w.message for w in again.warnings] == [w.message for w in fresh.warnings]
+
+
 def links_of(html: bytes) -> Links:
     parser = Links()
     parser.feed(html.decode("utf-8"))

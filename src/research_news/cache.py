@@ -290,21 +290,31 @@ def slot(name: str, edition: Edition) -> str:
 
 @dataclass(frozen=True)
 class Memo:
-    """Where pagination's decisions are kept between builds (``build/.research-news-cache/<slug>/
-    pagination/<language>/``), under ``base``: a key of the code, the layout chain's files and the PDF variant.
-    ``read``: whether earlier decisions may be used (not with ``--force``, which still keeps the new
-    ones). render/pdf.py reads and writes them."""
+    """Where pagination's decisions are kept between layouts, under ``base`` (:func:`memo_base`): files
+    in ``folder`` for the next build (``build/.research-news-cache/<slug>/pagination/<language>/``), or,
+    with no folder, the dict ``kept`` (file name → text) for the next layout in the same process (the
+    preview's PDF worker, which writes no file). ``read``: whether earlier decisions may be used (not
+    with ``--force``, which still keeps the new ones). render/pdf.py reads and writes them."""
 
-    folder: Path
+    folder: Path | None
     base: str
     read: bool = True
+    kept: dict[str, str] = field(default_factory=dict, compare=False)
+
+
+def memo_base(edition: Edition, digests: Digests, pdf_variant: str | None) -> str:
+    """The key pagination's decisions for ``edition`` are kept under: the code, the layout chain's files
+    and the PDF variant (render/pdf.py adds the images')."""
+    return key_of(*_shared_inputs(edition, digests), "pagination", pdf_variant)
 
 
 def pagination_memo(edition: Edition, options: Options, cache: Cache) -> Memo:
-    """Where the print edition of ``edition`` keeps pagination's decisions for the next build, under a
-    key of the code, the layout chain's files and the variant (render/pdf.py adds the images')."""
-    base = key_of(*_shared_inputs(edition, cache.digests), "pagination", options.pdf_variant)
-    return Memo(cache.folder / "pagination" / edition.lang, base, read=cache.enabled)
+    """Where the print edition of ``edition`` keeps pagination's decisions for the next build."""
+    return Memo(
+        cache.folder / "pagination" / edition.lang,
+        memo_base(edition, cache.digests, options.pdf_variant),
+        read=cache.enabled,
+    )
 
 
 def offprint_key(edition: Edition, slug: str, options: Options, digests: Digests) -> str:

@@ -231,11 +231,11 @@ def _issue_layout(
 
 
 class _Decisions:
-    """Pagination's decision for a brief that left a hole, kept in one file per brief, named by a key
-    of the memo's base and the brief's own HTML as a trial lays it out: a brief whose content, layout
-    and code did not change is laid out as decided, and not tried again (a brief's choice depends on
-    it alone, see pagination.arrange). A file that cannot be read or is not as written is no decision;
-    one that cannot be written is not kept."""
+    """Pagination's decision for a brief that left a hole, kept in one entry per brief (a file of the
+    memo's folder, or an entry of its ``kept`` dict), named by a key of the memo's base and the brief's
+    own HTML as a trial lays it out: a brief whose content, layout and code did not change is laid out
+    as decided, and not tried again (a brief's choice depends on it alone, see pagination.arrange). An
+    entry that cannot be read or is not as written is no decision; one that cannot be written is not kept."""
 
     def __init__(self, edition: Edition, memo: Memo) -> None:
         self.edition, self.memo = edition, memo
@@ -243,20 +243,24 @@ class _Decisions:
         self.base = key_of(
             memo.base, Digests().of_all(sorted({image.source for image in edition.images} | _svg_named(edition)))
         )
-        self._paths: dict[str, Path] = {}  # by brief: known() and remember() ask for the same one
+        self._names: dict[str, str] = {}  # by brief: known() and remember() ask for the same one
 
-    def _path(self, brief: BriefView) -> Path:
-        if brief.id not in self._paths:
+    def _name(self, brief: BriefView) -> str:
+        if brief.id not in self._names:
             html = render_html(_only(self.edition, [brief]), TRIAL_TEMPLATE)
-            self._paths[brief.id] = self.memo.folder / f"{key_of(self.base, html)}.json"
-        return self._paths[brief.id]
+            self._names[brief.id] = f"{key_of(self.base, html)}.json"
+        return self._names[brief.id]
 
     def forget_the_rest(self) -> None:
         """Remove the decisions this layout did not use: those of briefs the content no longer has."""
-        used = set(self._paths.values())
+        used = set(self._names.values())
+        if self.memo.folder is None:
+            for name in [name for name in self.memo.kept if name not in used]:
+                del self.memo.kept[name]
+            return
         try:
             for path in self.memo.folder.glob("*.json"):
-                if path not in used:
+                if path.name not in used:
                     path.unlink(missing_ok=True)
         except OSError:  # a cache: what is left is only never used
             pass
@@ -264,19 +268,21 @@ class _Decisions:
     def known(self, brief: BriefView) -> Decision | None:
         if not self.memo.read:
             return None
-        path = self._path(brief)
+        name = self._name(brief)
         try:
-            return _decision(json.loads(path.read_text(encoding="utf-8")))
-        except FileNotFoundError:
-            return None
-        except (OSError, ValueError, KeyError, TypeError, RecursionError):  # RecursionError: "[[[[…" nested deep
-            return None
+            text = self.memo.kept[name] if self.memo.folder is None else (self.memo.folder / name).read_text("utf-8")
+            return _decision(json.loads(text))
+        except (OSError, KeyError, ValueError, TypeError, RecursionError):  # none kept, or not as kept
+            return None  # (RecursionError: "[[[[…" nested deep)
 
     def remember(self, brief: BriefView, decision: Decision) -> None:
-        data = {"format": MEMO_FORMAT, **asdict(decision)}
+        text = json.dumps({"format": MEMO_FORMAT, **asdict(decision)}, sort_keys=True)
+        if self.memo.folder is None:
+            self.memo.kept[self._name(brief)] = text
+            return
         try:
             self.memo.folder.mkdir(parents=True, exist_ok=True)
-            write_bytes(self._path(brief), json.dumps(data, sort_keys=True).encode())
+            write_bytes(self.memo.folder / self._name(brief), text.encode())
         except (OSError, WriteFailed):  # a cache: the next build decides again
             pass
 

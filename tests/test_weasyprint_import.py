@@ -34,20 +34,26 @@ def libraries():
 """
 
 REPORT = """
+weasyprint = sys.modules["weasyprint"]
 print(json.dumps({
     "ran": [command[0].rsplit("/", 1)[-1] for command in ran],
+    "asked": asked,
     "libraries": libraries(),
     "restored": ctypes.util.find_library is find_library,
     "finders": [type(finder).__module__ for finder in sys.meta_path],
+    "loaders": sorted({type(weasyprint.__loader__).__name__, type(weasyprint.__spec__.loader).__name__}),
 }))
 """
 
 
 def _run(code: str) -> dict:
+    """What the script ``code`` (which imports WeasyPrint) did, as REPORT prints it; ``printed``: the lines
+    it printed before the report."""
     script = textwrap.dedent(RECORD) + textwrap.dedent(code) + textwrap.dedent(REPORT)
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
-    return json.loads(done.stdout.splitlines()[-1])
+    *printed, report = done.stdout.splitlines()
+    return {**json.loads(report), "printed": printed}
 
 
 def test_weasyprint_loads_the_same_libraries_without_compiling_or_linking():
@@ -56,9 +62,14 @@ def test_weasyprint_loads_the_same_libraries_without_compiling_or_linking():
     assert quick["libraries"] == plain["libraries"]
     assert any("libpango" in library for library in quick["libraries"])
     assert not {"gcc", "cc", "ld"} & set(quick["ran"]), quick["ran"]
-    assert len(quick["ran"]) < len(plain["ran"]) or not {"gcc", "cc", "ld"} & set(plain["ran"])
+    assert quick["ran"] == ["ldconfig"]  # the linker's cache, read once
+    assert len(quick["ran"]) < len(plain["ran"])
     assert quick["restored"]  # find_library is Python's own again once WeasyPrint is imported
-    assert "research_news.weasyprint_import" not in quick["finders"]  # the finder removed itself
+    assert quick["loaders"] == plain["loaders"] == ["SourceFileLoader"]  # WeasyPrint keeps its own loader
+    # The finder stays in sys.meta_path, answering nothing: removing it while another thread walks the
+    # list (the build imports WeasyPrint on a thread) could make that thread skip the next finder.
+    assert "research_news.weasyprint_import" in quick["finders"]
+    assert quick["printed"] == plain["printed"] == []
 
 
 def test_weasyprint_still_searches_names_that_do_not_load():
@@ -75,7 +86,7 @@ def test_weasyprint_still_searches_names_that_do_not_load():
         ctypes.util.find_library = find_library
         """
     )
-    assert asked["ran"]  # find_library ran ldconfig (and gcc, ld where they are installed)
+    assert asked["asked"]  # names that do not load, which find_library then searches for
 
 
 def test_a_library_not_loaded_with_the_cache_alone_is_searched_as_python_does():
@@ -107,3 +118,20 @@ def test_a_library_not_loaded_with_the_cache_alone_is_searched_as_python_does():
     )
     assert done["restored"]
     assert any("libpango" in library for library in done["libraries"])
+    assert done["printed"] == []  # not WeasyPrint's "could not import some external libraries"
+
+
+def test_the_linker_cache_is_read_as_python_reads_it():
+    """weasyprint_import's find_library gives, from one listing, what Python's first step gives (which runs
+    ldconfig for each name): for WeasyPrint's names, and names it has not."""
+    import ctypes.util
+
+    from research_news import weasyprint_import
+
+    python_reads = ctypes.util._findSoname_ldconfig  # type: ignore[attr-defined]
+    ours = weasyprint_import._from_linker_cache(weasyprint_import._linker_cache())
+    names = ["gobject-2.0", "pango-1.0", "harfbuzz", "harfbuzz-subset", "fontconfig", "pangoft2-1.0", "c", "m"]
+    names += ["libgobject-2.0-0", "harfbuzz-vector", "no-such-library", "pango-1.0.dylib", "c++", "a.b*c"]
+    answers = {name: ours(name) for name in names}
+    assert answers == {name: python_reads(name) for name in names}
+    assert answers["pango-1.0"] == "libpango-1.0.so.0" and answers["no-such-library"] is None

@@ -163,6 +163,43 @@ def test_weasyprint_still_encodes_an_image_for_each_pdf_without_the_fix(tmp_path
     assert len(calls) == 6, "WeasyPrint encodes an image once: remove the workaround"
 
 
+def test_a_pdf_is_the_same_bytes_wherever_its_images_are_read_from(tmp_path):
+    """The same document with its images in another folder (another checkout) is the same PDF."""
+    weasyprint_fixes.apply()
+    here, there = tmp_path / "here", tmp_path / "there" / "a" / "longer" / "path"
+    here.mkdir(parents=True)
+    there.mkdir(parents=True)
+    assert figure_document(here).write_pdf() == figure_document(there).write_pdf()
+
+
+def test_an_image_drawn_turned_is_another_image(tmp_path):
+    """Named by their bytes, an image and the same bytes turned are two images; the same bytes drawn the
+    same way are one, wherever they were read."""
+    from PIL import Image
+    from weasyprint import DEFAULT_OPTIONS
+    from weasyprint.images import RasterImage
+
+    weasyprint_fixes.apply()
+    Image.new("RGB", (40, 30), (20, 90, 160)).save(tmp_path / "one.png")
+    data = (tmp_path / "one.png").read_bytes()
+
+    def named(address: str, orientation: object) -> str:
+        return RasterImage(Image.open(tmp_path / "one.png"), address, data, None, None, orientation, DEFAULT_OPTIONS).id
+
+    assert named("a", "none") == named("b", "none") != named("a", (90, False)) != named("a", (90, True))
+
+
+def test_weasyprint_still_names_an_image_by_its_address(tmp_path, monkeypatch):
+    """Fails once WeasyPrint names images by their content: then remove ``name_images_by_content``."""
+    from weasyprint.images import RasterImage
+
+    monkeypatch.setattr(RasterImage, "__init__", inspect.unwrap(RasterImage.__init__))
+    here, there = tmp_path / "here", tmp_path / "there"
+    here.mkdir()
+    there.mkdir()
+    assert figure_document(here).write_pdf() != figure_document(there).write_pdf()
+
+
 # --- every stream compressed at zlib's slowest level ------------------------------------------
 
 

@@ -10,6 +10,7 @@ fails, saying that the workaround can go.
 from __future__ import annotations
 
 import functools
+import hashlib
 import inspect
 import math
 import zlib
@@ -24,6 +25,7 @@ def apply() -> None:
     encode_images_once()
     compress_at_the_default_level()
     list_page_references_once()
+    name_images_by_content()
 
 
 # --- every stream compressed at zlib's slowest level ------------------------------------------
@@ -147,6 +149,55 @@ def _fresh_stream(stream: Any) -> Any:
         extra["SMask"] = _fresh_stream(extra["SMask"])
     data = [item.data if isinstance(item, LazyImage) else item for item in stream.stream]
     return pydyf.Stream(data, extra, stream.compress)
+
+
+# --- an image named by where it was read, not by what it is -------------------------------
+
+
+RASTER_IMAGE_PARAMETERS = [
+    "self",
+    "pillow_image",
+    "image_id",
+    "image_data",
+    "filename",
+    "cache",
+    "orientation",
+    "options",
+]
+"""``RasterImage.__init__``'s parameters in WeasyPrint 70, as :func:`name_images_by_content` was written for them."""
+
+
+def name_images_by_content() -> None:
+    """Name a raster image in the PDF by its bytes (and orientation), not by its address.
+
+    WeasyPrint 70 names each image's XObject after an MD5 of its URL, which holds the content tree's
+    absolute path: the same issue built in two checkouts (a CI runner's and an editor's) made PDFs that
+    differed in those names, and in every offset after them. Named after the image's own bytes and the
+    orientation it is drawn in, the PDF is the same bytes wherever the tree is; two addresses of the
+    same bytes drawn the same way share one XObject, as two uses of one address did already.
+    """
+    from weasyprint.images import RasterImage
+
+    original = RasterImage.__init__
+    if getattr(original, "names_by_content", False):
+        return
+    if list(inspect.signature(original).parameters) != RASTER_IMAGE_PARAMETERS:
+        return
+    RasterImage.__init__ = _named_by_content(original)
+
+
+def _named_by_content(original: Callable[..., None]) -> Callable[..., None]:
+    @functools.wraps(original)
+    def __init__(self, pillow_image, image_id, image_data, *more, **options):
+        if isinstance(image_data, bytes):  # (WeasyPrint passes the file's bytes; anything else: its own name)
+            orientation = options.get("orientation", more[2] if len(more) > 2 else "none")
+            digest = hashlib.md5(repr(orientation).encode(), usedforsecurity=False)
+            digest.update(image_data)
+            image_id = digest.hexdigest()
+        original(self, pillow_image, image_id, image_data, *more, **options)
+
+    __init__.names_by_content = True  # type: ignore[attr-defined]
+    return __init__
 
 
 # --- a part in another language is not tagged with it --------------------------------------

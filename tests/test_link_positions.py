@@ -9,6 +9,7 @@ plain values, at two indentations.
 
 from __future__ import annotations
 
+import re
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -138,9 +139,16 @@ def test_each_link_is_located_where_it_is_written_in_a_plain_value(doc: Markdown
     assert located(text, loc) == expected, text
 
 
-# --- quoted values: exact up to the first escape, the value's start after it ---------------------
+# --- quoted values: exact everywhere, escapes and folded lines included -------------------------
 
 QUOTED_WORDS = st.sampled_from(["a", "study", "café", "東京", "🎉", "b'c", 'd"e', "f\\g", "x:y", "#1"])
+
+
+def _load(text: str):
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "brief.yaml"
+        path.write_text(text, encoding="utf-8")
+        return load_document(path)
 
 
 @settings(max_examples=50, deadline=None)
@@ -149,25 +157,97 @@ QUOTED_WORDS = st.sampled_from(["a", "study", "café", "東京", "🎉", "b'c", 
     quote=st.sampled_from(["'", '"']),
     indent=st.sampled_from([0, 4]),
 )
-def test_text_in_a_quoted_value_is_located_up_to_the_first_escape(words: list[str], quote: str, indent: int) -> None:
+def test_text_in_a_quoted_value_is_located_where_it_is_written(words: list[str], quote: str, indent: int) -> None:
     import json
 
+    def written(text: str) -> str:  # as the value is written between its quotes
+        return text.replace("'", "''") if quote == "'" else json.dumps(text, ensure_ascii=False)[1:-1]
+
     value = " ".join(words)
-    written = "'" + value.replace("'", "''") + "'" if quote == "'" else json.dumps(value, ensure_ascii=False)
-    escaped = {"'"} if quote == "'" else {'"', "\\"}
-    first_escape = min((value.index(c) for c in escaped if c in value), default=len(value))
     head = "title: T\n" + ("why_it_matters: " if indent == 0 else "authors:\n  - name: A\n    role: ")
     loc = ("why_it_matters",) if indent == 0 else ("authors", 0, "role")
-    text = head + written + "\nmethodology: M.\n"
+    text = head + quote + written(value) + quote + "\nmethodology: M.\n"
     row = head.count("\n") + 1
-    start = (row, len(head.rsplit("\n", 1)[-1]) + 1)  # the opening quote
-    with tempfile.TemporaryDirectory() as folder:
-        path = Path(folder) / "brief.yaml"
-        path.write_text(text, encoding="utf-8")
-        doc = load_document(path)
-    locate = text_locator(doc, loc)
+    opening = len(head.rsplit("\n", 1)[-1]) + 1  # the opening quote's column
+    locate = text_locator(_load(text), loc)
     offset = 0
     for word in words:
-        expected = (row, start[1] + 1 + offset) if offset < first_escape else start
-        assert locate(offset) == expected, (text, word)
+        assert locate(offset) == (row, opening + 1 + len(written(value[:offset]))), (text, word)
         offset += len(word) + 1
+
+
+# A token of a double-quoted value: (as written, as read). Separators between tokens: (as written,
+# as read), the written one's "\n" followed by the next line's indentation.
+TOKENS = st.sampled_from(
+    [
+        ("word", "word"),
+        ("café", "café"),
+        ("🎉", "🎉"),
+        ('\\"', '"'),
+        ("\\\\", "\\"),
+        ("\\n", "\n"),
+        ("\\t", "\t"),
+        ("\\u00e9", "é"),
+        ("\\x41", "A"),
+        ("\\U0001F600", "\U0001f600"),
+        ("\\/", "/"),
+        ("\\_", "\xa0"),
+        ("[a](https://x.io)", "[a](https://x.io)"),
+    ]
+)
+SEPARATORS = st.sampled_from(
+    [
+        (" ", " "),
+        ("", ""),
+        ("\n", " "),  # a line break folds into a space
+        ("  \n", " "),  # and the spaces before it are dropped
+        ("\n\n", "\n"),  # a blank line is a line break
+        ("\\ \n", "  "),  # an escaped space is kept, then the fold
+        ("\\\n", ""),  # an escaped line break joins the lines
+    ]
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    tokens=st.lists(st.tuples(TOKENS, SEPARATORS), min_size=1, max_size=10),
+    indent=st.sampled_from([2, 6]),
+)
+def test_each_character_of_a_multi_line_double_quoted_value_is_located(tokens, indent: int) -> None:
+    """Every token of a double-quoted value written over several lines, with escapes, is located at its
+    first written character (the property holds only if the loaded value is the one the test meant)."""
+    pad = " " * indent
+    source, value, places = 'why_it_matters: "', "", []
+    for number, ((written, read), (between, joined)) in enumerate(tokens):
+        lines = source.split("\n")
+        places.append((len(value), len(lines), len(lines[-1]) + 1))
+        source += written
+        value += read
+        if number < len(tokens) - 1:  # separators between tokens only
+            source += between.replace("\n", "\n" + pad)
+            value += joined
+    doc = _load(source + '"\nmethodology: M.\n')
+    assert doc.data["why_it_matters"] == value  # the test's model of YAML is YAML's
+    locate = text_locator(doc, ("why_it_matters",))
+    assert [locate(offset) for offset, _, _ in places] == [(line, column) for _, line, column in places], source
+
+
+def test_a_problem_after_an_escape_is_located_where_it_is_written(sample_tree: Path, cli) -> None:
+    """A brief whose methodology is double-quoted, with escapes, over two lines: `check` points each
+    problem at the HTML tag or the link itself, not at the opening quote."""
+    brief = sample_tree / "2023-03-advertising-and-democracy" / "briefs" / "political-ads-2022.yaml"
+    text = brief.read_text(encoding="utf-8")
+    start = text.index("methodology: |")
+    end = start + next(match.start() for match in re.finditer(r"\n(?=[a-z_]+:)", text[start:]))
+    line = text[:start].count("\n") + 2  # the value's second line
+    quoted = (
+        'methodology: "We read each \\"library\\" \\u2014 line by line,\n'
+        '  then <b>coded</b> the [adverts](javascript:alert(1)) by hand."'
+    )
+    brief.write_text(text[:start] + quoted + text[end:], encoding="utf-8")
+    result = cli("check", sample_tree)
+    assert result.exit_code == 1
+    shown = f"{brief.relative_to(Path.cwd()) if brief.is_relative_to(Path.cwd()) else brief}"
+    for column, what in ((8, "<b> is HTML"), (16, "</b> is HTML"), (35, 'the link "javascript:alert(1)"')):
+        assert f"{shown}:{line}:{column}: " in result.stdout, (column, result.stdout)
+        assert what in result.stdout

@@ -89,8 +89,9 @@ def position_in_text(doc: Document, loc: Loc, offset: int) -> tuple[int, int]:
 def text_locator(doc: Document, loc: Loc) -> Callable[[int], tuple[int, int]]:
     """A function from offsets in the text value at ``loc`` to their line and column.
 
-    Exact for block scalars (``|`` and ``>``), which is how long markdown is written, and
-    for plain or quoted text up to its first escape; elsewhere, the start of the value.
+    Exact for block scalars (``|`` and ``>``), which is how long markdown is written, for
+    quoted text (its escapes and folded lines read as YAML reads them, see :func:`_quoted_segments`)
+    and for plain text; where the source cannot be matched to the value, the start of the value.
     The value is matched to its source lines once, so locating each of many links in it
     costs a binary search, not a scan of the text before it.
     """
@@ -133,6 +134,8 @@ def _source_segments(
     position = 0
     if isinstance(value, (LiteralScalarString, FoldedScalarString)):
         row += 1  # the text starts on the line after the `|` or `>`
+    elif (quoted := _quoted_segments(lines, row, col, last, value)) is not None:
+        return quoted
     else:
         col += lines[row][col : col + 1] in ("'", '"')  # inside the quote
         position = _shared_length(value, 0, lines[row][col:])
@@ -153,6 +156,79 @@ def _source_segments(
         segments.append((following.start(), row - 1, len(source) - len(written)))
         position = following.start() + shared
     return segments, position
+
+
+ESCAPES = {
+    **{"0": "\0", "a": "\a", "b": "\b", "t": "\t", "\t": "\t", "n": "\n", "v": "\v", "f": "\f", "r": "\r"},
+    **{"e": "\x1b", " ": " ", '"': '"', "/": "/", "\\": "\\", "N": "\x85", "_": "\xa0", "L": "\u2028", "P": "\u2029"},
+}
+"""A double-quoted value's escapes of one character (YAML 1.2, 5.7), and what each stands for."""
+
+HEX_ESCAPES = {"x": 2, "u": 4, "U": 8}
+"""A double-quoted value's escapes by code point, and how many hexadecimal digits follow each."""
+
+
+def _quoted_segments(
+    lines: list[str], row: int, col: int, last: int, value: str
+) -> tuple[list[tuple[int, int, int]], int] | None:
+    """:func:`_source_segments` for a quoted value whose opening quote is at ``lines[row][col]``: its
+    source read as YAML reads it (escapes, a doubled single quote, lines folded into a space or kept
+    as line breaks, an escaped line break), each character's place kept. ``None`` when what is read
+    this way is not ``value`` (the caller then places what it can), or the value is not quoted."""
+    quote = lines[row][col : col + 1]
+    if quote not in ("'", '"'):
+        return None
+    read: list[str] = []
+    segments = [(0, row, col + 1)]
+    column = col + 1
+    while row <= last:
+        line, blank_tail, joined = lines[row], 0, False  # blank_tail: spaces written last on this line
+        while column < len(line):
+            char = line[column]
+            if char == quote and quote == "'" and line[column + 1 : column + 2] == "'":
+                width, char = 2, "'"
+            elif char == quote:
+                return (segments, len(value)) if "".join(read) == value else None
+            elif char == "\\" and quote == '"':
+                escape = line[column + 1 : column + 2]
+                if not escape:  # an escaped line break: the next line follows with no space
+                    joined = True
+                    break
+                digits = line[column + 2 : column + 2 + HEX_ESCAPES.get(escape, 0)]
+                if escape in ESCAPES:
+                    width, char = 2, ESCAPES[escape]
+                elif escape in HEX_ESCAPES and len(digits) == HEX_ESCAPES[escape] and _is_hex(digits):
+                    width, char = 2 + len(digits), chr(min(int(digits, 16), 0x10FFFF))
+                else:
+                    return None
+            else:
+                read.append(char)
+                blank_tail = blank_tail + 1 if char in " \t" else 0
+                column += 1
+                continue
+            segments.append((len(read), row, column))  # one character, written as several
+            read.append(char)
+            blank_tail = 0
+            column += width
+            segments.append((len(read), row, column))
+        if not joined:  # a line break folds: spaces before it dropped, blank lines kept as line breaks
+            del read[len(read) - blank_tail :]
+        row += 1
+        blank = 0
+        while not joined and row <= last and not lines[row].strip(" \t"):
+            blank, row = blank + 1, row + 1
+        if not joined:
+            read.extend("\n" * blank if blank else " ")
+        if row > last:
+            break
+        column = len(lines[row]) - len(lines[row].lstrip(" \t"))
+        segments = [segment for segment in segments if segment[0] < len(read)]
+        segments.append((len(read), row, column))
+    return None
+
+
+def _is_hex(digits: str) -> bool:
+    return all(char in "0123456789abcdefABCDEF" for char in digits)
 
 
 def _shared_length(value: str, start: int, written: str) -> int:

@@ -276,3 +276,32 @@ def test_pydyf_still_lists_every_page_on_each_read():
     original = pydyf.PDF.page_references.fget.__wrapped__
     pdf = _pdf_of_pages(3)
     assert original(pdf) is not original(pdf)  # fails: pydyf keeps the list now, remove the fix
+
+
+def test_a_workaround_wraps_once_and_only_the_function_it_was_written_for():
+    """wrap_once, which installs every workaround: marked, wrapped once however often applied, and a
+    function whose parameters changed (an upgraded WeasyPrint) left as it is."""
+    from types import SimpleNamespace
+
+    def draw(text, width):
+        return text
+
+    def other(text, width, height):
+        return text
+
+    owner = SimpleNamespace(draw=draw, other=other)
+    calls: list[str] = []
+
+    def wrap(original):
+        def wrapped(text, width):
+            calls.append(text)
+            return original(text, width)
+
+        return wrapped
+
+    for _ in range(2):
+        weasyprint_fixes.wrap_once(owner, "draw", ["text", "width"], wrap, "wrapped_here")
+        weasyprint_fixes.wrap_once(owner, "other", ["text", "width"], wrap, "wrapped_here")
+        weasyprint_fixes.wrap_once(owner, "missing", ["text", "width"], wrap, "wrapped_here")
+    assert owner.draw("a", 1) == "a" and calls == ["a"]  # one wrapper, not two
+    assert owner.draw.wrapped_here and owner.other is other and not hasattr(owner, "missing")

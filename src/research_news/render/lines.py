@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import copy
 import functools
-import inspect
 import operator
 import threading
 from collections.abc import Callable, Iterator
@@ -106,12 +105,7 @@ def install() -> None:
 
     weasyprint_fixes.apply()  # its workaround first, always under the memo
     for module in (inline, preferred):
-        function = getattr(module, "split_first_line", None)
-        if function is None or getattr(function, "remembers_lines", False):
-            continue
-        if list(inspect.signature(function).parameters) != PARAMETERS:
-            continue
-        module.split_first_line = _remembering(function)
+        weasyprint_fixes.wrap_once(module, "split_first_line", PARAMETERS, _remembering, "remembers_lines")
 
 
 def _remembering(original: Callable[..., Any]) -> Callable[..., Any]:
@@ -132,7 +126,6 @@ def _remembering(original: Callable[..., Any]) -> Callable[..., Any]:
             _keep(key, fonts, answer, len(text))
         return _copied(answer)
 
-    split_first_line.remembers_lines = True  # type: ignore[attr-defined]
     return split_first_line
 
 

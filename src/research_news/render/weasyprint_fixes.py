@@ -15,7 +15,7 @@ import inspect
 import math
 import zlib
 from collections.abc import Callable
-from typing import Any, Protocol, cast
+from typing import Any
 
 
 def apply() -> None:
@@ -26,6 +26,20 @@ def apply() -> None:
     compress_at_the_default_level()
     list_page_references_once()
     name_images_by_content()
+
+
+def wrap_once(owner: Any, name: str, parameters: list[str], wrap: Callable[[Any], Any], mark: str) -> None:
+    """Replace the function ``owner.<name>`` with ``wrap(function)``, marked with the attribute ``mark``,
+    unless it is marked already (idempotent) or its parameters are not ``parameters``: it is then not the
+    function the wrapper was written for (an upgraded WeasyPrint), and is left alone, for a test to notice."""
+    original = getattr(owner, name, None)
+    if original is None or getattr(original, mark, False):
+        return
+    if list(inspect.signature(original).parameters) != parameters:
+        return
+    wrapped = wrap(original)
+    setattr(wrapped, mark, True)
+    setattr(owner, name, wrapped)
 
 
 # --- every stream compressed at zlib's slowest level ------------------------------------------
@@ -116,12 +130,7 @@ def encode_images_once() -> None:
     """
     from weasyprint.images import RasterImage
 
-    original = RasterImage.get_x_object
-    if getattr(original, "encodes_once", False):
-        return
-    if list(inspect.signature(original).parameters) != ["self", "interpolate", "dpi_ratio"]:
-        return
-    RasterImage.get_x_object = _encoding_once(original)
+    wrap_once(RasterImage, "get_x_object", ["self", "interpolate", "dpi_ratio"], _encoding_once, "encodes_once")
 
 
 def _encoding_once(original: Callable[..., Any]) -> Callable[..., Any]:
@@ -133,7 +142,6 @@ def _encoding_once(original: Callable[..., Any]) -> Callable[..., Any]:
             made[key] = _fresh_stream(original(self, interpolate, dpi_ratio))
         return _fresh_stream(made[key])
 
-    get_x_object.encodes_once = True  # type: ignore[attr-defined]
     return get_x_object
 
 
@@ -178,12 +186,7 @@ def name_images_by_content() -> None:
     """
     from weasyprint.images import RasterImage
 
-    original = RasterImage.__init__
-    if getattr(original, "names_by_content", False):
-        return
-    if list(inspect.signature(original).parameters) != RASTER_IMAGE_PARAMETERS:
-        return
-    RasterImage.__init__ = _named_by_content(original)
+    wrap_once(RasterImage, "__init__", RASTER_IMAGE_PARAMETERS, _named_by_content, "names_by_content")
 
 
 def _named_by_content(original: Callable[..., None]) -> Callable[..., None]:
@@ -196,7 +199,6 @@ def _named_by_content(original: Callable[..., None]) -> Callable[..., None]:
             image_id = digest.hexdigest()
         original(self, pillow_image, image_id, image_data, *more, **options)
 
-    __init__.names_by_content = True  # type: ignore[attr-defined]
     return __init__
 
 
@@ -213,12 +215,7 @@ def tag_element_languages() -> None:
     """
     from weasyprint.pdf import tags
 
-    original = getattr(tags, "_build_box_tree", None)
-    if original is None or getattr(original, "tags_languages", False):
-        return
-    if list(inspect.signature(original).parameters) != _BUILD_BOX_TREE_PARAMETERS:
-        return
-    tags._build_box_tree = _with_languages(original)
+    wrap_once(tags, "_build_box_tree", _BUILD_BOX_TREE_PARAMETERS, _with_languages, "tags_languages")
 
 
 _BUILD_BOX_TREE_PARAMETERS = ["box", "parent", "pdf", "page_number", "nums", "annotations", "tags"]
@@ -240,7 +237,6 @@ def _with_languages(original):
             return built
         return _languaged(built, parent, pydyf.String(own))
 
-    build_box_tree.tags_languages = True  # type: ignore[attr-defined]
     return build_box_tree
 
 
@@ -269,12 +265,7 @@ def hang_trailing_spaces() -> None:
     """
     from weasyprint.layout import inline
 
-    original = getattr(inline, "split_first_line", None)
-    if original is None or getattr(original, "hangs_trailing_space", False):
-        return
-    if list(inspect.signature(original).parameters) != _SPLIT_FIRST_LINE_PARAMETERS:
-        return
-    inline.split_first_line = _hanging_space(original)
+    wrap_once(inline, "split_first_line", _SPLIT_FIRST_LINE_PARAMETERS, _hanging_space, "hangs_trailing_space")
 
 
 _SPLIT_FIRST_LINE_PARAMETERS = [
@@ -288,15 +279,7 @@ _SPLIT_FIRST_LINE_PARAMETERS = [
 ]
 
 
-class _Marked(Protocol):
-    """WeasyPrint's ``split_first_line`` wrapped here, marked so that it is wrapped only once."""
-
-    hangs_trailing_space: bool
-
-    def __call__(self, *args: Any, **kwargs: Any) -> Any: ...
-
-
-def _hanging_space(original: Callable[..., Any]) -> _Marked:
+def _hanging_space(original: Callable[..., Any]) -> Callable[..., Any]:
     @functools.wraps(original)
     def split_first_line(text, style, context, max_width, justification_spacing, is_line_start=True, minimum=False):
         result = original(text, style, context, max_width, justification_spacing, is_line_start, minimum)
@@ -314,6 +297,4 @@ def _hanging_space(original: Callable[..., Any]) -> _Marked:
             return result  # the words alone do not fit either: WeasyPrint's break stands
         return original(text, style, context, math.inf, justification_spacing, is_line_start, minimum)
 
-    marked = cast(_Marked, split_first_line)  # functools.wraps's type has no room for an attribute of its own
-    marked.hangs_trailing_space = True
-    return marked
+    return split_first_line

@@ -23,7 +23,7 @@ from research_news.message import ADDRESS_MARKER
 from research_news.render import email as email_module
 from research_news.render.email import CONTENT_WIDTH, editorial_checks, render_email
 from research_news.validate import load_content
-from tests.browser import CANIEMAIL, require_node_modules, screenshot, serve
+from tests.browser import CANIEMAIL, describe, require_node_modules, run_axe, screenshot, serve
 
 
 class EmailDocument(HTMLParser):
@@ -453,6 +453,26 @@ def test_layout_does_not_depend_on_style_element(published, sample_edition, new_
             page = new_page(base + name, 1024, published_at=sample_edition.web_url, folder=published)
             shots.append(screenshot(page, tmp_path / f"{name}.png").read_bytes())
     assert shots[0] == shots[1]
+
+
+@pytest.mark.parametrize("logo", [True, False])
+def test_dark_mode_keeps_every_text_readable(sample_tree, new_page, tmp_path, logo):
+    """In dark mode (Apple Mail, iOS), axe finds no contrast problem: the publisher's name on its white
+    chip when there is no logo image, and the link to the other language's email, included."""
+    from research_news.build import build
+
+    publication = sample_tree / "publication.yaml"
+    if not logo:
+        publication.write_text(re.sub(r"(?m)^logo:.*$", "", publication.read_text(encoding="utf-8")), encoding="utf-8")
+    issue = sample_tree / "2023-01-data-and-society"
+    result = build(issue, tmp_path / "out", only=("web", "email"), jobs=1)
+    edition = assemble(load_content(issue))
+    html = (result.out_dir / "email.html").read_text(encoding="utf-8")
+    assert ('class="logo-text' in html) is not logo and 'class="read-in"' in html
+    with serve(result.out_dir) as base:
+        page = new_page(base + "email.html", 600, published_at=edition.web_url, folder=result.out_dir, dark=True)
+        violations = run_axe(page, ("wcag2aa",))
+    assert not violations, "axe-core:\n" + describe(violations)
 
 
 @pytest.mark.parametrize("width", [375, 1024])

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import time
+from pathlib import Path
 
 import pytest
 
@@ -309,3 +310,142 @@ def test_no_child_where_the_system_reaps_children(monkeypatch):
 
     monkeypatch.setattr(signal, "getsignal", lambda number: signal.SIG_IGN if number == signal.SIGCHLD else None)
     assert forked._can_fork() is False
+
+
+# --- a child forked before its job is known (Early: the print process) -------------------------
+
+_READY: list[int] = []
+
+
+def _get_ready() -> None:
+    _READY.append(os.getpid())
+
+
+def _ready_pids(extra: int) -> tuple[int, list[int], int]:
+    return os.getpid(), list(_READY), extra
+
+
+def _fails() -> None:
+    raise RuntimeError("cannot")
+
+
+def _gone(pid: int, within: float = 10.0) -> bool:
+    """Whether ``pid`` has exited (and been reaped by someone) within ``within`` seconds."""
+    deadline = time.monotonic() + within
+    while time.monotonic() < deadline:
+        try:
+            state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+        except (OSError, IndexError):
+            return True
+        if state == "Z":  # exited; its parent (gone too: init) reaps it
+            return True
+        time.sleep(0.02)
+    return False
+
+
+@can_fork
+def test_an_early_child_gets_ready_then_does_the_job_it_is_given():
+    early = forked.Early(_get_ready, lambda: None)
+    assert early.started
+    assert early.give(_ready_pids, 7)
+    ((pid, ready, extra),) = early.result()
+    assert pid != os.getpid() and ready == [pid] and extra == 7  # got ready in the child, not here
+    assert _READY == []
+    assert early.result() is None  # one job
+    early.cancel()  # done: nothing left to stop
+
+
+@can_fork
+@pytest.mark.parametrize("prepare, job", [(_fails, _ready_pids), (_get_ready, _fails)])
+def test_an_early_child_that_fails_gives_none(prepare, job):
+    early = forked.Early(prepare, lambda: None)
+    pid = early._child[0]
+    early.give(job, 1)
+    assert early.result() is None  # the caller does the job itself
+    with pytest.raises(ChildProcessError):
+        os.waitpid(pid, os.WNOHANG)  # waited for: no zombie
+
+
+@can_fork
+def test_a_job_that_cannot_travel_is_not_given_and_the_child_is_stopped():
+    early = forked.Early(_get_ready, lambda: None)
+    pid = early._child[0]
+    assert not early.give(lambda: "a lambda cannot be pickled")
+    assert not early.started and early.result() is None
+    with pytest.raises(ChildProcessError):
+        os.waitpid(pid, os.WNOHANG)
+
+
+@can_fork
+def test_a_user_visible_error_comes_back_as_the_same_error():
+    from research_news import parallel
+    from research_news.exceptions import ResearchNewsError
+
+    early = forked.Early(_get_ready, lambda: None)
+    early.give(parallel.reported, _refuses, "no such layout")
+    (got,) = early.result()
+    with pytest.raises(ResearchNewsError, match="no such layout"):
+        parallel.unreported(got)
+
+
+def _refuses(message: str) -> None:
+    from research_news.exceptions import ResearchNewsError
+
+    raise ResearchNewsError(message)
+
+
+@can_fork
+def test_a_cancelled_early_child_cleans_up_and_is_waited_for(tmp_path):
+    mark = tmp_path / "cleaned"
+    early = forked.Early(lambda: time.sleep(60), lambda: mark.write_text("yes"))
+    pid = early._child[0]
+    time.sleep(0.2)  # getting ready (importing, for the print process)
+    started = time.monotonic()
+    early.cancel()
+    assert time.monotonic() - started < 1.0  # SIGTERM, not the second's wait for SIGKILL
+    assert mark.read_text() == "yes"
+    with pytest.raises(ChildProcessError):
+        os.waitpid(pid, os.WNOHANG)
+
+
+EARLY_THEN_EXIT = """
+import os, sys, time
+from research_news.render import forked
+early = forked.Early(lambda: time.sleep(float(sys.argv[1])), lambda: None)
+print(early._child[0], flush=True)
+os._exit(0)  # no exit handler, no cancel: as a process killed, or one that ends without giving the job
+"""
+
+
+@can_fork
+@pytest.mark.parametrize("getting_ready", [0.0, 60.0])
+def test_an_early_child_ends_with_its_parent(getting_ready):
+    """Given nothing (its parent gone), it ends once ready; still getting ready, Linux's parent-death
+    signal ends it."""
+    import subprocess
+    import sys
+
+    said = subprocess.run(
+        [sys.executable, "-c", EARLY_THEN_EXIT, str(getting_ready)], capture_output=True, text=True, check=True
+    )
+    assert _gone(int(said.stdout))
+
+
+@pytest.mark.skipif(not forked._can_fork(), reason="forks only on Linux with a core to spare")
+def test_no_child_while_a_process_named_beside_uses_the_other_core():
+    """The print process is the build's workers' sibling, not their parent: the build names them."""
+    import subprocess
+    import sys
+
+    spinning = subprocess.Popen([sys.executable, "-c", "while True: pass"])
+    try:
+        deadline = time.monotonic() + 30
+        while not forked._running(spinning.pid) and time.monotonic() < deadline:
+            time.sleep(0.02)
+        spare = len(os.sched_getaffinity(0)) - 2
+        with forked.permitted(True, (spinning.pid,)):
+            assert forked._can_fork() == (spare >= 1)
+        assert forked._can_fork()  # not named: not counted (not this process's child by multiprocessing)
+    finally:
+        spinning.kill()
+        spinning.wait()

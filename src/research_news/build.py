@@ -82,6 +82,7 @@ def build(
     workers: parallel.Workers | None = None,
     before_writing: Callable[[], None] | None = None,
     step: Step = _no_progress,
+    printer: forked.Early | None = None,
 ) -> BuildResult:
     """Build the requested editions of the issue in ``issue_dir`` into ``out/<slug>/``, and those
     of each language it is translated into (an ``issue.<lang>.yaml``) into ``out/<slug>/<lang>/``.
@@ -103,7 +104,9 @@ def build(
     Site workers pass ``jobs=1``: they already keep every core busy. ``workers``, a pool the caller
     keeps, takes the place of the build's own (the site sends its pages to the same worker);
     ``before_writing`` is called once everything is rendered, before anything is written: what it
-    raises stops the build with every file as it was.
+    raises stops the build with every file as it was. ``printer``, the print process the command
+    started (print_process.py), lays out the first language's PDF instead of this process, which
+    renders the other editions meanwhile; the caller stops it if the build does not give it that job.
     """
     started = time.perf_counter()
     chosen = Choices(only, offprints, pdf_variant, attach_pdf, pad_to)
@@ -132,7 +135,7 @@ def build(
         nullcontext(workers) if workers else parallel.Workers(parallel.worker_count(jobs)) as pool,
         forked.permitted(parallel.worker_count(jobs) > 0),  # --jobs 1: no forked writer either
     ):
-        read = set(watched) | _render(plans, result, cache, pool, step)
+        read = set(watched) | _render(plans, result, cache, pool, step, printer if pool.count else None)
     result.warnings = list(dict.fromkeys(result.warnings))  # offprints repeat the issue's warnings
     _stop_if_strict(result.warnings, strict)
     if before_writing is not None:
@@ -205,7 +208,12 @@ def _plan(content: Content, out_dir: Path, chosen: Choices, cache: caching.Cache
 
 
 def _render(
-    plans: list[_Plan], result: BuildResult, cache: caching.Cache, workers: parallel.Workers, step: Step
+    plans: list[_Plan],
+    result: BuildResult,
+    cache: caching.Cache,
+    workers: parallel.Workers,
+    step: Step,
+    printer: forked.Early | None = None,
 ) -> set[Path]:
     """Render every plan's editions into ``result`` (from the cache when their inputs are unchanged), in
     the registry's order, language by language. Returns the files the editions read.
@@ -215,6 +223,10 @@ def _render(
     language's print job goes to the worker processes, while this process lays that one out. A
     package's edition, and the email that attaches the PDF, render here in their turn: they may use
     what the editions before them made (``options.rendered``).
+
+    With a ``printer`` (print_process.py), the first language's print job goes to it instead, and the
+    jobs this process would have sent to a worker only to wait for the layout (a one-language build's
+    web and email editions) it renders itself meanwhile, before the print edition it then waits for.
     """
     lookups = {
         (number, name): caching.look_up(name, plan.edition, plan.options, cache)
@@ -223,26 +235,62 @@ def _render(
         if name in caching.CACHED_EDITIONS and not (name == "email" and plan.options.attach_pdf)
     }
     jobs = _jobs(lookups)
-    sent = {job: workers.submit(_piece(plans[job.number], job)) for job in _to_send(jobs, workers.count)}
+    mine = _first_heavy(jobs)
+    sent = {job: workers.submit(_piece(plans[job.number], job)) for job in _to_send(jobs, workers.count, printer)}
+    printing = mine is not None and printer is not None and _give(printer, plans[mine.number], mine, sent)
     done: dict[tuple[int, str, str], registry.Rendered] = {}
+    made: dict[tuple[int, str], caching.Made] = {}
     read: set[Path] = set()
+    for number, name in _order(plans, lookups, mine if printing else None):
+        plan = plans[number]
+        renderer = registry.registered()[name]
+        with step(f"Rendering {renderer.title}{plan.which}"), _rendering(renderer.title):
+            lookup = lookups.get((number, name))
+            if lookup is None:
+                made[number, name] = caching.render(name, renderer, plan.edition, plan.options, cache)
+            else:
+                fresh = {
+                    piece: _fresh(jobs, sent, done, plan, number, name, piece, printer if printing else None)
+                    for piece in lookup.missing
+                }
+                made[number, name] = caching.made_from(lookup, fresh, plan.edition, cache)
+            plan.options.rendered[name] = made[number, name].rendered
     for number, plan in enumerate(plans):
         result.warnings.extend(plan.warnings)
         read |= {*plan.edition.documents, *(image.source for image in plan.edition.images)}
         for name in plan.names:
-            renderer = registry.registered()[name]
-            with step(f"Rendering {renderer.title}{plan.which}"), _rendering(renderer.title):
-                lookup = lookups.get((number, name))
-                if lookup is None:
-                    made = caching.render(name, renderer, plan.edition, plan.options, cache)
-                else:
-                    fresh = {piece: _fresh(jobs, sent, done, plan, number, name, piece) for piece in lookup.missing}
-                    made = caching.made_from(lookup, fresh, plan.edition, cache)
-                rendered = plan.options.rendered[name] = made.rendered
-            _record(name, rendered, result)
-            result.reused.extend(made.reused)
-            read |= made.read
+            _record(name, made[number, name].rendered, result)
+            result.reused.extend(made[number, name].reused)
+            read |= made[number, name].read
     return read
+
+
+def _order(
+    plans: list[_Plan], lookups: dict[tuple[int, str], caching.Lookup], printed: _Job | None
+) -> list[tuple[int, str]]:
+    """Each language's editions, in the order to render them: the registry's, except that while the
+    print process lays out ``printed``, the editions that neither are part of that job nor render in
+    their turn (they may use any edition before them: see :func:`_render`) come first."""
+    order = [(number, name) for number, plan in enumerate(plans) for name in plan.names]
+    if printed is None:
+        return order
+
+    def waits(number: int, name: str) -> bool:
+        lookup = lookups.get((number, name))
+        return lookup is None or (number == printed.number and any(piece[0] == name for piece in printed.pieces))
+
+    return sorted(order, key=lambda edition: waits(*edition))  # sorted is stable: the registry's order otherwise
+
+
+def _give(printer: forked.Early, plan: _Plan, job: _Job, sent: dict[_Job, Future]) -> bool:
+    """Give the print process ``job``; False when it could not take it (this process then renders it).
+    The workers, laying the other languages out, are named so that it does not fork a writer beside them."""
+    import multiprocessing
+
+    from . import print_process
+
+    beside = tuple(child.pid for child in multiprocessing.active_children() if child.pid) if sent else ()
+    return printer.give(print_process.render, plan.edition, plan.options, list(job.pieces), beside)
 
 
 @dataclass(frozen=True)
@@ -256,6 +304,11 @@ class _Job:
     @property
     def heavy(self) -> bool:
         return any(name in ("pdf", "offprints") for name, _ in self.pieces)
+
+
+def _first_heavy(jobs: list[_Job]) -> _Job | None:
+    """The first language's print job: the one this process (or its print process) lays out."""
+    return next((job for job in jobs if job.heavy), None)
 
 
 def _jobs(lookups: dict[tuple[int, str], caching.Lookup]) -> list[_Job]:
@@ -277,14 +330,19 @@ def _jobs(lookups: dict[tuple[int, str], caching.Lookup]) -> list[_Job]:
     return jobs
 
 
-def _to_send(jobs: list[_Job], workers: int) -> list[_Job]:
+def _to_send(jobs: list[_Job], workers: int, printer: forked.Early | None = None) -> list[_Job]:
     """The jobs for the worker processes: all but the first heavy one, which this process renders
     meanwhile. None without a worker, or without a heavy job to render meanwhile: a worker's start
-    (importing, reading the issue again) would then cost more than the HTML editions it renders."""
+    (importing, reading the issue again) would then cost more than the HTML editions it renders.
+    With a ``printer`` laying out the first heavy job, none either unless another job is heavy (a
+    translation to lay out): this process renders the light ones while it waits."""
     if workers < 1 or len(jobs) < 2 or not any(job.heavy for job in jobs):
         return []
     mine = next((job for job in jobs if job.heavy), jobs[0])
-    return [job for job in jobs if job is not mine]
+    others = [job for job in jobs if job is not mine]
+    if printer is not None and not any(job.heavy for job in others):
+        return []
+    return others
 
 
 def _piece(plan: _Plan, job: _Job) -> parallel.Piece:
@@ -302,21 +360,25 @@ def _fresh(
     number: int,
     name: str,
     piece: str,
+    printer: forked.Early | None = None,
 ) -> registry.Rendered:
     """The rendered ``piece`` of edition ``name`` in language ``number``: from the job that has it, which
     a worker rendered or this process renders now (with the other pieces of its job, kept in ``done``).
     A job sent to a worker that has not started it yet is taken back and rendered here: this process,
     done with its own job, would otherwise wait while the worker finishes the one before (a bilingual
-    build's worker lays the translation out first)."""
+    build's worker lays the translation out first). The first heavy job, given to ``printer``, comes from
+    it; if it failed, this process renders the job itself."""
     if (number, name, piece) not in done:
         job = next(job for job in jobs if job.number == number and (name, piece) in job.pieces)
         if job in sent and sent[job].cancel():
             del sent[job]
-        got = (
-            parallel.result_of(sent[job])
-            if job in sent
-            else registry.render_pieces(plan.edition, plan.options, list(job.pieces))
-        )
+        printed = printer.result() if printer is not None and job is _first_heavy(jobs) else None
+        if printed is not None:
+            got = parallel.unreported(printed[0])
+        elif job in sent:
+            got = parallel.result_of(sent[job])
+        else:
+            got = registry.render_pieces(plan.edition, plan.options, list(job.pieces))
         done.update(((number, *key), rendered) for key, rendered in got.items())
     return done[number, name, piece]
 

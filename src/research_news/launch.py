@@ -48,7 +48,7 @@ def main() -> None:
     exiting = _ExitWithoutTeardown()
     atexit.register(exiting)  # the first registered, so the last to run: every other exit handler runs
     try:
-        run()
+        run(print_ahead=True)
     except SystemExit as stop:
         exiting.status = _exit_status(stop.code)
         raise
@@ -88,14 +88,19 @@ def _exit_status(code: object) -> int:
     return code if isinstance(code, int) else 1
 
 
-def run() -> None:
-    """Answer an unchanged build, or run the command line."""
+def run(*, print_ahead: bool = False) -> None:
+    """Answer an unchanged build, or run the command line; ``print_ahead``: a build that lays an issue out
+    starts its print process first (print_process.py), for the process that runs the command alone."""
     try:
         answered = _answered(sys.argv[1:])
     except BrokenPipeError:  # `research-news build … | head -c0`: as click does, exit 1 without a traceback
         sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - the interpreter flushes it at exit
         sys.exit(1)
     if not answered:
+        if print_ahead:
+            from . import print_process
+
+            print_process.start(sys.argv[1:])
         from .cli import main as parse_and_run
 
         parse_and_run()

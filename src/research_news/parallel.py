@@ -110,6 +110,12 @@ def result_of(future: Future):
         got = future.result()
     except BrokenProcessPool:
         raise _stopped() from None
+    return unreported(got)
+
+
+def unreported(got: Any) -> Any:
+    """What :func:`reported` gave back from another process: the result, or the user-visible error it
+    caught, raised here as the same error."""
     if isinstance(got, _Failed):
         raise got.error()
     return got

@@ -10,16 +10,19 @@ import contextlib
 import importlib
 import threading
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
 
-from .. import uptodate
+from .. import print_process, uptodate
 from ..exceptions import UsageError, counted
 from ..tree import ISSUE_FILE
 from .progress import pdf_variant as chosen_variant
 from .progress import steps
+
+if TYPE_CHECKING:
+    from ..render import forked
 
 BUILT_IN = ("pdf", "offprints", "web", "email")
 """The built-in editions' names, for the help (editions.BUILT_IN, which takes long to import)."""
@@ -95,9 +98,10 @@ def build(
         with steps(console)("Checking content"):  # what the full path shows before it finds nothing to do
             pass
     else:
-        if wanted is None or {"pdf", "offprints"} & set(wanted) or offprints or attach_pdf:
+        printer = print_process.taken()  # laying the issue out already, if launch.py started it
+        if printer is None and (wanted is None or {"pdf", "offprints"} & set(wanted) or offprints or attach_pdf):
             _import_weasyprint_meanwhile()
-        result = _build(issue_dir, out, chosen, strict=strict, force=force, jobs=jobs, console=console)
+        result = _build(issue_dir, out, chosen, strict=strict, force=force, jobs=jobs, console=console, printer=printer)
     for warning in result.warnings:
         typer.echo(str(warning), err=True)
     typer.echo(_summary(result))
@@ -123,14 +127,31 @@ def _choices_message(only: str) -> str:
     return editions.choices_message(only)
 
 
-def _build(issue_dir: Path, out: Path, chosen: dict, *, strict: bool, force: bool, jobs: int | None, console: Console):
-    """The full build (build.py), after the editions named are checked against the registry."""
+def _build(
+    issue_dir: Path,
+    out: Path,
+    chosen: dict,
+    *,
+    strict: bool,
+    force: bool,
+    jobs: int | None,
+    console: Console,
+    printer: forked.Early | None,
+):
+    """The full build (build.py), after the editions named are checked against the registry; ``printer``
+    is stopped whatever happens, when the build has not given it its job."""
     from .. import editions
     from ..build import build as build_issue
 
-    if chosen["only"] is not None and editions.unknown(chosen["only"]):
-        raise UsageError(editions.choices_message(chosen["only"]))
-    return build_issue(issue_dir, out, **chosen, strict=strict, force=force, jobs=jobs, step=steps(console))
+    try:
+        if chosen["only"] is not None and editions.unknown(chosen["only"]):
+            raise UsageError(editions.choices_message(chosen["only"]))
+        return build_issue(
+            issue_dir, out, **chosen, strict=strict, force=force, jobs=jobs, step=steps(console), printer=printer
+        )
+    finally:
+        if printer is not None:
+            printer.cancel()
 
 
 def _summary(result) -> str:

@@ -98,24 +98,194 @@ class Ahead(Generic[T]):
             self._child = None
 
 
+class Early:
+    """A child forked before its job is known, so that it gets ready (``prepare``: importing what the job
+    needs) on another core while this process works the job out; :meth:`give` sends it the job (a
+    module's function and its arguments, pickled), :meth:`result` waits for what it returned.
+
+    The child does one job, or none: it ends when this process gives it nothing (closes its pipe) or
+    exits, even by SIGKILL (Linux's parent-death signal). It writes no file of the build's and prints
+    nothing (its standard streams go to ``/dev/null``), ignores interrupts (this process answers them,
+    and stops it), and on SIGTERM (:meth:`cancel`) runs ``cleanup`` and exits; ``cleanup`` also runs
+    once the job is done, and must work whatever ``prepare`` had time to import.
+    """
+
+    def __init__(self, prepare: Callable[[], None], cleanup: Callable[[], None]) -> None:
+        self._child: tuple[int, int] | None = None  # (pid, the pipe the result comes through)
+        self._job: int | None = None  # the pipe the job goes through
+        try:
+            job_read, self._job = os.pipe()
+            result_read, result_write = os.pipe()
+        except OSError:
+            self._close_job()
+            return
+        with _interrupts_held(), warnings.catch_warnings():
+            warnings.simplefilter("ignore", DeprecationWarning)
+            parent = os.getpid()
+            try:
+                pid = os.fork()
+            except OSError:
+                pid = -1
+            if pid == 0:
+                status = 1
+                try:
+                    os.close(self._job)
+                    os.close(result_read)
+                    status = _early_child(prepare, cleanup, parent, job_read, result_write)
+                finally:
+                    os._exit(status)
+        os.close(job_read)
+        os.close(result_write)
+        if pid < 0:
+            os.close(result_read)
+            self._close_job()
+        else:
+            self._child = (pid, result_read)
+
+    @property
+    def started(self) -> bool:
+        """Whether there is a child, still waiting for its job or doing it."""
+        return self._child is not None
+
+    def give(self, function: Callable[..., Any], *arguments: Any) -> bool:
+        """Send the child its job, ``function(*arguments)``, and go on: a thread writes it into the pipe
+        while the child, perhaps still getting ready, reads it. False (and the child stopped) when there
+        is no child, or the job cannot be pickled."""
+        if self._child is None or self._job is None:
+            return False
+        try:
+            data = pickle.dumps((function, arguments), protocol=pickle.HIGHEST_PROTOCOL)
+        except Exception:  # something of the job's that cannot travel: this process does it
+            self.cancel()
+            return False
+        pipe, self._job = self._job, None
+        threading.Thread(target=_send, args=(pipe, data), name="job for the forked child", daemon=True).start()
+        return True
+
+    def result(self) -> tuple[Any] | None:
+        """``(what the job returned,)`` once the child has done it; None when it failed (an error, an
+        import that failed, a crash): the caller then does the job itself."""
+        if self._child is None:
+            return None
+        child, self._child = self._child, None
+        results: list[Any] | None = _results(*child, deadline=None, stop=_terminate)  # an interrupt stops it
+        return (results[0],) if results is not None and len(results) == 1 else None
+
+    def cancel(self) -> None:
+        """Stop the child, if there is one still (nothing after :meth:`result`), and wait for it: SIGTERM
+        first, so that it runs ``cleanup``; SIGKILL if it has not exited within a second."""
+        self._close_job()
+        if self._child is None:
+            return
+        (pid, pipe), self._child = self._child, None
+        os.close(pipe)
+        _terminate(pid)
+
+    def _close_job(self) -> None:
+        if self._job is not None:
+            with contextlib.suppress(OSError):
+                os.close(self._job)
+            self._job = None
+
+
+def _terminate(pid: int) -> None:
+    """Stop the child ``pid`` and wait for it: SIGTERM, so that it cleans up; SIGKILL if it has not
+    exited within a second (stuck in a library's code, which a Python signal handler waits for)."""
+    with contextlib.suppress(ProcessLookupError):
+        os.kill(pid, signal.SIGTERM)
+    deadline = time.monotonic() + 1.0
+    while time.monotonic() < deadline:
+        try:
+            if os.waitpid(pid, os.WNOHANG)[0] == pid:
+                return
+        except ChildProcessError:
+            return
+        time.sleep(0.005)
+    with contextlib.suppress(ProcessLookupError):
+        os.kill(pid, signal.SIGKILL)
+    _waited(pid)
+
+
+def _kill(pid: int) -> None:
+    """Kill the child ``pid`` (a zombie until waited for: the pid is still its own)."""
+    with contextlib.suppress(ProcessLookupError):
+        os.kill(pid, signal.SIGKILL)
+
+
+def _send(pipe: int, data: bytes) -> None:
+    """Write ``data`` into ``pipe`` and close it; a child that has gone (EPIPE) is :meth:`Early.result`'s
+    to find out."""
+    try:
+        with os.fdopen(pipe, "wb") as out:
+            out.write(data)
+    except OSError:
+        pass
+
+
+def _early_child(prepare: Callable[[], None], cleanup: Callable[[], None], parent: int, job: int, out: int) -> int:
+    """(In the child of :class:`Early`) get ready, read the job, do it, send what it returned: the exit
+    status."""
+
+    def stop(number: int, frame: object) -> None:
+        with contextlib.suppress(BaseException):
+            cleanup()
+        os._exit(1)
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, stop)
+    _die_with_parent()
+    if os.getppid() != parent:  # the parent exited before the line above: nobody wants the job
+        return 1
+    try:
+        sys.stdout = sys.stderr = open(os.devnull, "w")  # noqa: SIM115 (freed by os._exit)
+        prepare()
+        with os.fdopen(job, "rb") as given:
+            data = given.read()
+        if not data:
+            return 0  # given nothing: the parent did not need it
+        function, arguments = pickle.loads(data)
+        result = pickle.dumps([function(*arguments)], protocol=pickle.HIGHEST_PROTOCOL)
+        with os.fdopen(out, "wb") as sent:
+            sent.write(result)
+    except BaseException:  # whatever it was, the parent does the job itself
+        return 1
+    finally:
+        with contextlib.suppress(BaseException):
+            cleanup()
+    return 0
+
+
+def _die_with_parent() -> None:
+    """Ask Linux to send this process SIGTERM when its parent exits, however it exits (prctl
+    PR_SET_PDEATHSIG): a child laying out an issue nobody will read must not run on."""
+    import ctypes
+
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM, 0, 0, 0)  # 1: PR_SET_PDEATHSIG
+
+
 _PERMITTED: contextvars.ContextVar[bool] = contextvars.ContextVar("forks_permitted", default=True)
+_OTHERS: contextvars.ContextVar[tuple[int, ...]] = contextvars.ContextVar("others_working", default=())
 
 
 @contextlib.contextmanager
-def permitted(allowed: bool) -> Iterator[None]:
+def permitted(allowed: bool, beside: tuple[int, ...] = ()) -> Iterator[None]:
     """Inside this block (in this thread), children are made only when ``allowed``: ``--jobs 1`` asks
-    for everything in one process."""
-    token = _PERMITTED.set(allowed)
+    for everything in one process. ``beside``: processes other than this one's own children whose
+    running takes a core too (the build's workers, for the print process, which is their sibling)."""
+    tokens = _PERMITTED.set(allowed), _OTHERS.set(beside)
     try:
         yield
     finally:
-        _PERMITTED.reset(token)
+        _PERMITTED.reset(tokens[0])
+        _OTHERS.reset(tokens[1])
 
 
 def _can_fork() -> bool:
-    """Whether a forked child would have a core of its own: on Linux, outside a pool's worker (a bilingual
-    build's worker lays the translation out while the build's process lays out the issue), with a core that neither this process nor one of its workers is using (a
-    bilingual build's worker laying out the translation: a child beside it would slow both)."""
+    """Whether a forked child would have a core of its own: on Linux, outside a pool's worker, with a
+    core that neither this process nor a process working beside it (one of its workers, or those
+    :func:`permitted` names) is using: a bilingual build's worker laying out the translation, and a
+    child beside it, would slow each other."""
     if sys.platform != "linux" or not hasattr(os, "fork") or not _PERMITTED.get():
         return False
     if signal.getsignal(signal.SIGCHLD) == signal.SIG_IGN:
@@ -124,7 +294,8 @@ def _can_fork() -> bool:
 
     if multiprocessing.parent_process() is not None:
         return False  # a pool's worker: the build's own process has the other core
-    busy = sum(_running(child.pid) for child in multiprocessing.active_children() if child.pid)
+    children = [child.pid for child in multiprocessing.active_children() if child.pid]
+    busy = sum(_running(pid) for pid in {*children, *_OTHERS.get()})
     return len(os.sched_getaffinity(0)) - 1 - busy >= 1
 
 
@@ -234,17 +405,20 @@ def _child(jobs: list[Callable[[], T]], pipe: int) -> int:
     return 0
 
 
-def _results(pid: int, pipe: int, *, deadline: float) -> list[T] | None:
-    """What the child sent, once it has exited well; None when it failed, or missed ``deadline`` or was
-    interrupted (it is then killed). The child is waited for in every case: no zombie is left."""
+def _results(pid: int, pipe: int, *, deadline: float | None, stop: Callable[[int], None] = _kill) -> list[T] | None:
+    """What the child sent, once it has exited well; None when it failed, or missed ``deadline`` (None:
+    no deadline) or was interrupted (it is then stopped, by ``stop``). The child is waited for in every
+    case: no zombie is left."""
     finished = False
     try:
         chunks: list[bytes] = []
         readable = select.poll()  # not select.select: a descriptor past 1024 is fine
         readable.register(pipe, select.POLLIN)
         while True:
-            left = deadline - time.monotonic()
-            if left <= 0 or not readable.poll(left * 1000):
+            left = None if deadline is None else deadline - time.monotonic()
+            if left is not None and left <= 0:
+                return None
+            if not readable.poll(None if left is None else left * 1000):
                 return None
             chunk = os.read(pipe, 1 << 20)
             if not chunk:
@@ -254,8 +428,7 @@ def _results(pid: int, pipe: int, *, deadline: float) -> list[T] | None:
     finally:
         os.close(pipe)
         if not finished:
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(pid, signal.SIGKILL)  # a zombie until waited for: the pid is still its own
+            stop(pid)
         status = _waited(pid)
     if status != 0:
         return None

@@ -330,17 +330,18 @@ def _fails() -> None:
 
 
 def _gone(pid: int, within: float = 10.0) -> bool:
-    """Whether ``pid`` has exited (and been reaped by someone) within ``within`` seconds."""
+    """Whether ``pid`` has exited (and been reaped by someone), now or within ``within`` seconds."""
     deadline = time.monotonic() + within
-    while time.monotonic() < deadline:
+    while True:
         try:
             state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
         except (OSError, IndexError):
             return True
-        if state == "Z":  # exited; its parent (gone too: init) reaps it
+        if state == "Z" and within > 0:  # exited; its parent (gone too: init) reaps it
             return True
+        if time.monotonic() >= deadline:
+            return False
         time.sleep(0.02)
-    return False
 
 
 @can_fork
@@ -394,18 +395,40 @@ def _refuses(message: str) -> None:
     raise ResearchNewsError(message)
 
 
+def _sleep_after_marking(mark: str) -> None:
+    Path(mark).write_text("working")
+    time.sleep(60)
+
+
+def _wait_for(path: Path, within: float = 30.0) -> None:
+    deadline = time.monotonic() + within
+    while not path.exists() and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert path.exists()
+
+
 @can_fork
-def test_a_cancelled_early_child_cleans_up_and_is_waited_for(tmp_path):
-    mark = tmp_path / "cleaned"
-    early = forked.Early(lambda: time.sleep(60), lambda: mark.write_text("yes"))
+def test_an_early_child_stopped_at_its_job_cleans_up_and_is_waited_for(tmp_path):
+    cleaned, working = tmp_path / "cleaned", tmp_path / "working"
+    early = forked.Early(_get_ready, lambda: cleaned.write_text("yes"))
     pid = early._child[0]
-    time.sleep(0.2)  # getting ready (importing, for the print process)
+    early.give(_sleep_after_marking, str(working))
+    _wait_for(working)
     started = time.monotonic()
     early.cancel()
     assert time.monotonic() - started < 1.0  # SIGTERM, not the second's wait for SIGKILL
-    assert mark.read_text() == "yes"
-    with pytest.raises(ChildProcessError):
-        os.waitpid(pid, os.WNOHANG)
+    assert cleaned.read_text() == "yes"
+    assert _gone(pid, within=0)  # waited for: not even a zombie
+
+
+@can_fork
+def test_an_early_child_stopped_before_its_job_is_killed_at_once(tmp_path):
+    early = forked.Early(lambda: time.sleep(60), lambda: None)
+    pid = early._child[0]
+    started = time.monotonic()
+    early.cancel()
+    assert time.monotonic() - started < 0.5
+    assert _gone(pid, within=0)
 
 
 EARLY_THEN_EXIT = """

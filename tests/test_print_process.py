@@ -95,16 +95,21 @@ def _in_one_process(issue: Path, out: Path, *args: str) -> dict[str, bytes]:
 
 
 @can_fork
-@pytest.mark.parametrize("tree_name", ["minimal", "bilingual-minimal"])
-def test_the_print_process_lays_the_issue_out_and_the_files_are_the_same_bytes(tmp_path: Path, tree_name: str):
+@pytest.mark.parametrize(
+    "tree_name, options",
+    [("minimal", ["--offprints"]), ("bilingual-minimal", ["--offprints"]), ("minimal", ["--attach-pdf"])],
+)
+def test_the_print_process_lays_the_issue_out_and_the_files_are_the_same_bytes(
+    tmp_path: Path, tree_name: str, options: list[str]
+):
     shutil.copytree(FIXTURES / tree_name, tmp_path / "tree")
     issue = tmp_path / "tree" / "2024-05-minimal"
-    done = _build(tmp_path / "seen.json", issue, "-o", tmp_path / "out", "--offprints")
+    done = _build(tmp_path / "seen.json", issue, "-o", tmp_path / "out", *options)
     assert done.returncode == 0, done.stderr
     seen = _seen(tmp_path / "seen.json")
     assert seen["from_child"] and seen["child"] != seen["main"]
-    assert _gone(seen["child"])
-    assert snapshot(tmp_path / "out" / issue.name) == _in_one_process(issue, tmp_path / "alone", "--offprints")
+    assert _gone(seen["child"], within=0)  # it exited, and the build waited for it
+    assert snapshot(tmp_path / "out" / issue.name) == _in_one_process(issue, tmp_path / "alone", *options)
     assert "Rendering the print edition" in done.stderr and "Traceback" not in done.stderr
 
 
@@ -125,13 +130,24 @@ def test_no_print_process_is_left_after_a_build_that_fails(tmp_path: Path, tree:
     done = _build(tmp_path / "seen.json", issue, "-o", tmp_path / "out")
     assert done.returncode == 1 and "not_a_field" in done.stdout + done.stderr, done.stderr
     assert "Traceback" not in done.stderr
-    assert _gone(_seen(tmp_path / "seen.json")["child"])
+    assert _gone(_seen(tmp_path / "seen.json")["child"], within=0)  # stopped, and waited for, by the build
     assert not (tmp_path / "out").exists()
 
 
+def _children(pid: int) -> list[int]:
+    """The processes ``pid`` forked and has not waited for yet (Linux's /proc children list)."""
+    try:
+        return [int(child) for child in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+    except (OSError, ValueError):
+        return []
+
+
 @can_fork
-def test_an_interrupted_build_leaves_no_print_process_and_writes_nothing(tmp_path: Path, tree: Path):
-    issue = tree / "2024-05-minimal"
+def test_an_interrupted_build_leaves_no_process_and_writes_nothing(tmp_path: Path, sample_tree: Path):
+    """Ctrl-C while the print process tries an arrangement and its own forked child writes the first
+    layout's PDFs meanwhile (2023-03 has one hole): every process is gone when the build has exited
+    (each waited for by its parent), WeasyPrint's copies of the fonts are removed, nothing is written."""
+    issue = sample_tree / "2023-03-advertising-and-democracy"
     report = tmp_path / "seen.json"
     temporary = tmp_path / "temporary"
     temporary.mkdir()
@@ -144,21 +160,25 @@ def test_an_interrupted_build_leaves_no_print_process_and_writes_nothing(tmp_pat
         env={**os.environ, "TMPDIR": str(temporary)},
     )
     try:
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + 120
         while "child" not in _seen(report) and time.monotonic() < deadline:
             time.sleep(0.01)
         child = _seen(report)["child"]
-        time.sleep(0.3)  # into the layout, or close to it
-        os.killpg(build.pid, signal.SIGINT)  # Ctrl-C: the whole group, the print process too
+        writers: list[int] = []
+        while not writers and build.poll() is None and time.monotonic() < deadline:
+            writers = _children(child)
+            time.sleep(0.005)
+        assert writers, "the print process forked no writer before the build ended"
+        os.killpg(build.pid, signal.SIGINT)  # Ctrl-C: the whole group
         build.communicate(timeout=60)
     finally:
         if build.poll() is None:
             build.kill()
             build.wait()
     assert build.returncode != 0
-    assert _gone(child)
-    assert not list(temporary.iterdir())  # WeasyPrint's copies of the fonts removed, by whichever process
-    assert not (tmp_path / "out").exists() or not any((tmp_path / "out").rglob("*.pdf"))
+    assert _gone(child, within=0) and all(_gone(writer, within=0) for writer in writers)
+    assert not list(temporary.iterdir())
+    assert not (tmp_path / "out").exists()
 
 
 @pytest.mark.parametrize(
@@ -186,6 +206,7 @@ def test_a_print_process_is_wanted_for_a_build_that_lays_an_issue_out(argv: list
     assert print_process.wanted(argv) is wanted
 
 
+@can_fork
 def test_no_print_process_for_jobs_1_spelled_in_a_way_it_does_not_read(tmp_path: Path, tree: Path):
     """``-j 01`` is one process to the command line: the build does not use the print process started
     for it (it stops it), and lays the issue out itself."""
@@ -211,4 +232,34 @@ def test_no_print_process_for_jobs_1_spelled_in_a_way_it_does_not_read(tmp_path:
     assert done.returncode == 0, done.stderr
     seen = _seen(tmp_path / "seen.json")
     assert "child" in seen and "from_child" not in seen  # started (it reads "01" as not 1), not given the job
-    assert _gone(seen["child"])
+    assert _gone(seen["child"], within=0)
+
+
+def test_while_the_print_process_works_the_other_editions_come_first_and_see_what_they_would():
+    """The rendering order (build._order) and what each edition finds in ``options.rendered``
+    (build._rendered_before): an edition rendered in its turn (an email that attaches the PDF, a
+    package's edition) sees exactly the editions before it, in the registry's order."""
+    from types import SimpleNamespace
+
+    from research_news import build
+
+    names = ["pdf", "offprints", "web", "email", "package"]
+    plan = SimpleNamespace(names=names)
+    printed = SimpleNamespace(number=0, pieces=(("pdf", "pdf"), ("offprints", "one")))
+    lookups = {(0, name): object() for name in ("pdf", "offprints", "web")}  # email attaches: in its turn
+    order = build._order([plan], lookups, printed)
+    assert order == [(0, "web"), (0, "pdf"), (0, "offprints"), (0, "email"), (0, "package")]
+    assert build._order([plan], lookups, None) == [(0, name) for name in names]
+    made: dict = {}
+    seen = {}
+    for number, name in order:
+        seen[name] = list(build._rendered_before(plan, number, name, made))
+        made[number, name] = SimpleNamespace(rendered=name)
+    assert seen == {
+        "web": [],
+        "pdf": [],
+        "offprints": ["pdf"],
+        "email": ["pdf", "offprints", "web"],
+        "package": ["pdf", "offprints", "web", "email"],
+    }
+    assert list(build._rendered_before(plan, 0, None, made)) == names

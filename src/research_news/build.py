@@ -12,6 +12,7 @@ temporary fonts) is one :class:`~research_news.write.WriteFailed` line, never a 
 from __future__ import annotations
 
 import contextlib
+import os
 import tempfile
 import time
 from collections.abc import Callable, Iterator
@@ -241,21 +242,27 @@ def _render(
     done: dict[tuple[int, str, str], registry.Rendered] = {}
     made: dict[tuple[int, str], caching.Made] = {}
     read: set[Path] = set()
-    for number, name in _order(plans, lookups, mine if printing else None):
-        plan = plans[number]
-        renderer = registry.registered()[name]
-        with step(f"Rendering {renderer.title}{plan.which}"), _rendering(renderer.title):
-            lookup = lookups.get((number, name))
-            if lookup is None:
-                made[number, name] = caching.render(name, renderer, plan.edition, plan.options, cache)
-            else:
-                fresh = {
-                    piece: _fresh(jobs, sent, done, plan, number, name, piece, printer if printing else None)
-                    for piece in lookup.missing
-                }
-                made[number, name] = caching.made_from(lookup, fresh, plan.edition, cache)
-            plan.options.rendered[name] = made[number, name].rendered
+    try:
+        for number, name in _order(plans, lookups, mine if printing else None):
+            plan = plans[number]
+            plan.options.rendered = _rendered_before(plan, number, name, made)
+            renderer = registry.registered()[name]
+            with step(f"Rendering {renderer.title}{plan.which}"), _rendering(renderer.title):
+                lookup = lookups.get((number, name))
+                if lookup is None:
+                    made[number, name] = caching.render(name, renderer, plan.edition, plan.options, cache)
+                else:
+                    fresh = {
+                        piece: _fresh(jobs, sent, done, plan, number, name, piece, printer if printing else None)
+                        for piece in lookup.missing
+                    }
+                    made[number, name] = caching.made_from(lookup, fresh, plan.edition, cache)
+    except ResearchNewsError:
+        if printing and printer is not None:  # before the print edition: its error is the one to report
+            _raise_print_error(printer)
+        raise
     for number, plan in enumerate(plans):
+        plan.options.rendered = _rendered_before(plan, number, None, made)
         result.warnings.extend(plan.warnings)
         read |= {*plan.edition.documents, *(image.source for image in plan.edition.images)}
         for name in plan.names:
@@ -263,6 +270,23 @@ def _render(
             result.reused.extend(made[number, name].reused)
             read |= made[number, name].read
     return read
+
+
+def _rendered_before(
+    plan: _Plan, number: int, name: str | None, made: dict[tuple[int, str], caching.Made]
+) -> dict[str, registry.Rendered]:
+    """What ``options.rendered`` holds as edition ``name`` renders (``None``: once all have): the editions
+    before it in the registry's order, made already (all of them, for one that renders in its turn),
+    in that order, as when they are rendered one after the other."""
+    before = plan.names[: plan.names.index(name)] if name is not None else plan.names
+    return {other: made[number, other].rendered for other in before if (number, other) in made}
+
+
+def _raise_print_error(printer: forked.Early) -> None:
+    """Raise the print process's user-visible error, if its job ended in one (waiting for it)."""
+    printed = printer.result()
+    if printed is not None:
+        parallel.unreported(printed[0])
 
 
 def _order(
@@ -284,12 +308,14 @@ def _order(
 
 def _give(printer: forked.Early, plan: _Plan, job: _Job, sent: dict[_Job, Future]) -> bool:
     """Give the print process ``job``; False when it could not take it (this process then renders it).
-    The workers, laying the other languages out, are named so that it does not fork a writer beside them."""
+    This process and the workers (laying the other languages out) are named so that it does not fork a
+    writer while they work."""
     import multiprocessing
 
     from . import print_process
 
-    beside = tuple(child.pid for child in multiprocessing.active_children() if child.pid) if sent else ()
+    workers = [child.pid for child in multiprocessing.active_children() if child.pid] if sent else []
+    beside = (os.getpid(), *workers)  # this process renders the web and email editions meanwhile
     return printer.give(print_process.render, plan.edition, plan.options, list(job.pieces), beside)
 
 

@@ -105,42 +105,47 @@ class Early:
 
     The child does one job, or none: it ends when this process gives it nothing (closes its pipe) or
     exits, even by SIGKILL (Linux's parent-death signal). It writes no file of the build's and prints
-    nothing (its standard streams go to ``/dev/null``), ignores interrupts (this process answers them,
-    and stops it), and on SIGTERM (:meth:`cancel`) runs ``cleanup`` and exits; ``cleanup`` also runs
-    once the job is done, and must work whatever ``prepare`` had time to import.
+    nothing (its standard streams go to ``/dev/null``), and ignores interrupts (this process answers
+    them, and stops it). Stopped while doing its job (:meth:`cancel`: SIGTERM), it unwinds as from an
+    error: what it was writing is removed, the children it forked in turn are killed, and ``cleanup``
+    runs, as it does once the job is done; ``cleanup`` must work whatever ``prepare`` had time to import.
+    Stopped before it has a job, it is killed: it has nothing to clean up yet.
     """
 
     def __init__(self, prepare: Callable[[], None], cleanup: Callable[[], None]) -> None:
         self._child: tuple[int, int] | None = None  # (pid, the pipe the result comes through)
         self._job: int | None = None  # the pipe the job goes through
+        self._given = False
         try:
             job_read, self._job = os.pipe()
             result_read, result_write = os.pipe()
         except OSError:
             self._close_job()
             return
-        with _interrupts_held(), warnings.catch_warnings():
-            warnings.simplefilter("ignore", DeprecationWarning)
-            parent = os.getpid()
-            try:
-                pid = os.fork()
-            except OSError:
-                pid = -1
-            if pid == 0:
-                status = 1
+        try:
+            with _interrupts_held(), warnings.catch_warnings():  # an interrupt is raised once the child is known
+                warnings.simplefilter("ignore", DeprecationWarning)
+                parent = os.getpid()
                 try:
-                    os.close(self._job)
-                    os.close(result_read)
-                    status = _early_child(prepare, cleanup, parent, job_read, result_write)
-                finally:
-                    os._exit(status)
-        os.close(job_read)
-        os.close(result_write)
-        if pid < 0:
-            os.close(result_read)
-            self._close_job()
-        else:
-            self._child = (pid, result_read)
+                    pid = os.fork()
+                except OSError:
+                    pid = -1
+                if pid == 0:
+                    status = 1
+                    try:
+                        os.close(self._job)
+                        os.close(result_read)
+                        status = _early_child(prepare, cleanup, parent, job_read, result_write)
+                    finally:
+                        os._exit(status)
+                if pid > 0:
+                    self._child = (pid, result_read)
+        finally:
+            os.close(job_read)
+            os.close(result_write)
+            if self._child is None:
+                os.close(result_read)
+                self._close_job()
 
     @property
     def started(self) -> bool:
@@ -158,7 +163,7 @@ class Early:
         except Exception:  # something of the job's that cannot travel: this process does it
             self.cancel()
             return False
-        pipe, self._job = self._job, None
+        pipe, self._job, self._given = self._job, None, True
         threading.Thread(target=_send, args=(pipe, data), name="job for the forked child", daemon=True).start()
         return True
 
@@ -172,14 +177,19 @@ class Early:
         return (results[0],) if results is not None and len(results) == 1 else None
 
     def cancel(self) -> None:
-        """Stop the child, if there is one still (nothing after :meth:`result`), and wait for it: SIGTERM
-        first, so that it runs ``cleanup``; SIGKILL if it has not exited within a second."""
+        """Stop the child, if there is one still (nothing after :meth:`result`), and wait for it: given its
+        job, SIGTERM first, so that it cleans up (SIGKILL if it has not exited within a second); else
+        SIGKILL at once."""
         self._close_job()
         if self._child is None:
             return
         (pid, pipe), self._child = self._child, None
         os.close(pipe)
-        _terminate(pid)
+        if self._given:
+            _terminate(pid)
+        else:
+            _kill(pid)
+            _waited(pid)
 
     def _close_job(self) -> None:
         if self._job is not None:
@@ -227,13 +237,11 @@ def _early_child(prepare: Callable[[], None], cleanup: Callable[[], None], paren
     status."""
 
     def stop(number: int, frame: object) -> None:
-        with contextlib.suppress(BaseException):
-            cleanup()
-        os._exit(1)
+        raise SystemExit(1)  # unwound as an error: ``finally`` blocks remove what was half made
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, stop)
-    _die_with_parent()
+    _die_with_parent(signal.SIGTERM)
     if os.getppid() != parent:  # the parent exited before the line above: nobody wants the job
         return 1
     try:
@@ -247,21 +255,22 @@ def _early_child(prepare: Callable[[], None], cleanup: Callable[[], None], paren
         result = pickle.dumps([function(*arguments)], protocol=pickle.HIGHEST_PROTOCOL)
         with os.fdopen(out, "wb") as sent:
             sent.write(result)
-    except BaseException:  # whatever it was, the parent does the job itself
+    except BaseException:  # whatever it was (SIGTERM too), the parent does the job itself
         return 1
     finally:
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)  # a second SIGTERM must not cut the cleanup short
         with contextlib.suppress(BaseException):
             cleanup()
     return 0
 
 
-def _die_with_parent() -> None:
-    """Ask Linux to send this process SIGTERM when its parent exits, however it exits (prctl
-    PR_SET_PDEATHSIG): a child laying out an issue nobody will read must not run on."""
+def _die_with_parent(number: int) -> None:
+    """Ask Linux to send this process the signal ``number`` when its parent exits, however it exits
+    (prctl PR_SET_PDEATHSIG): a child working for a process that is gone must not run on."""
     import ctypes
 
     with contextlib.suppress(OSError, AttributeError):
-        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM, 0, 0, 0)  # 1: PR_SET_PDEATHSIG
+        ctypes.CDLL(None, use_errno=True).prctl(1, number, 0, 0, 0)  # 1: PR_SET_PDEATHSIG
 
 
 _PERMITTED: contextvars.ContextVar[bool] = contextvars.ContextVar("forks_permitted", default=True)
@@ -359,13 +368,17 @@ def _fork(jobs: list[Callable[[], T]], read: int, write: int, made: list[int]) -
     """Fork; in the child, do ``jobs`` and exit (never returning into the parent's code: nothing runs
     between the fork and the ``try`` that ends in ``os._exit``); in the parent, add the child's pid to
     ``made``."""
+    parent = os.getpid()
     pid = os.fork()
     if pid == 0:
         status = 1
         try:
             signal.signal(signal.SIGINT, signal.SIG_IGN)
-            os.close(read)
-            status = _child(jobs, write)
+            signal.signal(signal.SIGTERM, signal.SIG_DFL)  # not a print process's handler (see Early)
+            _die_with_parent(signal.SIGKILL)  # its parent killed (a print process stopped): no writer left
+            if os.getppid() == parent:
+                os.close(read)
+                status = _child(jobs, write)
         finally:
             os._exit(status)
     made.append(pid)

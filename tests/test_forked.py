@@ -346,7 +346,7 @@ def _gone(pid: int, within: float = 10.0) -> bool:
 
 @can_fork
 def test_an_early_child_gets_ready_then_does_the_job_it_is_given():
-    early = forked.Early(_get_ready, lambda: None)
+    early = forked.Early(_get_ready)
     assert early.started
     assert early.give(_ready_pids, 7)
     ((pid, ready, extra),) = early.result()
@@ -359,7 +359,7 @@ def test_an_early_child_gets_ready_then_does_the_job_it_is_given():
 @can_fork
 @pytest.mark.parametrize("prepare, job", [(_fails, _ready_pids), (_get_ready, _fails)])
 def test_an_early_child_that_fails_gives_none(prepare, job):
-    early = forked.Early(prepare, lambda: None)
+    early = forked.Early(prepare)
     pid = early._child[0]
     early.give(job, 1)
     assert early.result() is None  # the caller does the job itself
@@ -369,7 +369,7 @@ def test_an_early_child_that_fails_gives_none(prepare, job):
 
 @can_fork
 def test_a_job_that_cannot_travel_is_not_given_and_the_child_is_stopped():
-    early = forked.Early(_get_ready, lambda: None)
+    early = forked.Early(_get_ready)
     pid = early._child[0]
     assert not early.give(lambda: "a lambda cannot be pickled")
     assert not early.started and early.result() is None
@@ -382,7 +382,7 @@ def test_a_user_visible_error_comes_back_as_the_same_error():
     from research_news import parallel
     from research_news.exceptions import ResearchNewsError
 
-    early = forked.Early(_get_ready, lambda: None)
+    early = forked.Early(_get_ready)
     early.give(parallel.reported, _refuses, "no such layout")
     (got,) = early.result()
     with pytest.raises(ResearchNewsError, match="no such layout"):
@@ -396,8 +396,20 @@ def _refuses(message: str) -> None:
 
 
 def _sleep_after_marking(mark: str) -> None:
+    """A job that leaves a temporary file (as WeasyPrint copies fonts), says it is working, and sleeps."""
+    import tempfile
+
+    Path(tempfile.mkdtemp(prefix="fonts-")).joinpath("font.otf").write_bytes(b"font")
     Path(mark).write_text("working")
     time.sleep(60)
+
+
+def _temporary_file() -> str:
+    import tempfile
+
+    folder = tempfile.mkdtemp(prefix="fonts-")
+    Path(folder, "font.otf").write_bytes(b"font")
+    return folder
 
 
 def _wait_for(path: Path, within: float = 30.0) -> None:
@@ -408,22 +420,32 @@ def _wait_for(path: Path, within: float = 30.0) -> None:
 
 
 @can_fork
-def test_an_early_child_stopped_at_its_job_cleans_up_and_is_waited_for(tmp_path):
-    cleaned, working = tmp_path / "cleaned", tmp_path / "working"
-    early = forked.Early(_get_ready, lambda: cleaned.write_text("yes"))
-    pid = early._child[0]
+def test_an_early_child_stopped_at_its_job_is_waited_for_and_its_temporary_files_removed(tmp_path):
+    working = tmp_path / "working"
+    early = forked.Early(_get_ready)
+    pid, temporary = early._child[0], Path(early._temporary)
     early.give(_sleep_after_marking, str(working))
     _wait_for(working)
+    assert [path.name for path in temporary.rglob("*.otf")] == ["font.otf"]  # its own folder, not ours
     started = time.monotonic()
     early.cancel()
-    assert time.monotonic() - started < 1.0  # SIGTERM, not the second's wait for SIGKILL
-    assert cleaned.read_text() == "yes"
+    assert time.monotonic() - started < 1.0  # SIGTERM unwound it: not the second's wait for SIGKILL
     assert _gone(pid, within=0)  # waited for: not even a zombie
+    assert not temporary.exists()
+
+
+@can_fork
+def test_an_early_childs_temporary_files_are_removed_once_its_result_is_taken():
+    early = forked.Early(_get_ready)
+    temporary = Path(early._temporary)
+    early.give(_temporary_file)
+    (folder,) = early.result()
+    assert Path(folder).parent == temporary and not temporary.exists()
 
 
 @can_fork
 def test_an_early_child_stopped_before_its_job_is_killed_at_once(tmp_path):
-    early = forked.Early(lambda: time.sleep(60), lambda: None)
+    early = forked.Early(lambda: time.sleep(60))
     pid = early._child[0]
     started = time.monotonic()
     early.cancel()
@@ -434,7 +456,7 @@ def test_an_early_child_stopped_before_its_job_is_killed_at_once(tmp_path):
 EARLY_THEN_EXIT = """
 import os, sys, time
 from research_news.render import forked
-early = forked.Early(lambda: time.sleep(float(sys.argv[1])), lambda: None)
+early = forked.Early(lambda: time.sleep(float(sys.argv[1])))
 print(early._child[0], flush=True)
 os._exit(0)  # no exit handler, no cancel: as a process killed, or one that ends without giving the job
 """

@@ -263,3 +263,20 @@ def test_while_the_print_process_works_the_other_editions_come_first_and_see_wha
         "package": ["pdf", "offprints", "web", "email"],
     }
     assert list(build._rendered_before(plan, 0, None, made)) == names
+
+
+def test_the_print_editions_error_is_reported_first_only_where_one_process_would_have():
+    """An edition that fails while the print process lays out: the print job's error (if it has one) is
+    reported instead only when, in one process, the print edition would have been rendered before it."""
+    from types import SimpleNamespace
+
+    from research_news import build
+
+    plans = [SimpleNamespace(names=["pdf", "web", "email"]), SimpleNamespace(names=["pdf", "web", "email"])]
+    first_language = SimpleNamespace(number=0, pieces=(("pdf", "pdf"),))
+    translation = SimpleNamespace(number=1, pieces=(("pdf", "pdf"),))  # the first language's PDF was cached
+    assert build._comes_after(plans, first_language, (0, "web"))
+    assert build._comes_after(plans, first_language, (1, "pdf"))
+    assert not build._comes_after(plans, translation, (0, "web"))
+    assert build._comes_after(plans, translation, (1, "email"))
+    assert not build._comes_after(plans, first_language, None)

@@ -242,9 +242,10 @@ def _render(
     done: dict[tuple[int, str, str], registry.Rendered] = {}
     made: dict[tuple[int, str], caching.Made] = {}
     read: set[Path] = set()
+    rendering: tuple[int, str] | None = None
     try:
         for number, name in _order(plans, lookups, mine if printing else None):
-            plan = plans[number]
+            rendering, plan = (number, name), plans[number]
             plan.options.rendered = _rendered_before(plan, number, name, made)
             renderer = registry.registered()[name]
             with step(f"Rendering {renderer.title}{plan.which}"), _rendering(renderer.title):
@@ -258,8 +259,8 @@ def _render(
                     }
                     made[number, name] = caching.made_from(lookup, fresh, plan.edition, cache)
     except ResearchNewsError:
-        if printing and printer is not None:  # before the print edition: its error is the one to report
-            _raise_print_error(printer)
+        if printing and printer is not None and mine is not None and _comes_after(plans, mine, rendering):
+            _raise_print_error(printer)  # in one process, the print edition's error would have come first
         raise
     for number, plan in enumerate(plans):
         plan.options.rendered = _rendered_before(plan, number, None, made)
@@ -280,6 +281,18 @@ def _rendered_before(
     in that order, as when they are rendered one after the other."""
     before = plan.names[: plan.names.index(name)] if name is not None else plan.names
     return {other: made[number, other].rendered for other in before if (number, other) in made}
+
+
+def _comes_after(plans: list[_Plan], printed: _Job, edition: tuple[int, str] | None) -> bool:
+    """Whether ``edition`` comes after the first edition of the ``printed`` job in the registry's order,
+    language by language (the order of a build in one process)."""
+    order = [(number, name) for number, plan in enumerate(plans) for name in plan.names]
+    first = next(
+        index
+        for index, (number, name) in enumerate(order)
+        if number == printed.number and any(piece[0] == name for piece in printed.pieces)
+    )
+    return edition is not None and order.index(edition) > first
 
 
 def _raise_print_error(printer: forked.Early) -> None:

@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import atexit
 import os
-import sys
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -44,7 +43,7 @@ def start(argv: list[str]) -> None:
 
     if not forked._can_fork():
         return
-    early = forked.Early(_prepare, _remove_font_folders)
+    early = forked.Early(_prepare)
     if early.started:
         _STARTED.append((os.getpid(), early))
         atexit.register(early.cancel)  # given nothing, or the command failed: stopped, waited for
@@ -112,11 +111,3 @@ def _prepare() -> None:
 
     from . import assemble, cache, editions, parallel  # noqa: F401
     from .render import pagination, pdf  # noqa: F401
-
-
-def _remove_font_folders() -> None:
-    """(In the print process, as it ends) remove WeasyPrint's folders of fonts, as the build's own
-    process does at exit (render/pdf.py), if it got as far as importing that."""
-    pdf = sys.modules.get("research_news.render.pdf")
-    if pdf is not None:
-        pdf.remove_font_folders()

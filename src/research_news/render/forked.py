@@ -25,8 +25,10 @@ import contextvars
 import os
 import pickle
 import select
+import shutil
 import signal
 import sys
+import tempfile
 import threading
 import time
 import warnings
@@ -107,20 +109,23 @@ class Early:
     exits, even by SIGKILL (Linux's parent-death signal). It writes no file of the build's and prints
     nothing (its standard streams go to ``/dev/null``), and ignores interrupts (this process answers
     them, and stops it). Stopped while doing its job (:meth:`cancel`: SIGTERM), it unwinds as from an
-    error: what it was writing is removed, the children it forked in turn are killed, and ``cleanup``
-    runs, as it does once the job is done; ``cleanup`` must work whatever ``prepare`` had time to import.
-    Stopped before it has a job, it is killed: it has nothing to clean up yet.
+    error: what it was writing is removed and the children it forked in turn are killed (a child that
+    has not exited a second later is killed). Its temporary files (WeasyPrint's copies of the fonts)
+    go to a folder of its own, which this process removes once the child has ended, however it ended.
     """
 
-    def __init__(self, prepare: Callable[[], None], cleanup: Callable[[], None]) -> None:
+    def __init__(self, prepare: Callable[[], None]) -> None:
         self._child: tuple[int, int] | None = None  # (pid, the pipe the result comes through)
         self._job: int | None = None  # the pipe the job goes through
         self._given = False
+        self._temporary: str | None = None
         try:
+            self._temporary = tempfile.mkdtemp(prefix="research-news-print-")
             job_read, self._job = os.pipe()
             result_read, result_write = os.pipe()
         except OSError:
             self._close_job()
+            self._remove_temporary()
             return
         try:
             with _interrupts_held(), warnings.catch_warnings():  # an interrupt is raised once the child is known
@@ -135,17 +140,24 @@ class Early:
                     try:
                         os.close(self._job)
                         os.close(result_read)
-                        status = _early_child(prepare, cleanup, parent, job_read, result_write)
+                        status = _early_child(prepare, parent, self._temporary, job_read, result_write)
                     finally:
                         os._exit(status)
                 if pid > 0:
                     self._child = (pid, result_read)
+        except BaseException:  # an interrupt: the child is not wanted
+            if self._child is not None:
+                _kill(self._child[0])
+                _waited(self._child[0])
+                self._child = None  # its pipe closed below
+            raise
         finally:
             os.close(job_read)
             os.close(result_write)
             if self._child is None:
                 os.close(result_read)
                 self._close_job()
+                self._remove_temporary()
 
     @property
     def started(self) -> bool:
@@ -173,23 +185,26 @@ class Early:
         if self._child is None:
             return None
         child, self._child = self._child, None
-        results: list[Any] | None = _results(*child, deadline=None, stop=_terminate)  # an interrupt stops it
+        try:
+            results: list[Any] | None = _results(*child, deadline=None, stop=_terminate)  # an interrupt stops it
+        finally:
+            self._remove_temporary()
         return (results[0],) if results is not None and len(results) == 1 else None
 
     def cancel(self) -> None:
         """Stop the child, if there is one still (nothing after :meth:`result`), and wait for it: given its
-        job, SIGTERM first, so that it cleans up (SIGKILL if it has not exited within a second); else
-        SIGKILL at once."""
+        job, SIGTERM first, so that it unwinds (SIGKILL if it has not exited within a second); else
+        SIGKILL at once. Then remove its temporary folder."""
         self._close_job()
-        if self._child is None:
-            return
-        (pid, pipe), self._child = self._child, None
-        os.close(pipe)
-        if self._given:
-            _terminate(pid)
-        else:
-            _kill(pid)
-            _waited(pid)
+        if self._child is not None:
+            (pid, pipe), self._child = self._child, None
+            os.close(pipe)
+            if self._given:
+                _terminate(pid)
+            else:
+                _kill(pid)
+                _waited(pid)
+        self._remove_temporary()
 
     def _close_job(self) -> None:
         if self._job is not None:
@@ -197,10 +212,16 @@ class Early:
                 os.close(self._job)
             self._job = None
 
+    def _remove_temporary(self) -> None:
+        if self._temporary is not None:
+            shutil.rmtree(self._temporary, ignore_errors=True)
+            self._temporary = None
+
 
 def _terminate(pid: int) -> None:
-    """Stop the child ``pid`` and wait for it: SIGTERM, so that it cleans up; SIGKILL if it has not
-    exited within a second (stuck in a library's code, which a Python signal handler waits for)."""
+    """Stop the child ``pid`` and wait for it: SIGTERM, so that it unwinds; SIGKILL if it has not exited
+    within a second (stuck in a library's code, which a Python signal handler waits for, or in code that
+    caught the exception the handler raised: WeasyPrint's SVG drawing catches everything)."""
     with contextlib.suppress(ProcessLookupError):
         os.kill(pid, signal.SIGTERM)
     deadline = time.monotonic() + 1.0
@@ -232,9 +253,9 @@ def _send(pipe: int, data: bytes) -> None:
         pass
 
 
-def _early_child(prepare: Callable[[], None], cleanup: Callable[[], None], parent: int, job: int, out: int) -> int:
+def _early_child(prepare: Callable[[], None], parent: int, temporary: str | None, job: int, out: int) -> int:
     """(In the child of :class:`Early`) get ready, read the job, do it, send what it returned: the exit
-    status."""
+    status. Temporary files go to ``temporary``, which the parent removes."""
 
     def stop(number: int, frame: object) -> None:
         raise SystemExit(1)  # unwound as an error: ``finally`` blocks remove what was half made
@@ -245,6 +266,9 @@ def _early_child(prepare: Callable[[], None], cleanup: Callable[[], None], paren
     if os.getppid() != parent:  # the parent exited before the line above: nobody wants the job
         return 1
     try:
+        if temporary is not None:
+            tempfile.tempdir = temporary
+            os.environ["TMPDIR"] = temporary
         sys.stdout = sys.stderr = open(os.devnull, "w")  # noqa: SIM115 (freed by os._exit)
         prepare()
         with os.fdopen(job, "rb") as given:
@@ -257,10 +281,6 @@ def _early_child(prepare: Callable[[], None], cleanup: Callable[[], None], paren
             sent.write(result)
     except BaseException:  # whatever it was (SIGTERM too), the parent does the job itself
         return 1
-    finally:
-        signal.signal(signal.SIGTERM, signal.SIG_IGN)  # a second SIGTERM must not cut the cleanup short
-        with contextlib.suppress(BaseException):
-            cleanup()
     return 0
 
 
@@ -348,19 +368,22 @@ def _start(jobs: list[Callable[[], T]]) -> tuple[int, int] | None:
         return None
     made: list[int] = []
     try:
-        with _interrupts_held(), warnings.catch_warnings():  # 3.12 warns of forking beside threads: see above
+        with _interrupts_held(), _terminations_held(), warnings.catch_warnings():  # 3.12 warns: see above
             warnings.simplefilter("ignore", DeprecationWarning)
             _fork(jobs, read, write, made)
+        os.close(write)
+        write = -1
     except BaseException as error:
         if made:
             _results(made[0], read, deadline=0.0)  # kills it, waits for it, closes ``read``
         else:
             os.close(read)
-        os.close(write)
+        if write >= 0:
+            with contextlib.suppress(OSError):
+                os.close(write)
         if isinstance(error, OSError):  # no child: the jobs are done here
             return None
         raise
-    os.close(write)
     return made[0], read
 
 
@@ -375,6 +398,7 @@ def _fork(jobs: list[Callable[[], T]], read: int, write: int, made: list[int]) -
         try:
             signal.signal(signal.SIGINT, signal.SIG_IGN)
             signal.signal(signal.SIGTERM, signal.SIG_DFL)  # not a print process's handler (see Early)
+            signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGTERM})  # held by the parent while it forked
             _die_with_parent(signal.SIGKILL)  # its parent killed (a print process stopped): no writer left
             if os.getppid() == parent:
                 os.close(read)
@@ -382,6 +406,17 @@ def _fork(jobs: list[Callable[[], T]], read: int, write: int, made: list[int]) -
         finally:
             os._exit(status)
     made.append(pid)
+
+
+@contextlib.contextmanager
+def _terminations_held() -> Iterator[None]:
+    """Inside this block, SIGTERM waits (blocked for this thread): a print process stopped while it forks
+    a writer (see :class:`Early`) unwinds only once the writer is known, and killed on the way."""
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGTERM})
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
 
 
 @contextlib.contextmanager

@@ -425,11 +425,11 @@ _FONT_CONFIGURATIONS: weakref.WeakSet[FontConfiguration] = weakref.WeakSet()
 
 
 @atexit.register
-def remove_font_folders() -> None:
+def _remove_font_folders() -> None:
     """Remove the folder of fonts of every font configuration still alive. WeasyPrint removes it when
     the configuration is freed, which a process exiting without its teardown (launch.py, parallel.py)
-    never does; this handler, registered after theirs, runs before them. The print process
-    (print_process.py), which ends with ``os._exit``, calls it itself."""
+    never does; this handler, registered after theirs, runs before them. (The print process,
+    print_process.py, ends with ``os._exit``: its folders are in a temporary folder its parent removes.)"""
     for configuration in list(_FONT_CONFIGURATIONS):
         folder = getattr(configuration, "_folder", None)  # WeasyPrint's: what its __del__ removes
         if folder:
@@ -448,7 +448,7 @@ def _font_config(layout_state: tuple[object, ...]) -> FontConfiguration:
 
 def font_configuration() -> FontConfiguration:
     """A new font configuration for WeasyPrint, whose folder of fonts is removed at exit if it is still
-    alive then (see :func:`remove_font_folders`)."""
+    alive then (see :func:`_remove_font_folders`)."""
     configuration = FontConfiguration()
     _FONT_CONFIGURATIONS.add(configuration)
     return configuration

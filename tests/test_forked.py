@@ -464,16 +464,26 @@ os._exit(0)  # no exit handler, no cancel: as a process killed, or one that ends
 
 @can_fork
 @pytest.mark.parametrize("getting_ready", [0.0, 60.0])
-def test_an_early_child_ends_with_its_parent(getting_ready):
+def test_an_early_child_ends_with_its_parent(getting_ready, tmp_path):
     """Given nothing (its parent gone), it ends once ready; still getting ready, Linux's parent-death
     signal ends it."""
     import subprocess
     import sys
 
+    temporary = tmp_path / "temporary"
+    temporary.mkdir()
     said = subprocess.run(
-        [sys.executable, "-c", EARLY_THEN_EXIT, str(getting_ready)], capture_output=True, text=True, check=True
+        [sys.executable, "-c", EARLY_THEN_EXIT, str(getting_ready)],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={**os.environ, "TMPDIR": str(temporary)},
     )
     assert _gone(int(said.stdout))
+    deadline = time.monotonic() + 10
+    while list(temporary.iterdir()) and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert not list(temporary.iterdir())  # its temporary folder: removed by the child, its parent gone
 
 
 @pytest.mark.skipif(not forked._can_fork(), reason="forks only on Linux with a core to spare")

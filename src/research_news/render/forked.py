@@ -263,9 +263,9 @@ def _early_child(prepare: Callable[[], None], parent: int, temporary: str | None
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, stop)
     _die_with_parent(signal.SIGTERM)
-    if os.getppid() != parent:  # the parent exited before the line above: nobody wants the job
-        return 1
     try:
+        if os.getppid() != parent:  # the parent exited before the line above: nobody wants the job
+            return 1
         if temporary is not None:
             tempfile.tempdir = temporary
             os.environ["TMPDIR"] = temporary
@@ -281,6 +281,9 @@ def _early_child(prepare: Callable[[], None], parent: int, temporary: str | None
             sent.write(result)
     except BaseException:  # whatever it was (SIGTERM too), the parent does the job itself
         return 1
+    finally:
+        if temporary is not None and os.getppid() != parent:  # the parent is gone: nobody else will remove it
+            shutil.rmtree(temporary, ignore_errors=True)
     return 0
 
 

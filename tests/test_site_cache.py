@@ -150,6 +150,21 @@ def test_a_removed_issue_takes_its_pages_and_its_build_folder_with_it(place):
     assert (out / OLD / f"{OLD}.pdf").is_file() and build(place).up_to_date
 
 
+def test_a_build_the_site_never_published_is_left_alone(place):
+    """``site --out`` into a folder where ``research-news build`` also wrote an issue of another tree:
+    the site removes the builds of the issues it published and no longer does, not that one."""
+    out = place / "out"
+    other = REPO / "tests" / "fixtures" / "minimal" / "2024-05-minimal"
+    assert run_cli("build", other, "--out", out, "--only", "web", "-q").exit_code == 0
+    foreign = {path.relative_to(out) for path in (out / "2024-05-minimal").rglob("*")}
+    assert foreign and (out / ".research-news-cache" / "2024-05-minimal").is_dir()
+    shutil.rmtree(place / "issues" / NEW)
+    again = build(place)
+    assert again.removed == [NEW] and not (out / NEW).exists()
+    assert {path.relative_to(out) for path in (out / "2024-05-minimal").rglob("*")} == foreign
+    assert (out / ".research-news-cache" / "2024-05-minimal").is_dir()
+
+
 def test_search_is_indexed_again_only_when_the_pages_changed(place):
     out = place / "out"
     index = out / "pagefind" / "pagefind.js"

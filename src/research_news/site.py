@@ -18,8 +18,9 @@ The pipeline, like a build's: collect → check → shape → render → build i
   issue whose build is up to date, with its images in the cache, is not sent to a worker:
   a site with nothing changed starts no process.
 - **write**: the site's files, atomically, with a manifest (a removed page is pruned); a file
-  that already holds its bytes is left alone. The build folders of issues no longer in the
-  site are removed with their caches.
+  that already holds its bytes is left alone. The build folders of issues the site published
+  before and no longer does are removed with their caches (a build it never published, say of
+  another tree into the same folder, is left alone).
 - **index**: Pagefind indexes the brief pages (``data-pagefind-body``) for the search page,
   unless the pages it reads are those it indexed last time.
 
@@ -305,12 +306,13 @@ def build_site(
                 site_pages = SitePages(root, out, skip_broken, contents)
                 images = build_issues(contents, out, jobs, pdf_variant, result, force=force, meanwhile=site_pages)
         with step("Writing the site"):
+            published = published_issues(out)  # before the write: the manifest then names this build's only
             outputs = site_pages.pages + [Output(out / path, data, edition="site") for path, data in images.items()]
             result.written = write_outputs(outputs, inside=out, editions=["site"], skip_identical=not force)
             result.written += ahead.written if ahead else 0
             result.files = len(outputs)
             result.issues = site_pages.slugs
-            result.removed = remove_old_issues(out, result.issues)
+            result.removed = remove_old_issues(out, result.issues, published)
         if search:
             with step("Indexing the briefs for search"):
                 result.indexed = index_search(out, force=force, started=ahead.indexing if ahead else None)
@@ -1447,16 +1449,27 @@ def _save_record(path: Path, record: dict) -> None:
 # --- issues no longer in the site ---------------------------------------------------------------
 
 
-def remove_old_issues(out: Path, slugs: list[str]) -> list[str]:
+def published_issues(out: Path) -> set[str]:
+    """The issues the last site build in ``out`` published: the first folder of each page the site's
+    manifest lists (or left to remove), such as ``<slug>/index.html``."""
+    manifest = Manifest.read(out)
+    return {path.split("/", 1)[0] for path in manifest.editions.get("site", set()) | manifest.stale if "/" in path}
+
+
+def remove_old_issues(out: Path, slugs: list[str], published: set[str]) -> list[str]:
     """Remove what the builds of issues no longer in the site wrote: each folder of ``out`` holding a
-    build manifest whose name is not an issue's (its files the manifest lists; the folder if that
-    leaves it empty: a file of the editor's stays), and their cache folders. The site's own pages of
-    those issues are stale files of the site's manifest: :func:`write_outputs` has removed them."""
+    build manifest whose name is not an issue's now but was one the site ``published`` before (its
+    files the manifest lists; the folder if that leaves it empty: a file of the editor's stays), and
+    their cache folders. A build the site never published is left alone: ``site --out build`` beside
+    ``research-news build`` of another tree keeps that build's files. The site's own pages of those
+    issues are stale files of the site's manifest: :func:`write_outputs` has removed them."""
     current = set(slugs)
     removed = []
     for manifest in sorted(out.glob(f"*/{MANIFEST_NAME}")):
         folder = manifest.parent
-        if folder.name in current or folder.name.startswith(".") or folder.is_symlink():
+        if folder.name in current or folder.name not in published or folder.name.startswith("."):
+            continue
+        if folder.is_symlink():
             continue
         with build_lock(folder):
             owned = set().union(*Manifest.read(folder).editions.values(), Manifest.read(folder).stale)
@@ -1468,7 +1481,7 @@ def remove_old_issues(out: Path, slugs: list[str]) -> list[str]:
     cache = out / caching.CACHE_FOLDER
     if cache.is_dir():
         for folder in cache.iterdir():
-            if folder.is_dir() and not folder.is_symlink() and folder.name not in current:
+            if folder.is_dir() and not folder.is_symlink() and folder.name in published - current:
                 shutil.rmtree(folder, ignore_errors=True)
     return removed
 

@@ -549,3 +549,24 @@ def test_briefs_lists_only_their_own_text_fields():
         "figures",
         "keywords",
     }
+
+
+@pytest.mark.parametrize("original", ["a.yaml", "a[1].yaml", "a.b.yaml", ".a.yaml", "a.yml"])
+def test_translations_found_from_a_listing_are_those_globbing_finds(tmp_path: Path, original: str):
+    """The check lists a folder of briefs once and looks up each brief's translations in that list:
+    the same files as globbing the folder for each brief, whatever the names."""
+    import os
+
+    from research_news.translations import translations_beside
+
+    names = [
+        "a.yaml", "a.fr.yaml", "a.de.yml", "a.FR.yaml", "a.fr.yaml.bak", "ab.fr.yaml", "a.x.fr.yaml", "a.yml",
+        "a.es.yml", "a[1].yaml", "a[1].fr.yaml", "a1.fr.yaml", "a.b.yaml", "a.b.it.yaml", ".a.yaml", ".a.pt.yaml",
+        "a.fr-CA.yaml", "a.zz-Latn.yaml", "a.nl.yaml~",
+    ]  # fmt: skip
+    for name in names:
+        (tmp_path / name).write_text("title: x\n")
+    (tmp_path / "a.sv.yaml").mkdir()  # a folder named like a translation
+    globbed = translations_beside(tmp_path / original)
+    assert translations_beside(tmp_path / original, os.listdir(tmp_path)) == globbed
+    assert original != "a.yaml" or {"fr", "fr-CA"} <= set(globbed)  # something to compare

@@ -16,6 +16,7 @@ row with more cells than its header) is a located warning.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -293,12 +294,22 @@ class Checker:
         translations of its briefs; a brief translated into a language the issue is not, or (when
         the publication requires translations) not translated into one the issue is, is reported."""
         found: dict[str, Translated] = {}
+        folder_names: dict[Path, list[str] | None] = {}  # each folder listed once (see translations_beside)
+
+        def names_in(folder: Path) -> list[str] | None:
+            if folder not in folder_names:
+                try:
+                    folder_names[folder] = os.listdir(folder)
+                except OSError:  # globbed instead, as before
+                    folder_names[folder] = None
+            return folder_names[folder]
+
         for language, path in translations_beside(issue_dir / ISSUE_FILE).items():
             text = self._translation(path, issue, language, issue.language, publication)
             if text is not None:
                 found[language] = Translated(language, text)
         for brief_path, entry in briefs.items():
-            for language, path in translations_beside(brief_path).items():
+            for language, path in translations_beside(brief_path, names_in(brief_path.parent)).items():
                 text = self._translation(
                     path, entry.brief, language, entry.brief.language or issue.language, publication
                 )

@@ -24,10 +24,12 @@ translation must follow against its original (:func:`structure_problems`,
 from __future__ import annotations
 
 import dataclasses
+import fnmatch
 import functools
 import hashlib
 import json
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, ClassVar
@@ -161,10 +163,18 @@ def translation_of(path: Path) -> tuple[Path, str] | None:
     return None
 
 
-def translations_beside(original: Path) -> dict[str, Path]:
-    """The translations of ``original`` on disk, by language."""
+def translations_beside(original: Path, names: Iterable[str] | None = None) -> dict[str, Path]:
+    """The translations of ``original`` on disk, by language. ``names``: the names in its folder, when
+    the caller has listed it already (checking 1,000 briefs of one folder, globbing it once per brief
+    read a million names: 0.3 s of the 2.8 s)."""
+    pattern = f"{glob_escape(original.stem)}.*.y*ml"
+    candidates = (
+        original.parent.glob(pattern)
+        if names is None
+        else (original.parent / name for name in names if fnmatch.fnmatchcase(name, pattern))
+    )
     found: dict[str, Path] = {}
-    for candidate in sorted(original.parent.glob(f"{glob_escape(original.stem)}.*.y*ml")):
+    for candidate in sorted(candidates):
         named = translation_of(candidate)
         if named and named[0].name == original.name:
             found.setdefault(named[1], candidate)

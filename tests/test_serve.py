@@ -149,7 +149,13 @@ def test_a_reload_keeps_the_scroll_position_and_the_email_toggles(served, browse
     (issue / BRIEF).write_text((issue / BRIEF).read_text(encoding="utf-8") + "\n", encoding="utf-8")
     wait_until(lambda: server.previewer.sites[ISSUE].generation > generation, what="a rebuild")
     page.wait_for_function(f"Number(document.body.dataset.generation) > {generation}")
-    page.wait_for_function("document.querySelector('iframe.email').contentWindow.scrollY > 800")
+    # The reloaded email, loaded (its load handler restores the scroll and the toggles): not the
+    # old one, still scrolled while the new one loads.
+    page.wait_for_function(
+        "(() => { const w = document.querySelector('iframe.email').contentWindow;"
+        " return w.location.search === '?g=' + document.body.dataset.generation"
+        " && w.document.readyState === 'complete' && w.scrollY > 800; })()"
+    )
     assert email.evaluate("f => Array.from(f.contentDocument.images).every(img => !img.hasAttribute('src'))")
 
 

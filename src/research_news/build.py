@@ -239,27 +239,29 @@ def _render(
     mine = _first_heavy(jobs)
     sent = {job: workers.submit(_piece(plans[job.number], job)) for job in _to_send(jobs, workers.count, printer)}
     printing = mine is not None and printer is not None and _give(printer, plans[mine.number], mine, sent)
+    printed, printer = (mine, printer) if printing else (None, None)  # the print process's job, if it took one
+    renderers = registry.registered()
     done: dict[tuple[int, str, str], registry.Rendered] = {}
     made: dict[tuple[int, str], caching.Made] = {}
     read: set[Path] = set()
     rendering: tuple[int, str] | None = None
     try:
-        for number, name in _order(plans, lookups, mine if printing else None):
+        for number, name in _order(plans, lookups, printed):
             rendering, plan = (number, name), plans[number]
             plan.options.rendered = _rendered_before(plan, number, name, made)
-            renderer = registry.registered()[name]
+            renderer = renderers[name]
             with step(f"Rendering {renderer.title}{plan.which}"), _rendering(renderer.title):
                 lookup = lookups.get((number, name))
                 if lookup is None:
                     made[number, name] = caching.render(name, renderer, plan.edition, plan.options, cache)
                 else:
                     fresh = {
-                        piece: _fresh(jobs, sent, done, plan, number, name, piece, printer if printing else None)
+                        piece: _fresh(jobs, sent, done, plan, number, name, piece, printer, printed)
                         for piece in lookup.missing
                     }
                     made[number, name] = caching.made_from(lookup, fresh, plan.edition, cache)
     except ResearchNewsError:
-        if printing and printer is not None and mine is not None and _comes_after(plans, mine, rendering):
+        if printer is not None and printed is not None and _comes_after(plans, printed, rendering):
             _raise_print_error(printer)  # in one process, the print edition's error would have come first
         raise
     for number, plan in enumerate(plans):
@@ -400,20 +402,21 @@ def _fresh(
     name: str,
     piece: str,
     printer: forked.Early | None = None,
+    printed: _Job | None = None,
 ) -> registry.Rendered:
     """The rendered ``piece`` of edition ``name`` in language ``number``: from the job that has it, which
     a worker rendered or this process renders now (with the other pieces of its job, kept in ``done``).
     A job sent to a worker that has not started it yet is taken back and rendered here: this process,
     done with its own job, would otherwise wait while the worker finishes the one before (a bilingual
-    build's worker lays the translation out first). The first heavy job, given to ``printer``, comes from
-    it; if it failed, this process renders the job itself."""
+    build's worker lays the translation out first). The ``printed`` job, given to ``printer``, comes
+    from it; if it failed, this process renders the job itself."""
     if (number, name, piece) not in done:
         job = next(job for job in jobs if job.number == number and (name, piece) in job.pieces)
         if job in sent and sent[job].cancel():
             del sent[job]
-        printed = printer.result() if printer is not None and job is _first_heavy(jobs) else None
-        if printed is not None:
-            got = parallel.unreported(printed[0])
+        taken = printer.result() if printer is not None and job is printed else None
+        if taken is not None:
+            got = parallel.unreported(taken[0])
         elif job in sent:
             got = parallel.result_of(sent[job])
         else:

@@ -67,8 +67,8 @@ def wanted(argv: list[str]) -> bool:
 
     if not argv or argv[0] != "build":
         return False
-    only: list[str] | None = None
-    printed = False
+    only: tuple[str, ...] | None = None
+    flags: set[str] = set()
     arguments = iter(argv[1:])
     for argument in arguments:
         if argument == "--":
@@ -76,8 +76,7 @@ def wanted(argv: list[str]) -> bool:
         name, equals, value = argument.partition("=")
         if argument in ("--help", "-h"):
             return False
-        if FLAGS.get(argument) in ("offprints", "attach_pdf"):
-            printed = True
+        flags.add(FLAGS.get(argument, ""))
         if name in VALUED and not equals:
             value = next(arguments, "")
         elif not (name in VALUED and name.startswith("--")):
@@ -85,11 +84,17 @@ def wanted(argv: list[str]) -> bool:
                 name, value = argument[:2], argument[2:]  # -j1: click's short option with its value
             else:
                 continue
-        if VALUED.get(name) == "jobs" and value.strip() == "1":
+        if VALUED.get(name) == "jobs" and value.strip().isdigit() and int(value) == 1:  # as click reads it
             return False
         if VALUED.get(name) == "only":
-            only = [part.strip() for part in value.split(",")]
-    return printed or only is None or bool({"pdf", "offprints"} & set(only))
+            only = tuple(part.strip() for part in value.split(","))
+    return lays_out_print(only, "offprints" in flags, "attach_pdf" in flags)
+
+
+def lays_out_print(only: tuple[str, ...] | None, offprints: bool, attach_pdf: bool) -> bool:
+    """Whether a build with these choices lays the print edition out (``only``: the editions named by
+    ``--only``, or None for every one)."""
+    return only is None or bool({"pdf", "offprints"} & set(only)) or offprints or attach_pdf
 
 
 def render(edition: Edition, options: Options, pieces: list[Piece], beside: tuple[int, ...]) -> Any:

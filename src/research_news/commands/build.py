@@ -99,7 +99,7 @@ def build(
             pass
     else:
         printer = print_process.taken()  # laying the issue out already, if launch.py started it
-        if printer is None and (wanted is None or {"pdf", "offprints"} & set(wanted) or offprints or attach_pdf):
+        if printer is None and print_process.lays_out_print(wanted, offprints, attach_pdf):
             _import_weasyprint_meanwhile()
         result = _build(issue_dir, out, chosen, strict=strict, force=force, jobs=jobs, console=console, printer=printer)
     for warning in result.warnings:

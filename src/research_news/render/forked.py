@@ -197,13 +197,8 @@ class Early:
         SIGKILL at once. Then remove its temporary folder."""
         self._close_job()
         if self._child is not None:
-            (pid, pipe), self._child = self._child, None
-            os.close(pipe)
-            if self._given:
-                _terminate(pid)
-            else:
-                _kill(pid)
-                _waited(pid)
+            child, self._child = self._child, None
+            _results(*child, deadline=0.0, stop=_terminate if self._given else _kill)  # stops it, waits for it
         self._remove_temporary()
 
     def _close_job(self) -> None:
